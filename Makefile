@@ -1,0 +1,54 @@
+# tesuji — KataGo as a service.
+#
+#   make run    start tesuji on its embedded default (API, web UI, in-memory queue, local KataGo)
+#   make test   every test: unit, race, end to end, browser, packer checks, fuzzing
+#
+# Each target installs what it is missing (Debian packages, npm packages) first.
+
+GO        ?= go
+BIN       := bin/tesuji
+GOFLAGS   ?=
+FUZZTIME  ?= 30s
+ADDR      ?= 127.0.0.1:8080
+
+# Debian packages the tests drive for real.
+TEST_DEBS := redis-server chromium packer shellcheck gnugo
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all run build test test-go fuzz bench lint deps deps-test ami clean
+
+all: build
+
+deps-test:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v packer >/dev/null || missing="$$missing packer"; \
+	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	[ -x /usr/games/gnugo ] || missing="$$missing gnugo"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build:
+	$(GO) build -o $(BIN) ./cmd/tesuji
+
+run: build
+	./$(BIN) serve --addr $(ADDR)
+
+test: deps-test
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+clean:
+	rm -rf bin
