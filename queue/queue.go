@@ -1,0 +1,184 @@
+// Package queue owns tesuji's job queue: the contract every implementation keeps (this
+// file), the in-memory implementation used by the embedded default, and the Redis
+// Streams implementation used when API and workers run on several machines. One
+// conformance suite (queue/queuetest) runs against both.
+//
+// A job moves through these states:
+//
+//	queued ──claim──► running ──complete──► done
+//	  ▲                 │ ├──fail(retry, attempts left)──► queued
+//	  │                 │ ├──fail(permanent, or attempts used up)──► failed (the dead-letter state)
+//	  └──release/lease──┘ └──cancel──► cancelled
+//	     expiry (release counts no attempt; an expired lease counts one)
+//
+// A queued job can also be cancelled. done, failed and cancelled are final; a final job's
+// record, results and events expire after the retention period.
+package queue
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is where a job is in its life.
+type State string
+
+const (
+	StateQueued    State = "queued"
+	StateRunning   State = "running"
+	StateDone      State = "done"
+	StateFailed    State = "failed"
+	StateCancelled State = "cancelled"
+)
+
+// Final reports whether no further transition can happen.
+func (s State) Final() bool {
+	return s == StateDone || s == StateFailed || s == StateCancelled
+}
+
+// Priority orders claims: every queued interactive job is claimed before any review.
+type Priority int
+
+const (
+	PriorityReview      Priority = 0 // a whole game
+	PriorityInteractive Priority = 1 // a single position, the GTP bridge, the KaTrain websocket
+)
+
+// Job is one unit of analysis: a game (or a position) and the turns to analyze in it.
+type Job struct {
+	ID       string   // unguessable; set by Enqueue when empty
+	Owner    string   // the token (or "" in open mode) that made the job
+	Priority Priority // claim order
+	// DedupeKey, when set, collapses identical submissions by the same owner: Enqueue
+	// returns the existing job while it is not final... or final but still retained and done.
+	DedupeKey string
+	// Payload is opaque to the queue: the worker's description of the work (JSON).
+	Payload []byte
+	// Turns lists the turn numbers to analyze; the job is complete when each has a result.
+	Turns []int
+	// Positions is the work the job represents (turns times visits), for backlog estimates.
+	Positions int64
+	// MaxAttempts is how many failed attempts move the job to failed. 0 means the
+	// queue's default.
+	MaxAttempts int
+
+	State      State
+	Attempts   int    // attempts counted so far (a release or shutdown counts none)
+	Error      string // the last error, for failed jobs and retried attempts
+	WorkerID   string // the worker holding the lease, while running
+	CreatedAt  time.Time
+	StartedAt  time.Time // the latest claim
+	FinishedAt time.Time // when it became final
+}
+
+// Lease is a worker's claim on a running job. Every write a worker makes carries it, and
+// a write with a lease that is no longer current fails with ErrLeaseLost (fencing).
+type Lease struct {
+	JobID    string
+	WorkerID string
+	Token    int64 // increases with every claim of the job
+	Expires  time.Time
+}
+
+// Event is one entry of a job's event stream. IDs increase and are opaque strings
+// (Redis stream ids); "" means the beginning of the stream.
+type Event struct {
+	ID   string
+	Type string // EventTurn, EventPartial, EventProgress, EventDone, EventFailed, EventCancelled, EventRetry
+	Data []byte // JSON
+}
+
+// Event types written by the queue itself (turn, done, failed, cancelled, retry) and by
+// workers through Publish (partial, progress).
+const (
+	EventTurn      = "turn"
+	EventPartial   = "partial"
+	EventProgress  = "progress"
+	EventDone      = "done"
+	EventFailed    = "failed"
+	EventCancelled = "cancelled"
+	EventRetry     = "retry"
+)
+
+// WorkerInfo is one worker's entry in the registry, refreshed by its heartbeats.
+type WorkerInfo struct {
+	ID              string    `json:"id"`
+	Host            string    `json:"host"`
+	InstanceID      string    `json:"instanceId,omitempty"`
+	GPU             string    `json:"gpu,omitempty"`
+	KataGoVersion   string    `json:"katagoVersion,omitempty"`
+	Model           string    `json:"model,omitempty"`
+	Engines         int       `json:"engines"`
+	CurrentJobs     []string  `json:"currentJobs,omitempty"`
+	IdleSince       time.Time `json:"idleSince,omitzero"`
+	StartedAt       time.Time `json:"startedAt"`
+	LastSeen        time.Time `json:"lastSeen"`
+	PositionsPerSec float64   `json:"positionsPerSec,omitempty"` // measured
+}
+
+// Stats is a snapshot of the queue for metrics and the autoscaler.
+type Stats struct {
+	Queued           map[Priority]int // jobs waiting, by priority
+	Running          int
+	PositionsWaiting int64 // sum of Positions over queued jobs (and unfinished turns of running ones)
+	OldestQueued     time.Time
+}
+
+// Errors of the contract. Implementations wrap them; check with errors.Is.
+var (
+	ErrNotFound  = errors.New("queue: job not found")
+	ErrLeaseLost = errors.New("queue: lease lost")    // the job was reclaimed, cancelled or finished
+	ErrCancelled = errors.New("queue: job cancelled") // returned by Heartbeat once the job is cancelled
+	ErrFinal     = errors.New("queue: job already final")
+	ErrClosed    = errors.New("queue: closed")
+)
+
+// Queue is the contract between the API, the workers and the autoscaler.
+type Queue interface {
+	// Enqueue stores the job and makes it claimable, atomically. With a DedupeKey that
+	// matches a live job of the same owner it returns that job and created=false.
+	Enqueue(ctx context.Context, job *Job) (j *Job, created bool, err error)
+	// Claim blocks until a job is available (interactive first, then oldest first),
+	// reclaiming jobs whose lease expired, or until ctx ends (ctx.Err()).
+	Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error)
+	// Heartbeat extends the lease. ErrLeaseLost when it is no longer current; ErrCancelled
+	// when the job was cancelled (the worker stops and calls nothing else).
+	Heartbeat(ctx context.Context, lease *Lease, leaseTTL time.Duration) error
+	// StoreResult stores one turn's final result and appends a turn event, atomically and
+	// fenced by the lease. A turn that already has a result is kept as it is (exactly once):
+	// stored=false then, and no event is appended.
+	StoreResult(ctx context.Context, lease *Lease, turn int, result []byte) (stored bool, err error)
+	// Publish appends a transient event (partial, progress) to the job's stream, fenced.
+	Publish(ctx context.Context, lease *Lease, typ string, data []byte) error
+	// Complete marks the job done and appends the done event, fenced.
+	Complete(ctx context.Context, lease *Lease) error
+	// Fail records an attempt's error. retry=true requeues the job while attempts remain;
+	// otherwise, or when they are used up, the job becomes failed.
+	Fail(ctx context.Context, lease *Lease, msg string, retry bool) error
+	// Release hands the job back without counting an attempt (shutdown, spot interruption).
+	Release(ctx context.Context, lease *Lease) error
+	// Cancel ends a job that is not final; a running job's worker learns it at its next
+	// heartbeat. ErrFinal when the job was already final.
+	Cancel(ctx context.Context, jobID string) error
+
+	// Get returns the job record.
+	Get(ctx context.Context, jobID string) (*Job, error)
+	// Results returns the stored results by turn.
+	Results(ctx context.Context, jobID string) (map[int][]byte, error)
+	// Events returns up to limit events after afterID (limit 0: all). When there are none
+	// and wait > 0 it blocks until one arrives, wait passes or ctx ends.
+	Events(ctx context.Context, jobID, afterID string, limit int, wait time.Duration) ([]Event, error)
+
+	// RegisterWorker creates or refreshes a worker's registry entry; entries not refreshed
+	// within the registry TTL disappear. RemoveWorker deletes one at once.
+	RegisterWorker(ctx context.Context, info WorkerInfo) error
+	RemoveWorker(ctx context.Context, workerID string) error
+	Workers(ctx context.Context) ([]WorkerInfo, error)
+
+	// Stats returns queue depth and backlog.
+	Stats(ctx context.Context) (Stats, error)
+
+	// Close releases the implementation's resources; blocked calls return ErrClosed.
+	Close() error
+}
