@@ -1,18 +1,31 @@
 // Package queue owns tesuji's job queue: the contract every implementation keeps (this
-// file), the in-memory implementation used by the embedded default, and the Redis
-// Streams implementation used when API and workers run on several machines. One
-// conformance suite (queue/queuetest) runs against both.
+// file), the in-memory implementation used by the embedded default (memory.go), and the
+// Redis implementation used when API and workers run on several machines (redis.go, with
+// its data layout in keys.go). One conformance suite (queue/queuetest) runs against both;
+// queue/redistest starts the real redis-server that tests use.
 //
 // A job moves through these states:
 //
 //	queued ──claim──► running ──complete──► done
 //	  ▲                 │ ├──fail(retry, attempts left)──► queued
 //	  │                 │ ├──fail(permanent, or attempts used up)──► failed (the dead-letter state)
-//	  └──release/lease──┘ └──cancel──► cancelled
-//	     expiry (release counts no attempt; an expired lease counts one)
+//	  └──release/lease──┘ ├──lease expiry with attempts used up──► failed
+//	     expiry           └──cancel──► cancelled
 //
+// A release (shutdown, spot interruption) counts no attempt; a lease that expires counts
+// one, so a job that kills every worker that takes it ends in failed after MaxAttempts.
 // A queued job can also be cancelled. done, failed and cancelled are final; a final job's
-// record, results and events expire after the retention period.
+// record, results and events expire after the retention period. A job that goes back to
+// queued keeps its place: it is claimed before the jobs of its priority enqueued after it.
+//
+// Fencing: every write a worker makes carries its Lease, and the queue rejects it with
+// ErrLeaseLost unless the job is running under that lease's token and the lease has not
+// expired (by the queue's clock, not the worker's). A write on a cancelled job fails with an
+// error that matches both ErrCancelled and ErrLeaseLost.
+//
+// Delivery is at least once (a job can be claimed again after a crash), results are exactly
+// once: StoreResult keeps the first result of a turn, so a resumed job re-runs only the turns
+// that Results does not hold yet.
 package queue
 
 import (
@@ -47,15 +60,17 @@ const (
 
 // Job is one unit of analysis: a game (or a position) and the turns to analyze in it.
 type Job struct {
-	ID       string   // unguessable; set by Enqueue when empty
+	ID       string   // unguessable; set by Enqueue when empty (an ID already in use is ErrInvalid)
 	Owner    string   // the token (or "" in open mode) that made the job
-	Priority Priority // claim order
+	Priority Priority // claim order: PriorityReview or PriorityInteractive, anything else is ErrInvalid
 	// DedupeKey, when set, collapses identical submissions by the same owner: Enqueue
-	// returns the existing job while it is not final... or final but still retained and done.
+	// returns the existing job while it is not final, or while it is done and still
+	// retained. A failed or cancelled job does not absorb a new submission.
 	DedupeKey string
 	// Payload is opaque to the queue: the worker's description of the work (JSON).
 	Payload []byte
-	// Turns lists the turn numbers to analyze; the job is complete when each has a result.
+	// Turns lists the turn numbers to analyze (distinct, not negative); the job can
+	// complete once each has a result.
 	Turns []int
 	// Positions is the work the job represents (turns times visits), for backlog estimates.
 	Positions int64
@@ -63,9 +78,10 @@ type Job struct {
 	// queue's default.
 	MaxAttempts int
 
+	// The fields below are the queue's; Enqueue ignores what the caller puts in them.
 	State      State
 	Attempts   int    // attempts counted so far (a release or shutdown counts none)
-	Error      string // the last error, for failed jobs and retried attempts
+	Error      string // the last error, for failed jobs and retried attempts ("lease expired" for a lost worker)
 	WorkerID   string // the worker holding the lease, while running
 	CreatedAt  time.Time
 	StartedAt  time.Time // the latest claim
@@ -78,15 +94,19 @@ type Lease struct {
 	JobID    string
 	WorkerID string
 	Token    int64 // increases with every claim of the job
-	Expires  time.Time
+	// Expires is when the lease ends by the queue's clock (Redis's clock for the Redis
+	// queue). Workers pace heartbeats by their own clock, a fraction of the lease TTL.
+	Expires time.Time
 }
 
 // Event is one entry of a job's event stream. IDs increase and are opaque strings
-// (Redis stream ids); "" means the beginning of the stream.
+// (Redis stream ids for the Redis queue); "" means the beginning of the stream.
 type Event struct {
 	ID   string
 	Type string // EventTurn, EventPartial, EventProgress, EventDone, EventFailed, EventCancelled, EventRetry
-	Data []byte // JSON
+	// Data is JSON: the stored result for a turn event, what the worker published for
+	// partial and progress events, a StateEvent for the events the queue writes itself.
+	Data []byte
 }
 
 // Event types written by the queue itself (turn, done, failed, cancelled, retry) and by
@@ -101,6 +121,14 @@ const (
 	EventRetry     = "retry"
 )
 
+// StateEvent is the Data of the done, failed, cancelled and retry events: the state the
+// job moved to, the attempts counted so far and, for failed and retry, the error.
+type StateEvent struct {
+	State    State  `json:"state"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error,omitempty"`
+}
+
 // WorkerInfo is one worker's entry in the registry, refreshed by its heartbeats.
 type WorkerInfo struct {
 	ID              string    `json:"id"`
@@ -113,45 +141,56 @@ type WorkerInfo struct {
 	CurrentJobs     []string  `json:"currentJobs,omitempty"`
 	IdleSince       time.Time `json:"idleSince,omitzero"`
 	StartedAt       time.Time `json:"startedAt"`
-	LastSeen        time.Time `json:"lastSeen"`
+	LastSeen        time.Time `json:"lastSeen"`                  // set by RegisterWorker
 	PositionsPerSec float64   `json:"positionsPerSec,omitempty"` // measured
 }
 
 // Stats is a snapshot of the queue for metrics and the autoscaler.
 type Stats struct {
-	Queued           map[Priority]int // jobs waiting, by priority
+	Queued           map[Priority]int // jobs waiting, by priority; both priorities are always present
 	Running          int
-	PositionsWaiting int64 // sum of Positions over queued jobs (and unfinished turns of running ones)
-	OldestQueued     time.Time
+	PositionsWaiting int64     // sum of Positions over queued jobs and the unfinished turns of running ones
+	OldestQueued     time.Time // CreatedAt of the oldest queued job; zero when none waits
 }
 
 // Errors of the contract. Implementations wrap them; check with errors.Is.
 var (
 	ErrNotFound  = errors.New("queue: job not found")
-	ErrLeaseLost = errors.New("queue: lease lost")    // the job was reclaimed, cancelled or finished
-	ErrCancelled = errors.New("queue: job cancelled") // returned by Heartbeat once the job is cancelled
+	ErrLeaseLost = errors.New("queue: lease lost")    // the job was reclaimed, cancelled or finished, or the lease expired
+	ErrCancelled = errors.New("queue: job cancelled") // Heartbeat (and every fenced write) once the job is cancelled
 	ErrFinal     = errors.New("queue: job already final")
 	ErrClosed    = errors.New("queue: closed")
+	// ErrInvalid is a request the queue cannot take: a bad job, a turn the job does not
+	// have, a malformed event id.
+	ErrInvalid = errors.New("queue: invalid request")
+	// ErrIncomplete is Complete on a job with turns that have no stored result.
+	ErrIncomplete = errors.New("queue: job has turns without a result")
 )
 
-// Queue is the contract between the API, the workers and the autoscaler.
+// Queue is the contract between the API, the workers and the autoscaler. Implementations
+// are safe for concurrent use.
 type Queue interface {
 	// Enqueue stores the job and makes it claimable, atomically. With a DedupeKey that
-	// matches a live job of the same owner it returns that job and created=false.
+	// matches a live job of the same owner it returns that job and created=false. The
+	// argument is not modified; the returned job is the stored record.
 	Enqueue(ctx context.Context, job *Job) (j *Job, created bool, err error)
 	// Claim blocks until a job is available (interactive first, then oldest first),
-	// reclaiming jobs whose lease expired, or until ctx ends (ctx.Err()).
+	// reclaiming jobs whose lease expired, or until ctx ends (ctx.Err()). leaseTTL <= 0
+	// means the queue's default. Errors from the store (a Redis restart) come back as
+	// they are; callers retry with a backoff.
 	Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error)
-	// Heartbeat extends the lease. ErrLeaseLost when it is no longer current; ErrCancelled
-	// when the job was cancelled (the worker stops and calls nothing else).
+	// Heartbeat extends the lease to leaseTTL from now (<= 0: the default) and updates
+	// lease.Expires. ErrLeaseLost when it is no longer current; ErrCancelled (which also
+	// matches ErrLeaseLost) when the job was cancelled: the worker stops and calls nothing else.
 	Heartbeat(ctx context.Context, lease *Lease, leaseTTL time.Duration) error
 	// StoreResult stores one turn's final result and appends a turn event, atomically and
 	// fenced by the lease. A turn that already has a result is kept as it is (exactly once):
-	// stored=false then, and no event is appended.
+	// stored=false then, and no event is appended. A turn not in Job.Turns is ErrInvalid.
 	StoreResult(ctx context.Context, lease *Lease, turn int, result []byte) (stored bool, err error)
 	// Publish appends a transient event (partial, progress) to the job's stream, fenced.
 	Publish(ctx context.Context, lease *Lease, typ string, data []byte) error
-	// Complete marks the job done and appends the done event, fenced.
+	// Complete marks the job done and appends the done event, fenced. ErrIncomplete when
+	// a turn has no result yet.
 	Complete(ctx context.Context, lease *Lease) error
 	// Fail records an attempt's error. retry=true requeues the job while attempts remain;
 	// otherwise, or when they are used up, the job becomes failed.
@@ -167,11 +206,14 @@ type Queue interface {
 	// Results returns the stored results by turn.
 	Results(ctx context.Context, jobID string) (map[int][]byte, error)
 	// Events returns up to limit events after afterID (limit 0: all). When there are none
-	// and wait > 0 it blocks until one arrives, wait passes or ctx ends.
+	// and wait > 0 it blocks until one arrives or wait passes (then it returns no events
+	// and no error), or ctx ends (ctx.Err()). ErrInvalid for an afterID that is not an
+	// event id of this queue.
 	Events(ctx context.Context, jobID, afterID string, limit int, wait time.Duration) ([]Event, error)
 
 	// RegisterWorker creates or refreshes a worker's registry entry; entries not refreshed
-	// within the registry TTL disappear. RemoveWorker deletes one at once.
+	// within the registry TTL disappear. RemoveWorker deletes one at once. Workers lists
+	// the live entries by ID.
 	RegisterWorker(ctx context.Context, info WorkerInfo) error
 	RemoveWorker(ctx context.Context, workerID string) error
 	Workers(ctx context.Context) ([]WorkerInfo, error)
@@ -179,6 +221,8 @@ type Queue interface {
 	// Stats returns queue depth and backlog.
 	Stats(ctx context.Context) (Stats, error)
 
-	// Close releases the implementation's resources; blocked calls return ErrClosed.
+	// Close releases the implementation's resources; blocked calls return ErrClosed, and
+	// so does every later call. Close is idempotent. The Redis queue does not close the
+	// client it was given.
 	Close() error
 }

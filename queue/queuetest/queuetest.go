@@ -1,0 +1,1138 @@
+// Package queuetest owns the conformance suite of queue.Queue: every implementation (the
+// in-memory queue, the Redis queue on a single node and on a cluster) runs the same
+// subtests, one per behaviour of the contract in package queue.
+package queuetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tesuji/tesuji/queue"
+)
+
+// Options is what a subtest needs from the queue it asks for. A zero field means the
+// implementation's default.
+type Options struct {
+	// Retention is how long final jobs stay.
+	Retention time.Duration
+	// RegistryTTL is how long a worker entry lives without a refresh.
+	RegistryTTL time.Duration
+}
+
+// Run runs the suite. newQueue returns a fresh, empty queue configured with opt and the
+// contract's other defaults (MaxAttempts 3); it arranges the queue's Close with t.Cleanup
+// (the suite closes some queues itself, so Close must be idempotent). The suite waits on
+// real time with short leases and retention periods, polling conditions with deadlines.
+func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue)
+	}{
+		{"EnqueueGet", testEnqueueGet},
+		{"EnqueueInvalid", testEnqueueInvalid},
+		{"PriorityOrder", testPriorityOrder},
+		{"ClaimBlocksUntilEnqueue", testClaimBlocksUntilEnqueue},
+		{"LeaseExpiryReclaim", testLeaseExpiryReclaim},
+		{"HeartbeatExtends", testHeartbeatExtends},
+		{"Fencing", testFencing},
+		{"StoreResultOnce", testStoreResultOnce},
+		{"ResumeAfterReclaim", testResumeAfterReclaim},
+		{"CompleteNeedsEveryTurn", testCompleteNeedsEveryTurn},
+		{"EventsOrderAndResume", testEventsOrderAndResume},
+		{"EventsWait", testEventsWait},
+		{"CancelQueued", testCancelQueued},
+		{"CancelRunning", testCancelRunning},
+		{"FailRetryDeadLetter", testFailRetryDeadLetter},
+		{"FailPermanent", testFailPermanent},
+		{"ReleaseCountsNoAttempt", testReleaseCountsNoAttempt},
+		{"ExpiredLeaseDeadLetter", testExpiredLeaseDeadLetter},
+		{"Dedupe", testDedupe},
+		{"DedupeAfterFinal", testDedupeAfterFinal},
+		{"Retention", testRetention},
+		{"Registry", testRegistry},
+		{"Stats", testStats},
+		{"CloseUnblocks", testCloseUnblocks},
+		{"ConcurrentWorkers", testConcurrentWorkers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, newQueue)
+		})
+	}
+}
+
+// long is a lease no test outlives; waitLimit bounds every wait for something that must
+// happen.
+const (
+	long      = time.Minute
+	waitLimit = 20 * time.Second
+)
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func review(turns ...int) *queue.Job {
+	return &queue.Job{Owner: "owner", Priority: queue.PriorityReview, Payload: []byte(`{"game":1}`),
+		Turns: turns, Positions: int64(len(turns)) * 100}
+}
+
+func enqueue(t *testing.T, q queue.Queue, j *queue.Job) *queue.Job {
+	t.Helper()
+	got, created, err := q.Enqueue(testCtx(t), j)
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if !created {
+		t.Fatalf("Enqueue of a new job: created = false, job %s", got.ID)
+	}
+	return got
+}
+
+func claim(t *testing.T, q queue.Queue, worker string, ttl time.Duration) (*queue.Job, *queue.Lease) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	j, l, err := q.Claim(ctx, worker, ttl)
+	if err != nil {
+		t.Fatalf("Claim by %s: %v", worker, err)
+	}
+	return j, l
+}
+
+// noClaim asserts that nothing is claimable for d.
+func noClaim(t *testing.T, q queue.Queue, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	j, _, err := q.Claim(ctx, "idle", long)
+	if err == nil {
+		t.Fatalf("Claim got job %s (state %s), want nothing claimable", j.ID, j.State)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Claim on an empty queue: %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func get(t *testing.T, q queue.Queue, id string) *queue.Job {
+	t.Helper()
+	j, err := q.Get(testCtx(t), id)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", id, err)
+	}
+	return j
+}
+
+func store(t *testing.T, q queue.Queue, l *queue.Lease, turn int, result string) bool {
+	t.Helper()
+	ok, err := q.StoreResult(testCtx(t), l, turn, []byte(result))
+	if err != nil {
+		t.Fatalf("StoreResult(turn %d): %v", turn, err)
+	}
+	return ok
+}
+
+func events(t *testing.T, q queue.Queue, id, after string) []queue.Event {
+	t.Helper()
+	evs, err := q.Events(testCtx(t), id, after, 0, 0)
+	if err != nil {
+		t.Fatalf("Events(%s, after %q): %v", id, after, err)
+	}
+	return evs
+}
+
+func eventTypes(evs []queue.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func stateEvent(t *testing.T, e queue.Event) queue.StateEvent {
+	t.Helper()
+	var s queue.StateEvent
+	if err := json.Unmarshal(e.Data, &s); err != nil {
+		t.Fatalf("%s event data %q: %v", e.Type, e.Data, err)
+	}
+	return s
+}
+
+func wantErr(t *testing.T, what string, err error, targets ...error) {
+	t.Helper()
+	for _, target := range targets {
+		if !errors.Is(err, target) {
+			t.Errorf("%s: error %v, want one matching %v", what, err, target)
+		}
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func results(t *testing.T, q queue.Queue, id string) map[int]string {
+	t.Helper()
+	rs, err := q.Results(testCtx(t), id)
+	if err != nil {
+		t.Fatalf("Results(%s): %v", id, err)
+	}
+	out := make(map[int]string, len(rs))
+	for k, v := range rs {
+		out[k] = string(v)
+	}
+	return out
+}
+
+func testEnqueueGet(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	in := &queue.Job{Owner: "alice", Priority: queue.PriorityInteractive, Payload: []byte(`{"x":1}`),
+		Turns: []int{0, 5, 2}, Positions: 300}
+	j := enqueue(t, q, in)
+	if in.ID != "" || in.State != "" {
+		t.Errorf("Enqueue modified its argument: %+v", in)
+	}
+	if len(j.ID) < 20 {
+		t.Errorf("job id %q is too short to be unguessable", j.ID)
+	}
+	if j.CreatedAt.IsZero() {
+		t.Error("CreatedAt is zero")
+	}
+	want := &queue.Job{ID: j.ID, Owner: "alice", Priority: queue.PriorityInteractive, Payload: []byte(`{"x":1}`),
+		Turns: []int{0, 5, 2}, Positions: 300, MaxAttempts: 3, State: queue.StateQueued, CreatedAt: j.CreatedAt}
+	if diff := cmp.Diff(want, j); diff != "" {
+		t.Errorf("Enqueue returned (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(j, get(t, q, j.ID)); diff != "" {
+		t.Errorf("Get differs from Enqueue (-enqueue +get):\n%s", diff)
+	}
+	if rs := results(t, q, j.ID); len(rs) != 0 {
+		t.Errorf("Results of a new job: %v", rs)
+	}
+	if evs := events(t, q, j.ID, ""); len(evs) != 0 {
+		t.Errorf("Events of a new job: %v", evs)
+	}
+	other := enqueue(t, q, review(0))
+	if other.ID == j.ID {
+		t.Errorf("two jobs got the same id %s", j.ID)
+	}
+
+	named := enqueue(t, q, &queue.Job{ID: "chosen-id", Payload: []byte(`{}`)})
+	if named.ID != "chosen-id" {
+		t.Errorf("job id %q, want the caller's chosen-id", named.ID)
+	}
+	_, _, err := q.Enqueue(ctx, &queue.Job{ID: "chosen-id"})
+	wantErr(t, "Enqueue with a taken id", err, queue.ErrInvalid)
+
+	_, err = q.Get(ctx, "no-such-job")
+	wantErr(t, "Get of an unknown job", err, queue.ErrNotFound)
+	_, err = q.Results(ctx, "no-such-job")
+	wantErr(t, "Results of an unknown job", err, queue.ErrNotFound)
+	_, err = q.Events(ctx, "no-such-job", "", 0, 0)
+	wantErr(t, "Events of an unknown job", err, queue.ErrNotFound)
+	wantErr(t, "Cancel of an unknown job", q.Cancel(ctx, "no-such-job"), queue.ErrNotFound)
+}
+
+func testEnqueueInvalid(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	tests := []struct {
+		name string
+		job  *queue.Job
+	}{
+		{"nil", nil},
+		{"unknown priority", &queue.Job{Priority: 7}},
+		{"negative turn", &queue.Job{Turns: []int{0, -1}}},
+		{"turn twice", &queue.Job{Turns: []int{3, 4, 3}}},
+		{"negative max attempts", &queue.Job{MaxAttempts: -1}},
+		{"negative positions", &queue.Job{Positions: -5}},
+		{"braces in id", &queue.Job{ID: "a{b}"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j, _, err := q.Enqueue(testCtx(t), tt.job)
+			if !errors.Is(err, queue.ErrInvalid) {
+				t.Fatalf("Enqueue: job %+v, error %v, want ErrInvalid", j, err)
+			}
+		})
+	}
+}
+
+func testPriorityOrder(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	var order []string
+	add := func(p queue.Priority) string {
+		j := review(0)
+		j.Priority = p
+		return enqueue(t, q, j).ID
+	}
+	r1 := add(queue.PriorityReview)
+	r2 := add(queue.PriorityReview)
+	i1 := add(queue.PriorityInteractive)
+	r3 := add(queue.PriorityReview)
+	i2 := add(queue.PriorityInteractive)
+	for range 5 {
+		j, _ := claim(t, q, "w", long)
+		order = append(order, j.ID)
+	}
+	if diff := cmp.Diff([]string{i1, i2, r1, r2, r3}, order); diff != "" {
+		t.Errorf("claim order (-want +got):\n%s", diff)
+	}
+	noClaim(t, q, 50*time.Millisecond)
+}
+
+func testClaimBlocksUntilEnqueue(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	noClaim(t, q, 100*time.Millisecond)
+
+	type claimed struct {
+		job   *queue.Job
+		lease *queue.Lease
+		err   error
+	}
+	ch := make(chan claimed, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		j, l, err := q.Claim(ctx, "w1", long)
+		ch <- claimed{j, l, err}
+	}()
+	want := enqueue(t, q, review(0, 1))
+	c := <-ch
+	if c.err != nil {
+		t.Fatalf("blocked Claim: %v", c.err)
+	}
+	if c.job.ID != want.ID || c.job.State != queue.StateRunning || c.job.WorkerID != "w1" || c.job.StartedAt.IsZero() {
+		t.Errorf("claimed %+v, want job %s running by w1", c.job, want.ID)
+	}
+	if c.lease.JobID != want.ID || c.lease.WorkerID != "w1" || c.lease.Token <= 0 || !c.lease.Expires.After(c.job.StartedAt) {
+		t.Errorf("lease %+v", c.lease)
+	}
+	if g := get(t, q, want.ID); g.State != queue.StateRunning || g.WorkerID != "w1" {
+		t.Errorf("Get after claim: state %s worker %q, want running by w1", g.State, g.WorkerID)
+	}
+}
+
+func testLeaseExpiryReclaim(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0))
+	_, l1 := claim(t, q, "w1", 200*time.Millisecond)
+	j2, l2 := claim(t, q, "w2", long)
+	if j2.ID != j.ID || j2.WorkerID != "w2" || j2.Attempts != 1 || j2.Error != "lease expired" {
+		t.Errorf("reclaimed job %+v, want %s by w2 with attempt 1 and error %q", j2, j.ID, "lease expired")
+	}
+	if l2.Token <= l1.Token {
+		t.Errorf("reclaim token %d, want more than the first claim's %d", l2.Token, l1.Token)
+	}
+	err := q.Heartbeat(testCtx(t), l1, long)
+	wantErr(t, "Heartbeat of the expired lease", err, queue.ErrLeaseLost)
+	if errors.Is(err, queue.ErrCancelled) {
+		t.Errorf("Heartbeat of the expired lease: %v, which is not a cancellation", err)
+	}
+	if err := q.Heartbeat(testCtx(t), l2, long); err != nil {
+		t.Errorf("Heartbeat of the new lease: %v", err)
+	}
+	evs := events(t, q, j.ID, "")
+	if diff := cmp.Diff([]string{queue.EventRetry}, eventTypes(evs)); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	want := queue.StateEvent{State: queue.StateQueued, Attempts: 1, Error: "lease expired"}
+	if diff := cmp.Diff(want, stateEvent(t, evs[0])); diff != "" {
+		t.Errorf("retry event (-want +got):\n%s", diff)
+	}
+}
+
+func testHeartbeatExtends(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0))
+	_, l := claim(t, q, "w1", 2*time.Second)
+	before := l.Expires
+	if err := q.Heartbeat(testCtx(t), l, long); err != nil {
+		t.Fatalf("Heartbeat: %v", err)
+	}
+	if !l.Expires.After(before.Add(30 * time.Second)) {
+		t.Errorf("lease expires %v after the heartbeat, want about a minute after %v", l.Expires, before)
+	}
+	noClaim(t, q, 3*time.Second) // past the first lease
+	if !store(t, q, l, 0, `"r0"`) {
+		t.Error("StoreResult under the extended lease stored nothing")
+	}
+	if g := get(t, q, j.ID); g.Attempts != 0 || g.WorkerID != "w1" {
+		t.Errorf("job after the first lease's end: attempts %d worker %q, want 0 and w1", g.Attempts, g.WorkerID)
+	}
+}
+
+func testFencing(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0, 1))
+	_, stale := claim(t, q, "w1", 100*time.Millisecond)
+	_, current := claim(t, q, "w2", long) // reclaimed once the first lease expired
+	forged := *current
+	forged.Token++
+	unknown := queue.Lease{JobID: "no-such-job", WorkerID: "w1", Token: 1}
+
+	ops := []struct {
+		name string
+		call func(ctx context.Context, l *queue.Lease) error
+	}{
+		{"Heartbeat", func(ctx context.Context, l *queue.Lease) error { return q.Heartbeat(ctx, l, long) }},
+		{"StoreResult", func(ctx context.Context, l *queue.Lease) error {
+			_, err := q.StoreResult(ctx, l, 0, []byte(`"late"`))
+			return err
+		}},
+		{"Publish", func(ctx context.Context, l *queue.Lease) error {
+			return q.Publish(ctx, l, queue.EventProgress, []byte(`{}`))
+		}},
+		{"Complete", func(ctx context.Context, l *queue.Lease) error { return q.Complete(ctx, l) }},
+		{"Fail", func(ctx context.Context, l *queue.Lease) error { return q.Fail(ctx, l, "late", true) }},
+		{"Release", func(ctx context.Context, l *queue.Lease) error { return q.Release(ctx, l) }},
+	}
+	leases := []struct {
+		name  string
+		lease *queue.Lease
+	}{
+		{"stale", stale},
+		{"forged token", &forged},
+		{"unknown job", &unknown},
+	}
+	// Not parallel: the rows share one job, so a write wrongly let through would change what
+	// the rows after it see; each row must find the job as the reclaim left it.
+	for _, op := range ops {
+		for _, l := range leases {
+			t.Run(op.name+"/"+l.name, func(t *testing.T) {
+				err := op.call(testCtx(t), l.lease)
+				wantErr(t, op.name, err, queue.ErrLeaseLost)
+			})
+		}
+	}
+	if rs := results(t, q, j.ID); len(rs) != 0 {
+		t.Errorf("rejected writes stored results: %v", rs)
+	}
+	if diff := cmp.Diff([]string{queue.EventRetry}, eventTypes(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("rejected writes appended events (-want +got):\n%s", diff)
+	}
+	g := get(t, q, j.ID)
+	if g.State != queue.StateRunning || g.WorkerID != "w2" || g.Attempts != 1 {
+		t.Errorf("job after rejected writes: %+v, want running by w2 with 1 attempt", g)
+	}
+	if err := q.Heartbeat(testCtx(t), current, long); err != nil {
+		t.Errorf("Heartbeat of the current lease: %v", err)
+	}
+}
+
+func testStoreResultOnce(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0, 3))
+	_, l := claim(t, q, "w1", long)
+	if !store(t, q, l, 3, `"first"`) {
+		t.Fatal("first StoreResult of turn 3 stored nothing")
+	}
+	if store(t, q, l, 3, `"second"`) {
+		t.Error("second StoreResult of turn 3 stored again")
+	}
+	_, err := q.StoreResult(testCtx(t), l, 7, []byte(`"x"`))
+	wantErr(t, "StoreResult of a turn the job does not have", err, queue.ErrInvalid)
+	if diff := cmp.Diff(map[int]string{3: `"first"`}, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	evs := events(t, q, j.ID, "")
+	if diff := cmp.Diff([]string{queue.EventTurn}, eventTypes(evs)); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	if string(evs[0].Data) != `"first"` {
+		t.Errorf("turn event data %s, want the stored result", evs[0].Data)
+	}
+}
+
+func testResumeAfterReclaim(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0, 1, 2))
+	_, l1 := claim(t, q, "w1", 200*time.Millisecond)
+	if !store(t, q, l1, 0, `"w1-0"`) {
+		t.Fatal("StoreResult by w1 stored nothing")
+	}
+	_, l2 := claim(t, q, "w2", long)
+	missing := []int{}
+	done := results(t, q, j.ID)
+	for _, turn := range j.Turns {
+		if _, ok := done[turn]; !ok {
+			missing = append(missing, turn)
+		}
+	}
+	if diff := cmp.Diff([]int{1, 2}, missing); diff != "" {
+		t.Errorf("turns left after the reclaim (-want +got):\n%s", diff)
+	}
+	if store(t, q, l2, 0, `"w2-0"`) {
+		t.Error("w2 stored turn 0 again")
+	}
+	for _, turn := range missing {
+		if !store(t, q, l2, turn, fmt.Sprintf(`"w2-%d"`, turn)) {
+			t.Errorf("w2 could not store turn %d", turn)
+		}
+	}
+	if err := q.Complete(testCtx(t), l2); err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	if diff := cmp.Diff(map[int]string{0: `"w1-0"`, 1: `"w2-1"`, 2: `"w2-2"`}, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	want := []string{queue.EventTurn, queue.EventRetry, queue.EventTurn, queue.EventTurn, queue.EventDone}
+	if diff := cmp.Diff(want, eventTypes(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if g := get(t, q, j.ID); g.State != queue.StateDone || g.Attempts != 1 || g.FinishedAt.IsZero() || g.WorkerID != "" {
+		t.Errorf("job %+v, want done after 1 failed attempt", g)
+	}
+}
+
+func testCompleteNeedsEveryTurn(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0, 1))
+	_, l := claim(t, q, "w1", long)
+	store(t, q, l, 1, `"r1"`)
+	wantErr(t, "Complete with turn 0 missing", q.Complete(testCtx(t), l), queue.ErrIncomplete)
+	if g := get(t, q, j.ID); g.State != queue.StateRunning {
+		t.Errorf("state after a refused Complete: %s, want running", g.State)
+	}
+	store(t, q, l, 0, `"r0"`)
+	if err := q.Complete(testCtx(t), l); err != nil {
+		t.Fatalf("Complete with every turn: %v", err)
+	}
+
+	empty := enqueue(t, q, &queue.Job{Payload: []byte(`{}`)})
+	_, l = claim(t, q, "w1", long)
+	if err := q.Complete(testCtx(t), l); err != nil {
+		t.Fatalf("Complete of a job without turns: %v", err)
+	}
+	if g := get(t, q, empty.ID); g.State != queue.StateDone {
+		t.Errorf("job without turns: state %s, want done", g.State)
+	}
+	wantErr(t, "Complete twice", q.Complete(testCtx(t), l), queue.ErrLeaseLost)
+}
+
+func testEventsOrderAndResume(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	j := enqueue(t, q, review(0, 1, 2))
+	_, l := claim(t, q, "w1", long)
+	if err := q.Publish(ctx, l, queue.EventProgress, []byte(`{"p":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	store(t, q, l, 0, `{"turn":0}`)
+	if err := q.Publish(ctx, l, queue.EventPartial, []byte(`{"turn":1,"partial":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	store(t, q, l, 1, `{"turn":1}`)
+	store(t, q, l, 2, `{"turn":2}`)
+	if err := q.Complete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	all := events(t, q, j.ID, "")
+	got := make([][2]string, len(all))
+	for i, e := range all {
+		got[i] = [2]string{e.Type, string(e.Data)}
+	}
+	want := [][2]string{
+		{queue.EventProgress, `{"p":1}`},
+		{queue.EventTurn, `{"turn":0}`},
+		{queue.EventPartial, `{"turn":1,"partial":true}`},
+		{queue.EventTurn, `{"turn":1}`},
+		{queue.EventTurn, `{"turn":2}`},
+	}
+	if diff := cmp.Diff(want, got[:len(got)-1]); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	last := all[len(all)-1]
+	if diff := cmp.Diff(queue.StateEvent{State: queue.StateDone}, stateEvent(t, last)); last.Type != queue.EventDone || diff != "" {
+		t.Errorf("last event %s (-want +got):\n%s", last.Type, diff)
+	}
+	seen := map[string]bool{}
+	for i, e := range all {
+		if e.ID == "" || seen[e.ID] {
+			t.Errorf("event %d has id %q, empty or repeated", i, e.ID)
+		}
+		seen[e.ID] = true
+		if diff := cmp.Diff(all[i+1:], events(t, q, j.ID, e.ID), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("events after %s (-want +got):\n%s", e.ID, diff)
+		}
+	}
+	first2, err := q.Events(ctx, j.ID, "", 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(all[:2], first2); diff != "" {
+		t.Errorf("Events with limit 2 (-want +got):\n%s", diff)
+	}
+	next2, err := q.Events(ctx, j.ID, first2[1].ID, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(all[2:4], next2); diff != "" {
+		t.Errorf("Events with limit 2 after the first page (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"garbage", "-1", "1-2-3"} {
+		_, err := q.Events(ctx, j.ID, bad, 0, 0)
+		wantErr(t, fmt.Sprintf("Events after %q", bad), err, queue.ErrInvalid)
+	}
+}
+
+func testEventsWait(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0))
+	_, l := claim(t, q, "w1", long)
+
+	evs, err := q.Events(testCtx(t), j.ID, "", 0, 50*time.Millisecond)
+	if err != nil || len(evs) != 0 {
+		t.Fatalf("Events with a short wait on an empty stream: %v, %v; want none and no error", evs, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = q.Events(ctx, j.ID, "", 0, waitLimit)
+	wantErr(t, "Events whose context ends first", err, context.DeadlineExceeded)
+
+	type answer struct {
+		evs []queue.Event
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		evs, err := q.Events(testCtx(t), j.ID, "", 0, waitLimit)
+		ch <- answer{evs, err}
+	}()
+	if err := q.Publish(testCtx(t), l, queue.EventProgress, []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	a := <-ch
+	if a.err != nil || len(a.evs) != 1 || string(a.evs[0].Data) != `{"n":1}` {
+		t.Fatalf("waiting Events: %v, %v; want the published event", a.evs, a.err)
+	}
+
+	go func() {
+		evs, err := q.Events(testCtx(t), j.ID, a.evs[0].ID, 0, waitLimit)
+		ch <- answer{evs, err}
+	}()
+	store(t, q, l, 0, `"r0"`)
+	a = <-ch
+	if a.err != nil || len(a.evs) != 1 || a.evs[0].Type != queue.EventTurn {
+		t.Fatalf("waiting Events after the first: %v, %v; want the turn event", a.evs, a.err)
+	}
+}
+
+func testCancelQueued(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	j := enqueue(t, q, review(0))
+	if err := q.Cancel(ctx, j.ID); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	g := get(t, q, j.ID)
+	if g.State != queue.StateCancelled || g.FinishedAt.IsZero() {
+		t.Errorf("cancelled job %+v", g)
+	}
+	if diff := cmp.Diff([]string{queue.EventCancelled}, eventTypes(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	noClaim(t, q, 100*time.Millisecond)
+	wantErr(t, "Cancel twice", q.Cancel(ctx, j.ID), queue.ErrFinal)
+}
+
+func testCancelRunning(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	j := enqueue(t, q, review(0, 1))
+	_, l := claim(t, q, "w1", long)
+	store(t, q, l, 0, `"r0"`)
+	if err := q.Cancel(ctx, j.ID); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	wantErr(t, "Heartbeat after cancel", q.Heartbeat(ctx, l, long), queue.ErrCancelled, queue.ErrLeaseLost)
+	_, err := q.StoreResult(ctx, l, 1, []byte(`"r1"`))
+	wantErr(t, "StoreResult after cancel", err, queue.ErrCancelled, queue.ErrLeaseLost)
+	wantErr(t, "Publish after cancel", q.Publish(ctx, l, queue.EventPartial, []byte(`{}`)), queue.ErrCancelled, queue.ErrLeaseLost)
+	wantErr(t, "Complete after cancel", q.Complete(ctx, l), queue.ErrCancelled, queue.ErrLeaseLost)
+	wantErr(t, "Fail after cancel", q.Fail(ctx, l, "x", true), queue.ErrCancelled, queue.ErrLeaseLost)
+	wantErr(t, "Release after cancel", q.Release(ctx, l), queue.ErrCancelled, queue.ErrLeaseLost)
+	if g := get(t, q, j.ID); g.State != queue.StateCancelled || g.WorkerID != "" {
+		t.Errorf("job %+v, want cancelled", g)
+	}
+	if diff := cmp.Diff(map[int]string{0: `"r0"`}, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{queue.EventTurn, queue.EventCancelled}, eventTypes(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	wantErr(t, "Cancel twice", q.Cancel(ctx, j.ID), queue.ErrFinal)
+	noClaim(t, q, 100*time.Millisecond)
+}
+
+func testFailRetryDeadLetter(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	j := enqueue(t, q, review(0))
+	var last *queue.Lease
+	for attempt := 1; attempt <= 3; attempt++ {
+		c, l := claim(t, q, "w1", long)
+		if c.ID != j.ID || c.Attempts != attempt-1 {
+			t.Fatalf("claim %d: job %s attempts %d, want %s with %d", attempt, c.ID, c.Attempts, j.ID, attempt-1)
+		}
+		if err := q.Fail(ctx, l, fmt.Sprintf("boom %d", attempt), true); err != nil {
+			t.Fatalf("Fail %d: %v", attempt, err)
+		}
+		g := get(t, q, j.ID)
+		wantState := queue.StateQueued
+		if attempt == 3 {
+			wantState = queue.StateFailed
+		}
+		if g.State != wantState || g.Attempts != attempt || g.Error != fmt.Sprintf("boom %d", attempt) {
+			t.Errorf("after failure %d: state %s attempts %d error %q", attempt, g.State, g.Attempts, g.Error)
+		}
+		last = l
+	}
+	if g := get(t, q, j.ID); g.FinishedAt.IsZero() {
+		t.Error("dead-lettered job has no FinishedAt")
+	}
+	evs := events(t, q, j.ID, "")
+	var got []queue.StateEvent
+	for _, e := range evs {
+		got = append(got, stateEvent(t, e))
+	}
+	want := []queue.StateEvent{
+		{State: queue.StateQueued, Attempts: 1, Error: "boom 1"},
+		{State: queue.StateQueued, Attempts: 2, Error: "boom 2"},
+		{State: queue.StateFailed, Attempts: 3, Error: "boom 3"},
+	}
+	if diff := cmp.Diff([]string{queue.EventRetry, queue.EventRetry, queue.EventFailed}, eventTypes(evs)); diff != "" {
+		t.Errorf("event types (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("event data (-want +got):\n%s", diff)
+	}
+	wantErr(t, "Fail after the dead letter", q.Fail(ctx, last, "again", true), queue.ErrLeaseLost)
+	wantErr(t, "Cancel of a failed job", q.Cancel(ctx, j.ID), queue.ErrFinal)
+	noClaim(t, q, 100*time.Millisecond)
+}
+
+func testFailPermanent(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	tests := []struct {
+		name        string
+		maxAttempts int
+		retry       bool
+		wantState   queue.State
+	}{
+		{"no retry", 0, false, queue.StateFailed},
+		{"one attempt allowed", 1, true, queue.StateFailed},
+		{"two attempts allowed", 2, true, queue.StateQueued},
+	}
+	// Not parallel: each row claims the job it just enqueued from the shared queue.
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := review(0)
+			in.MaxAttempts = tt.maxAttempts
+			j := enqueue(t, q, in)
+			c, l := claim(t, q, "w1", long)
+			if c.ID != j.ID {
+				t.Fatalf("claimed %s, want %s", c.ID, j.ID)
+			}
+			if err := q.Fail(ctx, l, "bad sgf", tt.retry); err != nil {
+				t.Fatal(err)
+			}
+			g := get(t, q, j.ID)
+			if g.State != tt.wantState || g.Attempts != 1 || g.Error != "bad sgf" {
+				t.Errorf("job %+v, want %s after 1 attempt with the error", g, tt.wantState)
+			}
+			if tt.wantState == queue.StateQueued {
+				if err := q.Cancel(ctx, j.ID); err != nil { // leave nothing claimable for the next row
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func testReleaseCountsNoAttempt(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	a := enqueue(t, q, review(0))
+	b := enqueue(t, q, review(0))
+	c, l1 := claim(t, q, "w1", long)
+	if c.ID != a.ID {
+		t.Fatalf("claimed %s, want the oldest %s", c.ID, a.ID)
+	}
+	if err := q.Release(ctx, l1); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	g := get(t, q, a.ID)
+	if g.State != queue.StateQueued || g.Attempts != 0 || g.WorkerID != "" {
+		t.Errorf("released job %+v, want queued with no attempt", g)
+	}
+	c, l2 := claim(t, q, "w2", long)
+	if c.ID != a.ID {
+		t.Errorf("claimed %s after the release, want %s, which keeps its place before %s", c.ID, a.ID, b.ID)
+	}
+	if l2.Token <= l1.Token {
+		t.Errorf("token %d after the release, want more than %d", l2.Token, l1.Token)
+	}
+	wantErr(t, "Release with the old lease", q.Release(ctx, l1), queue.ErrLeaseLost)
+	if evs := events(t, q, a.ID, ""); len(evs) != 0 {
+		t.Errorf("a release appended events: %v", eventTypes(evs))
+	}
+}
+
+func testExpiredLeaseDeadLetter(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	in := review(0)
+	in.MaxAttempts = 1
+	j := enqueue(t, q, in)
+	claim(t, q, "w1", 100*time.Millisecond)
+	// Nobody claims: the queue itself must notice the dead worker.
+	var g *queue.Job
+	waitFor(t, "the expired lease to fail the job", func() bool {
+		g = get(t, q, j.ID)
+		return g.State == queue.StateFailed
+	})
+	if g.Attempts != 1 || g.Error != "lease expired" || g.FinishedAt.IsZero() {
+		t.Errorf("dead-lettered job %+v", g)
+	}
+	evs := events(t, q, j.ID, "")
+	if diff := cmp.Diff([]string{queue.EventFailed}, eventTypes(evs)); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	want := queue.StateEvent{State: queue.StateFailed, Attempts: 1, Error: "lease expired"}
+	if diff := cmp.Diff(want, stateEvent(t, evs[0])); diff != "" {
+		t.Errorf("failed event (-want +got):\n%s", diff)
+	}
+}
+
+func testDedupe(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	const n = 50
+	type answer struct {
+		id      string
+		created bool
+		err     error
+	}
+	answers := make(chan answer, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			in := review(0, 1)
+			in.DedupeKey = "same-game"
+			j, created, err := q.Enqueue(testCtx(t), in)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			answers <- answer{id: j.ID, created: created}
+		})
+	}
+	wg.Wait()
+	close(answers)
+	ids := map[string]int{}
+	created := 0
+	for a := range answers {
+		if a.err != nil {
+			t.Fatalf("Enqueue: %v", a.err)
+		}
+		ids[a.id]++
+		if a.created {
+			created++
+		}
+	}
+	if len(ids) != 1 || created != 1 {
+		t.Fatalf("%d identical submissions made jobs %v with %d created, want one job created once", n, ids, created)
+	}
+	var id string
+	for k := range ids {
+		id = k
+	}
+	j, _ := claim(t, q, "w1", long)
+	if j.ID != id {
+		t.Errorf("claimed %s, want the one job %s", j.ID, id)
+	}
+	noClaim(t, q, 100*time.Millisecond)
+
+	other := review(0, 1)
+	other.Owner, other.DedupeKey = "bob", "same-game"
+	if b := enqueue(t, q, other); b.ID == id {
+		t.Error("another owner's identical submission joined the first owner's job")
+	}
+	diffKey := review(0, 1)
+	diffKey.DedupeKey = "other-game"
+	if c := enqueue(t, q, diffKey); c.ID == id {
+		t.Error("a submission with another key joined the job")
+	}
+}
+
+func testDedupeAfterFinal(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	submit := func() (*queue.Job, bool) {
+		in := review(0)
+		in.DedupeKey = "k"
+		j, created, err := q.Enqueue(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j, created
+	}
+	first, _ := submit()
+	if err := q.Cancel(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	second, created := submit()
+	if !created || second.ID == first.ID {
+		t.Fatalf("submission after a cancel: job %s created %v, want a new job", second.ID, created)
+	}
+	_, l := claim(t, q, "w1", long)
+	if err := q.Fail(ctx, l, "permanent", false); err != nil {
+		t.Fatal(err)
+	}
+	third, created := submit()
+	if !created || third.ID == second.ID {
+		t.Fatalf("submission after a failure: job %s created %v, want a new job", third.ID, created)
+	}
+	_, l = claim(t, q, "w1", long)
+	store(t, q, l, 0, `"r"`)
+	if err := q.Complete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	fourth, created := submit()
+	if created || fourth.ID != third.ID || fourth.State != queue.StateDone {
+		t.Fatalf("submission after done: job %s (%s) created %v, want the done job %s", fourth.ID, fourth.State, created, third.ID)
+	}
+}
+
+func testRetention(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{Retention: time.Second})
+	ctx := testCtx(t)
+	in := review(0)
+	in.DedupeKey = "kept"
+	done := enqueue(t, q, in)
+	_, l := claim(t, q, "w1", long)
+	store(t, q, l, 0, `"r"`)
+	if err := q.Complete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := enqueue(t, q, review(0))
+	if err := q.Cancel(ctx, cancelled.ID); err != nil {
+		t.Fatal(err)
+	}
+	waiting := enqueue(t, q, review(0))
+	if g := get(t, q, done.ID); g.State != queue.StateDone {
+		t.Fatalf("done job right after Complete: %s", g.State)
+	}
+	for _, id := range []string{done.ID, cancelled.ID} {
+		waitFor(t, "job "+id+" to expire", func() bool {
+			_, err := q.Get(ctx, id)
+			if err != nil && !errors.Is(err, queue.ErrNotFound) {
+				t.Fatalf("Get: %v", err)
+			}
+			return err != nil
+		})
+		_, err := q.Results(ctx, id)
+		wantErr(t, "Results of an expired job", err, queue.ErrNotFound)
+		_, err = q.Events(ctx, id, "", 0, 0)
+		wantErr(t, "Events of an expired job", err, queue.ErrNotFound)
+	}
+	if g := get(t, q, waiting.ID); g.State != queue.StateQueued {
+		t.Errorf("a queued job changed past the retention period: %s", g.State)
+	}
+	again, created, err := q.Enqueue(ctx, in)
+	if err != nil || !created || again.ID == done.ID {
+		t.Errorf("submission after the done job expired: %v created %v, want a new job", err, created)
+	}
+}
+
+func testRegistry(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{RegistryTTL: time.Second})
+	ctx := testCtx(t)
+	start := time.Now().Add(-time.Hour).Round(time.Millisecond)
+	w1 := queue.WorkerInfo{ID: "w1", Host: "gpu-1", InstanceID: "i-0abc", GPU: "NVIDIA L4",
+		KataGoVersion: "1.17.2", Model: "b18c384", Engines: 2, CurrentJobs: []string{"j1", "j2"},
+		StartedAt: start, PositionsPerSec: 812.5}
+	w2 := queue.WorkerInfo{ID: "w2", Host: "gpu-2", Engines: 1, IdleSince: start.Add(time.Minute), StartedAt: start}
+	before := time.Now().Add(-time.Second)
+	for _, w := range []queue.WorkerInfo{w2, w1} {
+		if err := q.RegisterWorker(ctx, w); err != nil {
+			t.Fatalf("RegisterWorker(%s): %v", w.ID, err)
+		}
+	}
+	got, err := q.Workers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]queue.WorkerInfo{w1, w2}, got, cmpopts.IgnoreFields(queue.WorkerInfo{}, "LastSeen")); diff != "" {
+		t.Errorf("Workers (-want +got):\n%s", diff)
+	}
+	for _, w := range got {
+		if w.LastSeen.Before(before) {
+			t.Errorf("worker %s last seen %v, before it registered", w.ID, w.LastSeen)
+		}
+	}
+	if err := q.RemoveWorker(ctx, "w2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = q.Workers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "w1" {
+		t.Errorf("Workers after removing w2: %v", got)
+	}
+	wantErr(t, "RegisterWorker without an id", q.RegisterWorker(ctx, queue.WorkerInfo{Host: "h"}), queue.ErrInvalid)
+	waitFor(t, "w1's entry to expire", func() bool {
+		got, err := q.Workers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got) == 0
+	})
+}
+
+func testStats(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	empty, err := q.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := queue.Stats{Queued: map[queue.Priority]int{queue.PriorityReview: 0, queue.PriorityInteractive: 0}}
+	if diff := cmp.Diff(want, empty); diff != "" {
+		t.Errorf("Stats of an empty queue (-want +got):\n%s", diff)
+	}
+	r1 := enqueue(t, q, &queue.Job{Positions: 100, Turns: []int{0, 1}})
+	enqueue(t, q, &queue.Job{Positions: 200, Turns: []int{0}})
+	enqueue(t, q, &queue.Job{Priority: queue.PriorityInteractive, Positions: 40, Turns: []int{0, 1, 2, 3}})
+	gone := enqueue(t, q, &queue.Job{Positions: 1000})
+	if err := q.Cancel(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, l := claim(t, q, "w1", long) // the interactive one
+	store(t, q, l, 0, `"r"`)
+	got, err := q.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = queue.Stats{
+		Queued:           map[queue.Priority]int{queue.PriorityReview: 2, queue.PriorityInteractive: 0},
+		Running:          1,
+		PositionsWaiting: 100 + 200 + 30,
+		OldestQueued:     r1.CreatedAt,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Stats (-want +got):\n%s", diff)
+	}
+}
+
+func testCloseUnblocks(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0))
+	claim(t, q, "w1", long)
+	errs := make(chan error, 2)
+	go func() {
+		_, _, err := q.Claim(testCtx(t), "w2", long)
+		errs <- err
+	}()
+	go func() {
+		_, err := q.Events(testCtx(t), j.ID, "", 0, waitLimit)
+		errs <- err
+	}()
+	if err := q.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for range 2 {
+		wantErr(t, "a call blocked at Close", <-errs, queue.ErrClosed)
+	}
+	_, _, err := q.Enqueue(testCtx(t), review(0))
+	wantErr(t, "Enqueue after Close", err, queue.ErrClosed)
+	_, err = q.Get(testCtx(t), j.ID)
+	wantErr(t, "Get after Close", err, queue.ErrClosed)
+	if err := q.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func testConcurrentWorkers(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	const jobs, workers, turns = 24, 4, 3
+	var ids []string
+	for range jobs {
+		ids = append(ids, enqueue(t, q, review(0, 1, 2)).ID)
+	}
+	var mu sync.Mutex
+	claims := map[string]int{}
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			worker := fmt.Sprintf("w%d", w)
+			for {
+				j, l, err := q.Claim(ctx, worker, long)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				claims[j.ID]++
+				mu.Unlock()
+				for turn := range turns {
+					if _, err := q.StoreResult(ctx, l, turn, []byte(worker)); err != nil {
+						t.Errorf("StoreResult: %v", err)
+					}
+				}
+				if err := q.Complete(ctx, l); err != nil {
+					t.Errorf("Complete: %v", err)
+				}
+			}
+		})
+	}
+	waitFor(t, "every job to finish", func() bool {
+		for _, id := range ids {
+			if get(t, q, id).State != queue.StateDone {
+				return false
+			}
+		}
+		return true
+	})
+	cancel()
+	wg.Wait()
+	for _, id := range ids {
+		if claims[id] != 1 {
+			t.Errorf("job %s claimed %d times, want once", id, claims[id])
+		}
+		if n := len(results(t, q, id)); n != turns {
+			t.Errorf("job %s has %d results, want %d", id, n, turns)
+		}
+	}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(ids)), slices.Sorted(maps.Keys(claims))); diff != "" {
+		t.Errorf("claimed jobs (-want +got):\n%s", diff)
+	}
+}
