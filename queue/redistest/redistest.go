@@ -386,4 +386,3 @@ func (s *Server) WaitAOFWritten(t testing.TB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
