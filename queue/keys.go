@@ -1,0 +1,95 @@
+package queue
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Redis data layout. Every key the Redis queue uses is built in this file.
+//
+// All keys start with the configured prefix P (RedisConfig.Prefix, default "tesuji"). A
+// job's keys carry its id as hash tag, so a Redis Cluster keeps them on one slot and one Lua
+// script changes them together, atomically and fenced:
+//
+//	P:job:{ID}          hash    the record: the Job's fields (owner, prio, payload, turns as
+//	                            ",0,1,2,", nturns, pos, max, att, err, worker, created, started,
+//	                            finished in ms) plus state, token (the lease token, +1 per
+//	                            claim), lexp (lease expiry, ms by Redis's clock), ver (+1 per
+//	                            change of state or lease) and dedupe (the dedupe key's name)
+//	P:job:{ID}:results  hash    turn -> result JSON, each written once (HSETNX)
+//	P:job:{ID}:events   stream  the job's events, fields t (type) and d (data); the event
+//	                            ids are the stream ids
+//
+// A final job's three keys expire after the retention period; a job that is not final has
+// no expiry (a record whose Enqueue died before it was committed expires on its own).
+//
+// The structures that span jobs cannot share a job's slot; they share the hash tag {P} and
+// so live together on one slot of their own (one node of a cluster serves them; they are
+// small: ids and scores):
+//
+//	{P}:ready           zset    queued job ids; score (1-priority)*2^52 + enqueue sequence,
+//	                            so interactive jobs come first, then the oldest
+//	{P}:leases          zset    running job ids (and ids being claimed); score = lease
+//	                            expiry in ms
+//	{P}:index           hash    job id -> "ver:score": the record version the ready and
+//	                            lease entries reflect, and the job's place in line
+//	{P}:seq             string  the enqueue sequence (INCR)
+//	{P}:wake            list    one token per claimable job, for claimers blocked in BLPOP;
+//	                            trimmed to the length of {P}:ready
+//	{P}:dedupe:<sha>    string  the job id for sha256(owner NUL dedupe key); expires after
+//	                            the retention period
+//	{P}:workers         zset    worker id -> last registration, ms
+//	{P}:worker:<id>     hash    the worker's registry entry; expires after the registry TTL
+//
+// Consistency across the two slots. The job record is the truth; the global structures are
+// an index of it. Each change of state is one script on the job's slot (atomic, fenced by
+// the lease token and expiry, returning the record's new version) followed by one script on
+// the global slot that makes the index reflect that version; an index update older than the
+// one already applied is ignored. A process that dies between the two leaves the index
+// behind, never ahead, and whoever meets the stale entry repairs it from the record: a
+// claimer that pops a job no longer queued, or the reaper that finds a lease entry past its
+// score. No job can be lost that way, because a job leaves its old index entry only in the
+// same script that gives it the new one.
+//
+// The job state machine is documented in the package comment (queue.go); the scripts that
+// make each transition are in redis_scripts.go.
+
+// keys builds the key names of one queue.
+type keys struct {
+	prefix string // P
+	global string // {P}
+}
+
+func newKeys(prefix string) keys {
+	return keys{prefix: prefix, global: "{" + prefix + "}"}
+}
+
+func (k keys) job(id string) string     { return k.prefix + ":job:{" + id + "}" }
+func (k keys) results(id string) string { return k.prefix + ":job:{" + id + "}:results" }
+func (k keys) events(id string) string  { return k.prefix + ":job:{" + id + "}:events" }
+
+// jobKeys are the KEYS of every script on a job's slot, in this order.
+func (k keys) jobKeys(id string) []string {
+	return []string{k.job(id), k.results(id), k.events(id)}
+}
+
+func (k keys) ready() string  { return k.global + ":ready" }
+func (k keys) leases() string { return k.global + ":leases" }
+func (k keys) index() string  { return k.global + ":index" }
+func (k keys) seq() string    { return k.global + ":seq" }
+func (k keys) wake() string   { return k.global + ":wake" }
+
+// dedupe names the key that holds the live job for an owner's dedupe key. The owner and
+// key are hashed: they may hold anything, and a token should not show in a key name.
+func (k keys) dedupe(owner, key string) string {
+	sum := sha256.Sum256([]byte(owner + "\x00" + key))
+	return k.global + ":dedupe:" + hex.EncodeToString(sum[:])
+}
+
+func (k keys) workers() string        { return k.global + ":workers" }
+func (k keys) worker(id string) string { return k.global + ":worker:" + id }
+
+// indexKeys are the KEYS of the scripts on the global slot that move a job in the index.
+func (k keys) indexKeys() []string {
+	return []string{k.ready(), k.leases(), k.wake(), k.index()}
+}

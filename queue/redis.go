@@ -1,0 +1,932 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisConfig configures the Redis queue. The zero value is ready to use.
+type RedisConfig struct {
+	// Prefix starts every key, so several queues can share a Redis. Default "tesuji"; no
+	// braces.
+	Prefix string
+	// LeaseTTL is the lease of a Claim or Heartbeat that passes none. Default 30s.
+	LeaseTTL time.Duration
+	// MaxAttempts is how many failed attempts a job gets when it names none. Default 3.
+	MaxAttempts int
+	// Retention is how long a final job's record, results and events stay. Default 7 days.
+	Retention time.Duration
+	// RegistryTTL is how long a worker's registry entry lives without a refresh. Default 30s.
+	RegistryTTL time.Duration
+	// BlockTimeout is the longest one blocking command (BLPOP for Claim, XREAD BLOCK for
+	// Events) waits before the call looks at its context and at Close again: go-redis
+	// cannot interrupt a blocking command, so this bounds how late a blocked call notices
+	// either. Keep it below the client's read timeout (go-redis's default is 3s). Default 1s.
+	BlockTimeout time.Duration
+	// ReapInterval is how often the queue looks for expired leases on its own, so a dead
+	// worker's job is requeued (or dead-lettered) even while no Claim runs. Negative: never.
+	// Default 1s.
+	ReapInterval time.Duration
+	// Logger receives expired leases, dead letters and index repairs that failed. Default:
+	// discarded.
+	Logger *slog.Logger
+}
+
+func (c *RedisConfig) setDefaults() {
+	if c.Prefix == "" {
+		c.Prefix = "tesuji"
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 30 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = defaultMaxAttempts
+	}
+	if c.Retention <= 0 {
+		c.Retention = 7 * 24 * time.Hour
+	}
+	if c.RegistryTTL <= 0 {
+		c.RegistryTTL = 30 * time.Second
+	}
+	if c.BlockTimeout <= 0 {
+		c.BlockTimeout = time.Second
+	}
+	if c.ReapInterval == 0 {
+		c.ReapInterval = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// orphanTTL is the least time a created record waits for its commit before it expires.
+const orphanTTL = 10 * time.Minute
+
+// reapBatch is how many expired leases one script hands over at a time.
+const reapBatch = 32
+
+// Redis is the queue shared by API servers and workers on many machines: job records,
+// results and event streams on each job's slot, the line of queued jobs and the leases on
+// one slot of their own (see keys.go for the layout and how the two stay consistent).
+//
+// Claim blocks in BLPOP on a wake-up list that every enqueue and requeue pushes a token to,
+// with a timeout of BlockTimeout or the next lease expiry, whichever is sooner: a claimer
+// wakes at once for new work and on time for an expired lease, and an idle worker costs one
+// command per BlockTimeout instead of a poll loop.
+type Redis struct {
+	c   redis.UniversalClient
+	cfg RedisConfig
+	k   keys
+	log *slog.Logger
+
+	done      chan struct{} // closed by Close
+	reaped    chan struct{} // closed when the reaper has returned
+	closeOnce sync.Once
+}
+
+var _ Queue = (*Redis)(nil)
+
+// NewRedis returns the queue over client and starts its reaper; Close stops it. The
+// client stays the caller's to close. A prefix with braces panics: it is a programming
+// error that would scatter a job's keys over slots.
+func NewRedis(client redis.UniversalClient, cfg RedisConfig) *Redis {
+	cfg.setDefaults()
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		panic(fmt.Sprintf("queue: redis prefix %q has braces", cfg.Prefix))
+	}
+	r := &Redis{c: client, cfg: cfg, k: newKeys(cfg.Prefix), log: cfg.Logger,
+		done: make(chan struct{}), reaped: make(chan struct{})}
+	if cfg.ReapInterval > 0 {
+		go r.reaper()
+	} else {
+		close(r.reaped)
+	}
+	return r
+}
+
+// Close stops the reaper; blocked Claim and Events calls return ErrClosed within
+// BlockTimeout.
+func (r *Redis) Close() error {
+	r.closeOnce.Do(func() {
+		close(r.done)
+		<-r.reaped
+	})
+	return nil
+}
+
+func (r *Redis) check(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return ErrClosed
+	default:
+	}
+	return ctx.Err()
+}
+
+// run runs a script and returns its reply as a list.
+func (r *Redis) run(ctx context.Context, s *redis.Script, keys []string, args ...any) ([]any, error) {
+	res, err := s.Run(ctx, r.c, keys, args...).Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return nil, errors.New("empty script reply")
+	}
+	return res, nil
+}
+
+func ms(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
+
+// transition is what a script on a job's slot reports after a change of state: what the
+// index must now reflect.
+type transition struct {
+	state  string
+	ver    int64
+	lexp   int64
+	dedupe string
+}
+
+func parseTransition(res []any) transition {
+	t := transition{state: str(res[0])}
+	if len(res) > 1 {
+		t.ver = num(res[1])
+	}
+	if len(res) > 2 {
+		t.lexp = num(res[2])
+	}
+	if len(res) > 3 {
+		t.dedupe = str(res[3])
+	}
+	return t
+}
+
+// index applies a transition to the global slot. A failure is logged, not returned: the
+// record already holds the change, and the stale index entry is repaired by whoever meets
+// it next (see keys.go).
+func (r *Redis) index(ctx context.Context, id string, t transition) {
+	ks := r.k.indexKeys()
+	if t.dedupe != "" {
+		ks = append(ks, t.dedupe)
+	}
+	_, err := r.run(ctx, indexScript, ks, id, t.ver, t.state, t.lexp, ms(r.cfg.Retention))
+	if err != nil {
+		r.log.Warn("queue index update failed; the next reader repairs it", "job_id", id, "state", t.state, "err", err)
+	}
+}
+
+// fenced maps the refusals of the fenced scripts to the contract's errors.
+func fenced(op, jobID string, res []any) error {
+	switch str(res[0]) {
+	case "lost":
+		return fmt.Errorf("queue: %s: %w", op, leaseLost(jobID))
+	case "cancelled":
+		return fmt.Errorf("queue: %s: %w", op, cancelledError{jobID})
+	}
+	return nil
+}
+
+func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
+	if err := validate(in); err != nil {
+		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	if err := r.check(ctx); err != nil {
+		return nil, false, err
+	}
+	id := in.ID
+	if id == "" {
+		id = newID()
+	}
+	maxAttempts := in.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = r.cfg.MaxAttempts
+	}
+	dedupe := ""
+	if in.DedupeKey != "" {
+		dedupe = r.k.dedupe(in.Owner, in.DedupeKey)
+	}
+	fields := map[string]string{
+		"id": id, "owner": in.Owner, "prio": strconv.Itoa(int(in.Priority)), "dkey": in.DedupeKey,
+		"dedupe": dedupe, "payload": string(in.Payload), "turns": encodeTurns(in.Turns),
+		"nturns": strconv.Itoa(len(in.Turns)), "pos": strconv.FormatInt(in.Positions, 10),
+		"max": strconv.Itoa(maxAttempts),
+	}
+	args := []any{ms(max(r.cfg.Retention, orphanTTL))}
+	for k, v := range fields {
+		args = append(args, k, v)
+	}
+	res, err := r.run(ctx, createScript, r.k.jobKeys(id), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	if str(res[0]) == "exists" {
+		return nil, false, fmt.Errorf("queue: enqueue: %w: job id %s is taken", ErrInvalid, id)
+	}
+	fields["state"], fields["att"], fields["created"] = string(StateQueued), "0", strconv.FormatInt(num(res[1]), 10)
+
+	commitKeys := append(r.k.indexKeys(), r.k.seq())
+	if dedupe != "" {
+		commitKeys = append(commitKeys, dedupe)
+	}
+	replace := ""
+	for {
+		res, err := r.run(ctx, commitScript, commitKeys, id, int(in.Priority), ms(r.cfg.Retention), replace)
+		if err != nil {
+			return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+		}
+		if str(res[0]) == "ok" {
+			break
+		}
+		// Another submission holds the dedupe key: join its job while it lives.
+		other := str(res[1])
+		j, err := r.Get(ctx, other)
+		if err == nil && (!j.State.Final() || j.State == StateDone) {
+			if _, err := r.run(ctx, dropScript, r.k.jobKeys(id)); err != nil {
+				r.log.Warn("drop a duplicate submission", "job_id", id, "err", err)
+			}
+			return j, false, nil
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+		}
+		replace = other
+	}
+	if _, err := r.run(ctx, persistScript, r.k.jobKeys(id)); err != nil {
+		// The job is in line; the claim persists the record too.
+		r.log.Warn("persist a new job", "job_id", id, "err", err)
+	}
+	j, err := decodeJob(fields)
+	if err != nil {
+		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	return j, true, nil
+}
+
+func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error) {
+	if leaseTTL <= 0 {
+		leaseTTL = r.cfg.LeaseTTL
+	}
+	for {
+		if err := r.check(ctx); err != nil {
+			return nil, nil, err
+		}
+		res, err := r.run(ctx, claimNextScript, r.k.indexKeys(), ms(leaseTTL), reapBatch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("queue: claim: %w", err)
+		}
+		switch str(res[0]) {
+		case "expired":
+			for _, id := range res[1].([]any) {
+				if err := r.expire(ctx, str(id)); err != nil {
+					return nil, nil, fmt.Errorf("queue: claim: %w", err)
+				}
+			}
+		case "claim":
+			j, l, err := r.claim(ctx, str(res[1]), workerID, leaseTTL)
+			if err != nil || j != nil {
+				return j, l, err
+			}
+		default: // none
+			wait := r.cfg.BlockTimeout
+			if next := str(res[2]); next != "" {
+				n, _ := strconv.ParseInt(next, 10, 64)
+				wait = min(wait, time.Duration(n-num(res[1]))*time.Millisecond)
+			}
+			if err := r.block(ctx, wait); err != nil {
+				return nil, nil, fmt.Errorf("queue: claim: %w", err)
+			}
+		}
+	}
+}
+
+// block waits in BLPOP on the wake-up list for at most wait (and no later than ctx's
+// deadline). A wake-up token, a timeout and a cancelled ctx all return nil: the caller
+// looks again.
+func (r *Redis) block(ctx context.Context, wait time.Duration) error {
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl))
+	}
+	wait = max(wait, time.Millisecond)
+	// The typed BLPop rounds to whole seconds; BLPOP takes a decimal timeout.
+	err := r.c.Do(ctx, "BLPOP", r.k.wake(), strconv.FormatFloat(wait.Seconds(), 'f', 3, 64)).Err()
+	if err != nil && !errors.Is(err, redis.Nil) && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// claim completes a claim the global slot handed over. A nil job with no error means the
+// job was not claimable after all (cancelled, claimed by another); the index is repaired.
+func (r *Redis) claim(ctx context.Context, id, workerID string, ttl time.Duration) (*Job, *Lease, error) {
+	res, err := r.run(ctx, claimScript, r.k.jobKeys(id), workerID, ms(ttl))
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: claim: %w", err)
+	}
+	t := parseTransition(res)
+	r.index(ctx, id, t)
+	if t.state != string(StateRunning) || len(res) < 6 {
+		return nil, nil, nil
+	}
+	j, err := decodeJob(flatMap(res[5]))
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: claim: %w", err)
+	}
+	return j, &Lease{JobID: id, WorkerID: workerID, Token: num(res[4]), Expires: time.UnixMilli(t.lexp)}, nil
+}
+
+// expire settles one job found past its lease entry's score.
+func (r *Redis) expire(ctx context.Context, id string) error {
+	res, err := r.run(ctx, expireScript, r.k.jobKeys(id), ms(r.cfg.Retention))
+	if err != nil {
+		return err
+	}
+	t := parseTransition(res)
+	if len(res) > 4 && num(res[4]) == 1 {
+		if t.state == string(StateFailed) {
+			r.log.Warn("job dead-lettered", "job_id", id, "err", "lease expired")
+		} else {
+			r.log.Info("lease expired", "job_id", id)
+		}
+	}
+	r.index(ctx, id, t)
+	return nil
+}
+
+// reaper settles expired leases while no Claim does.
+func (r *Redis) reaper() {
+	defer close(r.reaped)
+	tick := time.NewTicker(r.cfg.ReapInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-tick.C:
+		}
+		if err := r.reap(); err != nil {
+			r.log.Warn("reap expired leases", "err", err)
+		}
+	}
+}
+
+func (r *Redis) reap() error {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ReapInterval+5*time.Second)
+	defer cancel()
+	for {
+		ids, err := expiredScript.Run(ctx, r.c, r.k.indexKeys(), reapBatch).StringSlice()
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := r.expire(ctx, id); err != nil {
+				return err
+			}
+		}
+		if len(ids) < reapBatch || r.check(ctx) != nil {
+			return nil
+		}
+	}
+}
+
+func (r *Redis) Heartbeat(ctx context.Context, l *Lease, leaseTTL time.Duration) error {
+	if l == nil {
+		return fmt.Errorf("queue: heartbeat: %w: no lease", ErrInvalid)
+	}
+	if leaseTTL <= 0 {
+		leaseTTL = r.cfg.LeaseTTL
+	}
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	res, err := r.run(ctx, heartbeatScript, r.k.jobKeys(l.JobID), l.Token, ms(leaseTTL))
+	if err != nil {
+		return fmt.Errorf("queue: heartbeat: %w", err)
+	}
+	if err := fenced("heartbeat", l.JobID, res); err != nil {
+		return err
+	}
+	t := parseTransition(res)
+	l.Expires = time.UnixMilli(t.lexp)
+	r.index(ctx, l.JobID, t)
+	return nil
+}
+
+func (r *Redis) StoreResult(ctx context.Context, l *Lease, turn int, result []byte) (bool, error) {
+	if l == nil {
+		return false, fmt.Errorf("queue: store result: %w: no lease", ErrInvalid)
+	}
+	if err := r.check(ctx); err != nil {
+		return false, err
+	}
+	res, err := r.run(ctx, storeScript, r.k.jobKeys(l.JobID), l.Token, turn, result)
+	if err != nil {
+		return false, fmt.Errorf("queue: store result: %w", err)
+	}
+	if err := fenced("store result", l.JobID, res); err != nil {
+		return false, err
+	}
+	if str(res[0]) == "invalid" {
+		return false, fmt.Errorf("queue: store result: %w: job %s has no turn %d", ErrInvalid, l.JobID, turn)
+	}
+	return num(res[1]) == 1, nil
+}
+
+func (r *Redis) Publish(ctx context.Context, l *Lease, typ string, data []byte) error {
+	if l == nil || typ == "" {
+		return fmt.Errorf("queue: publish: %w: no lease or no event type", ErrInvalid)
+	}
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	res, err := r.run(ctx, publishScript, r.k.jobKeys(l.JobID), l.Token, typ, data)
+	if err != nil {
+		return fmt.Errorf("queue: publish: %w", err)
+	}
+	return fenced("publish", l.JobID, res)
+}
+
+func (r *Redis) Complete(ctx context.Context, l *Lease) error {
+	if l == nil {
+		return fmt.Errorf("queue: complete: %w: no lease", ErrInvalid)
+	}
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	res, err := r.run(ctx, completeScript, r.k.jobKeys(l.JobID), l.Token, ms(r.cfg.Retention))
+	if err != nil {
+		return fmt.Errorf("queue: complete: %w", err)
+	}
+	if err := fenced("complete", l.JobID, res); err != nil {
+		return err
+	}
+	if str(res[0]) == "incomplete" {
+		return fmt.Errorf("queue: complete: %w: job %s has %d of %d turns", ErrIncomplete, l.JobID, num(res[1]), num(res[2]))
+	}
+	r.index(ctx, l.JobID, parseTransition(res))
+	return nil
+}
+
+func (r *Redis) Fail(ctx context.Context, l *Lease, msg string, retry bool) error {
+	if l == nil {
+		return fmt.Errorf("queue: fail: %w: no lease", ErrInvalid)
+	}
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	retryArg := "0"
+	if retry {
+		retryArg = "1"
+	}
+	res, err := r.run(ctx, failScript, r.k.jobKeys(l.JobID), l.Token, msg, retryArg, ms(r.cfg.Retention))
+	if err != nil {
+		return fmt.Errorf("queue: fail: %w", err)
+	}
+	if err := fenced("fail", l.JobID, res); err != nil {
+		return err
+	}
+	t := parseTransition(res)
+	if t.state == string(StateFailed) {
+		r.log.Warn("job dead-lettered", "job_id", l.JobID, "err", msg)
+	}
+	r.index(ctx, l.JobID, t)
+	return nil
+}
+
+func (r *Redis) Release(ctx context.Context, l *Lease) error {
+	if l == nil {
+		return fmt.Errorf("queue: release: %w: no lease", ErrInvalid)
+	}
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	res, err := r.run(ctx, releaseScript, r.k.jobKeys(l.JobID), l.Token)
+	if err != nil {
+		return fmt.Errorf("queue: release: %w", err)
+	}
+	if err := fenced("release", l.JobID, res); err != nil {
+		return err
+	}
+	r.index(ctx, l.JobID, parseTransition(res))
+	return nil
+}
+
+func (r *Redis) Cancel(ctx context.Context, jobID string) error {
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	res, err := r.run(ctx, cancelScript, r.k.jobKeys(jobID), ms(r.cfg.Retention))
+	if err != nil {
+		return fmt.Errorf("queue: cancel: %w", err)
+	}
+	switch str(res[0]) {
+	case "missing":
+		return fmt.Errorf("queue: cancel: %w", notFound(jobID))
+	case "final":
+		return fmt.Errorf("queue: cancel: %w: job %s is %s", ErrFinal, jobID, str(res[1]))
+	}
+	r.index(ctx, jobID, parseTransition(res))
+	return nil
+}
+
+func (r *Redis) Get(ctx context.Context, jobID string) (*Job, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	m, err := r.c.HGetAll(ctx, r.k.job(jobID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: get: %w", err)
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("queue: get: %w", notFound(jobID))
+	}
+	j, err := decodeJob(m)
+	if err != nil {
+		return nil, fmt.Errorf("queue: get: %w", err)
+	}
+	return j, nil
+}
+
+func (r *Redis) Results(ctx context.Context, jobID string) (map[int][]byte, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	var exists *redis.IntCmd
+	var all *redis.MapStringStringCmd
+	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, r.k.job(jobID))
+		all = p.HGetAll(ctx, r.k.results(jobID))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: results: %w", err)
+	}
+	if exists.Val() == 0 {
+		return nil, fmt.Errorf("queue: results: %w", notFound(jobID))
+	}
+	out := make(map[int][]byte, len(all.Val()))
+	for k, v := range all.Val() {
+		turn, err := strconv.Atoi(k)
+		if err != nil {
+			return nil, fmt.Errorf("queue: results: job %s has a result for turn %q", jobID, k)
+		}
+		out[turn] = []byte(v)
+	}
+	return out, nil
+}
+
+var streamID = regexp.MustCompile(`^[0-9]+(-[0-9]+)?$`)
+
+func (r *Redis) Events(ctx context.Context, jobID, afterID string, limit int, wait time.Duration) ([]Event, error) {
+	if afterID != "" && !streamID.MatchString(afterID) {
+		return nil, fmt.Errorf("queue: events: %w: event id %q", ErrInvalid, afterID)
+	}
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	start := "-"
+	if afterID != "" {
+		start = "(" + afterID
+	}
+	var exists *redis.IntCmd
+	var rng *redis.XMessageSliceCmd
+	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, r.k.job(jobID))
+		if limit > 0 {
+			rng = p.XRangeN(ctx, r.k.events(jobID), start, "+", int64(limit))
+		} else {
+			rng = p.XRange(ctx, r.k.events(jobID), start, "+")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: events: %w", err)
+	}
+	if exists.Val() == 0 {
+		return nil, fmt.Errorf("queue: events: %w", notFound(jobID))
+	}
+	if len(rng.Val()) > 0 || wait <= 0 {
+		return toEvents(rng.Val()), nil
+	}
+	after := afterID
+	if after == "" {
+		after = "0-0"
+	}
+	end := time.Now().Add(wait)
+	for {
+		if err := r.check(ctx); err != nil {
+			return nil, err
+		}
+		left := time.Until(end)
+		if left <= 0 {
+			return nil, nil
+		}
+		block := min(left, r.cfg.BlockTimeout)
+		if dl, ok := ctx.Deadline(); ok {
+			block = min(block, time.Until(dl))
+		}
+		streams, err := r.c.XRead(ctx, &redis.XReadArgs{
+			Streams: []string{r.k.events(jobID), after},
+			Count:   int64(limit),
+			Block:   max(block, time.Millisecond),
+		}).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("queue: events: %w", err)
+		case len(streams) > 0 && len(streams[0].Messages) > 0:
+			return toEvents(streams[0].Messages), nil
+		}
+	}
+}
+
+func toEvents(msgs []redis.XMessage) []Event {
+	out := make([]Event, 0, len(msgs))
+	for _, m := range msgs {
+		e := Event{ID: m.ID}
+		e.Type, _ = m.Values["t"].(string)
+		if d, ok := m.Values["d"].(string); ok {
+			e.Data = []byte(d)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (r *Redis) RegisterWorker(ctx context.Context, info WorkerInfo) error {
+	if info.ID == "" {
+		return fmt.Errorf("queue: register worker: %w: no worker id", ErrInvalid)
+	}
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	info.LastSeen = time.Now()
+	fields, err := encodeWorker(info)
+	if err != nil {
+		return fmt.Errorf("queue: register worker: %w", err)
+	}
+	key := r.k.worker(info.ID)
+	_, err = r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		p.HSet(ctx, key, fields)
+		p.PExpire(ctx, key, r.cfg.RegistryTTL)
+		p.ZAdd(ctx, r.k.workers(), redis.Z{Score: float64(info.LastSeen.UnixMilli()), Member: info.ID})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue: register worker: %w", err)
+	}
+	return nil
+}
+
+func (r *Redis) RemoveWorker(ctx context.Context, workerID string) error {
+	if err := r.check(ctx); err != nil {
+		return err
+	}
+	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, r.k.worker(workerID))
+		p.ZRem(ctx, r.k.workers(), workerID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue: remove worker: %w", err)
+	}
+	return nil
+}
+
+func (r *Redis) Workers(ctx context.Context) ([]WorkerInfo, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	ids, err := r.c.ZRange(ctx, r.k.workers(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: workers: %w", err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, r.k.worker(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: workers: %w", err)
+	}
+	out := make([]WorkerInfo, 0, len(ids))
+	var gone []any
+	for i, c := range cmds {
+		if len(c.Val()) == 0 {
+			gone = append(gone, ids[i])
+			continue
+		}
+		w, err := decodeWorker(c.Val())
+		if err != nil {
+			return nil, fmt.Errorf("queue: workers: %s: %w", ids[i], err)
+		}
+		out = append(out, w)
+	}
+	if len(gone) > 0 {
+		// The entries expired; their ids leave the list too.
+		if err := r.c.ZRem(ctx, r.k.workers(), gone...).Err(); err != nil {
+			r.log.Warn("forget expired workers", "err", err)
+		}
+	}
+	slices.SortFunc(out, func(a, b WorkerInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (r *Redis) Stats(ctx context.Context) (Stats, error) {
+	if err := r.check(ctx); err != nil {
+		return Stats{}, err
+	}
+	var ready, leases *redis.StringSliceCmd
+	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		ready = p.ZRange(ctx, r.k.ready(), 0, -1)
+		leases = p.ZRange(ctx, r.k.leases(), 0, -1)
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+	}
+	ids := append(ready.Val(), leases.Val()...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	recs := make([]*redis.SliceCmd, len(ids))
+	counts := make([]*redis.IntCmd, len(ids))
+	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			recs[i] = p.HMGet(ctx, r.k.job(id), "state", "prio", "pos", "nturns", "created")
+			counts[i] = p.HLen(ctx, r.k.results(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+	}
+	s := Stats{Queued: map[Priority]int{PriorityReview: 0, PriorityInteractive: 0}}
+	for i := range ids {
+		v := recs[i].Val()
+		state, _ := v[0].(string)
+		prio, _ := strconv.Atoi(strOr(v[1]))
+		pos, _ := strconv.ParseInt(strOr(v[2]), 10, 64)
+		nturns, _ := strconv.Atoi(strOr(v[3]))
+		left := positionsLeft(pos, nturns, int(counts[i].Val()))
+		switch State(state) {
+		case StateQueued:
+			s.Queued[Priority(prio)]++
+			s.PositionsWaiting += left
+			created, _ := strconv.ParseInt(strOr(v[4]), 10, 64)
+			if t := time.UnixMilli(created); s.OldestQueued.IsZero() || t.Before(s.OldestQueued) {
+				s.OldestQueued = t
+			}
+		case StateRunning:
+			s.Running++
+			s.PositionsWaiting += left
+		}
+	}
+	return s, nil
+}
+
+// encodeTurns writes turns as ",0,1,2," so a script finds a turn with one string search.
+func encodeTurns(turns []int) string {
+	var b strings.Builder
+	b.WriteByte(',')
+	for _, t := range turns {
+		b.WriteString(strconv.Itoa(t))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+func decodeTurns(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f == "" {
+			continue
+		}
+		t, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("turn %q", f)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// decodeJob reads a record hash.
+func decodeJob(m map[string]string) (*Job, error) {
+	atoi := func(k string) int { n, _ := strconv.Atoi(m[k]); return n }
+	msTime := func(k string) time.Time {
+		n, err := strconv.ParseInt(m[k], 10, 64)
+		if err != nil || n == 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(n)
+	}
+	turns, err := decodeTurns(m["turns"])
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", m["id"], err)
+	}
+	pos, _ := strconv.ParseInt(m["pos"], 10, 64)
+	j := &Job{
+		ID: m["id"], Owner: m["owner"], Priority: Priority(atoi("prio")), DedupeKey: m["dkey"],
+		Turns: turns, Positions: pos, MaxAttempts: atoi("max"),
+		State: State(m["state"]), Attempts: atoi("att"), Error: m["err"], WorkerID: m["worker"],
+		CreatedAt: msTime("created"), StartedAt: msTime("started"), FinishedAt: msTime("finished"),
+	}
+	if p := m["payload"]; p != "" {
+		j.Payload = []byte(p)
+	}
+	return j, nil
+}
+
+func encodeWorker(w WorkerInfo) (map[string]any, error) {
+	jobs, err := json.Marshal(w.CurrentJobs)
+	if err != nil {
+		return nil, err
+	}
+	t := func(v time.Time) string {
+		if v.IsZero() {
+			return ""
+		}
+		return v.Format(time.RFC3339Nano)
+	}
+	return map[string]any{
+		"id": w.ID, "host": w.Host, "instance_id": w.InstanceID, "gpu": w.GPU,
+		"katago_version": w.KataGoVersion, "model": w.Model, "engines": w.Engines,
+		"current_jobs": string(jobs), "idle_since": t(w.IdleSince), "started_at": t(w.StartedAt),
+		"last_seen": t(w.LastSeen), "positions_per_sec": strconv.FormatFloat(w.PositionsPerSec, 'g', -1, 64),
+	}, nil
+}
+
+func decodeWorker(m map[string]string) (WorkerInfo, error) {
+	w := WorkerInfo{ID: m["id"], Host: m["host"], InstanceID: m["instance_id"], GPU: m["gpu"],
+		KataGoVersion: m["katago_version"], Model: m["model"]}
+	w.Engines, _ = strconv.Atoi(m["engines"])
+	w.PositionsPerSec, _ = strconv.ParseFloat(m["positions_per_sec"], 64)
+	if err := json.Unmarshal([]byte(m["current_jobs"]), &w.CurrentJobs); err != nil {
+		return w, fmt.Errorf("current jobs: %w", err)
+	}
+	for k, dst := range map[string]*time.Time{"idle_since": &w.IdleSince, "started_at": &w.StartedAt, "last_seen": &w.LastSeen} {
+		if m[k] == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, m[k])
+		if err != nil {
+			return w, fmt.Errorf("%s: %w", k, err)
+		}
+		*dst = t
+	}
+	return w, nil
+}
+
+// str and num read script replies, where Redis turns Lua numbers into integers and
+// strings stay strings.
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	return ""
+}
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func strOr(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// flatMap reads a flat field, value list (HGETALL inside a script).
+func flatMap(v any) map[string]string {
+	list, _ := v.([]any)
+	m := make(map[string]string, len(list)/2)
+	for i := 0; i+1 < len(list); i += 2 {
+		m[str(list[i])] = str(list[i+1])
+	}
+	return m
+}
