@@ -86,7 +86,7 @@ func (k keys) dedupe(owner, key string) string {
 	return k.global + ":dedupe:" + hex.EncodeToString(sum[:])
 }
 
-func (k keys) workers() string        { return k.global + ":workers" }
+func (k keys) workers() string         { return k.global + ":workers" }
 func (k keys) worker(id string) string { return k.global + ":worker:" + id }
 
 // indexKeys are the KEYS of the scripts on the global slot that move a job in the index.
