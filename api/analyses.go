@@ -1,0 +1,367 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/worker"
+)
+
+// analysisRequest is the JSON form of POST /api/v1/analyses. The multipart form has the
+// same fields, with sgf as a file.
+type analysisRequest struct {
+	SGF              string `json:"sgf"`
+	MaxVisits        int    `json:"maxVisits"`
+	Path             string `json:"path"`
+	IncludeOwnership bool   `json:"includeOwnership"`
+}
+
+// analysisCreated answers POST /api/v1/analyses.
+type analysisCreated struct {
+	ID       string            `json:"id"`
+	Status   queue.State       `json:"status"`
+	Turns    int               `json:"turns"`
+	Warnings []string          `json:"warnings,omitempty"`
+	Links    map[string]string `json:"links"`
+}
+
+func links(id string) map[string]string {
+	base := "/api/v1/analyses/" + id
+	return map[string]string{"self": base, "events": base + "/events", "sgf": base + "/sgf"}
+}
+
+// readAnalysisRequest reads an upload in any of the accepted forms: multipart with a
+// file field sgf, JSON, or the SGF itself as the body.
+func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
+	// A multipart body carries a little more than the file; the parser enforces the
+	// file's own limit below.
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.MaxUploadBytes+64<<10)
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	var req analysisRequest
+	switch ct {
+	case "multipart/form-data":
+		if err := c.Request.ParseMultipartForm(a.cfg.MaxUploadBytes + 64<<10); err != nil {
+			return nil, uploadError(err)
+		}
+		if fh, err := c.FormFile("sgf"); err == nil {
+			if fh.Size > a.cfg.MaxUploadBytes {
+				return nil, tooLarge(a.cfg.MaxUploadBytes)
+			}
+			f, err := fh.Open()
+			if err != nil {
+				return nil, fmt.Errorf("api: open upload: %w", err)
+			}
+			defer f.Close()
+			data, err := io.ReadAll(io.LimitReader(f, a.cfg.MaxUploadBytes+1))
+			if err != nil {
+				return nil, uploadError(err)
+			}
+			req.SGF = string(data)
+		} else {
+			req.SGF = c.PostForm("sgf")
+		}
+		req.Path = c.PostForm("path")
+		req.IncludeOwnership, _ = strconv.ParseBool(c.PostForm("includeOwnership"))
+		if v := c.PostForm("maxVisits"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, badRequest("invalid_request", "maxVisits must be a whole number, not %q", v)
+			}
+			req.MaxVisits = n
+		}
+	case "application/json":
+		dec := json.NewDecoder(c.Request.Body)
+		if err := dec.Decode(&req); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge(a.cfg.MaxUploadBytes)
+			}
+			return nil, badRequest("invalid_request", "the body is not valid JSON: %v", err)
+		}
+	default:
+		data, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			return nil, uploadError(err)
+		}
+		req.SGF = string(data)
+		if v := c.Query("maxVisits"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, badRequest("invalid_request", "maxVisits must be a whole number, not %q", v)
+			}
+			req.MaxVisits = n
+		}
+		req.Path = c.Query("path")
+	}
+	if int64(len(req.SGF)) > a.cfg.MaxUploadBytes {
+		return nil, tooLarge(a.cfg.MaxUploadBytes)
+	}
+	if strings.TrimSpace(req.SGF) == "" {
+		return nil, badRequest("invalid_request", "no SGF: send it as the multipart file field \"sgf\", as JSON {\"sgf\": ...}, or as the body")
+	}
+	switch {
+	case req.MaxVisits == 0:
+		req.MaxVisits = a.cfg.DefaultVisits
+	case req.MaxVisits < 1 || req.MaxVisits > a.cfg.MaxVisits:
+		return nil, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits)
+	}
+	return &req, nil
+}
+
+func tooLarge(limit int64) error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+		Message: fmt.Sprintf("the upload is larger than the limit of %d bytes", limit)}
+}
+
+// uploadError maps a failure to read the body; an oversized body is a 413.
+func uploadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit)
+	}
+	if strings.Contains(err.Error(), "request body too large") {
+		// mime/multipart flattens the reader's error into text.
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "the upload is too large"}
+	}
+	return badRequest("invalid_request", "the upload could not be read: %v", err)
+}
+
+func (a *API) createAnalysis(c *gin.Context) {
+	req, err := a.readAnalysisRequest(c)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	rec, err := a.parseSGF([]byte(req.SGF), req.Path)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	g := rec.Game
+	if len(g.Moves) > a.cfg.MaxMoves {
+		a.writeError(c, badRequest("too_many_moves", "the game has %d moves; the limit is %d", len(g.Moves), a.cfg.MaxMoves))
+		return
+	}
+	spec := &worker.Spec{Game: g, SGF: []byte(req.SGF), Path: req.Path, MaxVisits: req.MaxVisits,
+		IncludeOwnership: req.IncludeOwnership}
+	payload, err := worker.EncodeSpec(spec)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	turns := make([]int, len(g.Moves)+1)
+	for i := range turns {
+		turns[i] = i
+	}
+	owner := ownerOf(c)
+	sum := sha256.Sum256(append([]byte(owner+"\x00"), payload...))
+	job := &queue.Job{
+		Owner:     owner,
+		Priority:  queue.PriorityReview,
+		DedupeKey: hex.EncodeToString(sum[:]),
+		Payload:   payload,
+		Turns:     turns,
+		Positions: int64(len(turns)) * int64(req.MaxVisits),
+	}
+	j, created, err := a.q.Enqueue(c.Request.Context(), job)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if created {
+		a.log.Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits,
+			"request_id", c.GetString(requestIDKey))
+	}
+	c.Header("Location", "/api/v1/analyses/"+j.ID)
+	c.JSON(http.StatusAccepted, analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns),
+		Warnings: rec.Warnings, Links: links(j.ID)})
+}
+
+// ownerOf names the owner of the request's jobs. Every job belongs to the token that
+// made it; in open mode everything belongs to "".
+func ownerOf(c *gin.Context) string { return c.GetString(ownerKey) }
+
+const ownerKey = "owner"
+
+// loadJob returns the job named in the path when the caller may see it; another owner's
+// job is answered as not found.
+func (a *API) loadJob(c *gin.Context) (*queue.Job, bool) {
+	j, err := a.q.Get(c.Request.Context(), c.Param("id"))
+	if err == nil && j.Owner != ownerOf(c) {
+		err = queue.ErrNotFound
+	}
+	if err != nil {
+		a.writeError(c, err)
+		return nil, false
+	}
+	return j, true
+}
+
+// Analysis is the whole result of GET /api/v1/analyses/{id}.
+type Analysis struct {
+	ID         string            `json:"id"`
+	Status     queue.State       `json:"status"`
+	Error      string            `json:"error,omitempty"`
+	Attempts   int               `json:"attempts"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	StartedAt  time.Time         `json:"startedAt,omitzero"`
+	FinishedAt time.Time         `json:"finishedAt,omitzero"`
+	Progress   Progress          `json:"progress"`
+	MaxVisits  int               `json:"maxVisits"`
+	Game       gameView          `json:"game"`
+	Turns      []game.Turn       `json:"turns"`
+	Summary    *game.Summary     `json:"summary,omitempty"`
+	Links      map[string]string `json:"links"`
+}
+
+// Progress counts analyzed turns.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// review reads a job's payload and stored results as reviewed turns in turn order.
+func (a *API) review(c *gin.Context, j *queue.Job) (*worker.Spec, []game.Turn, error) {
+	spec, err := worker.DecodeSpec(j.Payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	results, err := a.q.Results(c.Request.Context(), j.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	turns := make([]game.Turn, 0, len(results))
+	for n, data := range results {
+		var t game.Turn
+		if err := json.Unmarshal(data, &t); err != nil {
+			return nil, nil, fmt.Errorf("api: job %s turn %d: %w", j.ID, n, err)
+		}
+		turns = append(turns, t)
+	}
+	slices.SortFunc(turns, func(x, y game.Turn) int { return x.Turn - y.Turn })
+	game.Review(spec.Game, turns)
+	return spec, turns, nil
+}
+
+func (a *API) getAnalysis(c *gin.Context) {
+	j, ok := a.loadJob(c)
+	if !ok {
+		return
+	}
+	spec, turns, err := a.review(c, j)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	res := Analysis{
+		ID: j.ID, Status: j.State, Error: j.Error, Attempts: j.Attempts,
+		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
+		Progress:  Progress{Done: len(turns), Total: len(j.Turns)},
+		MaxVisits: spec.MaxVisits, Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
+	}
+	if len(turns) > 0 {
+		s := game.Summarize(spec.Game, turns)
+		res.Summary = &s
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func (a *API) cancelAnalysis(c *gin.Context) {
+	j, ok := a.loadJob(c)
+	if !ok {
+		return
+	}
+	if err := a.q.Cancel(c.Request.Context(), j.ID); err != nil {
+		a.writeError(c, err)
+		return
+	}
+	a.log.Info("analysis cancelled", "job_id", j.ID, "request_id", c.GetString(requestIDKey))
+	c.JSON(http.StatusOK, gin.H{"id": j.ID, "status": queue.StateCancelled})
+}
+
+func (a *API) analysisSGF(c *gin.Context) {
+	j, ok := a.loadJob(c)
+	if !ok {
+		return
+	}
+	spec, turns, err := a.review(c, j)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if len(spec.SGF) == 0 {
+		a.writeError(c, &Error{Status: http.StatusNotFound, Code: "no_sgf", Message: "this analysis was not made from an SGF"})
+		return
+	}
+	path, _ := game.ParsePath(spec.Path)
+	rec, err := game.ParseSGF(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
+	if err != nil {
+		a.writeError(c, fmt.Errorf("api: re-read stored sgf of %s: %w", j.ID, err))
+		return
+	}
+	out, err := game.Annotate(rec, turns, game.AnnotateOptions{})
+	if err != nil {
+		a.writeError(c, fmt.Errorf("api: annotate %s: %w", j.ID, err))
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="tesuji-%s.sgf"`, j.ID))
+	c.Data(http.StatusOK, "application/x-go-sgf; charset=utf-8", out)
+}
+
+// parseSGF reads an uploaded record within the API's limits.
+func (a *API) parseSGF(data []byte, pathText string) (*game.Record, error) {
+	path, err := game.ParsePath(pathText)
+	if err != nil {
+		return nil, err
+	}
+	return game.ParseSGF(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves, Path: path})
+}
+
+// gameView is the game as the API shows it: moves and stones as KataGo writes them.
+type gameView struct {
+	BoardXSize    int           `json:"boardXSize"`
+	BoardYSize    int           `json:"boardYSize"`
+	Komi          float64       `json:"komi"`
+	Rules         string        `json:"rules"`
+	Handicap      int           `json:"handicap,omitempty"`
+	InitialStones []engine.Move `json:"initialStones,omitempty"`
+	InitialPlayer string        `json:"initialPlayer"`
+	Moves         []engine.Move `json:"moves"`
+	Black         string        `json:"black,omitempty"`
+	White         string        `json:"white,omitempty"`
+	BlackRank     string        `json:"blackRank,omitempty"`
+	WhiteRank     string        `json:"whiteRank,omitempty"`
+	Result        string        `json:"result,omitempty"`
+	Date          string        `json:"date,omitempty"`
+	Event         string        `json:"event,omitempty"`
+	GameName      string        `json:"gameName,omitempty"`
+}
+
+func newGameView(g *game.Game) gameView {
+	q := g.Query(nil)
+	moves := q.Moves
+	if moves == nil {
+		moves = []engine.Move{}
+	}
+	return gameView{
+		BoardXSize: g.BoardXSize, BoardYSize: g.BoardYSize, Komi: g.Komi, Rules: g.Rules,
+		Handicap: g.Handicap, InitialStones: q.InitialStones, InitialPlayer: g.InitialPlayer.String(),
+		Moves: moves, Black: g.BlackName, White: g.WhiteName, BlackRank: g.BlackRank,
+		WhiteRank: g.WhiteRank, Result: g.Result, Date: g.Date, Event: g.Event, GameName: g.GameName,
+	}
+}

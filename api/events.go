@@ -1,0 +1,100 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tesuji/tesuji/queue"
+)
+
+// terminal reports whether an event ends a job's stream.
+func terminal(typ string) bool {
+	return typ == queue.EventDone || typ == queue.EventFailed || typ == queue.EventCancelled
+}
+
+// analysisEvents streams a job's events as Server-Sent Events: every event the job has
+// after Last-Event-ID (the header, or the lastEventId query parameter for clients that
+// cannot set headers), then new ones as they happen, until the job ends, the client goes
+// away or the server shuts down. Keep-alive comments keep proxies from closing an idle
+// stream.
+func (a *API) analysisEvents(c *gin.Context) {
+	j, ok := a.loadJob(c)
+	if !ok {
+		return
+	}
+	after := c.GetHeader("Last-Event-ID")
+	if after == "" {
+		after = c.Query("lastEventId")
+	}
+	if j.State == queue.StateCancelled && after == "" {
+		a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
+		return
+	}
+	a.streams.Add(1)
+	defer a.streams.Done()
+	a.stream(c, j.ID, after)
+}
+
+// stream writes the events of job id after the given event id.
+func (a *API) stream(c *gin.Context, id, after string) {
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-a.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	// A long stream must outlive the server's write timeout.
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetWriteDeadline(time.Time{})
+
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	for {
+		events, err := a.q.Events(ctx, id, after, 256, a.cfg.KeepAlive)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("event stream failed", "job_id", id, "err", err)
+				fmt.Fprintf(c.Writer, "event: error\ndata: {\"error\":{\"code\":\"unavailable\",\"message\":\"the event stream broke; reconnect with Last-Event-ID\"}}\n\n")
+				_ = rc.Flush()
+			}
+			return
+		}
+		if len(events) == 0 {
+			if _, err := fmt.Fprint(c.Writer, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		}
+		end := false
+		for _, e := range events {
+			if err := writeEvent(c.Writer, e); err != nil {
+				return
+			}
+			after = e.ID
+			end = end || terminal(e.Type)
+		}
+		if err := rc.Flush(); err != nil || end {
+			return
+		}
+	}
+}
+
+func writeEvent(w http.ResponseWriter, e queue.Event) error {
+	data := strings.ReplaceAll(string(e.Data), "\n", "\ndata: ")
+	_, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data)
+	return err
+}

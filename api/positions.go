@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/worker"
+)
+
+// positionRequest is the body of POST /api/v1/positions: a position given as a move list
+// (with the board, komi and rules), or as an SGF and a node path (the position after the
+// last move of that line).
+type positionRequest struct {
+	Moves         []engine.Move `json:"moves"`
+	InitialStones []engine.Move `json:"initialStones"`
+	InitialPlayer string        `json:"initialPlayer"`
+	BoardXSize    int           `json:"boardXSize"`
+	BoardYSize    int           `json:"boardYSize"`
+	Komi          *float64      `json:"komi"`
+	Rules         string        `json:"rules"`
+
+	SGF  string `json:"sgf"`
+	Path string `json:"path"`
+
+	MaxVisits        int     `json:"maxVisits"`
+	MaxTime          float64 `json:"maxTime"` // seconds; 0: no limit but visits
+	IncludeOwnership bool    `json:"includeOwnership"`
+	Stream           bool    `json:"stream"`      // answer with SSE partial reports
+	ReportEvery      float64 `json:"reportEvery"` // seconds between partial reports; default 0.5 when streaming
+}
+
+// positionGame builds and validates the game of a position request.
+func (a *API) positionGame(req *positionRequest) (*game.Game, error) {
+	if req.SGF != "" {
+		if int64(len(req.SGF)) > a.cfg.MaxUploadBytes {
+			return nil, tooLarge(a.cfg.MaxUploadBytes)
+		}
+		rec, err := a.parseSGF([]byte(req.SGF), req.Path)
+		if err != nil {
+			return nil, err
+		}
+		return rec.Game, nil
+	}
+	g, err := game.GameFromQuery(engine.Query{
+		Moves: req.Moves, InitialStones: req.InitialStones, InitialPlayer: req.InitialPlayer,
+		BoardXSize: req.BoardXSize, BoardYSize: req.BoardYSize, Komi: req.Komi,
+		Rules: rulesJSON(req.Rules),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func rulesJSON(r string) json.RawMessage {
+	if r == "" {
+		return nil
+	}
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// createPosition analyzes one position at interactive priority. Without stream it waits
+// for the final result; with stream it answers Server-Sent Events: partial reports while
+// KataGo searches, then the final turn and done. A client that goes away cancels the job,
+// which stops KataGo's search.
+func (a *API) createPosition(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.MaxUploadBytes+64<<10)
+	var req positionRequest
+	if err := json.NewDecoder(c.Request.Body).Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			a.writeError(c, tooLarge(a.cfg.MaxUploadBytes))
+			return
+		}
+		a.writeError(c, badRequest("invalid_request", "the body is not valid JSON: %v", err))
+		return
+	}
+	switch {
+	case req.MaxVisits == 0:
+		req.MaxVisits = a.cfg.DefaultVisits
+	case req.MaxVisits < 1 || req.MaxVisits > a.cfg.MaxVisits:
+		a.writeError(c, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits))
+		return
+	}
+	if req.MaxTime < 0 || req.ReportEvery < 0 {
+		a.writeError(c, badRequest("invalid_request", "maxTime and reportEvery must not be negative"))
+		return
+	}
+	if req.Stream && req.ReportEvery == 0 {
+		req.ReportEvery = 0.5
+	}
+	if req.Stream && req.ReportEvery < 0.05 {
+		req.ReportEvery = 0.05
+	}
+	g, err := a.positionGame(&req)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if len(g.Moves) > a.cfg.MaxMoves {
+		a.writeError(c, badRequest("too_many_moves", "the position has %d moves; the limit is %d", len(g.Moves), a.cfg.MaxMoves))
+		return
+	}
+	spec := &worker.Spec{Game: g, MaxVisits: req.MaxVisits, MaxTime: req.MaxTime,
+		IncludeOwnership: req.IncludeOwnership}
+	if req.Stream {
+		spec.ReportEvery = req.ReportEvery
+	}
+	payload, err := worker.EncodeSpec(spec)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	turn := len(g.Moves)
+	j, _, err := a.q.Enqueue(c.Request.Context(), &queue.Job{
+		Owner:     ownerOf(c),
+		Priority:  queue.PriorityInteractive,
+		Payload:   payload,
+		Turns:     []int{turn},
+		Positions: int64(req.MaxVisits),
+	})
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	// Whatever ends this request early (the client leaving, a shutdown) cancels the job,
+	// so KataGo stops searching a position nobody waits for.
+	defer func() {
+		if c.Request.Context().Err() == nil && !a.isClosing() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
+		defer cancel()
+		if err := a.q.Cancel(ctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
+			a.log.Warn("cancel abandoned position", "job_id", j.ID, "err", err)
+		}
+	}()
+	c.Header("X-Analysis-Id", j.ID)
+	if req.Stream {
+		a.streams.Add(1)
+		defer a.streams.Done()
+		a.stream(c, j.ID, "")
+		return
+	}
+	a.waitPosition(c, j.ID, turn)
+}
+
+func (a *API) isClosing() bool {
+	select {
+	case <-a.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitPosition answers with the final turn once the job has it.
+func (a *API) waitPosition(c *gin.Context, id string, turn int) {
+	ctx := c.Request.Context()
+	after := ""
+	for {
+		events, err := a.q.Events(ctx, id, after, 0, a.cfg.KeepAlive)
+		if err != nil {
+			a.writeError(c, err)
+			return
+		}
+		for _, e := range events {
+			after = e.ID
+			switch e.Type {
+			case queue.EventTurn:
+				c.Data(http.StatusOK, "application/json", e.Data)
+				return
+			case queue.EventFailed:
+				j, err := a.q.Get(ctx, id)
+				if err != nil {
+					a.writeError(c, err)
+					return
+				}
+				a.writeError(c, &Error{Status: http.StatusUnprocessableEntity, Code: "analysis_failed", Message: j.Error})
+				return
+			case queue.EventCancelled:
+				a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
+				return
+			}
+		}
+		if a.isClosing() {
+			a.writeError(c, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the server is shutting down", RetryAfter: 5 * time.Second})
+			return
+		}
+	}
+}

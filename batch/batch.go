@@ -1,0 +1,198 @@
+// Package batch analyzes SGF files through a tesuji server and writes annotated SGFs:
+// what `tesuji analyze` does, with a progress bar per file on a terminal and plain lines
+// otherwise.
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tesuji/tesuji/client"
+)
+
+// Config configures a batch run.
+type Config struct {
+	// Client reaches the server. Required.
+	Client *client.Client
+	// MaxVisits per position; 0 means the server's default.
+	MaxVisits int
+	// OutDir receives NAME.analyzed.sgf for each input; default: beside each input.
+	OutDir string
+	// Parallel is how many files are submitted at once. Default 4.
+	Parallel int
+	// Terminal draws live progress bars (ANSI); otherwise one line per file and event.
+	Terminal bool
+	// Out receives progress; Default io.Discard.
+	Out io.Writer
+}
+
+// Failure is one file that could not be analyzed.
+type Failure struct {
+	File string
+	Err  error
+}
+
+func (f Failure) Error() string { return f.File + ": " + f.Err.Error() }
+
+// Run analyzes files and returns the paths written and the files that failed.
+func Run(ctx context.Context, cfg Config, files []string) (written []string, failures []Failure) {
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 4
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	p := newProgress(cfg.Out, cfg.Terminal, files)
+	var mu sync.Mutex
+	sem := make(chan struct{}, cfg.Parallel)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out, err := analyzeFile(ctx, cfg, f, func(done, total int) { p.update(i, done, total, "") })
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				p.update(i, -1, -1, "failed: "+err.Error())
+				failures = append(failures, Failure{File: f, Err: err})
+				return
+			}
+			p.update(i, -1, -1, "wrote "+out)
+			written = append(written, out)
+		}()
+	}
+	wg.Wait()
+	return written, failures
+}
+
+// OutputPath is where the annotated SGF of file goes.
+func OutputPath(file, outDir string) string {
+	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + ".analyzed.sgf"
+	if outDir != "" {
+		return filepath.Join(outDir, base)
+	}
+	return filepath.Join(filepath.Dir(file), base)
+}
+
+func analyzeFile(ctx context.Context, cfg Config, file string, progress func(done, total int)) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	created, err := cfg.Client.Submit(ctx, filepath.Base(file), data, client.AnalysisOptions{MaxVisits: cfg.MaxVisits})
+	if err != nil {
+		var ae *client.APIError
+		if errors.As(err, &ae) {
+			return "", errors.New(ae.Message)
+		}
+		return "", err
+	}
+	done := map[int]bool{}
+	progress(0, created.Turns)
+	err = cfg.Client.Follow(ctx, created.ID, func(e client.Event) error {
+		if e.Type != "turn" {
+			return nil
+		}
+		var t struct {
+			Turn int `json:"turn"`
+		}
+		if err := json.Unmarshal(e.Data, &t); err != nil {
+			return fmt.Errorf("bad turn event: %w", err)
+		}
+		done[t.Turn] = true
+		progress(len(done), created.Turns)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = cfg.Client.Cancel(cctx, created.ID)
+			cancel()
+		}
+		return "", err
+	}
+	sgf, err := cfg.Client.SGF(ctx, created.ID)
+	if err != nil {
+		return "", err
+	}
+	out := OutputPath(file, cfg.OutDir)
+	if err := os.WriteFile(out, sgf, 0o644); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// progress draws one line per file: a bar on a terminal, plain lines otherwise.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	terminal bool
+	names    []string
+	lines    []string
+	drawn    bool
+	lastPct  []int
+}
+
+func newProgress(w io.Writer, terminal bool, files []string) *progress {
+	p := &progress{w: w, terminal: terminal, lines: make([]string, len(files)), lastPct: make([]int, len(files))}
+	width := 0
+	for _, f := range files {
+		width = max(width, len(filepath.Base(f)))
+	}
+	for i, f := range files {
+		p.names = append(p.names, fmt.Sprintf("%-*s", width, filepath.Base(f)))
+		p.lines[i] = "waiting"
+		p.lastPct[i] = -1
+	}
+	return p
+}
+
+func (p *progress) update(i, done, total int, msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if msg == "" {
+		pct := 0
+		if total > 0 {
+			pct = done * 100 / total
+		}
+		if p.terminal {
+			const width = 30
+			fill := width * pct / 100
+			msg = fmt.Sprintf("[%s%s] %3d%% %d/%d turns", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total)
+		} else {
+			// Plain output: a line per tenth, not per turn.
+			if pct/10 == p.lastPct[i]/10 && done != total {
+				return
+			}
+			p.lastPct[i] = pct
+			msg = fmt.Sprintf("%d/%d turns", done, total)
+		}
+	}
+	p.lines[i] = msg
+	if !p.terminal {
+		fmt.Fprintf(p.w, "%s  %s\n", p.names[i], msg)
+		return
+	}
+	p.redraw()
+}
+
+func (p *progress) redraw() {
+	if p.drawn {
+		fmt.Fprintf(p.w, "\x1b[%dA", len(p.lines))
+	}
+	for i, l := range p.lines {
+		fmt.Fprintf(p.w, "\r\x1b[2K%s  %s\n", p.names[i], l)
+	}
+	p.drawn = true
+}

@@ -1,0 +1,294 @@
+// Package client is the Go client of tesuji's HTTP API, used by `tesuji analyze` and the
+// GTP bridge. It speaks the same JSON and Server-Sent Events as any other API client.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls one tesuji server.
+type Client struct {
+	// BaseURL is the server's address, e.g. "http://127.0.0.1:8080".
+	BaseURL string
+	// Token is the API token sent as a bearer token; empty in open mode.
+	Token string
+	// HTTP is the HTTP client. Default: one with no overall timeout (streams are long),
+	// connections reused.
+	HTTP *http.Client
+}
+
+// New returns a client for baseURL.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{}}
+}
+
+// APIError is an error answer of the server.
+type APIError struct {
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("server answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Created is the answer to a submission.
+type Created struct {
+	ID       string   `json:"id"`
+	Status   string   `json:"status"`
+	Turns    int      `json:"turns"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// AnalysisOptions tune a submission.
+type AnalysisOptions struct {
+	MaxVisits        int
+	Path             string
+	IncludeOwnership bool
+}
+
+func (c *Client) do(req *http.Request) (*http.Response, error) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		return nil, decodeError(resp)
+	}
+	return resp, nil
+}
+
+func decodeError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	ae := &APIError{Status: resp.StatusCode}
+	if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
+		ae.Code, ae.Message = e.Error.Code, e.Error.Message
+	} else {
+		ae.Code, ae.Message = "http_"+strconv.Itoa(resp.StatusCode), strings.TrimSpace(string(body))
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+		ae.RetryAfter = time.Duration(s) * time.Second
+	}
+	return ae
+}
+
+// Submit uploads an SGF for a full review.
+func (c *Client) Submit(ctx context.Context, name string, sgf []byte, opt AnalysisOptions) (*Created, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("sgf", name)
+	if err != nil {
+		return nil, err
+	}
+	fw.Write(sgf)
+	if opt.MaxVisits > 0 {
+		mw.WriteField("maxVisits", strconv.Itoa(opt.MaxVisits))
+	}
+	if opt.Path != "" {
+		mw.WriteField("path", opt.Path)
+	}
+	if opt.IncludeOwnership {
+		mw.WriteField("includeOwnership", "true")
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.BaseURL+"/api/v1/analyses", &body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var cr Created
+	if err := json.NewDecoder(resp.Body).Decode(&cr); err != nil {
+		return nil, fmt.Errorf("client: decode submission answer: %w", err)
+	}
+	return &cr, nil
+}
+
+// Event is one Server-Sent Event.
+type Event struct {
+	ID   string
+	Type string
+	Data []byte
+}
+
+// ErrStreamEnded means the server closed an event stream before a terminal event.
+var ErrStreamEnded = errors.New("client: event stream ended early")
+
+// Stream reads the Server-Sent Events at path (after lastID) and calls fn for each,
+// until fn returns stop=true, fn fails, the stream ends or ctx ends.
+func (c *Client) Stream(ctx context.Context, path, lastID string, fn func(Event) (stop bool, err error)) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return readEvents(resp.Body, fn)
+}
+
+// readEvents parses an event stream.
+func readEvents(r io.Reader, fn func(Event) (bool, error)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var cur Event
+	var data bytes.Buffer
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return ErrStreamEnded
+			}
+			return fmt.Errorf("client: read events: %w", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "":
+			if cur.Type == "" && data.Len() == 0 {
+				continue
+			}
+			if cur.Type == "" {
+				cur.Type = "message"
+			}
+			cur.Data = bytes.Clone(data.Bytes())
+			stop, err := fn(cur)
+			if err != nil || stop {
+				return err
+			}
+			cur = Event{}
+			data.Reset()
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "id:"):
+			cur.ID = strings.TrimPrefix(strings.TrimPrefix(line, "id:"), " ")
+		case strings.HasPrefix(line, "event:"):
+			cur.Type = strings.TrimPrefix(strings.TrimPrefix(line, "event:"), " ")
+		case strings.HasPrefix(line, "data:"):
+			if data.Len() > 0 {
+				data.WriteByte('\n')
+			}
+			data.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+		}
+	}
+}
+
+// Follow streams an analysis' events until it ends, reconnecting with Last-Event-ID when
+// the stream breaks. It returns nil when the analysis is done, an error when it failed or
+// was cancelled.
+func (c *Client) Follow(ctx context.Context, id string, fn func(Event) error) error {
+	lastID := ""
+	var final error
+	for attempt := 0; ; attempt++ {
+		err := c.Stream(ctx, "/api/v1/analyses/"+id+"/events", lastID, func(e Event) (bool, error) {
+			lastID = e.ID
+			if err := fn(e); err != nil {
+				return true, err
+			}
+			switch e.Type {
+			case "done":
+				return true, nil
+			case "failed":
+				final = fmt.Errorf("analysis failed: %s", errorText(e.Data))
+				return true, nil
+			case "cancelled":
+				final = errors.New("analysis was cancelled")
+				return true, nil
+			}
+			return false, nil
+		})
+		if err == nil {
+			return final
+		}
+		var ae *APIError
+		if ctx.Err() != nil || (errors.As(err, &ae) && ae.Status < 500) || attempt >= 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 500 * time.Millisecond):
+		}
+	}
+}
+
+func errorText(data []byte) string {
+	var e struct {
+		Error any `json:"error"`
+	}
+	if json.Unmarshal(data, &e) == nil && e.Error != nil {
+		if s, ok := e.Error.(string); ok {
+			return s
+		}
+		if m, ok := e.Error.(map[string]any); ok {
+			if msg, ok := m["message"].(string); ok {
+				return msg
+			}
+		}
+	}
+	return string(data)
+}
+
+// SGF downloads the annotated SGF of an analysis.
+func (c *Client) SGF(ctx context.Context, id string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+"/api/v1/analyses/"+id+"/sgf", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// Cancel cancels an analysis.
+func (c *Client) Cancel(ctx context.Context, id string) error {
+	req, err := http.NewRequestWithContext(ctx, "DELETE", c.BaseURL+"/api/v1/analyses/"+id, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}

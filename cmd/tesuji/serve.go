@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/server"
+	"github.com/tesuji/tesuji/setup"
+)
+
+// engineFlags configure local KataGo processes.
+type engineFlags struct {
+	katago          string
+	model           string
+	configFile      string
+	analysisThreads int
+	searchThreads   int
+	batchSize       int
+	readyTimeout    time.Duration
+	turnTimeout     time.Duration
+}
+
+func (f *engineFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.katago, "katago", "", "KataGo binary (default: katago on PATH, else the one 'tesuji katago install' put in the user cache)")
+	fs.StringVar(&f.model, "model", "", "KataGo network file (default: the newest network in the user cache)")
+	fs.StringVar(&f.configFile, "katago-config", "", "KataGo analysis config file to use instead of the one tesuji writes")
+	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: the engine's)")
+	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: the engine's)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: the engine's)")
+	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
+	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "a query making no progress for this long restarts KataGo (default: the engine's)")
+}
+
+// config locates KataGo and the network and returns the engine configuration.
+func (f *engineFlags) config() (engine.Config, error) {
+	katago, model, err := setup.Locate(f.katago, f.model)
+	if err != nil {
+		return engine.Config{}, err
+	}
+	return engine.Config{
+		Path:                           katago,
+		Model:                          model,
+		ConfigFile:                     f.configFile,
+		AnalysisThreads:                f.analysisThreads,
+		SearchThreadsPerAnalysisThread: f.searchThreads,
+		MaxBatchSize:                   f.batchSize,
+		ReadyTimeout:                   f.readyTimeout,
+		TurnTimeout:                    f.turnTimeout,
+	}, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "serve", "[flags]")
+	var (
+		lf        logFlags
+		ef        engineFlags
+		addr      = fs.String("addr", "127.0.0.1:8080", "listen address")
+		redisURL  = fs.String("redis", "", "Redis URL (redis://, rediss://, unix://; see README for Sentinel and Cluster); empty: in-memory queue, everything in this process")
+		engines   = fs.Int("engines", 0, "local KataGo processes, one per GPU (default 1 without --redis, 0 with it)")
+		visits    = fs.Int("visits", 500, "visits per position when a request names none")
+		maxVisits = fs.Int("max-visits", 100000, "most visits per position a request may ask for")
+		maxUpload = fs.Int64("max-upload", 1<<20, "largest SGF upload in bytes")
+		maxMoves  = fs.Int("max-moves", 1000, "longest game accepted, in moves")
+		grace     = fs.Duration("shutdown-grace", 10*time.Second, "how long running jobs may finish on shutdown")
+	)
+	lf.register(fs)
+	ef.register(fs)
+	if err := parse(fs, e, args); err != nil {
+		return helpOK(err)
+	}
+	log, err := lf.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{
+		Addr:          *addr,
+		Engines:       *engines,
+		ShutdownGrace: *grace,
+		Logger:        log,
+	}
+	cfg.API.DefaultVisits = *visits
+	cfg.API.MaxVisits = *maxVisits
+	cfg.API.MaxUploadBytes = *maxUpload
+	cfg.API.MaxMoves = *maxMoves
+	if *redisURL != "" {
+		client, err := queue.OpenRedis(*redisURL)
+		if err != nil {
+			return err
+		}
+		q := queue.NewRedis(client, queue.RedisConfig{})
+		defer q.Close()
+		cfg.Queue = q
+		if cfg.Engines == 0 {
+			cfg.Engines = -1
+		}
+	}
+	if cfg.Engines >= 0 {
+		ecfg, err := ef.config()
+		if err != nil {
+			return err
+		}
+		ecfg.Logger = log
+		cfg.Engine = ecfg
+	}
+	s := server.New(cfg)
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "tesuji: serving on http://%s\n", s.Addr())
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-s.Err():
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), *grace+15*time.Second)
+	defer cancel()
+	if err := s.Stop(stopCtx); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}

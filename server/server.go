@@ -1,0 +1,226 @@
+// Package server assembles one tesuji process: the HTTP API and web UI, the queue (in
+// memory, or Redis when a URL is given), and local workers over local KataGo processes.
+// With no Redis URL it is the whole system in one process, the embedded default.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/worker"
+)
+
+// Config configures a server. The zero value of every field means its default.
+type Config struct {
+	// Addr is the listen address. Default "127.0.0.1:8080"; port 0 picks a free one.
+	Addr string
+	// Queue is the job queue. Default: an in-memory queue (the embedded default).
+	Queue queue.Queue
+	// Engines is how many local KataGo processes (one per GPU) run local workers. Default
+	// 1 with the in-memory queue; with a shared queue set it to run workers beside the API.
+	// -1 means none.
+	Engines int
+	// Engine configures each local KataGo process; Device is set per process when
+	// Engines > 1.
+	Engine engine.Config
+	// Worker configures the local worker; Engines is filled in.
+	Worker worker.Config
+	// API configures the HTTP API; Queue and Ready are filled in.
+	API api.Config
+	// ShutdownGrace is how long running jobs may finish when the server stops. Default 10s.
+	ShutdownGrace time.Duration
+	// Logger receives the server's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is a running tesuji process.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	q       queue.Queue
+	ownQ    bool
+	engines []*engine.Engine
+	w       *worker.Worker
+	api     *api.API
+	http    *http.Server
+	ln      net.Listener
+	served  chan error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New returns a server for cfg. Start starts it.
+func New(cfg Config) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.Queue == nil {
+		s.q = queue.NewMemory(queue.MemoryConfig{})
+		s.ownQ = true
+		if cfg.Engines == 0 {
+			s.cfg.Engines = 1
+		}
+	} else {
+		s.q = cfg.Queue
+	}
+	return s
+}
+
+// Queue returns the server's queue.
+func (s *Server) Queue() queue.Queue { return s.q }
+
+// Addr returns the address the server listens on, once started.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Start starts the engines (waiting until each is ready), the workers and the HTTP
+// server. On error everything started is stopped again.
+func (s *Server) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = s.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+	for i := range max(s.cfg.Engines, 0) {
+		ecfg := s.cfg.Engine
+		if s.cfg.Engines > 1 {
+			dev := i
+			ecfg.Device = &dev
+		}
+		if ecfg.Logger == nil {
+			ecfg.Logger = s.log.With("engine", i)
+		}
+		e := engine.New(ecfg)
+		if err := e.Start(ctx); err != nil {
+			return err
+		}
+		s.engines = append(s.engines, e)
+	}
+	if len(s.engines) > 0 {
+		wcfg := s.cfg.Worker
+		wcfg.Engines = nil
+		for _, e := range s.engines {
+			wcfg.Engines = append(wcfg.Engines, e)
+		}
+		if wcfg.Logger == nil {
+			wcfg.Logger = s.log
+		}
+		if wcfg.ShutdownGrace == 0 {
+			wcfg.ShutdownGrace = s.cfg.ShutdownGrace
+		}
+		if v, err := s.engines[0].Version(ctx); err == nil {
+			wcfg.Info.KataGoVersion = v.Version
+		}
+		s.w = worker.New(s.q, wcfg)
+		if err := s.w.Start(ctx); err != nil {
+			return err
+		}
+	}
+
+	acfg := s.cfg.API
+	acfg.Queue = s.q
+	if acfg.Logger == nil {
+		acfg.Logger = s.log
+	}
+	acfg.Ready = s.ready
+	s.api = api.New(acfg)
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// No WriteTimeout: event streams last as long as a review.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.served = make(chan error, 1)
+	go func() { s.served <- s.http.Serve(ln) }()
+	s.log.Info("tesuji listening", "addr", "http://"+ln.Addr().String(), "engines", len(s.engines))
+	return nil
+}
+
+// Err returns a channel that yields an error if the HTTP server fails after Start.
+func (s *Server) Err() <-chan error { return s.served }
+
+// ready reports whether analyses can run: the queue answers, and a local engine is ready
+// (or, with no local engines, some worker is registered).
+func (s *Server) ready(ctx context.Context) error {
+	if _, err := s.q.Stats(ctx); err != nil {
+		return fmt.Errorf("queue unreachable: %w", err)
+	}
+	for _, e := range s.engines {
+		if e.Ready() {
+			return nil
+		}
+	}
+	if len(s.engines) > 0 {
+		return errors.New("no engine is ready")
+	}
+	ws, err := s.q.Workers(ctx)
+	if err != nil {
+		return fmt.Errorf("queue unreachable: %w", err)
+	}
+	if len(ws) == 0 {
+		return errors.New("no worker is registered")
+	}
+	return nil
+}
+
+// Stop stops taking requests and work, lets running jobs finish within the grace
+// period, closes event streams, then stops workers, engines and the queue, in that order.
+// It is idempotent and safe before Start.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) stop(ctx context.Context) error {
+	var errs []error
+	if s.w != nil {
+		errs = append(errs, s.w.Stop(ctx))
+	}
+	if s.api != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		errs = append(errs, s.api.CloseStreams(sctx))
+		cancel()
+	}
+	if s.http != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := s.http.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
+			_ = s.http.Close()
+		}
+		cancel()
+	}
+	for _, e := range s.engines {
+		errs = append(errs, e.Stop(ctx))
+	}
+	if s.ownQ {
+		errs = append(errs, s.q.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,523 @@
+// Package worker owns the life of a job on a GPU machine: it claims jobs from the queue,
+// turns each into one KataGo query covering every turn still missing, stores and
+// publishes each turn's final result the moment it arrives, keeps its lease alive with
+// heartbeats, and hands work back on shutdown or spot interruption without losing a
+// finished turn.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/queue"
+)
+
+// Analyzer is one KataGo analysis process; *engine.Engine implements it.
+type Analyzer interface {
+	Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error
+}
+
+// Causes of a job's cancellation. They decide what the worker tells the queue.
+var (
+	// ErrShutdown: the worker is stopping; unfinished jobs are released, no attempt counted.
+	ErrShutdown = errors.New("worker: shutting down")
+	// ErrSpotInterruption: the instance is being reclaimed; jobs are released at once.
+	ErrSpotInterruption = errors.New("worker: spot interruption")
+
+	errJobCancelled = errors.New("worker: job cancelled")
+	errLeaseLost    = errors.New("worker: lease lost")
+)
+
+// KataGo priorities: interactive positions are searched before the turns of a review
+// that is already under way on the same engine.
+const (
+	katagoPriorityReview      = 0
+	katagoPriorityInteractive = 10
+)
+
+// Config configures a Worker. The zero value of every field means its default.
+type Config struct {
+	// ID names the worker in the registry and in leases. Default: host name, process id
+	// and a random suffix.
+	ID string
+	// Engines are the KataGo processes, one per GPU. Required.
+	Engines []Analyzer
+	// JobsPerEngine is how many jobs run at once on each engine. KataGo batches the
+	// positions of concurrent queries on the GPU, so more than one keeps it busy while a
+	// job starts or ends. Default 2.
+	JobsPerEngine int
+	// LeaseTTL is how long a claim lasts without a heartbeat. Default 15s.
+	LeaseTTL time.Duration
+	// HeartbeatInterval is how often a running job's lease is renewed and its
+	// cancellation checked. Default 500ms, so a cancellation reaches KataGo within a second.
+	HeartbeatInterval time.Duration
+	// ShutdownGrace is how long Stop lets running jobs finish before it releases them.
+	// Default 30s.
+	ShutdownGrace time.Duration
+	// RegistryInterval is how often the worker refreshes its registry entry. Default 5s.
+	RegistryInterval time.Duration
+	// Info holds the static parts of the registry entry (GPU, KataGo version, model,
+	// instance id). ID, Host, Engines, CurrentJobs, IdleSince and LastSeen are filled in.
+	Info queue.WorkerInfo
+	// Logger receives the worker's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.ID == "" {
+		host, _ := os.Hostname()
+		c.ID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomSuffix())
+	}
+	if c.JobsPerEngine <= 0 {
+		c.JobsPerEngine = 2
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 15 * time.Second
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 500 * time.Millisecond
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 30 * time.Second
+	}
+	if c.RegistryInterval <= 0 {
+		c.RegistryInterval = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Worker runs jobs from a queue on a set of engines.
+type Worker struct {
+	q   queue.Queue
+	cfg Config
+	log *slog.Logger
+
+	mu        sync.Mutex
+	started   bool
+	stopped   bool
+	running   map[string]context.CancelCauseFunc // job id -> cancel
+	idleSince time.Time
+
+	claimCtx    context.Context // ends when the worker stops claiming
+	stopClaim   context.CancelFunc
+	jobCtx      context.Context // ends when running jobs must stop
+	stopJobs    context.CancelCauseFunc
+	slots       sync.WaitGroup
+	background  sync.WaitGroup
+	done        chan struct{}
+	positions   atomic.Int64 // final results stored
+	rateSince   time.Time
+	rateCount   int64
+	lastRate    float64
+	startedAt   time.Time
+	registryCtx context.Context
+	stopReg     context.CancelFunc
+}
+
+// New returns a worker over q. Start begins claiming.
+func New(q queue.Queue, cfg Config) *Worker {
+	cfg.setDefaults()
+	return &Worker{
+		q:       q,
+		cfg:     cfg,
+		log:     cfg.Logger.With("worker_id", cfg.ID),
+		running: make(map[string]context.CancelCauseFunc),
+		done:    make(chan struct{}),
+	}
+}
+
+// ID returns the worker's id.
+func (w *Worker) ID() string { return w.cfg.ID }
+
+// Positions returns how many turns this worker has analyzed and stored.
+func (w *Worker) Positions() int64 { return w.positions.Load() }
+
+// Start registers the worker and starts claiming jobs. ctx bounds only the start.
+func (w *Worker) Start(ctx context.Context) error {
+	if len(w.cfg.Engines) == 0 {
+		return errors.New("worker: no engines")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		return errors.New("worker: already started")
+	}
+	w.started = true
+	now := time.Now()
+	w.startedAt, w.idleSince, w.rateSince = now, now, now
+	w.claimCtx, w.stopClaim = context.WithCancel(context.Background())
+	w.jobCtx, w.stopJobs = context.WithCancelCause(context.Background())
+	w.registryCtx, w.stopReg = context.WithCancel(context.Background())
+	if err := w.q.RegisterWorker(ctx, w.info()); err != nil {
+		w.stopClaim()
+		w.stopJobs(ErrShutdown)
+		w.stopReg()
+		return fmt.Errorf("worker: register: %w", err)
+	}
+	for _, eng := range w.cfg.Engines {
+		for range w.cfg.JobsPerEngine {
+			w.slots.Add(1)
+			go w.slot(eng)
+		}
+	}
+	w.background.Add(1)
+	go w.registry()
+	go func() {
+		w.slots.Wait()
+		w.stopReg()
+		w.background.Wait()
+		close(w.done)
+	}()
+	w.log.Info("worker started", "engines", len(w.cfg.Engines), "jobs_per_engine", w.cfg.JobsPerEngine)
+	return nil
+}
+
+// Done is closed once the worker has stopped and handed back all its jobs.
+func (w *Worker) Done() <-chan struct{} { return w.done }
+
+// Stop stops claiming, lets running jobs finish within the shutdown grace (or until ctx
+// ends), then releases what is left to other workers without counting an attempt, and
+// leaves the registry. It is idempotent and safe before Start.
+func (w *Worker) Stop(ctx context.Context) error {
+	return w.stop(ctx, ErrShutdown, w.cfg.ShutdownGrace)
+}
+
+// Interrupt is Stop without the grace period: running searches are terminated at once
+// and their jobs released, finished turns kept. cause is usually ErrSpotInterruption.
+func (w *Worker) Interrupt(ctx context.Context, cause error) error {
+	return w.stop(ctx, cause, 0)
+}
+
+func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) error {
+	w.mu.Lock()
+	if !w.started {
+		w.mu.Unlock()
+		return nil
+	}
+	first := !w.stopped
+	w.stopped = true
+	w.mu.Unlock()
+	if first {
+		w.log.Info("worker stopping", "cause", cause.Error(), "grace", grace)
+	}
+	w.stopClaim()
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-w.done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	w.stopJobs(cause)
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		return fmt.Errorf("worker: stop: %w", ctx.Err())
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.q.RemoveWorker(rctx, w.cfg.ID); err != nil {
+		return fmt.Errorf("worker: leave registry: %w", err)
+	}
+	return nil
+}
+
+func (w *Worker) slot(eng Analyzer) {
+	defer w.slots.Done()
+	backoff := 100 * time.Millisecond
+	for {
+		job, lease, err := w.q.Claim(w.claimCtx, w.cfg.ID, w.cfg.LeaseTTL)
+		if err != nil {
+			if w.claimCtx.Err() != nil || errors.Is(err, queue.ErrClosed) {
+				return
+			}
+			w.log.Warn("claim failed", "err", err, "retry_in", backoff)
+			select {
+			case <-w.claimCtx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		w.run(job, lease, eng)
+	}
+}
+
+// run drives one claimed job to its end and tells the queue how it ended.
+func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
+	log := w.log.With("job_id", job.ID)
+	ctx, cancel := context.WithCancelCause(w.jobCtx)
+	w.track(job.ID, cancel)
+	defer w.untrack(job.ID)
+
+	var hb sync.WaitGroup
+	hb.Add(1)
+	go func() {
+		defer hb.Done()
+		w.heartbeat(ctx, cancel, lease, log)
+	}()
+
+	start := time.Now()
+	stored, err := w.analyze(ctx, job, lease, eng)
+	cause := context.Cause(ctx)
+	cancel(nil)
+	hb.Wait()
+
+	// The outcome is written even when the job's context has ended.
+	octx, ocancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ocancel()
+	attrs := []any{"turns_stored", stored, "elapsed", time.Since(start).Round(time.Millisecond)}
+	switch {
+	case err == nil:
+		if err := w.q.Complete(octx, lease); err != nil {
+			log.Warn("complete failed", append(attrs, "err", err)...)
+			return
+		}
+		log.Info("job done", attrs...)
+	case errors.Is(err, queue.ErrLeaseLost) || errors.Is(cause, errLeaseLost):
+		log.Warn("lease lost; job left to its new owner", attrs...)
+	case errors.Is(err, queue.ErrCancelled) || errors.Is(cause, errJobCancelled):
+		log.Info("job cancelled", attrs...)
+	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption):
+		if err := w.q.Release(octx, lease); err != nil {
+			log.Warn("release failed", append(attrs, "err", err)...)
+			return
+		}
+		log.Info("job released", append(attrs, "cause", cause.Error())...)
+	default:
+		retry := !errors.Is(err, engine.ErrPermanent) && !errors.Is(err, errPermanent)
+		if ferr := w.q.Fail(octx, lease, err.Error(), retry); ferr != nil {
+			log.Warn("fail failed", append(attrs, "err", ferr)...)
+			return
+		}
+		log.Warn("job attempt failed", append(attrs, "err", err, "retry", retry)...)
+	}
+}
+
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, lease *queue.Lease, log *slog.Logger) {
+	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	defer t.Stop()
+	lastOK := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		hctx, hcancel := context.WithTimeout(ctx, w.cfg.LeaseTTL/2)
+		err := w.q.Heartbeat(hctx, lease, w.cfg.LeaseTTL)
+		hcancel()
+		switch {
+		case err == nil:
+			lastOK = time.Now()
+		case errors.Is(err, queue.ErrCancelled):
+			cancel(errJobCancelled)
+			return
+		case errors.Is(err, queue.ErrLeaseLost):
+			cancel(errLeaseLost)
+			return
+		case ctx.Err() != nil:
+			return
+		default:
+			// The queue may be restarting; the lease is ours until it expires.
+			if time.Since(lastOK) >= w.cfg.LeaseTTL {
+				log.Warn("heartbeats failing past the lease", "err", err)
+				cancel(errLeaseLost)
+				return
+			}
+			log.Warn("heartbeat failed", "err", err)
+		}
+	}
+}
+
+// errPermanent marks failures that another attempt cannot fix (a payload that does not
+// decode, a panic in the handler).
+var errPermanent = errors.New("permanent")
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string   { return e.err.Error() }
+func (e *permanentError) Unwrap() []error { return []error{e.err, errPermanent} }
+func permanent(err error) error           { return &permanentError{err} }
+func (w *Worker) track(id string, c context.CancelCauseFunc) {
+	w.mu.Lock()
+	w.running[id] = c
+	w.mu.Unlock()
+}
+
+func (w *Worker) untrack(id string) {
+	w.mu.Lock()
+	delete(w.running, id)
+	if len(w.running) == 0 {
+		w.idleSince = time.Now()
+	}
+	w.mu.Unlock()
+}
+
+// analyze sends one query for every turn of the job without a stored result and stores
+// each final result as it arrives. It returns how many turns it stored.
+func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer) (stored int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = permanent(fmt.Errorf("worker: panic: %v at %s", r, panicSite()))
+		}
+	}()
+	spec, err := DecodeSpec(job.Payload)
+	if err != nil {
+		return 0, permanent(err)
+	}
+	done, err := w.q.Results(ctx, job.ID)
+	if err != nil {
+		return 0, fmt.Errorf("worker: read stored results: %w", err)
+	}
+	var missing []int
+	for _, t := range job.Turns {
+		if _, ok := done[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return 0, nil
+	}
+	slices.Sort(missing)
+	q := spec.Game.Query(missing)
+	if spec.MaxVisits > 0 {
+		v := spec.MaxVisits
+		q.MaxVisits = &v
+	}
+	if spec.MaxTime > 0 {
+		q.OverrideSettings = map[string]any{"maxTime": spec.MaxTime}
+	}
+	q.IncludeOwnership = spec.IncludeOwnership
+	if spec.ReportEvery > 0 {
+		r := spec.ReportEvery
+		q.ReportDuringSearchEvery = &r
+	}
+	prio := katagoPriorityReview
+	if job.Priority == queue.PriorityInteractive {
+		prio = katagoPriorityInteractive
+	}
+	q.Priority = &prio
+
+	err = eng.Analyze(ctx, &q, func(r *engine.Response) error {
+		if r.Warning != "" {
+			w.log.Warn("katago warning", "job_id", job.ID, "field", r.Field, "warning", r.Warning)
+			return nil
+		}
+		if r.TurnNumber == nil || r.NoResults {
+			return nil
+		}
+		turn, err := game.NewTurn(spec.Game, r)
+		if err != nil {
+			return permanent(fmt.Errorf("worker: turn %d: %w", *r.TurnNumber, err))
+		}
+		data, err := json.Marshal(turn)
+		if err != nil {
+			return permanent(fmt.Errorf("worker: encode turn %d: %w", turn.Turn, err))
+		}
+		if r.IsDuringSearch != nil && *r.IsDuringSearch {
+			return w.q.Publish(ctx, lease, queue.EventPartial, data)
+		}
+		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)
+		if err != nil {
+			return err
+		}
+		if ok {
+			stored++
+			w.positions.Add(1)
+		}
+		return nil
+	})
+	return stored, err
+}
+
+// panicSite names the file and line that panicked, skipping the runtime's frames.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		if !more {
+			return "unknown"
+		}
+	}
+}
+
+func (w *Worker) registry() {
+	defer w.background.Done()
+	t := time.NewTicker(w.cfg.RegistryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.registryCtx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(w.registryCtx, w.cfg.RegistryInterval)
+		if err := w.q.RegisterWorker(ctx, w.info()); err != nil && ctx.Err() == nil {
+			w.log.Warn("registry refresh failed", "err", err)
+		}
+		cancel()
+	}
+}
+
+func (w *Worker) info() queue.WorkerInfo {
+	info := w.cfg.Info
+	info.ID = w.cfg.ID
+	if info.Host == "" {
+		info.Host, _ = os.Hostname()
+	}
+	info.Engines = len(w.cfg.Engines)
+	info.StartedAt = w.startedAt
+	info.LastSeen = time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	info.CurrentJobs = nil
+	for id := range w.running {
+		info.CurrentJobs = append(info.CurrentJobs, id)
+	}
+	slices.Sort(info.CurrentJobs)
+	if len(w.running) == 0 {
+		info.IdleSince = w.idleSince
+	}
+	// The rate is measured over the interval since the last refresh, counting only
+	// intervals with work, so an idle worker keeps its last measurement.
+	now := time.Now()
+	count := w.positions.Load()
+	if n := count - w.rateCount; n > 0 {
+		if secs := now.Sub(w.rateSince).Seconds(); secs > 0 {
+			w.lastRate = float64(n) / secs
+		}
+	}
+	w.rateCount, w.rateSince = count, now
+	info.PositionsPerSec = w.lastRate
+	return info
+}
+
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
