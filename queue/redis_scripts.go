@@ -132,7 +132,7 @@ return {'ok'}
 
 // claimNextScript hands a claimer its next move: {expired, ids} when leases have expired
 // (the claimer reaps them first), {claim, id} with the id moved from ready to leases for
-// ARGV[1] ms while the claim completes, or {none, now ms, next lease expiry ms or ”}.
+// ARGV[1] ms while the claim completes, or {none, now ms, next lease expiry ms or empty}.
 // ARGV: claim grace ms, how many expired ids at most.
 var claimNextScript = redis.NewScript(luaGlobal + `
 local now = now_ms()
@@ -191,7 +191,7 @@ return 1
 `)
 
 // claimScript claims a queued job. ARGV: worker id, lease ms. Returns {running, ver, lexp,
-// ”, token, record as a flat list}, or {state, ver, lexp, ”} of a job that is not
+// empty, token, record as a flat list}, or {state, ver, lexp, empty} of a job that is not
 // queued, or {missing}.
 var claimScript = redis.NewScript(luaJob + `
 if redis.call('EXISTS', rec) == 0 then return {'missing'} end

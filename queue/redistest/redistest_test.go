@@ -187,3 +187,17 @@ func TestProxyStall(t *testing.T) {
 		t.Errorf("after Resume: %q, %v", v, err)
 	}
 }
+
+func TestSentinel(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{})
+	addr := s.StartSentinel(t, "mymaster")
+	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: []string{addr}})
+	t.Cleanup(func() { c.Close() })
+	if err := c.Set(ctx(t), "k", "via sentinel", 0).Err(); err != nil {
+		t.Fatalf("SET through the sentinel: %v", err)
+	}
+	if v, err := s.Client(t).Get(ctx(t), "k").Result(); err != nil || v != "via sentinel" {
+		t.Errorf("GET from the master: %q, %v", v, err)
+	}
+}
