@@ -35,8 +35,13 @@ deps-test:
 build:
 	$(GO) build -o $(BIN) ./cmd/tesuji
 
+# run uses KATAGO / MODEL (or TESUJI_KATAGO / TESUJI_MODEL) when given; otherwise it installs
+# the pinned KataGo release and network into the user cache first, once.
 run: build
-	./$(BIN) serve --addr $(ADDR)
+	@if [ -z "$(KATAGO)$(TESUJI_KATAGO)" ] && ! ./$(BIN) katago which >/dev/null 2>&1; then \
+		./$(BIN) katago install; \
+	fi
+	./$(BIN) serve --addr $(ADDR) $(if $(KATAGO),--katago $(KATAGO)) $(if $(MODEL),--model $(MODEL))
 
 test: deps-test
 	$(GO) vet ./...

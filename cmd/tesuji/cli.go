@@ -42,6 +42,7 @@ func commands() []command {
 		{"serve", "run the API and web UI (with no --redis: the whole system in one process)", runServe},
 		{"worker", "claim jobs from Redis and analyze them with local KataGo processes", runWorker},
 		{"analyze", "analyze SGF files (in this process or on a server) and write annotated SGFs", runAnalyze},
+		{"katago", "install KataGo and a network into the user cache, or show which ones tesuji uses", runKataGo},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/setup"
+)
+
+func runKataGo(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stdout, "Usage: tesuji katago install [flags]   download KataGo and a network into the user cache\n       tesuji katago which [flags]     print the KataGo binary and network tesuji would use")
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	switch args[0] {
+	case "install":
+		return runKataGoInstall(ctx, e, args[1:])
+	case "which":
+		fs := flagSet(e, "katago which", "[--katago PATH] [--model FILE]")
+		katago := fs.String("katago", "", "KataGo binary")
+		model := fs.String("model", "", "KataGo network")
+		if err := parse(fs, e, args[1:]); err != nil {
+			return helpOK(err)
+		}
+		k, m, err := setup.Locate(*katago, *model)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "katago  %s\nnetwork %s\n", k, m)
+		return nil
+	}
+	return fmt.Errorf("katago: unknown command %q (want install or which)", args[0])
+}
+
+func runKataGoInstall(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "katago install", "[flags]")
+	var (
+		backend   = fs.String("backend", "auto", "KataGo build: auto (CUDA when nvidia-smi sees a GPU, else CPU), cpu, cuda, tensorrt")
+		katagoURL = fs.String("katago-url", "", "download KataGo from this release archive (.zip) instead of the pinned "+setup.KataGoVersion+" release")
+		modelURL  = fs.String("model-url", "", "download this network instead of "+setup.ModelURL)
+		dir       = fs.String("dir", "", "install here instead of the user cache")
+		force     = fs.Bool("force", false, "download again what is already installed")
+		timeout   = fs.Duration("check-timeout", 10*time.Minute, "how long the first start may take (GPU builds tune themselves on first start)")
+	)
+	if err := parse(fs, e, args); err != nil {
+		return helpOK(err)
+	}
+	b := setup.Backend(*backend)
+	if *backend == "auto" {
+		b = setup.BackendAuto
+	}
+	terminal := false
+	if f, ok := e.stderr.(*os.File); ok {
+		terminal = term.IsTerminal(int(f.Fd()))
+	}
+	katago, model, err := setup.Install(ctx, setup.InstallConfig{
+		Dir: *dir, Backend: b, KataGoURL: *katagoURL, ModelURL: *modelURL, Force: *force,
+		Progress: e.stderr, Terminal: terminal,
+		Check: func(ctx context.Context, katago, model string) error {
+			fmt.Fprintln(e.stderr, "starting KataGo once to check it (a GPU build tunes itself now; this can take minutes)")
+			return checkEngine(ctx, katago, model, *timeout)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "katago  %s\nnetwork %s\n", katago, model)
+	return nil
+}
+
+// checkEngine starts KataGo, asks its version and stops it.
+func checkEngine(ctx context.Context, katago, model string, timeout time.Duration) error {
+	en := engine.New(engine.Config{Path: katago, Model: model, ReadyTimeout: timeout})
+	if err := en.Start(ctx); err != nil {
+		return err
+	}
+	defer en.Stop(context.Background())
+	vctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	v, err := en.Version(vctx)
+	if err != nil {
+		return err
+	}
+	if v.Version == "" {
+		return errors.New("katago answered no version")
+	}
+	return nil
+}

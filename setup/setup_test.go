@@ -1,0 +1,201 @@
+package setup_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tesuji/tesuji/setup"
+)
+
+// release builds a zip like KataGo's release archives: the binary and a config beside it.
+func release(t *testing.T, binary []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, data := range map[string][]byte{"katago": binary, "analysis_example.cfg": []byte("# example\n"), "../escape": []byte("x")} {
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+		if name == "katago" {
+			h.SetMode(0o755)
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestInstallDownloadsUnpacksAndChecks(t *testing.T) {
+	t.Parallel()
+	binary := []byte("#!/bin/sh\necho KataGo v1.16.4\n")
+	archive := release(t, binary)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch r.URL.Path {
+		case "/katago.zip":
+			w.Write(archive)
+		case "/net.bin.gz":
+			w.Write([]byte("network bytes"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	var progress bytes.Buffer
+	var checked []string
+	cfg := setup.InstallConfig{
+		Dir: dir, KataGoURL: srv.URL + "/katago.zip", ModelURL: srv.URL + "/net.bin.gz",
+		Progress: &progress,
+		Check: func(_ context.Context, katago, model string) error {
+			checked = append(checked, katago, model)
+			return nil
+		},
+	}
+	katago, model, err := setup.Install(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if katago != setup.KataGoPath(dir) || model != filepath.Join(setup.ModelDir(dir), "net.bin.gz") {
+		t.Errorf("paths %s %s", katago, model)
+	}
+	got, _ := os.ReadFile(katago)
+	if !bytes.Equal(got, binary) {
+		t.Errorf("katago binary = %q", got)
+	}
+	if info, _ := os.Stat(katago); info.Mode()&0o111 == 0 {
+		t.Errorf("katago is not executable: %v", info.Mode())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "escape")); err == nil {
+		t.Errorf("an archive entry escaped the install directory")
+	}
+	if len(checked) != 2 {
+		t.Errorf("engine not checked: %v", checked)
+	}
+	if !strings.Contains(progress.String(), "100%") {
+		t.Errorf("no progress drawn: %q", progress.String())
+	}
+	if _, _, err := setup.Locate(katago, model); err != nil {
+		t.Errorf("locate installed: %v", err)
+	}
+
+	// A second install downloads nothing.
+	before := hits.Load()
+	if _, _, err := setup.Install(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if hits.Load() != before {
+		t.Errorf("second install downloaded again")
+	}
+}
+
+func TestInstallFailures(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/notzip":
+			w.Write([]byte("not a zip"))
+		case "/nobinary.zip":
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			f, _ := zw.Create("README.txt")
+			f.Write([]byte("hi"))
+			zw.Close()
+			w.Write(buf.Bytes())
+		case "/ok.zip":
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			f, _ := zw.Create("katago")
+			f.Write([]byte("bin"))
+			zw.Close()
+			w.Write(buf.Bytes())
+		case "/net":
+			w.Write([]byte("net"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name, katago, model string
+		check               error
+		want                string
+	}{
+		{"404", "/missing.zip", "/net", nil, "404"},
+		{"not a zip", "/notzip", "/net", nil, "not a zip archive"},
+		{"no binary", "/nobinary.zip", "/net", nil, "holds no katago binary"},
+		{"network 404", "/ok.zip", "/nonet", nil, "download network"},
+		{"engine does not start", "/ok.zip", "/net", errors.New("exec format error"), "does not start: exec format error"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := setup.Install(context.Background(), setup.InstallConfig{
+				Dir: t.TempDir(), KataGoURL: srv.URL + tc.katago, ModelURL: srv.URL + tc.model,
+				Check: func(context.Context, string, string) error { return tc.check },
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReleaseURL(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		b            setup.Backend
+		goos, goarch string
+		avx2         bool
+		want         string
+	}{
+		{setup.BackendCPU, "linux", "amd64", true, "katago-v1.16.4-eigenavx2-linux-x64.zip"},
+		{setup.BackendCPU, "linux", "amd64", false, "katago-v1.16.4-eigen-linux-x64.zip"},
+		{setup.BackendCUDA, "linux", "amd64", true, "-cuda12.5-cudnn8.9.7-linux-x64.zip"},
+		{setup.BackendTensorRT, "windows", "amd64", true, "-trt10.2.0-cuda12.5-windows-x64.zip"},
+		{setup.BackendCPU, "darwin", "arm64", true, "error"},
+		{setup.BackendCPU, "darwin", "amd64", true, "error"},
+		{"opencl2", "linux", "amd64", true, "error"},
+	}
+	for _, tc := range cases {
+		got, err := setup.ReleaseURL(tc.b, tc.goos, tc.goarch, tc.avx2)
+		if tc.want == "error" {
+			if err == nil {
+				t.Errorf("%v %s/%s: want an error, got %s", tc.b, tc.goos, tc.goarch, got)
+			}
+			continue
+		}
+		if err != nil || !strings.HasSuffix(got, tc.want) || !strings.HasPrefix(got, "https://github.com/lightvector/KataGo/releases/download/") {
+			t.Errorf("%v %s/%s: %s, %v; want suffix %s", tc.b, tc.goos, tc.goarch, got, err, tc.want)
+		}
+	}
+}
+
+func TestLocateNamesTheFix(t *testing.T) {
+	t.Parallel()
+	_, _, err := setup.Locate(filepath.Join(t.TempDir(), "nokatago"), "")
+	if !errors.Is(err, setup.ErrNotFound) || !strings.Contains(err.Error(), "--katago") {
+		t.Errorf("err = %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "katago")
+	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
+	_, _, err = setup.Locate(bin, filepath.Join(t.TempDir(), "none.bin.gz"))
+	if !errors.Is(err, setup.ErrNotFound) || !strings.Contains(err.Error(), "--model") {
+		t.Errorf("err = %v", err)
+	}
+}
