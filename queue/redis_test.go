@@ -17,7 +17,7 @@ var prefixes atomic.Int64
 
 // newRedisQueue returns a queue on its own key prefix of client, so the subtests of a
 // suite share one server without meeting.
-func newRedisQueue(t *testing.T, client redis.UniversalClient, cfg queue.RedisConfig) *queue.Redis {
+func newRedisQueue(t testing.TB, client redis.UniversalClient, cfg queue.RedisConfig) *queue.Redis {
 	t.Helper()
 	if cfg.Prefix == "" {
 		cfg.Prefix = fmt.Sprintf("test%d", prefixes.Add(1))
