@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tesuji/tesuji/engine/internal/jsonfmt"
 	"slices"
 )
 
@@ -35,7 +36,7 @@ func (m Move) Location() string { return m[1] }
 // RulesString returns the rules value for a rules name KataGo knows, such as "chinese",
 // "japanese" or "tromp-taylor".
 func RulesString(name string) json.RawMessage {
-	return appendString(nil, name)
+	return jsonfmt.AppendString(nil, name)
 }
 
 // Query is one analysis request, or an action when Action is set.
@@ -341,9 +342,9 @@ func (m *Move) decode(d *decoder) error {
 
 func (m Move) appendJSON(b []byte) []byte {
 	b = append(b, '[')
-	b = appendString(b, m[0])
+	b = jsonfmt.AppendString(b, m[0])
 	b = append(b, ',')
-	b = appendString(b, m[1])
+	b = jsonfmt.AppendString(b, m[1])
 	return append(b, ']')
 }
 

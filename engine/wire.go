@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"github.com/tesuji/tesuji/engine/internal/jsonfmt"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -600,7 +600,7 @@ func (w *objWriter) rawKey(k string) {
 		w.b = append(w.b, ',')
 	}
 	w.first = false
-	w.b = appendString(w.b, k)
+	w.b = jsonfmt.AppendString(w.b, k)
 	w.b = append(w.b, ':')
 }
 
@@ -647,7 +647,7 @@ func (w *objWriter) key(k string) {
 
 func (w *objWriter) str(k, v string) {
 	w.key(k)
-	w.b = appendString(w.b, v)
+	w.b = jsonfmt.AppendString(w.b, v)
 }
 
 func (w *objWriter) strOmit(k, v string) {
@@ -670,7 +670,7 @@ func (w *objWriter) optInt(k string, v *int) {
 func (w *objWriter) float(k string, v float64) {
 	w.key(k)
 	var err error
-	w.b, err = appendFloat(w.b, v)
+	w.b, err = jsonfmt.AppendFloat(w.b, v)
 	if err != nil {
 		w.fail(fmt.Errorf("%s: key %q: %w", w.prefix, k, err))
 	}
@@ -710,7 +710,7 @@ func (w *objWriter) floats(k string, v []float64) {
 			w.b = append(w.b, ',')
 		}
 		var err error
-		w.b, err = appendFloat(w.b, f)
+		w.b, err = jsonfmt.AppendFloat(w.b, f)
 		if err != nil {
 			w.fail(fmt.Errorf("%s: key %q: %w", w.prefix, k, err))
 		}
@@ -743,7 +743,7 @@ func (w *objWriter) strs(k string, v []string) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = appendString(w.b, s)
+		w.b = jsonfmt.AppendString(w.b, s)
 	}
 	w.b = append(w.b, ']')
 }
@@ -771,116 +771,4 @@ func (w *objWriter) close() ([]byte, error) {
 	w.flushExtra("", true)
 	w.b = append(w.b, '}')
 	return w.b, w.err
-}
-
-// appendString writes s as a JSON string escaped the way nlohmann::json escapes: quote,
-// backslash and control characters only; other text, non-ASCII included, is written as is.
-// Invalid UTF-8 becomes U+FFFD, as encoding/json does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
-			i++
-			continue
-		}
-		if c >= 0x80 {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, "\ufffd"...)
-				i += size
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			const hex = "0123456789abcdef"
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// appendFloat writes f the way nlohmann::json does: Grisu2's digits (see grisu.go), in plain
-// notation when the decimal point falls within (-4, 15] digits of them and in
-// exponent notation otherwise, always marked as a float ("19.0", "9.30622409e-05").
-func appendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return b, fmt.Errorf("unsupported value %v", f)
-	}
-	if f == 0 {
-		if math.Signbit(f) {
-			return append(b, "-0.0"...), nil
-		}
-		return append(b, "0.0"...), nil
-	}
-	if f < 0 {
-		b = append(b, '-')
-		f = -f
-	}
-	var scratch [24]byte
-	digits, exp := grisu2(scratch[:0], f)
-	k := len(digits)
-	n := k + exp // the decimal point sits after n digits
-	const minExp, maxExp = -4, 15
-	switch {
-	case k <= n && n <= maxExp:
-		b = append(b, digits[:k]...)
-		for j := k; j < n; j++ {
-			b = append(b, '0')
-		}
-		b = append(b, '.', '0')
-	case 0 < n && n <= maxExp:
-		b = append(b, digits[:n]...)
-		b = append(b, '.')
-		b = append(b, digits[n:k]...)
-	case minExp < n && n <= 0:
-		b = append(b, '0', '.')
-		for j := 0; j < -n; j++ {
-			b = append(b, '0')
-		}
-		b = append(b, digits[:k]...)
-	default:
-		b = append(b, digits[0])
-		if k > 1 {
-			b = append(b, '.')
-			b = append(b, digits[1:k]...)
-		}
-		b = append(b, 'e')
-		x := n - 1
-		if x < 0 {
-			b = append(b, '-')
-			x = -x
-		} else {
-			b = append(b, '+')
-		}
-		if x < 10 {
-			b = append(b, '0')
-		}
-		b = strconv.AppendInt(b, int64(x), 10)
-	}
-	return b, nil
 }

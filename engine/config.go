@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config says how to run KataGo. The zero value of every field means its default.
+//
+// tesuji writes KataGo's analysis config file itself from these fields; ConfigFile replaces
+// that file for those who tune KataGo by hand.
+type Config struct {
+	// Path is the katago binary. Default: "katago", looked up in PATH.
+	Path string
+	// Model is the network file (.bin.gz). Required.
+	Model string
+	// ConfigFile is an analysis config file to use instead of the generated one. The typed
+	// fields below that map to config keys are then ignored, except that
+	// reportAnalysisWinratesAs = BLACK, Device, LogDir (when set) and Settings are passed as
+	// -override-config. Default: none, the file is generated.
+	ConfigFile string
+
+	// AnalysisThreads is numAnalysisThreads, how many positions KataGo searches at once.
+	// Default 2: two positions in parallel keep the GPU busy while the other one's search
+	// threads wait on the CPU side.
+	AnalysisThreads int
+	// SearchThreadsPerAnalysisThread is numSearchThreadsPerAnalysisThread, the MCTS threads
+	// on each position. Default 8, so the default 2 positions give 16 evaluations in flight,
+	// a batch a single modern GPU handles well.
+	SearchThreadsPerAnalysisThread int
+	// MaxBatchSize is nnMaxBatchSize. Default: AnalysisThreads *
+	// SearchThreadsPerAnalysisThread, the most evaluations that can be waiting at once.
+	MaxBatchSize int
+	// CacheSizePowerOfTwo is nnCacheSizePowerOfTwo, the log2 of the neural net cache
+	// entries. Default 20, as in KataGo's analysis example config.
+	CacheSizePowerOfTwo int
+	// MaxVisits is maxVisits for queries that do not set their own. Default 500. Without
+	// it KataGo would search such a query until it is terminated.
+	MaxVisits int
+	// Device is the GPU this process uses (cudaDeviceToUse, trtDeviceToUse and
+	// openclDeviceToUse). Default: nil, KataGo's own choice.
+	Device *int
+	// Settings are extra config lines, key = value, written after (and overriding) the
+	// generated ones. Default: none.
+	Settings map[string]string
+	// LogDir is KataGo's logDir. Default: tesuji-katago-logs in the system temp directory.
+	LogDir string
+	// Env is extra environment for the child, "KEY=value", on top of this process's.
+	// Default: none.
+	Env []string
+
+	// ReadyTimeout bounds the wait for KataGo's ready line. Default 10 minutes: a TensorRT
+	// build tunes itself on its first start.
+	ReadyTimeout time.Duration
+	// TurnTimeout guards against a hung engine: when queries wait and KataGo produces no
+	// result for any of them for this long (or leaves an action unanswered this long), every
+	// in-flight query fails with ErrTimeout and KataGo is killed and restarted. It must
+	// exceed the longest single search, since KataGo reports a turn only when its search
+	// ends (or at reportDuringSearchEvery). Default 5 minutes.
+	TurnTimeout time.Duration
+	// RestartBackoffMin and RestartBackoffMax bound the wait before restarting KataGo after
+	// it died; the wait doubles after each failed restart and starts over once a process
+	// has run for a minute. Defaults 500ms and 30s.
+	RestartBackoffMin time.Duration
+	RestartBackoffMax time.Duration
+	// KillDelay is how long KataGo gets to exit after SIGTERM before it is killed: Stop
+	// sends SIGTERM once its context is done. Default 5s.
+	KillDelay time.Duration
+	// MaxLineBytes bounds one response line; a longer one fails its query with ErrProtocol.
+	// Default 64 MiB: a 19x19 result with ownership for every move is a few MB.
+	MaxLineBytes int
+
+	// Logger receives the engine's logs and KataGo's stderr (at debug level). Default:
+	// discard.
+	Logger *slog.Logger
+}
+
+const (
+	defaultAnalysisThreads   = 2
+	defaultSearchThreads     = 8
+	defaultCacheSizePowerOf2 = 20
+	defaultMaxVisits         = 500
+	defaultReadyTimeout      = 10 * time.Minute
+	defaultTurnTimeout       = 5 * time.Minute
+	defaultBackoffMin        = 500 * time.Millisecond
+	defaultBackoffMax        = 30 * time.Second
+	defaultKillDelay         = 5 * time.Second
+	defaultMaxLineBytes      = 64 << 20
+	// stableAfter is how long a process must run before the restart backoff starts over.
+	stableAfter = time.Minute
+)
+
+func (c Config) withDefaults() Config {
+	if c.Path == "" {
+		c.Path = "katago"
+	}
+	if c.AnalysisThreads <= 0 {
+		c.AnalysisThreads = defaultAnalysisThreads
+	}
+	if c.SearchThreadsPerAnalysisThread <= 0 {
+		c.SearchThreadsPerAnalysisThread = defaultSearchThreads
+	}
+	if c.MaxBatchSize <= 0 {
+		c.MaxBatchSize = c.AnalysisThreads * c.SearchThreadsPerAnalysisThread
+	}
+	if c.CacheSizePowerOfTwo <= 0 {
+		c.CacheSizePowerOfTwo = defaultCacheSizePowerOf2
+	}
+	if c.MaxVisits <= 0 {
+		c.MaxVisits = defaultMaxVisits
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = defaultReadyTimeout
+	}
+	if c.TurnTimeout <= 0 {
+		c.TurnTimeout = defaultTurnTimeout
+	}
+	if c.RestartBackoffMin <= 0 {
+		c.RestartBackoffMin = defaultBackoffMin
+	}
+	if c.RestartBackoffMax <= 0 {
+		c.RestartBackoffMax = defaultBackoffMax
+	}
+	if c.RestartBackoffMax < c.RestartBackoffMin {
+		c.RestartBackoffMax = c.RestartBackoffMin
+	}
+	if c.KillDelay <= 0 {
+		c.KillDelay = defaultKillDelay
+	}
+	if c.MaxLineBytes <= 0 {
+		c.MaxLineBytes = defaultMaxLineBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func (c Config) logDir() string {
+	if c.LogDir != "" {
+		return c.LogDir
+	}
+	return filepath.Join(os.TempDir(), "tesuji-katago-logs")
+}
+
+// setting is one key = value line of KataGo's config.
+type setting struct{ key, value string }
+
+// settings returns what tesuji puts in KataGo's config, Settings last and winning.
+func (c Config) settings() ([]setting, error) {
+	s := []setting{
+		{"logDir", c.logDir()},
+		{"logAllRequests", "false"},
+		{"logAllResponses", "false"},
+		{"logSearchInfo", "false"},
+		// Every consumer reads winrates and scores from Black's side.
+		{"reportAnalysisWinratesAs", "BLACK"},
+		{"maxVisits", strconv.Itoa(c.MaxVisits)},
+		{"numAnalysisThreads", strconv.Itoa(c.AnalysisThreads)},
+		{"numSearchThreadsPerAnalysisThread", strconv.Itoa(c.SearchThreadsPerAnalysisThread)},
+		{"nnMaxBatchSize", strconv.Itoa(c.MaxBatchSize)},
+		{"nnCacheSizePowerOfTwo", strconv.Itoa(c.CacheSizePowerOfTwo)},
+	}
+	if c.Device != nil {
+		d := strconv.Itoa(*c.Device)
+		s = append(s, setting{"cudaDeviceToUse", d}, setting{"trtDeviceToUse", d}, setting{"openclDeviceToUse", d})
+	}
+	return mergeSettings(s, c.Settings)
+}
+
+func mergeSettings(s []setting, extra map[string]string) ([]setting, error) {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := extra[k]
+		if k == "" || strings.ContainsAny(k, "=#\n\r \t") || strings.ContainsAny(v, "#\n\r") {
+			return nil, fmt.Errorf("engine: invalid katago setting %q = %q", k, v)
+		}
+		i := slices.IndexFunc(s, func(x setting) bool { return x.key == k })
+		if i >= 0 {
+			s[i].value = v
+		} else {
+			s = append(s, setting{k, v})
+		}
+	}
+	return s, nil
+}
+
+// configText renders the generated config file.
+func configText(s []setting) string {
+	var b strings.Builder
+	b.WriteString("# KataGo analysis config written by tesuji from engine.Config.\n")
+	for _, x := range s {
+		fmt.Fprintf(&b, "%s = %s\n", x.key, x.value)
+	}
+	return b.String()
+}
+
+// args returns katago's command line, given the config file it reads.
+func (c Config) args(configPath string) ([]string, error) {
+	args := []string{"analysis", "-config", configPath, "-model", c.Model}
+	if c.ConfigFile == "" {
+		return args, nil
+	}
+	over := []setting{{"reportAnalysisWinratesAs", "BLACK"}}
+	if c.LogDir != "" {
+		over = append(over, setting{"logDir", c.LogDir})
+	}
+	if c.Device != nil {
+		d := strconv.Itoa(*c.Device)
+		over = append(over, setting{"cudaDeviceToUse", d}, setting{"trtDeviceToUse", d}, setting{"openclDeviceToUse", d})
+	}
+	over, err := mergeSettings(over, c.Settings)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]string, len(over))
+	for i, x := range over {
+		if strings.Contains(x.value, ",") {
+			return nil, fmt.Errorf("engine: katago setting %s = %q cannot be passed with -override-config: it holds a comma", x.key, x.value)
+		}
+		parts[i] = x.key + "=" + x.value
+	}
+	return append(args, "-override-config", strings.Join(parts, ",")), nil
+}

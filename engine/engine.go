@@ -1,0 +1,443 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Engine drives one katago analysis process (one per GPU) for many concurrent callers.
+// It is safe for concurrent use. Create it with New, then Start; Stop ends it.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	ids      atomic.Uint64
+	restarts atomic.Int64
+
+	mu         sync.Mutex
+	state      state
+	proc       *process      // the ready process; nil while none is
+	startErr   error         // why the last restart failed; nil once a process is ready
+	changed    chan struct{} // closed and replaced whenever proc, state or startErr changes
+	stopping   chan struct{} // closed by Stop
+	tmpDir     string
+	configPath string
+	wg         sync.WaitGroup // Start in progress and the supervisor
+}
+
+type state int
+
+const (
+	stateIdle state = iota
+	stateStarting
+	stateRunning
+	stateStopped
+)
+
+// New returns an engine for cfg; nothing runs until Start.
+func New(cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	return &Engine{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		changed:  make(chan struct{}),
+		stopping: make(chan struct{}),
+	}
+}
+
+// broadcast wakes everyone waiting for a change. Callers hold e.mu.
+func (e *Engine) broadcast() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+func (e *Engine) isStopping() bool {
+	select {
+	case <-e.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// Start writes KataGo's config, starts katago analysis and waits for its ready line. After
+// Start returns nil, the engine restarts KataGo by itself whenever it dies, until Stop.
+// A failed Start may be retried.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	switch e.state {
+	case stateStopped:
+		e.mu.Unlock()
+		return fmt.Errorf("%w: start after stop", ErrNotRunning)
+	case stateStarting, stateRunning:
+		e.mu.Unlock()
+		return errors.New("engine: already started")
+	}
+	e.state = stateStarting
+	e.wg.Add(1)
+	e.mu.Unlock()
+	defer e.wg.Done()
+
+	p, err := e.firstStart(ctx)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil && e.state == stateStopped {
+		p.kill()
+		<-p.done
+		err = fmt.Errorf("%w: stopped while starting", ErrNotRunning)
+	}
+	if err != nil {
+		if e.state != stateStopped {
+			e.state = stateIdle
+		}
+		e.removeTmp()
+		return err
+	}
+	e.state = stateRunning
+	e.proc = p
+	e.broadcast()
+	e.wg.Add(1)
+	go e.supervise(p)
+	return nil
+}
+
+func (e *Engine) firstStart(ctx context.Context) (*process, error) {
+	if e.cfg.Model == "" {
+		return nil, errors.New("engine: start katago: Config.Model is required")
+	}
+	if err := e.writeConfig(); err != nil {
+		return nil, err
+	}
+	return e.launch(ctx)
+}
+
+// writeConfig writes the generated KataGo config, or points at Config.ConfigFile.
+func (e *Engine) writeConfig() error {
+	if e.cfg.ConfigFile != "" {
+		e.configPath = e.cfg.ConfigFile
+		return nil
+	}
+	s, err := e.cfg.settings()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(e.cfg.logDir(), 0o755); err != nil {
+		return fmt.Errorf("engine: katago log dir: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "tesuji-katago-*")
+	if err != nil {
+		return fmt.Errorf("engine: katago config: %w", err)
+	}
+	path := filepath.Join(dir, "analysis.cfg")
+	if err := os.WriteFile(path, []byte(configText(s)), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("engine: katago config: %w", err)
+	}
+	e.tmpDir, e.configPath = dir, path
+	return nil
+}
+
+// removeTmp deletes the generated config. Callers hold e.mu or own the engine.
+func (e *Engine) removeTmp() {
+	if e.tmpDir != "" {
+		os.RemoveAll(e.tmpDir)
+		e.tmpDir = ""
+	}
+}
+
+// supervise restarts KataGo whenever it dies, with backoff, until Stop.
+func (e *Engine) supervise(p *process) {
+	defer e.wg.Done()
+	backoff := e.cfg.RestartBackoffMin
+	for {
+		select {
+		case <-p.done:
+		case <-e.stopping:
+			return // Stop shuts the process down
+		}
+		p.mu.Lock()
+		ran := time.Since(p.readyAt)
+		p.mu.Unlock()
+		if ran >= stableAfter {
+			backoff = e.cfg.RestartBackoffMin
+		}
+		for {
+			e.log.Warn("engine: restarting katago", "after", backoff, "restarts", e.restarts.Load())
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-e.stopping:
+				t.Stop()
+				return
+			}
+			backoff = min(backoff*2, e.cfg.RestartBackoffMax)
+			np, err := e.launch(context.Background())
+			e.mu.Lock()
+			if err != nil {
+				e.startErr = err
+				e.broadcast()
+				e.mu.Unlock()
+				e.log.Error("engine: restart katago", "err", err)
+				continue
+			}
+			if e.state == stateStopped {
+				e.mu.Unlock()
+				np.kill()
+				<-np.done
+				return
+			}
+			e.restarts.Add(1)
+			e.proc, e.startErr, p = np, nil, np
+			e.broadcast()
+			e.mu.Unlock()
+			break
+		}
+	}
+}
+
+// processGone takes p out of service so new queries wait for its successor.
+func (e *Engine) processGone(p *process) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.proc == p {
+		e.proc = nil
+		e.broadcast()
+	}
+}
+
+// Stop closes KataGo's stdin, so it finishes the queries it has and exits, and waits for
+// that until ctx is done; then it signals KataGo and kills it after Config.KillDelay.
+// Queries still in flight then fail with ErrNotRunning. Stop is idempotent and safe
+// before Start.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	if e.state == stateStopped {
+		e.mu.Unlock()
+		e.wg.Wait()
+		return nil
+	}
+	e.state = stateStopped
+	close(e.stopping)
+	p := e.proc
+	e.proc = nil
+	e.broadcast()
+	e.mu.Unlock()
+
+	var err error
+	if p != nil {
+		err = p.shutdown(ctx)
+	}
+	e.wg.Wait()
+	e.mu.Lock()
+	e.removeTmp()
+	e.mu.Unlock()
+	return err
+}
+
+// Ready reports whether a KataGo process is running and ready for queries.
+func (e *Engine) Ready() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.proc != nil
+}
+
+// Restarts returns how many times KataGo has been started again after dying or hanging.
+func (e *Engine) Restarts() int64 { return e.restarts.Load() }
+
+// InFlight returns how many queries the running process still owes responses, including
+// queries whose callers gave up and that KataGo is winding down after a terminate.
+func (e *Engine) InFlight() int {
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	return p.inFlight()
+}
+
+// waitProcess returns the ready process, waiting through a restart.
+func (e *Engine) waitProcess(ctx context.Context) (*process, error) {
+	for {
+		e.mu.Lock()
+		switch {
+		case e.state == stateStopped:
+			e.mu.Unlock()
+			return nil, fmt.Errorf("%w: the engine is stopped", ErrNotRunning)
+		case e.state == stateIdle:
+			e.mu.Unlock()
+			return nil, fmt.Errorf("%w: the engine is not started", ErrNotRunning)
+		case e.proc != nil:
+			p := e.proc
+			e.mu.Unlock()
+			return p, nil
+		case e.startErr != nil:
+			err := e.startErr
+			e.mu.Unlock()
+			return nil, fmt.Errorf("%w: restarting katago failed: %w", ErrNotRunning, err)
+		}
+		ch := e.changed
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+func (e *Engine) newID(prefix byte) string {
+	return string(strconv.AppendUint([]byte{prefix}, e.ids.Add(1), 10))
+}
+
+// Analyze sends q to KataGo (under an id the engine assigns; q itself is not modified)
+// and calls fn, in the caller's goroutine, for every response line of that query in
+// arrival order: partial reports (Response.Partial), warnings (Response.Warning set), and
+// exactly one final result per requested turn (Response.Final; NoResults set for a turn
+// terminated before its search began). Finals arrive in KataGo's order, not turn order.
+//
+// Analyze returns nil once every requested turn has its final result; fn's error or
+// ctx's cause, after sending KataGo a terminate for the query; a *QueryError (permanent)
+// when KataGo rejects the query; or an error matching ErrTransient when KataGo died, hung
+// or is not running. A caller that falls behind gets only the latest partial report of
+// a turn; a slow fn never blocks other queries.
+func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error) error {
+	if q == nil {
+		return &QueryError{Message: "nil query"}
+	}
+	if q.Action != "" {
+		return &QueryError{Field: "action", Message: "Analyze takes analysis queries; actions are Version, Models and ClearCache"}
+	}
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	p, err := e.waitProcess(ctx)
+	if err != nil {
+		return err
+	}
+	qq := *q
+	qq.ID = e.newID('q')
+	line, err := qq.appendJSON(make([]byte, 0, 256+16*len(qq.Moves)))
+	if err != nil {
+		return &QueryError{Message: err.Error()}
+	}
+	line = append(line, '\n')
+	c := newCall(qq.ID, qq.Turns(), false)
+	lines := [][]byte{line}
+	if c.remaining == 0 {
+		// KataGo answers a query without turns with nothing, unless it rejects it. Lines
+		// are handled in order, so the answer to an action sent next means it accepted.
+		c.barrier = e.newID('q')
+		b, _ := (&Query{ID: c.barrier, Action: "query_version"}).appendJSON(nil)
+		lines = append(lines, append(b, '\n'))
+	}
+	if err := p.register(c); err != nil {
+		return err
+	}
+	p.send(lines...)
+	return e.await(ctx, p, c, fn)
+}
+
+// await delivers c's responses to fn until the call ends.
+func (e *Engine) await(ctx context.Context, p *process, c *call, fn func(*Response) error) error {
+	for {
+		items, err, finished := c.take()
+		for _, r := range items {
+			if ferr := fn(r); ferr != nil {
+				e.giveUp(p, c)
+				return ferr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if finished {
+			return nil
+		}
+		select {
+		case <-c.signal:
+		case <-ctx.Done():
+			e.giveUp(p, c)
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// giveUp stops delivering c's responses and, if KataGo still works on it, terminates it.
+// The call stays routed until KataGo's last response for it, so late lines are expected.
+func (e *Engine) giveUp(p *process, c *call) {
+	if !c.abandon() || c.action {
+		return
+	}
+	line, _ := (&Query{ID: e.newID('k'), Action: "terminate", TerminateID: c.id}).appendJSON(nil)
+	p.send(append(line, '\n'))
+}
+
+// Version is KataGo's answer to query_version.
+type Version struct {
+	Version string // the release, such as "1.17.2"
+	GitHash string // the commit KataGo was built from, or "<omitted>"
+}
+
+// Version asks KataGo for its version.
+func (e *Engine) Version(ctx context.Context) (Version, error) {
+	r, err := e.action(ctx, "query_version")
+	if err != nil {
+		return Version{}, err
+	}
+	return Version{Version: r.Version, GitHash: r.GitHash}, nil
+}
+
+// Models asks KataGo which networks it has loaded.
+func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
+	r, err := e.action(ctx, "query_models")
+	if err != nil {
+		return nil, err
+	}
+	return r.Models, nil
+}
+
+// ClearCache empties KataGo's neural net cache; it returns once KataGo has.
+func (e *Engine) ClearCache(ctx context.Context) error {
+	_, err := e.action(ctx, "clear_cache")
+	return err
+}
+
+func (e *Engine) action(ctx context.Context, action string) (*Response, error) {
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	p, err := e.waitProcess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := Query{ID: e.newID('q'), Action: action}
+	line, err := q.appendJSON(nil)
+	if err != nil {
+		return nil, err
+	}
+	c := newCall(q.ID, nil, true)
+	if err := p.register(c); err != nil {
+		return nil, err
+	}
+	p.send(append(line, '\n'))
+	var answer *Response
+	err = e.await(ctx, p, c, func(r *Response) error {
+		if r.Action != "" {
+			answer = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return answer, nil
+}

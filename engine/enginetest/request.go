@@ -1,0 +1,621 @@
+package enginetest
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// This file validates a query the way KataGo's analysis engine does, in the same order
+// and with the same messages, so the fake rejects the same inputs with the same lines.
+
+// request is a validated analysis query.
+type request struct {
+	id                   string
+	w, h                 int
+	moves                []move
+	initial              []move
+	initialPlayer        color
+	turns                []int
+	priorities           map[int]int64
+	priority             int64
+	komi                 float64
+	rules                string
+	maxVisits            int64 // 0: search until terminated
+	pvLen                int
+	includeOwnership     bool
+	includeOwnershipSD   bool
+	includeMovesOwner    bool
+	includeMovesOwnerSD  bool
+	includePolicy        bool
+	includePVVisits      bool
+	includeNoResultValue bool
+	reportEvery          float64 // seconds; 0: no partial reports
+	firstReportAfter     float64
+	perspective          string // BLACK, WHITE or SIDETOMOVE
+	positions            []*board
+}
+
+type move struct {
+	c   color
+	loc int
+}
+
+// fieldErr is KataGo's error for a query field.
+type fieldErr struct{ field, msg string }
+
+// expectedKeys are the query fields KataGo reads; others draw a warning.
+var expectedKeys = map[string]bool{
+	"id": true, "action": true, "moves": true, "initialStones": true, "initialPlayer": true,
+	"rules": true, "komi": true, "whiteHandicapBonus": true, "boardXSize": true, "boardYSize": true,
+	"analyzeTurns": true, "maxVisits": true, "rootPolicyTemperature": true, "rootFpuReductionMax": true,
+	"analysisPVLen": true, "includeOwnership": true, "includeOwnershipStdev": true,
+	"includeMovesOwnership": true, "includeMovesOwnershipStdev": true, "includePolicy": true,
+	"includePVVisits": true, "includeNoResultValue": true, "avoidMoves": true, "allowMoves": true,
+	"overrideSettings": true, "reportDuringSearchEvery": true, "firstReportDuringSearchAfter": true,
+	"priority": true, "priorities": true,
+}
+
+const (
+	maxBoardLen   = 19
+	minKomi       = -400.0
+	maxKomi       = 400.0
+	maxPriority   = 0x3FFFffffFFFFffff
+	boardSizeMsg  = "Must provide an integer from 2 to 19"
+	komiMsg       = "Must be a integer or half-integer from -400.0 to 400.0"
+	movesShapeMsg = `Must be an array of pairs of the form: ["b" or "w", GTP board vertex]`
+)
+
+// parseRequest validates in; warnings come back for the caller to write before the
+// request runs (KataGo writes them before checking the moves for legality).
+func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr) {
+	r := &request{
+		id:          id,
+		maxVisits:   f.cfg.maxVisits,
+		pvLen:       f.cfg.pvLen,
+		perspective: f.cfg.perspective,
+	}
+	integer := func(field string, min, max int64, msg string) (int64, *fieldErr) {
+		v := in.get(field)
+		if !v.isInteger() {
+			return 0, &fieldErr{field, msg}
+		}
+		x := v.int64()
+		if v.unsigned || x < min || x > max {
+			return 0, &fieldErr{field, msg}
+		}
+		return x, nil
+	}
+	double := func(v *jv, field string, min, max float64, msg string) (float64, *fieldErr) {
+		if !v.isNumber() {
+			return 0, &fieldErr{field, msg}
+		}
+		x := v.float()
+		if math.IsNaN(x) || math.IsInf(x, 0) || x < min || x > max {
+			return 0, &fieldErr{field, msg}
+		}
+		return x, nil
+	}
+	boolean := func(field string, dst *bool) *fieldErr {
+		v := in.get(field)
+		if v == nil {
+			return nil
+		}
+		if !v.isBool() {
+			return &fieldErr{field, "Must be a boolean"}
+		}
+		*dst = v.b
+		return nil
+	}
+
+	if !in.has("boardXSize") {
+		return nil, nil, &fieldErr{"boardXSize", boardSizeMsg}
+	}
+	if !in.has("boardYSize") {
+		return nil, nil, &fieldErr{"boardYSize", boardSizeMsg}
+	}
+	x, fe := integer("boardXSize", 2, maxBoardLen, boardSizeMsg)
+	if fe != nil {
+		return nil, nil, fe
+	}
+	y, fe := integer("boardYSize", 2, maxBoardLen, boardSizeMsg)
+	if fe != nil {
+		return nil, nil, fe
+	}
+	r.w, r.h = int(x), int(y)
+
+	if v := in.get("initialStones"); v != nil {
+		if r.initial, fe = parseMoves(v, "initialStones", r.w, r.h, false); fe != nil {
+			return nil, nil, fe
+		}
+	}
+	v := in.get("moves")
+	if v == nil {
+		return nil, nil, &fieldErr{"moves", "Must specify an array of [player,location] pairs"}
+	}
+	if r.moves, fe = parseMoves(v, "moves", r.w, r.h, true); fe != nil {
+		return nil, nil, fe
+	}
+	if v := in.get("initialPlayer"); v != nil {
+		s, _ := v.str()
+		c, ok := parsePlayer(s)
+		if !ok {
+			return nil, nil, &fieldErr{"initialPlayer", `Must be "b" or "w"`}
+		}
+		r.initialPlayer = c
+	}
+
+	shouldAnalyze := make([]bool, len(r.moves)+1)
+	var analyzeTurns []int64
+	if v := in.get("analyzeTurns"); v != nil {
+		turns, ok := v.ints()
+		if !ok {
+			return nil, nil, &fieldErr{"analyzeTurns", "Must specify an array of integers indicating turns to analyze"}
+		}
+		for _, t := range turns {
+			t32 := int64(int32(t))
+			if t32 < 0 || t32 >= int64(len(shouldAnalyze)) {
+				return nil, nil, &fieldErr{"analyzeTurns", fmt.Sprintf("Invalid turn number: %d", t32)}
+			}
+			shouldAnalyze[t32] = true
+		}
+		analyzeTurns = turns
+	} else {
+		shouldAnalyze[len(r.moves)] = true
+	}
+	if v := in.get("priorities"); v != nil {
+		prios, ok := v.ints()
+		if !ok {
+			return nil, nil, &fieldErr{"priorities", "Must specify an array of integers indicating priorities"}
+		}
+		if !in.has("analyzeTurns") {
+			return nil, nil, &fieldErr{"priorities", "Can only specify when also specifying analyzeTurns"}
+		}
+		if len(prios) != len(analyzeTurns) {
+			return nil, nil, &fieldErr{"priorities", "Must be of matching length to analyzeTurns"}
+		}
+		r.priorities = map[int]int64{}
+		for i, p := range prios {
+			if p < -maxPriority || p > maxPriority {
+				return nil, nil, &fieldErr{"priorities", fmt.Sprintf("Invalid priority: %d", p)}
+			}
+			r.priorities[int(int32(analyzeTurns[i]))] = p
+		}
+	}
+
+	rules := in.get("rules")
+	switch {
+	case rules.isString():
+		name, komi, ok := parseRules(rules.s)
+		if !ok {
+			return nil, nil, &fieldErr{"rules", "Could not parse rules: " + rules.s}
+		}
+		r.rules, r.komi = name, komi
+	case rules.isObject():
+		name, komi, ok := parseRulesObject(rules)
+		if !ok {
+			return nil, nil, &fieldErr{"rules", "Could not parse rules: " + rules.dump()}
+		}
+		r.rules, r.komi = name, komi
+	default:
+		return nil, nil, &fieldErr{"rules", `Must specify rules string, such as "chinese" or "tromp-taylor", or a JSON object with detailed rules parameters.`}
+	}
+	if v := in.get("komi"); v != nil {
+		k, fe := double(v, "komi", minKomi, maxKomi, komiMsg)
+		if fe != nil {
+			return nil, nil, fe
+		}
+		k32 := float64(float32(k))
+		if k32*2 != math.Trunc(k32*2) {
+			return nil, nil, &fieldErr{"komi", komiMsg}
+		}
+		r.komi = k32
+	}
+	if v := in.get("whiteHandicapBonus"); v != nil {
+		s, ok := v.str()
+		if !ok {
+			return nil, nil, &fieldErr{"whiteHandicapBonus", "Must be a string"}
+		}
+		if s != "0" && s != "N" && s != "N-1" {
+			return nil, nil, &fieldErr{"whiteHandicapBonus", "Could not parse whiteHandicapBonus rule: " + s}
+		}
+	}
+	if v := in.get("overrideSettings"); v != nil {
+		if !v.isObject() {
+			return nil, nil, &fieldErr{"overrideSettings", "Must be an object"}
+		}
+		if p := v.get("reportAnalysisWinratesAs"); p != nil {
+			s, _ := p.str()
+			persp, ok := parsePerspective(s)
+			if !ok {
+				return nil, nil, &fieldErr{"overrideSettings", "Could not set settings: Could not parse reportAnalysisWinratesAs: " + s}
+			}
+			r.perspective = persp
+		}
+	}
+	if in.has("maxVisits") {
+		if r.maxVisits, fe = integer("maxVisits", 1, 1<<50, "Must be an integer from 1 to 2^50"); fe != nil {
+			return nil, nil, fe
+		}
+	}
+	if in.has("analysisPVLen") {
+		n, fe := integer("analysisPVLen", 1, 1000, "Must be an integer from 1 to 1000")
+		if fe != nil {
+			return nil, nil, fe
+		}
+		r.pvLen = int(n)
+	}
+	if v := in.get("rootFpuReductionMax"); v != nil {
+		if _, fe := double(v, "rootFpuReductionMax", 0, 2, "Must be a number from 0.0 to 2.0"); fe != nil {
+			return nil, nil, fe
+		}
+	}
+	if v := in.get("rootPolicyTemperature"); v != nil {
+		if _, fe := double(v, "rootPolicyTemperature", 0.01, 100, "Must be a number from 0.01 to 100.0"); fe != nil {
+			return nil, nil, fe
+		}
+	}
+	for _, b := range []struct {
+		field string
+		dst   *bool
+	}{
+		{"includeMovesOwnership", &r.includeMovesOwner},
+		{"includeMovesOwnershipStdev", &r.includeMovesOwnerSD},
+		{"includeOwnership", &r.includeOwnership},
+		{"includeOwnershipStdev", &r.includeOwnershipSD},
+		{"includePolicy", &r.includePolicy},
+		{"includePVVisits", &r.includePVVisits},
+		{"includeNoResultValue", &r.includeNoResultValue},
+	} {
+		if fe := boolean(b.field, b.dst); fe != nil {
+			return nil, nil, fe
+		}
+	}
+	const secondsMsg = "Must be number of seconds from 0.001 to 1000000.0"
+	if v := in.get("reportDuringSearchEvery"); v != nil {
+		if r.reportEvery, fe = double(v, "reportDuringSearchEvery", 0.001, 1e6, secondsMsg); fe != nil {
+			return nil, nil, fe
+		}
+		r.firstReportAfter = r.reportEvery
+	}
+	if v := in.get("firstReportDuringSearchAfter"); v != nil {
+		if r.firstReportAfter, fe = double(v, "firstReportDuringSearchAfter", 0.001, 1e6, secondsMsg); fe != nil {
+			return nil, nil, fe
+		}
+		if r.reportEvery == 0 {
+			r.reportEvery = 1e30
+		}
+	}
+	if in.has("priority") {
+		if in.has("priorities") {
+			return nil, nil, &fieldErr{"priority", "Cannot specify both priority and priorities"}
+		}
+		if r.priority, fe = integer("priority", -maxPriority, maxPriority, "Must be a number between -2^62 and 2^62"); fe != nil {
+			return nil, nil, fe
+		}
+	}
+	if fe := checkMoveRestrictions(in, r.w, r.h); fe != nil {
+		return nil, nil, fe
+	}
+
+	// The position at each turn; the initial player follows KataGo's rule.
+	b := newBoard(r.w, r.h)
+	handicap := 0
+	for _, m := range r.initial {
+		b.pts[m.loc] = m.c
+		if m.c == black {
+			handicap++
+		}
+	}
+	if r.initialPlayer == empty {
+		switch {
+		case len(r.moves) > 0:
+			r.initialPlayer = r.moves[0].c
+		case handicap >= 2 && b.count(white) == 0: // KataGo's numHandicapStonesOnBoard
+			r.initialPlayer = white
+		default:
+			r.initialPlayer = black
+		}
+	}
+	b.toMove = r.initialPlayer
+
+	var warnings []fieldErr
+	for _, k := range sortedKeys(in.o) {
+		if !expectedKeys[k] {
+			warnings = append(warnings, fieldErr{k, "Unexpected or unused field, do you have a typo? (set warnUnusedFields=false in the config to disable this warning)"})
+		}
+	}
+
+	for t := 0; t <= len(r.moves); t++ {
+		if shouldAnalyze[t] {
+			r.turns = append(r.turns, t)
+			r.positions = append(r.positions, b.clone())
+		}
+		if t == len(r.moves) {
+			break
+		}
+		m := r.moves[t]
+		if !b.play(m.loc, m.c) {
+			return nil, warnings, &fieldErr{"moves", fmt.Sprintf("Illegal move %d: %s", t, locString(m.loc, r.w, r.h))}
+		}
+	}
+	return r, warnings, nil
+}
+
+func sortedKeys(m map[string]*jv) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+func parseMoves(v *jv, field string, w, h int, allowPass bool) ([]move, *fieldErr) {
+	if !v.isArray() {
+		return nil, &fieldErr{field, movesShapeMsg}
+	}
+	var out []move
+	for _, e := range v.a {
+		if !e.isArray() || len(e.a) != 2 {
+			return nil, &fieldErr{field, movesShapeMsg}
+		}
+		ps, ok1 := e.a[0].str()
+		ls, ok2 := e.a[1].str()
+		if !ok1 || !ok2 {
+			return nil, &fieldErr{field, movesShapeMsg}
+		}
+		c, ok := parsePlayer(ps)
+		if !ok {
+			return nil, &fieldErr{field, "Could not parse player: " + ps}
+		}
+		loc, ok := parseLoc(ls, w, h)
+		if !ok || (!allowPass && loc == passLoc) {
+			return nil, &fieldErr{field, "Could not parse board location: " + ls}
+		}
+		out = append(out, move{c, loc})
+	}
+	return out, nil
+}
+
+func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
+	allow, avoid := in.get("allowMoves"), in.get("avoidMoves")
+	if allow == nil && avoid == nil {
+		return nil
+	}
+	if allow != nil && avoid != nil {
+		return &fieldErr{"allowMoves", "Cannot specify both allowMoves and avoidMoves"}
+	}
+	field, list := "avoidMoves", avoid
+	if allow != nil {
+		field, list = "allowMoves", allow
+	}
+	const shape = "Must be a list of dicts with subfields 'player', 'moves', 'untilDepth'"
+	if !list.isArray() {
+		return &fieldErr{field, shape}
+	}
+	if allow != nil && len(list.a) > 2 {
+		return &fieldErr{field, "Currently allowMoves only allows at most one entry per player"}
+	}
+	seen := map[color]bool{}
+	for _, e := range list.a {
+		if !e.has("moves") || !e.has("untilDepth") || !e.has("player") {
+			return &fieldErr{field, shape}
+		}
+		s, _ := e.get("player").str()
+		c, ok := parsePlayer(s)
+		if !ok {
+			return &fieldErr{"player", `Must be "b" or "w"`}
+		}
+		mv := e.get("moves")
+		if !mv.isArray() {
+			return &fieldErr{"moves", "Must be an array of GTP board vertices"}
+		}
+		for _, m := range mv.a {
+			ls, ok := m.str()
+			if !ok {
+				return &fieldErr{"moves", "Must be an array of GTP board vertices"}
+			}
+			if _, ok := parseLoc(ls, w, h); !ok {
+				return &fieldErr{"moves", "Could not parse board location: " + ls}
+			}
+		}
+		d := e.get("untilDepth")
+		if !d.isInteger() || d.int64() < 1 || d.int64() > 1000000000 {
+			return &fieldErr{"untilDepth", "Must be a positive integer"}
+		}
+		if allow != nil {
+			if seen[c] {
+				return &fieldErr{field, "Cannot specify allowMoves more than once for the same player"}
+			}
+			seen[c] = true
+		}
+	}
+	return nil
+}
+
+// ruleKomi gives each rules name KataGo knows and its default komi.
+var ruleKomi = map[string]float64{
+	"japanese": 6.5, "korean": 6.5, "chinese": 7.5,
+	"chineseogs": 7.5, "chinese_ogs": 7.5, "chinese-ogs": 7.5,
+	"chinesekgs": 7.5, "chinese_kgs": 7.5, "chinese-kgs": 7.5,
+	"ancientarea": 7.5, "ancient-area": 7.5, "ancient_area": 7.5, "ancient area": 7.5,
+	"stonescoring": 7.5, "stone-scoring": 7.5, "stone_scoring": 7.5, "stone scoring": 7.5,
+	"ancientterritory": 6.5, "ancient-territory": 6.5, "ancient_territory": 6.5, "ancient territory": 6.5,
+	"agabutton": 7.0, "aga-button": 7.0, "aga_button": 7.0, "aga button": 7.0,
+	"aga": 7.5, "bga": 7.5, "french": 7.5,
+	"nz": 7.5, "newzealand": 7.5, "new zealand": 7.5, "new-zealand": 7.5, "new_zealand": 7.5,
+	"tromp-taylor": 7.5, "tromp_taylor": 7.5, "tromp taylor": 7.5, "tromptaylor": 7.5,
+	"goe": 7.5, "ing": 7.5,
+}
+
+// parseRules accepts a rules string as KataGo's Rules::tryParseRules does: a known name
+// (any case), or the legacy "koSIMPLEscoreAREA..." form.
+func parseRules(s string) (string, float64, bool) {
+	lower := strings.TrimSpace(strings.ToLower(s))
+	if k, ok := ruleKomi[lower]; ok {
+		return lower, k, true
+	}
+	if strings.HasPrefix(s, "{") {
+		v, err := parseJSON(s)
+		if err != nil || !v.isObject() {
+			return "", 0, false
+		}
+		return parseRulesObject(v)
+	}
+	rest := strings.TrimSpace(s)
+	if rest == "" {
+		return "", 0, false
+	}
+	komi, territory, button, komiSet := 7.5, false, false, false
+	strip := func(prefix string) bool {
+		if strings.HasPrefix(rest, prefix) {
+			rest = strings.TrimSpace(rest[len(prefix):])
+			return true
+		}
+		return false
+	}
+	oneOf := func(opts ...string) bool {
+		for _, o := range opts {
+			if strip(o) {
+				return true
+			}
+		}
+		return false
+	}
+	for rest != "" {
+		switch {
+		case strip("komi"):
+			end := 0
+			for end < len(rest) && !isAlpha(rest[end]) && rest[end] != ' ' && rest[end] != '\t' {
+				end++
+			}
+			var k float64
+			if _, err := fmt.Sscanf(rest[:end], "%g", &k); err != nil || math.Abs(k) > 1e5 {
+				return "", 0, false
+			}
+			komi, komiSet = k, true
+			rest = strings.TrimSpace(rest[end:])
+		case strip("ko"):
+			if !oneOf("SIMPLE", "POSITIONAL", "SITUATIONAL", "SPIGHT") {
+				return "", 0, false
+			}
+		case strip("scoring"), strip("score"):
+			if strip("TERRITORY") {
+				territory = true
+			} else if !strip("AREA") {
+				return "", 0, false
+			}
+		case strip("tax"):
+			if !oneOf("NONE", "SEKI", "ALL") {
+				return "", 0, false
+			}
+		case strip("sui"):
+			if !oneOf("1", "0") {
+				return "", 0, false
+			}
+		case strip("button"):
+			if strip("1") {
+				button = true
+			} else if !strip("0") {
+				return "", 0, false
+			}
+		case strip("whb"):
+			if !oneOf("0", "N-1", "N") {
+				return "", 0, false
+			}
+		case strip("fpok"):
+			if !oneOf("1", "0") {
+				return "", 0, false
+			}
+		default:
+			return "", 0, false
+		}
+	}
+	if !komiSet {
+		switch {
+		case territory:
+			komi = 6.5
+		case button:
+			komi = 7.0
+		}
+	}
+	return s, komi, true
+}
+
+func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// parseRulesObject accepts KataGo's JSON rules object.
+func parseRulesObject(v *jv) (string, float64, bool) {
+	komi, territory, button, komiSet := 7.5, false, false, false
+	for k, e := range v.o {
+		switch k {
+		case "ko":
+			s, ok := e.str()
+			if !ok || (s != "SIMPLE" && s != "POSITIONAL" && s != "SITUATIONAL" && s != "SPIGHT") {
+				return "", 0, false
+			}
+		case "score", "scoring":
+			s, ok := e.str()
+			if !ok || (s != "AREA" && s != "TERRITORY") {
+				return "", 0, false
+			}
+			territory = s == "TERRITORY"
+		case "tax":
+			s, ok := e.str()
+			if !ok || (s != "NONE" && s != "SEKI" && s != "ALL") {
+				return "", 0, false
+			}
+		case "suicide", "friendlyPassOk":
+			if !e.isBool() {
+				return "", 0, false
+			}
+		case "hasButton":
+			if !e.isBool() {
+				return "", 0, false
+			}
+			button = e.b
+		case "whiteHandicapBonus":
+			s, ok := e.str()
+			if !ok || (s != "0" && s != "N" && s != "N-1") {
+				return "", 0, false
+			}
+		case "komi":
+			if !e.isNumber() {
+				return "", 0, false
+			}
+			k := float64(float32(e.float()))
+			if k < minKomi || k > maxKomi || k*2 != math.Trunc(k*2) {
+				return "", 0, false
+			}
+			komi, komiSet = k, true
+		default:
+			return "", 0, false
+		}
+	}
+	if !komiSet {
+		switch {
+		case territory:
+			komi = 6.5
+		case button:
+			komi = 7.0
+		}
+	}
+	return v.dump(), komi, true
+}
+
+func parsePerspective(s string) (string, bool) {
+	switch strings.ToUpper(s) {
+	case "BLACK", "B":
+		return "BLACK", true
+	case "WHITE", "W":
+		return "WHITE", true
+	case "SIDETOMOVE":
+		return "SIDETOMOVE", true
+	}
+	return "", false
+}

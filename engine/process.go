@@ -1,0 +1,622 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// readyLine is what katago analysis prints on stderr once it takes queries.
+const readyLine = "Started, ready to begin handling requests"
+
+// process is one running katago analysis: its pipes, the queries routed to it, and the
+// goroutines that read, write and watch it. A process is never reused: when it dies its
+// queries fail and the supervisor starts a new one.
+type process struct {
+	e      *Engine
+	cmd    *exec.Cmd
+	cancel context.CancelFunc // SIGTERM, then SIGKILL after Config.KillDelay
+	pid    int
+
+	stdin  io.WriteCloser
+	stdout *os.File
+	stderr *os.File
+
+	// The write queue: lines go to KataGo from one goroutine, so a caller never blocks on
+	// a pipe KataGo stopped reading.
+	wmu    sync.Mutex
+	wq     [][]byte
+	wclose bool // close stdin once the queue is written
+	wsig   chan struct{}
+
+	mu           sync.Mutex
+	calls        map[string]*call // by engine-assigned id, barrier ids included
+	analyses     int              // analysis calls among calls
+	progress     time.Time        // the last result for any analysis call, or when the first of them arrived
+	failErr      error            // set when the process is done for: registrations fail with it
+	readyAt      time.Time
+	stderrTail   []string
+	readySignal  chan struct{}
+	readyOnce    sync.Once
+	exited       chan struct{} // closed when the OS process has exited
+	done         chan struct{} // closed when the process's goroutines are done and its calls failed
+	exitErr      error
+	readers      sync.WaitGroup // stdout, stderr, writer and watchdog
+	maxLineBytes int
+}
+
+// tailLines is how many of KataGo's last stderr lines an error quotes.
+const tailLines = 12
+
+// launch starts katago and waits for its ready line.
+func (e *Engine) launch(ctx context.Context) (*process, error) {
+	cfg := e.cfg
+	fail := func(p *process, err error) (*process, error) {
+		se := &StartError{Binary: cfg.Path, Model: cfg.Model, Err: err}
+		if p != nil {
+			se.Output = p.tail()
+		}
+		return nil, se
+	}
+	args, err := cfg.args(e.configPath)
+	if err != nil {
+		return fail(nil, err)
+	}
+	procCtx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(procCtx, cfg.Path, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = cfg.KillDelay
+	cmd.Env = append(os.Environ(), cfg.Env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		return fail(nil, err)
+	}
+	// Plain pipes rather than StdoutPipe: Wait then leaves them to the readers, which
+	// drain what KataGo wrote before it died.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		cancel()
+		return fail(nil, err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		cancel()
+		outR.Close()
+		outW.Close()
+		return fail(nil, err)
+	}
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+	if err := cmd.Start(); err != nil {
+		cancel()
+		for _, f := range []*os.File{outR, outW, errR, errW} {
+			f.Close()
+		}
+		return fail(nil, err)
+	}
+	outW.Close()
+	errW.Close()
+	p := &process{
+		e:            e,
+		cmd:          cmd,
+		cancel:       cancel,
+		pid:          cmd.Process.Pid,
+		stdin:        stdin,
+		stdout:       outR,
+		stderr:       errR,
+		wsig:         make(chan struct{}, 1),
+		calls:        make(map[string]*call),
+		readySignal:  make(chan struct{}),
+		exited:       make(chan struct{}),
+		done:         make(chan struct{}),
+		maxLineBytes: cfg.MaxLineBytes,
+	}
+	e.log.Info("engine: katago started", "pid", p.pid, "binary", cfg.Path, "model", cfg.Model)
+	p.readers.Add(4)
+	go p.readStdout()
+	go p.readStderr()
+	go p.writeLoop()
+	go p.watchdog()
+	go p.wait()
+
+	timer := time.NewTimer(cfg.ReadyTimeout)
+	defer timer.Stop()
+	select {
+	case <-p.readySignal:
+		e.log.Info("engine: katago ready", "pid", p.pid)
+		return p, nil
+	case <-p.done:
+		return fail(p, fmt.Errorf("exited before it was ready: %v", p.exitErr))
+	case <-timer.C:
+		p.kill()
+		<-p.done
+		return fail(p, fmt.Errorf("not ready after %v", cfg.ReadyTimeout))
+	case <-ctx.Done():
+		p.kill()
+		<-p.done
+		return fail(p, context.Cause(ctx))
+	case <-e.stopping:
+		p.kill()
+		<-p.done
+		return fail(p, errors.New("engine stopped"))
+	}
+}
+
+// kill stops the process at once, for a process that is hung or no longer wanted.
+func (p *process) kill() {
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		p.e.log.Warn("engine: kill katago", "pid", p.pid, "err", err)
+	}
+}
+
+// wait reaps the process, lets the readers drain its output, and fails what is left.
+func (p *process) wait() {
+	err := p.cmd.Wait()
+	p.cancel()
+	p.mu.Lock()
+	p.exitErr = err
+	p.mu.Unlock()
+	close(p.exited)
+	// What KataGo wrote before it exited is still in the pipes: the readers route it
+	// first. The deadline only matters if some other process still holds the pipes open.
+	deadline := time.Now().Add(5 * time.Second)
+	p.stdout.SetReadDeadline(deadline)
+	p.stderr.SetReadDeadline(deadline)
+	p.readers.Wait()
+	p.stdout.Close()
+	p.stderr.Close()
+
+	p.e.processGone(p)
+	msg := fmt.Sprintf("pid %d: %v", p.pid, err)
+	if t := p.tail(); len(t) > 0 {
+		msg += "; katago said: " + strings.Join(t, " | ")
+	}
+	failErr := fmt.Errorf("%w: %s", ErrEngineExited, msg)
+	if p.e.isStopping() {
+		failErr = fmt.Errorf("%w: the engine was stopped before the query finished", ErrNotRunning)
+	}
+	n := p.failAll(failErr)
+	if n > 0 || !p.e.isStopping() {
+		p.e.log.Warn("engine: katago exited", "pid", p.pid, "err", err, "failed_queries", n)
+	} else {
+		p.e.log.Info("engine: katago exited", "pid", p.pid, "err", err)
+	}
+	close(p.done)
+}
+
+// failAll fails every call still waiting and refuses new ones; it returns how many failed.
+func (p *process) failAll(err error) int {
+	p.mu.Lock()
+	if p.failErr == nil {
+		p.failErr = err
+	}
+	calls := p.calls
+	p.calls = make(map[string]*call)
+	p.analyses = 0
+	p.mu.Unlock()
+	n := 0
+	for id, c := range calls {
+		if id == c.id {
+			c.fail(err)
+			n++
+		}
+	}
+	return n
+}
+
+// register makes the process route responses for c.
+func (p *process) register(c *call) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failErr != nil {
+		return p.failErr
+	}
+	p.calls[c.id] = c
+	if c.barrier != "" {
+		p.calls[c.barrier] = c
+	}
+	if !c.action {
+		if p.analyses == 0 {
+			p.progress = time.Now()
+		}
+		p.analyses++
+	}
+	return nil
+}
+
+// unregister forgets c. Callers hold p.mu.
+func (p *process) unregister(c *call) {
+	if p.calls[c.id] != c {
+		return
+	}
+	delete(p.calls, c.id)
+	if c.barrier != "" {
+		delete(p.calls, c.barrier)
+	}
+	if !c.action {
+		p.analyses--
+	}
+}
+
+// inFlight returns how many queries still wait for responses.
+func (p *process) inFlight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for id, c := range p.calls {
+		if id == c.id {
+			n++
+		}
+	}
+	return n
+}
+
+// send queues lines for KataGo's stdin.
+func (p *process) send(lines ...[]byte) {
+	p.wmu.Lock()
+	if !p.wclose {
+		p.wq = append(p.wq, lines...)
+	}
+	p.wmu.Unlock()
+	select {
+	case p.wsig <- struct{}{}:
+	default:
+	}
+}
+
+func (p *process) writeLoop() {
+	defer p.readers.Done()
+	w := bufio.NewWriterSize(p.stdin, 64<<10)
+	for {
+		p.wmu.Lock()
+		batch, closing := p.wq, p.wclose
+		p.wq = nil
+		p.wmu.Unlock()
+		for _, l := range batch {
+			if _, err := w.Write(l); err != nil {
+				p.e.log.Debug("engine: write to katago", "pid", p.pid, "err", err)
+				return
+			}
+		}
+		if len(batch) > 0 {
+			if err := w.Flush(); err != nil {
+				p.e.log.Debug("engine: write to katago", "pid", p.pid, "err", err)
+				return
+			}
+		}
+		if closing {
+			// KataGo finishes the queries it has, then exits.
+			p.stdin.Close()
+			return
+		}
+		select {
+		case <-p.wsig:
+		case <-p.exited:
+			return
+		}
+	}
+}
+
+// closeStdin asks KataGo to finish its queued work and exit.
+func (p *process) closeStdin() {
+	p.wmu.Lock()
+	p.wclose = true
+	p.wmu.Unlock()
+	select {
+	case p.wsig <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown closes stdin and waits for KataGo to exit; once ctx is done it is signalled,
+// then killed after Config.KillDelay.
+func (p *process) shutdown(ctx context.Context) error {
+	p.closeStdin()
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+	}
+	p.cancel()
+	<-p.done
+	return fmt.Errorf("engine: stop: katago (pid %d) did not exit in time and was killed: %w", p.pid, context.Cause(ctx))
+}
+
+func (p *process) readStderr() {
+	defer p.readers.Done()
+	r := bufio.NewReader(p.stderr)
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(frag) > 0 {
+			line := strings.TrimRight(string(frag[:min(len(frag), 1000)]), "\r\n")
+			for errors.Is(err, bufio.ErrBufferFull) { // drop the rest of an overlong line
+				_, err = r.ReadSlice('\n')
+			}
+			p.mu.Lock()
+			p.stderrTail = append(p.stderrTail, line)
+			if len(p.stderrTail) > tailLines {
+				p.stderrTail = p.stderrTail[len(p.stderrTail)-tailLines:]
+			}
+			p.mu.Unlock()
+			p.e.log.Debug("engine: katago stderr", "pid", p.pid, "line", line)
+			if strings.Contains(line, readyLine) {
+				p.readyOnce.Do(func() {
+					p.mu.Lock()
+					p.readyAt = time.Now()
+					p.mu.Unlock()
+					close(p.readySignal)
+				})
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *process) tail() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.stderrTail...)
+}
+
+// errLineTooLong reports a response line over Config.MaxLineBytes.
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its newline. The line aliases r's buffer or buf
+// and is valid until the next call. A line longer than max is skipped; its first bytes are
+// returned with errLineTooLong.
+func readLine(r *bufio.Reader, buf *[]byte, max int) ([]byte, error) {
+	frag, err := r.ReadSlice('\n')
+	if err == nil {
+		return trimEOL(frag), nil
+	}
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return trimEOL(frag), err
+	}
+	b := append((*buf)[:0], frag...)
+	tooLong := false
+	for {
+		frag, err = r.ReadSlice('\n')
+		if !tooLong {
+			if len(b)+len(frag) > max {
+				tooLong = true
+			} else {
+				b = append(b, frag...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		*buf = b
+		if tooLong {
+			if err == nil {
+				err = errLineTooLong
+			}
+			return b[:min(len(b), 4096)], err
+		}
+		return trimEOL(b), err
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+func (p *process) readStdout() {
+	defer p.readers.Done()
+	if err := p.consume(p.stdout); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
+		p.e.log.Warn("engine: read katago output", "pid", p.pid, "err", err)
+	}
+}
+
+// consume reads response lines from r and routes them until r ends.
+func (p *process) consume(rd io.Reader) error {
+	r := bufio.NewReaderSize(rd, 256<<10)
+	var buf []byte
+	for {
+		line, err := readLine(r, &buf, p.maxLineBytes)
+		if errors.Is(err, errLineTooLong) {
+			p.oversize(line)
+			continue
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			p.route(line)
+		}
+		if err != nil {
+			return err
+		}
+		if cap(buf) > 1<<20 {
+			buf = nil // do not keep a huge buffer for ordinary lines
+		}
+	}
+}
+
+// oversize fails the query a too-long line belongs to, found from the line's start.
+func (p *process) oversize(prefix []byte) {
+	id := peekID(prefix)
+	p.e.log.Error("engine: katago response line too long", "pid", p.pid, "query_id", id, "max_bytes", p.maxLineBytes)
+	if id == "" {
+		return
+	}
+	p.mu.Lock()
+	c := p.calls[id]
+	if c != nil {
+		p.unregister(c)
+	}
+	p.mu.Unlock()
+	if c != nil {
+		c.fail(fmt.Errorf("%w: a response line exceeds %d bytes", ErrProtocol, p.maxLineBytes))
+	}
+}
+
+// route decodes one line and hands it to the query it belongs to. It is the only decode
+// of the line: the call receives the decoded Response.
+func (p *process) route(line []byte) {
+	r := new(Response)
+	if err := r.UnmarshalJSON(line); err != nil {
+		id := peekID(line)
+		p.e.log.Error("engine: unreadable katago output", "pid", p.pid, "query_id", id, "err", err, "line", clip(line))
+		if id == "" {
+			return
+		}
+		p.mu.Lock()
+		c := p.calls[id]
+		if c != nil {
+			p.unregister(c)
+		}
+		p.mu.Unlock()
+		if c != nil {
+			c.fail(fmt.Errorf("%w: %v", ErrProtocol, err))
+		}
+		return
+	}
+	p.dispatch(r)
+}
+
+func (p *process) dispatch(r *Response) {
+	if r.ID == "" {
+		p.routeAnonymous(r)
+		return
+	}
+	p.mu.Lock()
+	c := p.calls[r.ID]
+	if c == nil {
+		p.mu.Unlock()
+		if r.Action == "terminate" {
+			return // the answer to a terminate this engine sent
+		}
+		p.e.log.Debug("engine: katago response for no waiting query", "pid", p.pid, "query_id", r.ID)
+		return
+	}
+	if !c.action {
+		p.progress = time.Now()
+	}
+	done, note := c.accept(r)
+	if done {
+		p.unregister(c)
+	}
+	p.mu.Unlock()
+	if note != "" {
+		p.e.log.Warn("engine: unexpected katago response", "pid", p.pid, "query_id", r.ID, "note", note)
+	}
+}
+
+// routeAnonymous handles a line without an id: an error KataGo could not tie to a query
+// (the line did not parse, or had no id). KataGo quotes the offending line, so the query
+// whose id appears in the message is the one to fail.
+func (p *process) routeAnonymous(r *Response) {
+	if r.Error == "" {
+		p.e.log.Warn("engine: katago line without id", "pid", p.pid, "warning", r.Warning)
+		return
+	}
+	p.mu.Lock()
+	var c *call
+	for id, cc := range p.calls {
+		if strings.Contains(r.Error, `"id":"`+id+`"`) {
+			c = cc
+			break
+		}
+	}
+	if c != nil {
+		p.unregister(c)
+	}
+	p.mu.Unlock()
+	if c == nil {
+		p.e.log.Error("engine: katago error for no known query", "pid", p.pid, "error", r.Error)
+		return
+	}
+	p.e.log.Warn("engine: katago error without id, attributed by its text", "pid", p.pid, "query_id", c.id, "error", r.Error)
+	c.fail(&QueryError{Field: r.Field, Message: r.Error})
+}
+
+// watchdog kills a process that leaves queries without any result for TurnTimeout.
+func (p *process) watchdog() {
+	defer p.readers.Done()
+	select {
+	case <-p.readySignal:
+	case <-p.exited:
+		return
+	}
+	limit := p.e.cfg.TurnTimeout
+	tick := min(max(limit/8, 5*time.Millisecond), time.Second)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.exited:
+			return
+		case now := <-t.C:
+			if reason := p.stuck(now, limit); reason != "" {
+				p.hung(reason)
+				return
+			}
+		}
+	}
+}
+
+// stuck says why the process counts as hung at now, or "" when it does not.
+func (p *process) stuck(now time.Time, limit time.Duration) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.analyses > 0 && now.Sub(p.progress) > limit {
+		return fmt.Sprintf("no result for %v while %d queries waited", limit, p.analyses)
+	}
+	for id, c := range p.calls {
+		if c.action && id == c.id && now.Sub(c.registered) > limit {
+			return fmt.Sprintf("action unanswered for %v", limit)
+		}
+	}
+	return ""
+}
+
+func (p *process) hung(reason string) {
+	err := fmt.Errorf("%w: pid %d: %s", ErrTimeout, p.pid, reason)
+	p.e.log.Error("engine: katago hung; killing it", "pid", p.pid, "reason", reason)
+	p.e.processGone(p)
+	p.failAll(err)
+	p.kill()
+}
+
+// peekID returns the top-level "id" of a JSON object, reading no further than it must;
+// it works on a line cut short.
+func peekID(line []byte) string {
+	d := decoder{data: line}
+	if d.objectStart() != nil {
+		return ""
+	}
+	for first := true; ; {
+		key, ok, err := d.nextKey(&first)
+		if err != nil || !ok {
+			return ""
+		}
+		if string(key) == "id" {
+			s, err := d.str()
+			if err != nil {
+				return ""
+			}
+			return s
+		}
+		if _, err := d.skip(); err != nil {
+			return ""
+		}
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
