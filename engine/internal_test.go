@@ -179,7 +179,7 @@ func TestCallTurns(t *testing.T) {
 	c := newCall("q1", []int{0, 2}, false)
 	lines := []string{
 		`{"id":"q1","isDuringSearch":true,"turnNumber":2}`,
-		`{"id":"q1","isDuringSearch":true,"turnNumber":2}`, // replaces the one not yet taken
+		`{"id":"q1","isDuringSearch":true,"turnNumber":2}`,  // replaces the one not yet taken
 		`{"id":"q1","isDuringSearch":false,"turnNumber":5}`, // not requested
 		`{"id":"q1","isDuringSearch":false,"noResults":true,"turnNumber":0}`,
 		`{"id":"q1","isDuringSearch":false,"noResults":true,"turnNumber":0}`, // duplicate
@@ -227,7 +227,7 @@ func TestCallTurns(t *testing.T) {
 func TestPeekID(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		`{"id":"q1","moveInfos":[`:         "q1",
+		`{"id":"q1","moveInfos":[`:          "q1",
 		`{"error":"x","field":"y","id":"a"`: "a",
 		`{"moveInfos":[{"move":"D4"}],"id"`: "",
 		`[1,2]`:                             "",
