@@ -172,16 +172,21 @@ func parseTransition(res []any) transition {
 	return t
 }
 
-// index applies a transition to the global slot. A failure is logged, not returned: the
-// record already holds the change, and the stale index entry is repaired by whoever meets
-// it next (see keys.go).
-func (r *Redis) index(ctx context.Context, id string, t transition) {
+// index applies a transition to the global slot.
+func (r *Redis) index(ctx context.Context, id string, t transition) error {
 	ks := r.k.indexKeys()
 	if t.dedupe != "" {
 		ks = append(ks, t.dedupe)
 	}
 	_, err := r.run(ctx, indexScript, ks, id, t.ver, t.state, t.lexp, ms(r.cfg.Retention))
-	if err != nil {
+	return err
+}
+
+// reindex applies a transition after a change the caller has already made: a failure is
+// logged, not returned, since the record holds the change and whoever meets the stale
+// index entry next repairs it (see keys.go).
+func (r *Redis) reindex(ctx context.Context, id string, t transition) {
+	if err := r.index(ctx, id, t); err != nil {
 		r.log.Warn("queue index update failed; the next reader repairs it", "job_id", id, "state", t.state, "err", err)
 	}
 }
@@ -334,10 +339,15 @@ func (r *Redis) claim(ctx context.Context, id, workerID string, ttl time.Duratio
 		return nil, nil, fmt.Errorf("queue: claim: %w", err)
 	}
 	t := parseTransition(res)
-	r.index(ctx, id, t)
 	if t.state != string(StateRunning) || len(res) < 6 {
+		// Not claimable after all: repair the index, or fail the Claim so that the
+		// caller backs off instead of meeting the same stale entry again at once.
+		if err := r.index(ctx, id, t); err != nil {
+			return nil, nil, fmt.Errorf("queue: claim: %w", err)
+		}
 		return nil, nil, nil
 	}
+	r.reindex(ctx, id, t)
 	j, err := decodeJob(flatMap(res[5]))
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: claim: %w", err)
@@ -359,8 +369,7 @@ func (r *Redis) expire(ctx context.Context, id string) error {
 			r.log.Info("lease expired", "job_id", id)
 		}
 	}
-	r.index(ctx, id, t)
-	return nil
+	return r.index(ctx, id, t)
 }
 
 // reaper settles expired leases while no Claim does.
@@ -418,7 +427,7 @@ func (r *Redis) Heartbeat(ctx context.Context, l *Lease, leaseTTL time.Duration)
 	}
 	t := parseTransition(res)
 	l.Expires = time.UnixMilli(t.lexp)
-	r.index(ctx, l.JobID, t)
+	r.reindex(ctx, l.JobID, t)
 	return nil
 }
 
@@ -473,7 +482,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease) error {
 	if str(res[0]) == "incomplete" {
 		return fmt.Errorf("queue: complete: %w: job %s has %d of %d turns", ErrIncomplete, l.JobID, num(res[1]), num(res[2]))
 	}
-	r.index(ctx, l.JobID, parseTransition(res))
+	r.reindex(ctx, l.JobID, parseTransition(res))
 	return nil
 }
 
@@ -499,7 +508,7 @@ func (r *Redis) Fail(ctx context.Context, l *Lease, msg string, retry bool) erro
 	if t.state == string(StateFailed) {
 		r.log.Warn("job dead-lettered", "job_id", l.JobID, "err", msg)
 	}
-	r.index(ctx, l.JobID, t)
+	r.reindex(ctx, l.JobID, t)
 	return nil
 }
 
@@ -517,7 +526,7 @@ func (r *Redis) Release(ctx context.Context, l *Lease) error {
 	if err := fenced("release", l.JobID, res); err != nil {
 		return err
 	}
-	r.index(ctx, l.JobID, parseTransition(res))
+	r.reindex(ctx, l.JobID, parseTransition(res))
 	return nil
 }
 
@@ -535,7 +544,7 @@ func (r *Redis) Cancel(ctx context.Context, jobID string) error {
 	case "final":
 		return fmt.Errorf("queue: cancel: %w: job %s is %s", ErrFinal, jobID, str(res[1]))
 	}
-	r.index(ctx, jobID, parseTransition(res))
+	r.reindex(ctx, jobID, parseTransition(res))
 	return nil
 }
 

@@ -155,7 +155,7 @@ return redis.call('ZRANGEBYSCORE', leases, '-inf', now_ms(), 'LIMIT', 0, ARGV[1]
 
 // indexScript makes the index reflect a record version. KEYS: the index keys, then the
 // dedupe key if the job is final and has one. ARGV: id, version, state, lease expiry ms,
-// dedupe expiry ms.
+// dedupe expiry ms. Returns {ok, 1 applied / 0 older than the index}.
 var indexScript = redis.NewScript(luaGlobal + `
 local id, ver, st = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local cur = redis.call('HGET', index, id)
@@ -164,11 +164,11 @@ if st == 'queued' or st == 'running' then
     -- Final, or never committed: nothing of it belongs in line.
     redis.call('ZREM', ready, id)
     redis.call('ZREM', leases, id)
-    return 0
+    return {'ok', 0}
   end
   local sep = string.find(cur, ':', 1, true)
   local curver, score = tonumber(string.sub(cur, 1, sep - 1)), string.sub(cur, sep + 1)
-  if ver < curver then return 0 end
+  if ver < curver then return {'ok', 0} end
   redis.call('HSET', index, id, string.format('%.0f', ver) .. ':' .. score)
   if st == 'queued' then
     redis.call('ZREM', leases, id)
@@ -178,7 +178,7 @@ if st == 'queued' or st == 'running' then
     redis.call('ZREM', ready, id)
     redis.call('ZADD', leases, ARGV[4], id)
   end
-  return 1
+  return {'ok', 1}
 end
 -- Final or missing: out of line for good.
 redis.call('ZREM', ready, id)
@@ -187,7 +187,7 @@ redis.call('HDEL', index, id)
 if KEYS[5] and redis.call('GET', KEYS[5]) == id then
   redis.call('PEXPIRE', KEYS[5], ARGV[5])
 end
-return 1
+return {'ok', 1}
 `)
 
 // claimScript claims a queued job. ARGV: worker id, lease ms. Returns {running, ver, lexp,

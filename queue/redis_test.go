@@ -1,7 +1,10 @@
 package queue_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +31,9 @@ func newRedisQueue(t testing.TB, client redis.UniversalClient, cfg queue.RedisCo
 	if cfg.ReapInterval == 0 {
 		cfg.ReapInterval = 100 * time.Millisecond
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = warnings(t)
+	}
 	q := queue.NewRedis(client, cfg)
 	t.Cleanup(func() { q.Close() })
 	return q
@@ -52,4 +58,42 @@ func TestRedisConformance(t *testing.T) {
 			})
 		})
 	}
+}
+
+// warnings returns a logger that fails the test, once it ends, if the queue warned of
+// anything but a dead letter (which the suite makes on purpose): the other warnings are
+// commands that failed, which no test here should see.
+func warnings(t testing.TB) *slog.Logger {
+	h := &warnHandler{}
+	t.Cleanup(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, w := range h.got {
+			t.Errorf("queue warned: %s", w)
+		}
+	})
+	return slog.New(h)
+}
+
+type warnHandler struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (h *warnHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (h *warnHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *warnHandler) WithGroup(string) slog.Handler                { return h }
+func (h *warnHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "job dead-lettered" {
+		return nil
+	}
+	msg := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		msg += " " + a.String()
+		return true
+	})
+	h.mu.Lock()
+	h.got = append(h.got, msg)
+	h.mu.Unlock()
+	return nil
 }
