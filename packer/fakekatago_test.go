@@ -15,8 +15,9 @@ import (
 )
 
 // The provisioning test packs this test binary into a fake KataGo release zip, as a file
-// named katago. Run under that name, TestMain hands over to fakeKatago, which does what the
-// provisioning scripts need from a KataGo release (the os/exec helper-process pattern):
+// named katago. Run under that name (or as an extracted AppImage's AppRun), TestMain hands
+// over to fakeKatago, which does what the provisioning scripts need from a KataGo release
+// (the os/exec helper-process pattern):
 //
 //   - --appimage-extract: unpack itself like an AppImage (type 2) into ./squashfs-root;
 //   - version: print a version banner;

@@ -29,7 +29,14 @@ if [ "$(od -An -tx1 -j8 -N3 "$bin" | tr -d ' \n')" = 414902 ]; then
 	(cd "$work" && "$bin" --appimage-extract >/dev/null)
 	[ -x "$work/squashfs-root/AppRun" ] || die "the AppImage has no AppRun"
 	mv "$work/squashfs-root" "$dest/appimage"
-	ln -s appimage/AppRun "$dest/katago"
+	# A wrapper rather than a symlink: an AppRun that finds its files through $0 must be
+	# run by its own path. It execs, so the worker's signals reach KataGo itself.
+	cat >"$dest/katago" <<'WRAPPER'
+#!/bin/sh
+# KataGo from its extracted AppImage (see appimage/).
+exec "$(dirname "$(readlink -f "$0")")/appimage/AppRun" "$@"
+WRAPPER
+	chmod 0755 "$dest/katago"
 else
 	install -m 0755 "$bin" "$dest/katago"
 fi
