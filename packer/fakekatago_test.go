@@ -24,12 +24,17 @@ import (
 //   - analysis -config FILE -model FILE [-override-config k=v,...]: check the config and
 //     the model the way KataGo would refuse them, write the TensorRT timing cache file
 //     KataGo's TensorRT backend names after the GPU and nnMaxBatchSize, say it is ready on
-//     stderr, then answer each query line on stdin with a final result recorded from real
-//     KataGo (env fakeKatagoTranscript names the transcript), one per analyzed turn.
+//     stderr, then answer each query line on stdin with the first answer recorded from real
+//     KataGo in a transcript (env fakeKatagoTranscript), once per analyzed turn: a final
+//     result for 01-basic-multi-turn, an error for 04-errors.
 
 // fakeKatagoTranscript names the environment variable holding the path of a recorded
-// KataGo session whose first final result is replayed.
+// KataGo session whose first answer to a query is replayed.
 const fakeKatagoTranscript = "TESUJI_TEST_KATAGO_TRANSCRIPT"
+
+// fakeKatagoNoCache, set to 1, makes the stand-in skip the TensorRT cache, as a KataGo
+// that could not write its homeDataDir would.
+const fakeKatagoNoCache = "TESUJI_TEST_KATAGO_NO_CACHE"
 
 // fakeKatagoConfigKeys are the analysis config keys the fake accepts; real KataGo warns
 // about keys it does not use, which would hide a misspelt setting.
@@ -140,7 +145,7 @@ func fakeAnalysis(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if !bytes.HasPrefix(model, []byte{0x1f, 0x8b}) {
 		return fmt.Errorf("model %s is not gzip", *modelPath)
 	}
-	response, err := recordedFinalResult(os.Getenv(fakeKatagoTranscript))
+	response, err := recordedAnswer(os.Getenv(fakeKatagoTranscript))
 	if err != nil {
 		return err
 	}
@@ -152,16 +157,18 @@ func fakeAnalysis(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := os.WriteFile(filepath.Join(logDir, "fake-katago.log"), []byte(logLine), 0o644); err != nil {
 		return err
 	}
-	cache := filepath.Join(home, "trtcache")
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return err
-	}
-	name := fmt.Sprintf("trt-100900_gpu-1a2b3c4d_tune-0123456789ab_max19x19_batch%d_fp16", ints["nnMaxBatchSize"])
-	if err := os.WriteFile(filepath.Join(cache, name), []byte("timing cache"), 0o644); err != nil {
-		return err
-	}
 	fmt.Fprintln(stderr, "TensorRT backend thread 0: Found GPU Test Stand-in GPU")
-	fmt.Fprintln(stderr, "Saved new timing cache to "+filepath.Join(cache, name))
+	if os.Getenv(fakeKatagoNoCache) != "1" {
+		cache := filepath.Join(home, "trtcache")
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			return err
+		}
+		name := fmt.Sprintf("trt-100900_gpu-1a2b3c4d_tune-0123456789ab_max19x19_batch%d_fp16", ints["nnMaxBatchSize"])
+		if err := os.WriteFile(filepath.Join(cache, name), []byte("timing cache"), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "Saved new timing cache to "+filepath.Join(cache, name))
+	}
 	fmt.Fprintln(stderr, "Started, ready to begin handling requests")
 
 	sc := bufio.NewScanner(stdin)
@@ -228,9 +235,9 @@ func readKatagoConfig(path string) (map[string]string, error) {
 	return cfg, nil
 }
 
-// recordedFinalResult returns the first final result (isDuringSearch false) KataGo wrote in
-// a recorded session.
-func recordedFinalResult(transcript string) (string, error) {
+// recordedAnswer returns the first line real KataGo wrote in answer to a query in a
+// recorded session: a final result (isDuringSearch false) or an error naming a query id.
+func recordedAnswer(transcript string) (string, error) {
 	if transcript == "" {
 		return "", fmt.Errorf("%s is not set", fakeKatagoTranscript)
 	}
@@ -243,12 +250,13 @@ func recordedFinalResult(transcript string) (string, error) {
 			Dir  string `json:"dir"`
 			Line string `json:"line"`
 		}
-		if json.Unmarshal([]byte(line), &rec) != nil || rec.Dir != "out" {
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Dir != "out" || !recordedID.MatchString(rec.Line) {
 			continue
 		}
-		if strings.Contains(rec.Line, `"isDuringSearch":false`) && strings.Contains(rec.Line, `"turnNumber":`) {
+		final := strings.Contains(rec.Line, `"isDuringSearch":false`) && recordedTurn.MatchString(rec.Line)
+		if final || strings.HasPrefix(rec.Line, `{"error":`) {
 			return rec.Line, nil
 		}
 	}
-	return "", fmt.Errorf("no final result in %s", transcript)
+	return "", fmt.Errorf("no answer to a query in %s", transcript)
 }

@@ -780,9 +780,19 @@ func TestProvisionRejectsBadDownloads(t *testing.T) {
 			wantFiles: []string{"opt/katago/model.bin.gz", "etc/tesuji/katago.cfg"},
 		},
 		{
-			name:    "warm-up that cannot answer",
+			name:    "KataGo that cannot start",
 			env:     []string{fakeKatagoTranscript + "=" + filepath.Join(fileDir, "absent.jsonl")},
 			wantErr: "katago analysis failed or ran past 60s",
+		},
+		{
+			name:    "KataGo that answers with an error",
+			env:     []string{fakeKatagoTranscript + "=" + sharedFile(t, "transcripts", "04-errors.jsonl")},
+			wantErr: "expected 5 final results for the warm-up query, got 0",
+		},
+		{
+			name:    "KataGo that leaves no TensorRT cache",
+			env:     []string{fakeKatagoNoCache + "=1"},
+			wantErr: "no TensorRT timing cache for batch size 32 under /var/lib/tesuji/katago/trtcache",
 		},
 	}
 	for _, tt := range tests {

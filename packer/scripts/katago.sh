@@ -18,7 +18,7 @@ install -d -m 0755 "$dest"
 
 fetch "$TESUJI_KATAGO_URL" "$TESUJI_KATAGO_SHA256" "$work/katago.zip"
 unzip -q "$work/katago.zip" -d "$work/zip"
-bin=$(find "$work/zip" -type f -name katago | head -n 1)
+bin=$(find "$work/zip" -type f -name katago -print -quit)
 [ -n "$bin" ] || die "no file named katago in $TESUJI_KATAGO_URL"
 chmod 0755 "$bin"
 

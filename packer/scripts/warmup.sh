@@ -63,11 +63,11 @@ batch=$(config_value nnMaxBatchSize "$config")
 katago_url=$(sed -n 's/^katago_url=//p' "$root$katago_dir/SOURCES")
 case $katago_url in
 *-trt*)
-	find "$root$katago_home/trtcache" -type f -name "*_batch${batch}_*" 2>/dev/null | grep -q . ||
+	[ -n "$(find "$root$katago_home/trtcache" -type f -name "*_batch${batch}_*" -print -quit 2>/dev/null)" ] ||
 		die "no TensorRT timing cache for batch size $batch under $katago_home/trtcache"
 	;;
 *-opencl*)
-	find "$root$katago_home/opencltuning" -type f 2>/dev/null | grep -q . ||
+	[ -n "$(find "$root$katago_home/opencltuning" -type f -print -quit 2>/dev/null)" ] ||
 		die "no OpenCL tuning under $katago_home/opencltuning"
 	;;
 esac
