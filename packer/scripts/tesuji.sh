@@ -17,8 +17,8 @@ install -D -m 0755 "$build/tesuji" "$root$tesuji_bin"
 install -D -m 0755 "$here/katago-config.sh" "$root$libexec_dir/katago-config.sh"
 install -D -m 0644 "$build/$unit_name" "$root/etc/systemd/system/$unit_name"
 
-# defaults.env comes first in the unit; the launch template's /etc/tesuji/worker.env and
-# the SSM parameter it names may override any of these.
+# defaults.env comes first in the unit and the launch template's /etc/tesuji/worker.env
+# may override any of these; values from the SSM parameter only fill in what neither sets.
 install -d -m 0755 "$root$etc_dir"
 cat >"$root$etc_dir/defaults.env" <<DEFAULTS
 # Written when the image was built. /etc/tesuji/worker.env, written by the launch
