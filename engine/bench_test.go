@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -46,7 +48,7 @@ func BenchmarkRouteResults(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if err := p.consume(bytes.NewReader(block.Bytes())); err != nil && err.Error() != "EOF" {
+		if err := p.consume(bytes.NewReader(block.Bytes())); err != nil && !errors.Is(err, io.EOF) {
 			b.Fatal(err)
 		}
 		for _, c := range calls {

@@ -316,6 +316,9 @@ func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error
 	if q.Action != "" {
 		return &QueryError{Field: "action", Message: "Analyze takes analysis queries; actions are Version, Models and ClearCache"}
 	}
+	if fn == nil {
+		fn = func(*Response) error { return nil }
+	}
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
@@ -377,7 +380,12 @@ func (e *Engine) giveUp(p *process, c *call) {
 	if !c.abandon() || c.action {
 		return
 	}
-	line, _ := (&Query{ID: e.newID('k'), Action: "terminate", TerminateID: c.id}).appendJSON(nil)
+	e.terminate(p, c.id)
+}
+
+// terminate tells KataGo to stop the query with the given id.
+func (e *Engine) terminate(p *process, id string) {
+	line, _ := (&Query{ID: e.newID('k'), Action: "terminate", TerminateID: id}).appendJSON(nil)
 	p.send(append(line, '\n'))
 }
 

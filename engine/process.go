@@ -458,6 +458,9 @@ func (p *process) oversize(prefix []byte) {
 	p.mu.Unlock()
 	if c != nil {
 		c.fail(fmt.Errorf("%w: a response line exceeds %d bytes", ErrProtocol, p.maxLineBytes))
+		if !c.action {
+			p.e.terminate(p, c.id) // the rest of its turns would be wasted work
+		}
 	}
 }
 
@@ -479,6 +482,9 @@ func (p *process) route(line []byte) {
 		p.mu.Unlock()
 		if c != nil {
 			c.fail(fmt.Errorf("%w: %v", ErrProtocol, err))
+			if !c.action {
+				p.e.terminate(p, c.id)
+			}
 		}
 		return
 	}
