@@ -43,7 +43,7 @@ func (o AnnotateOptions) withDefaults() AnnotateOptions {
 // Annotate returns the record as SGF (UTF-8, CA[UTF-8]) with KataGo's analysis added: the
 // original trees, comments and properties are kept, and along the analyzed line
 //
-//   - the root comment gets each player's summary (Summarize);
+//   - the root comment gets each player's summary (Summarize), when any turn was analyzed;
 //   - every analyzed position gets a comment with Black's winrate and score lead;
 //   - every analyzed move gets its point loss, class and KataGo's best move in the comment,
 //     BM[2] (blunder), BM[1] (mistake) or DO[] (inaccuracy) unless the node already has a
@@ -94,7 +94,9 @@ func Annotate(rec *Record, turns []Turn, opt AnnotateOptions) ([]byte, error) {
 	if !root.Has("GM") {
 		setProp(root, "GM", "1")
 	}
-	addComment(root, summaryComment(g, Summarize(g, turns)))
+	if len(turns) > 0 {
+		addComment(root, summaryComment(g, Summarize(g, turns)))
+	}
 
 	if t := turnAt(0); t != nil && rec.startNode >= 0 {
 		addComment(line[rec.startNode], "KataGo, before the first move: "+evaluation(t.Winrate, t.ScoreLead, t.Visits))

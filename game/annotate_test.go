@@ -188,7 +188,7 @@ func TestAnnotateMarks(t *testing.T) {
 // with a full synthetic one, and checks the result parses back to the same game.
 func TestAnnotateRecords(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"ogs.sgf", "kgs.sgf", "fox.sgf", "fox_handicap.sgf", "handicap.sgf",
+	for _, name := range []string{"ogs.sgf", "kgs.sgf", "tygem.sgf", "fox.sgf", "fox_handicap.sgf", "handicap.sgf",
 		"setup_second_node.sgf", "passes.sgf", "multi.sgf", "ff3_lowercase.sgf", "crlf.sgf", "empty_game.sgf",
 		"rect.sgf", "bom_text.sgf", "ko_threat.sgf", "suicide_nz.sgf"} {
 		t.Run(name, func(t *testing.T) {

@@ -91,9 +91,15 @@ func BenchmarkParse1MiB(b *testing.B) {
 	benchParse(b, data, false)
 }
 
-// BenchmarkParseAdversarial parses inputs of up to 1 MiB built to be slow: each must stay
-// under 100 ms, accepted or refused.
-func BenchmarkParseAdversarial(b *testing.B) {
+// adversarialInput is an input of up to 1 MiB built to be slow to parse.
+type adversarialInput struct {
+	name    string
+	data    string
+	wantErr bool
+}
+
+func adversarialInputs(tb testing.TB) []adversarialInput {
+	tb.Helper()
 	const mib = 1 << 20
 	fill := func(prefix, unit, suffix string) string {
 		n := (mib - len(prefix) - len(suffix)) / len(unit)
@@ -101,16 +107,12 @@ func BenchmarkParseAdversarial(b *testing.B) {
 	}
 	gb, err := simplifiedchinese.GBK.NewEncoder().String(fill("(;CA[gb2312]C[", "白棋表现出色", "])"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	nested := func(levels int) string {
 		return strings.Repeat("(;", levels) + strings.Repeat(")", levels)
 	}
-	tests := []struct {
-		name    string
-		data    string
-		wantErr bool
-	}{
+	inputs := []adversarialInput{
 		{"one huge comment", fill("(;C[", "x", "])"), false},
 		{"huge comment of escapes", fill("(;C[", `\]`, "])"), false},
 		{"huge comment of CRLF", fill("(;C[", "a\r\n", "])"), false},
@@ -134,12 +136,35 @@ func BenchmarkParseAdversarial(b *testing.B) {
 		{"CA everywhere", fill("", "CACA[", ""), true},
 		{"moves in one node", fill("(;", "B[aa]", ")"), false},
 	}
-	for _, tt := range tests {
-		if len(tt.data) > mib {
-			b.Fatalf("%s is %d bytes, over 1 MiB", tt.name, len(tt.data))
+	for _, in := range inputs {
+		if len(in.data) > mib {
+			tb.Fatalf("%s is %d bytes, over 1 MiB", in.name, len(in.data))
 		}
-		b.Run(tt.name, func(b *testing.B) {
-			benchParse(b, []byte(tt.data), tt.wantErr)
+	}
+	return inputs
+}
+
+// BenchmarkParseAdversarial parses inputs of up to 1 MiB built to be slow: each must stay
+// under 100 ms, accepted or refused.
+func BenchmarkParseAdversarial(b *testing.B) {
+	for _, in := range adversarialInputs(b) {
+		b.Run(in.name, func(b *testing.B) {
+			benchParse(b, []byte(in.data), in.wantErr)
+		})
+	}
+}
+
+// TestAdversarialInputs checks that each of the benchmark's slow inputs is accepted or
+// refused as expected (their speed is the benchmark's business).
+func TestAdversarialInputs(t *testing.T) {
+	t.Parallel()
+	for _, in := range adversarialInputs(t) {
+		t.Run(in.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseSGF([]byte(in.data), ParseOptions{})
+			if (err != nil) != in.wantErr {
+				t.Fatalf("ParseSGF error = %v, want an error: %v", err, in.wantErr)
+			}
 		})
 	}
 }

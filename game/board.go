@@ -11,9 +11,9 @@ const MaxBoardSize = 19
 // Board is a Go position that plays moves by the rules of one ruleset: captures, occupied
 // points, suicide (multi-stone suicide only where the ruleset allows it, single-stone suicide
 // never, as in KataGo) and ko (simple ko, or positional or situational superko). It is
-// meant to be kept by a long-lived caller (the GTP bridge keeps one per session): Play
-// does not allocate except to grow the superko history, and undo is done with Clone or by
-// replaying. A Board is not safe for concurrent use.
+// meant to be kept by a long-lived caller (the GTP bridge keeps one per session): once its
+// scratch buffers have grown, Play allocates only to grow the superko history, and undo is
+// done with Clone or by replaying. A Board is not safe for concurrent use.
 type Board struct {
 	xsize, ysize int
 	cells        []Color

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/toikarin/sgf"
 )
@@ -58,7 +59,7 @@ func ParsePath(s string) ([]int, error) {
 	for i, p := range parts {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || n < 0 {
-			return nil, errorf(CodeInvalidPath, "the variation path %q must be child indexes such as \"1,0,2\"", s)
+			return nil, errorf(CodeInvalidPath, "the variation path %q must be child indexes such as \"1,0,2\"", clip(s))
 		}
 		path[i] = n
 	}
@@ -171,6 +172,15 @@ func ParseSGF(data []byte, opt ParseOptions) (*Record, error) {
 		return nil, err
 	}
 	return rec, nil
+}
+
+// clip shortens a value quoted in a message: a player's file can hold anything.
+func clip(s string) string {
+	const most = 24
+	if utf8.RuneCountInString(s) <= most {
+		return s
+	}
+	return string([]rune(s)[:most]) + "…"
 }
 
 func byteSize(n int) string {
@@ -359,7 +369,7 @@ func (r *Record) readGame(maxMoves int) error {
 	warn := func(format string, args ...any) { r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...)) }
 
 	if gm, ok := root.get("GM"); ok && strings.TrimSpace(gm) != "1" && strings.TrimSpace(gm) != "" {
-		return errorf(CodeUnsupported, "this record is for another game than Go (GM[%s])", gm)
+		return errorf(CodeUnsupported, "this record is for another game than Go (GM[%s])", clip(gm))
 	}
 	x, y, err := boardSize(root)
 	if err != nil {
@@ -374,7 +384,7 @@ func (r *Record) readGame(maxMoves int) error {
 		if strings.TrimSpace(ru) == "" {
 			warn("the record does not name its rules (RU); it is analyzed under %s rules", rs.Name)
 		} else {
-			warn("unknown rules RU[%s]; the game is analyzed under %s rules", ru, rs.Name)
+			warn("unknown rules RU[%s]; the game is analyzed under %s rules", clip(ru), rs.Name)
 		}
 	}
 	g.Rules = rs.Name
@@ -383,7 +393,7 @@ func (r *Record) readGame(maxMoves int) error {
 	if v, ok := root.get("HA"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
-			warn("the handicap HA[%s] is not a number; it was ignored", v)
+			warn("the handicap HA[%s] is not a number; it was ignored", clip(v))
 		} else {
 			ha = n
 		}
@@ -447,7 +457,7 @@ func (r *Record) readGame(maxMoves int) error {
 		if hasPL && len(g.Moves) == 0 {
 			c, err := ParseColor(pl)
 			if err != nil {
-				warn("the player to move PL[%s] is not B or W; it was ignored", pl)
+				warn("the player to move PL[%s] is not B or W; it was ignored", clip(pl))
 			} else {
 				player = c
 			}
@@ -471,8 +481,8 @@ func (r *Record) readGame(maxMoves int) error {
 		}
 		p, pass, err := ParseSGFPoint(strings.TrimSpace(v), x, y)
 		if err != nil {
-			e := &Error{Code: CodeInvalidSGF, Move: len(g.Moves) + 1, Color: c.String(), Coord: v,
-				Msg: fmt.Sprintf("%q is not an SGF point", v)}
+			e := &Error{Code: CodeInvalidSGF, Move: len(g.Moves) + 1, Color: c.String(), Coord: clip(v),
+				Msg: fmt.Sprintf("%q is not an SGF point", clip(v))}
 			if errors.Is(err, ErrOffBoard) {
 				e.Code, e.Err = CodeIllegalMove, ErrOffBoard
 				e.Msg = fmt.Sprintf("the point is not on the %dx%d board", x, y)
@@ -549,7 +559,7 @@ func boardSize(root rootProps) (x, y int, err error) {
 	x, errX := strconv.Atoi(xs)
 	y, errY := strconv.Atoi(ys)
 	if errX != nil || errY != nil {
-		return 0, 0, errorf(CodeInvalidSGF, "the board size SZ[%s] is not a number", v)
+		return 0, 0, errorf(CodeInvalidSGF, "the board size SZ[%s] is not a number", clip(v))
 	}
 	if x < 2 || y < 2 || x > MaxBoardSize || y > MaxBoardSize {
 		return 0, 0, errorf(CodeUnsupported, "the board is %dx%d; KataGo analyzes boards from 2x2 to %dx%d",
@@ -569,7 +579,7 @@ type setupState struct {
 // apply applies one AB/AW/AE value: a point or a rectangle "aa:cc".
 func (st *setupState) apply(x, y int, id, v string, c Color) error {
 	bad := func() error {
-		return errorf(CodeInvalidSGF, "the setup stone %s[%s] is not a point of the %dx%d board", id, v, x, y)
+		return errorf(CodeInvalidSGF, "the setup stone %s[%s] is not a point of the %dx%d board", id, clip(v), x, y)
 	}
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -652,7 +662,7 @@ func (r *Record) readKomi(root rootProps, rs Ruleset, ha int, stones bool) (floa
 	}
 	k, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
 	if err != nil || math.IsNaN(k) || math.IsInf(k, 0) {
-		return 0, errorf(CodeInvalidSGF, "the komi KM[%s] is not a number", v)
+		return 0, errorf(CodeInvalidSGF, "the komi KM[%s] is not a number", clip(v))
 	}
 	if root.fox() {
 		// Fox writes komi in its own way (KM[375] for 7.5, KM[0] with HA[1], ...); this

@@ -32,7 +32,7 @@ func decodeText(data []byte) (text string, warnings []string) {
 
 	label, found := findCharset(data)
 	norm := strings.ToLower(strings.TrimSpace(label))
-	if !found || norm == "" || norm == "utf-8" || norm == "utf8" || norm == "unicode-1-1-utf-8" {
+	if !found || norm == "" || strings.NewReplacer("-", "", "_", "", " ", "").Replace(norm) == "utf8" {
 		if utf8.Valid(data) {
 			return string(data), nil
 		}

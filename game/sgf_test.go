@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -38,6 +39,12 @@ func TestParseRecords(t *testing.T) {
 			want: &Game{BoardXSize: 19, BoardYSize: 19, Komi: 7.5, Rules: "chinese", InitialPlayer: Black,
 				Moves:     seq(t, 19, 19, "B qd W dc B pq W dp B ce W ed B cc W cd B bd W dd B be W bc B bb W ac"),
 				BlackName: "Tora", WhiteName: "Kuma", BlackRank: "2d", WhiteRank: "3d", Result: "B+3.5", Date: "2023-11-20"},
+		},
+		{
+			name: "tygem", file: "tygem.sgf",
+			want: &Game{BoardXSize: 19, BoardYSize: 19, Komi: 6.5, Rules: "korean", InitialPlayer: Black,
+				Moves:     seq(t, 19, 19, "B qd W dd B pq W dp B oc W qo B op W qk"),
+				BlackName: "바둑왕", WhiteName: "흑백", BlackRank: "7D", WhiteRank: "7D", Result: "B+R", Date: "2022-12-24"},
 		},
 		{
 			name: "sabaki with variations: main line", file: "sabaki.sgf",
@@ -228,6 +235,8 @@ func TestParseRecords(t *testing.T) {
 		{name: "property without value", data: "(;B[aa]W)", code: CodeInvalidSGF, err: "line 1, column 8: the property W has no value"},
 		{name: "move off the board", data: "(;SZ[9];B[jj])", code: CodeIllegalMove, err: "move 1 (B jj): the point is not on the 9x9 board"},
 		{name: "move that is not a point", data: "(;SZ[9];B[e])", code: CodeInvalidSGF, err: `move 1 (B e): "e" is not an SGF point`},
+		{name: "a long value quoted in a message", data: "(;SZ[9];B[" + strings.Repeat("q", 5000) + "])", code: CodeInvalidSGF,
+			err: `move 1 (B qqqqqqqqqqqqqqqqqqqqqqqq…): "qqqqqqqqqqqqqqqqqqqqqqqq…" is not an SGF point`},
 		{name: "black and white in one node", data: "(;SZ[9];B[aa]W[bb])", code: CodeInvalidSGF,
 			err: "move 1: one node holds both a black and a white move"},
 		{name: "komi not a number", data: "(;KM[abc])", code: CodeInvalidSGF, err: "the komi KM[abc] is not a number"},
@@ -339,6 +348,7 @@ func TestParseCharsets(t *testing.T) {
 		{name: "GBK labelled GBK", enc: simplifiedchinese.GBK, ca: "GBK", black: "古力", white: "李世石", comment: "精彩的对局"},
 		{name: "Shift_JIS", enc: japanese.ShiftJIS, ca: "Shift_JIS", black: "井山裕太", white: "一力遼",
 			comment: "表示のテスト：ソフトとゾウ［黒番］"},
+		{name: "EUC-KR (Tygem)", enc: korean.EUCKR, ca: "euc-kr", black: "이세돌", white: "박정환", comment: "흑 불계승"},
 		{name: "EUC-JP", enc: japanese.EUCJP, ca: "EUC-JP", black: "井山裕太", white: "芝野虎丸", comment: "表ソゾ"},
 	}
 	for _, tt := range tests {
