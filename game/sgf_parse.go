@@ -431,7 +431,9 @@ func (r *Record) readGame(maxMoves int) error {
 			case "PL":
 				pl, hasPL = p.Values[0], true
 			case "AB", "AW", "AE":
-				hasSetup = true
+				for _, v := range p.Values {
+					hasSetup = hasSetup || strings.TrimSpace(v) != "" // AB[] sets nothing
+				}
 			}
 		}
 		if hasSetup {
@@ -442,8 +444,15 @@ func (r *Record) readGame(maxMoves int) error {
 			}
 			// In the order written, so "AB[aa:cc]AE[bb]" leaves a hole.
 			for _, p := range n.Props {
-				c, ok := map[string]Color{"AE": Empty, "AB": Black, "AW": White}[p.ID]
-				if !ok {
+				var c Color
+				switch p.ID {
+				case "AB":
+					c = Black
+				case "AW":
+					c = White
+				case "AE":
+					c = Empty
+				default:
 					continue
 				}
 				for _, v := range p.Values {

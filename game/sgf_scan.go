@@ -185,9 +185,9 @@ type frame struct {
 
 // scan reads every game tree from the first "(;" on.
 func (sc *scanner) scan() error {
-	// Size the buffers once: a value needs at least "[]", a node at least ";".
+	// Size the tables once: every value (so every property) needs its own '[' and every
+	// node its own ';', so they never grow.
 	rest := sc.s[sc.pos:]
-	// Every value needs its own '[': these tables never grow.
 	values := strings.Count(rest, "[")
 	nodes := min(strings.Count(rest, ";"), sc.maxNodes) + 1
 	sc.vals = make([]span, 0, values)

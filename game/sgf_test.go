@@ -187,6 +187,12 @@ func TestParseRecords(t *testing.T) {
 				InitialStones: stones(t, 9, 9, "B aa B ba B bb"), Moves: seq(t, 9, 9, "W ee")},
 		},
 		{
+			name: "empty setup lists mid-game",
+			data: "(;GM[1]SZ[9]RU[Japanese]KM[6.5];B[ee];AB[]AE[];W[cc])",
+			want: &Game{BoardXSize: 9, BoardYSize: 9, Komi: 6.5, Rules: "japanese", InitialPlayer: Black,
+				Moves: seq(t, 9, 9, "B ee W cc")},
+		},
+		{
 			name: "KataGo's compact rules",
 			data: "(;GM[1]SZ[9]RU[koPOSITIONALscoreAREAtaxNONEsui1]KM[7];B[ee])",
 			want: &Game{BoardXSize: 9, BoardYSize: 9, Komi: 7, Rules: "koPOSITIONALscoreAREAtaxNONEsui1", InitialPlayer: Black,
