@@ -77,6 +77,15 @@ const orphanTTL = 10 * time.Minute
 // reapBatch is how many expired leases one script hands over at a time.
 const reapBatch = 32
 
+// settleTimeout bounds the commands that finish a change already begun (the index update
+// after a job's script, the second half of a claim), which run even when the caller's
+// context has ended: a change left half done is repaired, but later and at a cost.
+const settleTimeout = 5 * time.Second
+
+func settleCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
 // Redis is the queue shared by API servers and workers on many machines: job records,
 // results and event streams on each job's slot, the line of queued jobs and the leases on
 // one slot of their own (see keys.go for the layout and how the two stay consistent).
@@ -186,6 +195,8 @@ func (r *Redis) index(ctx context.Context, id string, t transition) error {
 // logged, not returned, since the record holds the change and whoever meets the stale
 // index entry next repairs it (see keys.go).
 func (r *Redis) reindex(ctx context.Context, id string, t transition) {
+	ctx, cancel := settleCtx(ctx)
+	defer cancel()
 	if err := r.index(ctx, id, t); err != nil {
 		r.log.Warn("queue index update failed; the next reader repairs it", "job_id", id, "state", t.state, "err", err)
 	}
@@ -257,7 +268,9 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 		other := str(res[1])
 		j, err := r.Get(ctx, other)
 		if err == nil && (!j.State.Final() || j.State == StateDone) {
-			if _, err := r.run(ctx, dropScript, r.k.jobKeys(id)); err != nil {
+			sctx, cancel := settleCtx(ctx)
+			defer cancel()
+			if _, err := r.run(sctx, dropScript, r.k.jobKeys(id)); err != nil {
 				r.log.Warn("drop a duplicate submission", "job_id", id, "err", err)
 			}
 			return j, false, nil
@@ -267,7 +280,9 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 		}
 		replace = other
 	}
-	if _, err := r.run(ctx, persistScript, r.k.jobKeys(id)); err != nil {
+	sctx, cancel := settleCtx(ctx)
+	defer cancel()
+	if _, err := r.run(sctx, persistScript, r.k.jobKeys(id)); err != nil {
 		// The job is in line; the claim persists the record too.
 		r.log.Warn("persist a new job", "job_id", id, "err", err)
 	}
@@ -298,7 +313,17 @@ func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Durati
 				}
 			}
 		case "claim":
-			j, l, err := r.claim(ctx, str(res[1]), workerID, leaseTTL)
+			// The job left the line: finish the claim whatever ctx does, then hand it
+			// back at once (no attempt counted) if the caller has gone meanwhile.
+			sctx, cancel := settleCtx(ctx)
+			j, l, err := r.claim(sctx, str(res[1]), workerID, leaseTTL)
+			if err == nil && j != nil && ctx.Err() != nil {
+				if rerr := r.Release(sctx, l); rerr != nil {
+					r.log.Warn("hand back a job claimed after the caller left", "job_id", j.ID, "err", rerr)
+				}
+				j, l, err = nil, nil, ctx.Err()
+			}
+			cancel()
 			if err != nil || j != nil {
 				return j, l, err
 			}
