@@ -354,6 +354,11 @@ func (e *Engine) await(ctx context.Context, p *process, c *call, fn func(*Respon
 	for {
 		items, err, finished := c.take()
 		for _, r := range items {
+			// A caller that gave up gets nothing more, even what already arrived.
+			if ctx.Err() != nil {
+				e.giveUp(p, c)
+				return context.Cause(ctx)
+			}
 			if ferr := fn(r); ferr != nil {
 				e.giveUp(p, c)
 				return ferr

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"bufio"
+	"cmp"
 	"container/heap"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,7 +125,7 @@ type fake struct {
 	hung   bool
 
 	mu      sync.Mutex
-	cond    *sync.Cond
+	idle    []chan *task // threads waiting for work
 	queue   taskQueue
 	seq     int64
 	open    map[*task]bool
@@ -152,7 +154,6 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 		return 1
 	}
 	f := &fake{stderr: stderr, out: bufio.NewWriterSize(stdout, 64<<10), open: map[*task]bool{}, quit: make(chan struct{})}
-	f.cond = sync.NewCond(&f.mu)
 	var err error
 	if f.flt, err = readFaults(getenv); err != nil {
 		fmt.Fprintf(stderr, "fakekatago: %v\n", err)
@@ -188,8 +189,10 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 		time.Sleep(f.flt.readyDelay)
 	}
 	for i := 0; i < f.cfg.analysisThreads; i++ {
+		work := make(chan *task, 1)
+		f.idle = append(f.idle, work)
 		f.threads.Add(1)
-		go f.analysisThread()
+		go f.analysisThread(work)
 	}
 	f.log(fmt.Sprintf("Analyzing up to %d positions at a time in parallel", f.cfg.analysisThreads))
 	f.log("Started, ready to begin handling requests")
@@ -220,7 +223,7 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 	if f.cfg.quitWithoutWaiting {
 		close(f.quit)
 	}
-	f.cond.Broadcast()
+	f.dispatch()
 	f.mu.Unlock()
 	f.threads.Wait()
 	f.outMu.Lock()
@@ -589,7 +592,7 @@ func (f *fake) handle(line string) {
 		f.open[t] = true
 		heap.Push(&f.queue, t)
 	}
-	f.cond.Broadcast()
+	f.dispatch()
 }
 
 func (f *fake) action(in *jv, id, act string) {
@@ -633,8 +636,14 @@ func (f *fake) action(in *jv, id, act string) {
 			}
 		}
 		f.mu.Lock()
-		var stop []*task
+		// KataGo walks its open requests in the order they were made.
+		open := make([]*task, 0, len(f.open))
 		for t := range f.open {
+			open = append(open, t)
+		}
+		slices.SortFunc(open, func(a, b *task) int { return cmp.Compare(a.seq, b.seq) })
+		var stop []*task
+		for _, t := range open {
 			if (act == "terminate" && t.req.id != target) || (turns != nil && !turns[t.turn]) {
 				continue
 			}
@@ -660,25 +669,36 @@ func (f *fake) action(in *jv, id, act string) {
 	}
 }
 
-func (f *fake) analysisThread() {
+// analysisThread searches the tasks handed to it. Tasks are handed over under f.mu the
+// moment a thread is free, so a task is either queued or running, never in between.
+func (f *fake) analysisThread(work chan *task) {
 	defer f.threads.Done()
-	for {
-		f.mu.Lock()
-		for len(f.queue) == 0 && !f.closed {
-			f.cond.Wait()
-		}
-		if len(f.queue) == 0 || f.isQuitting() {
-			f.mu.Unlock()
-			return
-		}
-		t := heap.Pop(&f.queue).(*task)
-		t.state = running
-		f.mu.Unlock()
+	for t := range work {
 		f.search(t)
 		f.mu.Lock()
 		t.state = finished
 		delete(f.open, t)
+		f.idle = append(f.idle, work)
+		f.dispatch()
 		f.mu.Unlock()
+	}
+}
+
+// dispatch hands queued tasks, best first, to idle threads; when input has ended and
+// nothing is left, it lets the threads go. Callers hold f.mu.
+func (f *fake) dispatch() {
+	for len(f.idle) > 0 && len(f.queue) > 0 && !f.isQuitting() {
+		t := heap.Pop(&f.queue).(*task)
+		t.state = running
+		w := f.idle[len(f.idle)-1]
+		f.idle = f.idle[:len(f.idle)-1]
+		w <- t
+	}
+	if f.closed && (len(f.queue) == 0 || f.isQuitting()) && len(f.idle) == f.cfg.analysisThreads {
+		for _, w := range f.idle {
+			close(w)
+		}
+		f.idle = nil
 	}
 }
 
