@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,6 +62,8 @@ type Fleet struct {
 	usage      meter
 	lastWanted int
 
+	counts counts // for Collector
+
 	mu      sync.Mutex
 	started bool
 	stopped bool
@@ -74,6 +78,10 @@ func New(cfg Config, ec2 EC2API, src Source, logger *slog.Logger) (*Fleet, error
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	// The fleet keeps its own copies: a caller that reuses its slices cannot race it.
+	cfg.InstanceTypes = slices.Clone(cfg.InstanceTypes)
+	cfg.Subnets = slices.Clone(cfg.Subnets)
+	cfg.Tags = maps.Clone(cfg.Tags)
 	if src == nil {
 		return nil, fmt.Errorf("%w: no queue to read", ErrConfig)
 	}
@@ -154,9 +162,14 @@ func (f *Fleet) loop(ctx context.Context) {
 // launches. It returns the decision even when part of carrying it out failed; the
 // error says what. A failure to read the queue or EC2 decides nothing, so that an
 // outage never looks like an idle fleet.
-func (f *Fleet) Step(ctx context.Context) (Decision, error) {
+func (f *Fleet) Step(ctx context.Context) (d Decision, err error) {
 	f.stepMu.Lock()
 	defer f.stepMu.Unlock()
+	defer func() {
+		if err != nil {
+			f.counts.stepFailed()
+		}
+	}()
 	now := time.Now()
 
 	stats, err := f.src.Stats(ctx)
@@ -188,8 +201,9 @@ func (f *Fleet) Step(ctx context.Context) (Decision, error) {
 	}
 	used := f.usage.observe(now, instances)
 
-	d := Decide(f.cfg, Input{Now: now, Stats: stats, Workers: workers, Instances: instances, UsedHours: used})
+	d = Decide(f.cfg, Input{Now: now, Stats: stats, Workers: workers, Instances: instances, UsedHours: used})
 	if f.cfg.DryRun {
+		f.counts.record(d, nil)
 		f.logDecision(ctx, d)
 		return d, nil
 	}
@@ -216,6 +230,7 @@ func (f *Fleet) Step(ctx context.Context) (Decision, error) {
 			errs = append(errs, err)
 		}
 	}
+	f.counts.record(d, f.done(d))
 	f.logDecision(ctx, d)
 	return d, errors.Join(errs...)
 }

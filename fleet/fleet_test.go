@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/tesuji/tesuji/fleet"
@@ -689,4 +690,57 @@ func busyWorkerNow(id string) queue.WorkerInfo {
 
 func idleWorkerSince(id string, at time.Time) queue.WorkerInfo {
 	return queue.WorkerInfo{ID: "w-" + id, InstanceID: id, StartedAt: at, IdleSince: at, LastSeen: time.Now(), PositionsPerSec: 1200}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	cfg := baseConfig()
+	cfg.Subnets = []string{"subnet-a"}
+	h := newHarness(t, cfg)
+	h.ec2.Capacity("g5.xlarge", "subnet-a", 0)
+	h.src.set(backlog(2))
+	h.step(t)
+	ids := h.ec2.Live()
+	idle := time.Now().Add(-time.Hour)
+	h.src.set(stats(0, 0, 0),
+		queue.WorkerInfo{ID: "w1", InstanceID: ids[0], IdleSince: idle},
+		queue.WorkerInfo{ID: "w2", InstanceID: ids[1], IdleSince: idle})
+	h.step(t)
+	for range 3 {
+		h.ec2.Fail("DescribeInstances", 503, "RequestLimitExceeded", "Request limit exceeded.")
+	}
+	if _, err := h.fleet.Step(t.Context()); err == nil {
+		t.Fatal("step with EC2 throttling every attempt succeeded")
+	}
+
+	want := `
+# HELP tesuji_fleet_desired_instances Instances the last decision wanted.
+# TYPE tesuji_fleet_desired_instances gauge
+tesuji_fleet_desired_instances{fleet="test"} 0
+# HELP tesuji_fleet_instances The fleet's pending and running instances at the last decision.
+# TYPE tesuji_fleet_instances gauge
+tesuji_fleet_instances{fleet="test"} 2
+# HELP tesuji_fleet_launch_problems_total Capacity errors and other launch failures reported inside successful CreateFleet calls.
+# TYPE tesuji_fleet_launch_problems_total counter
+tesuji_fleet_launch_problems_total{fleet="test"} 1
+# HELP tesuji_fleet_launched_instances_total Instances launched.
+# TYPE tesuji_fleet_launched_instances_total counter
+tesuji_fleet_launched_instances_total{fleet="test"} 2
+# HELP tesuji_fleet_step_errors_total Steps that failed (queue or EC2 unreachable, a call refused).
+# TYPE tesuji_fleet_step_errors_total counter
+tesuji_fleet_step_errors_total{fleet="test"} 1
+# HELP tesuji_fleet_terminated_instances_total Instances terminated, by reason (idle, no-heartbeat, budget).
+# TYPE tesuji_fleet_terminated_instances_total counter
+tesuji_fleet_terminated_instances_total{fleet="test",reason="budget"} 0
+tesuji_fleet_terminated_instances_total{fleet="test",reason="idle"} 2
+tesuji_fleet_terminated_instances_total{fleet="test",reason="no-heartbeat"} 0
+`
+	if err := testutil.CollectAndCompare(h.fleet.Collector(), strings.NewReader(want),
+		"tesuji_fleet_desired_instances", "tesuji_fleet_instances", "tesuji_fleet_launch_problems_total",
+		"tesuji_fleet_launched_instances_total", "tesuji_fleet_step_errors_total", "tesuji_fleet_terminated_instances_total"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(h.fleet.Collector()); n != 10 {
+		t.Errorf("%d metrics, want 10", n)
+	}
 }

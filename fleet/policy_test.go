@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +276,28 @@ func TestDecisionString(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("String() = %q\nwant it to contain %q", got, want)
 		}
+	}
+}
+
+// BenchmarkDecide measures one decision for a large fleet: 200 instances, 200 workers
+// and 20 workers off the fleet.
+func BenchmarkDecide(b *testing.B) {
+	in := fleet.Input{Now: t0, Stats: stats(500, 200, 200_000_000)}
+	for i := range 200 {
+		id := fmt.Sprintf("i-%04d", i)
+		in.Instances = append(in.Instances, inst(id, time.Hour))
+		w := idleWorker(id, time.Duration(i)*time.Minute)
+		if i%2 == 0 {
+			w = withRate(busyWorker(id, "j"), 1200)
+		}
+		in.Workers = append(in.Workers, w)
+	}
+	for i := range 20 {
+		in.Workers = append(in.Workers, queue.WorkerInfo{ID: fmt.Sprintf("local-%d", i), PositionsPerSec: 900, LastSeen: t0})
+	}
+	cfg := fleet.Config{Max: 300}
+	b.ReportAllocs()
+	for b.Loop() {
+		fleet.Decide(cfg, in)
 	}
 }
