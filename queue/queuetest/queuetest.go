@@ -129,6 +129,15 @@ func noClaim(t *testing.T, q queue.Queue, d time.Duration) {
 	}
 }
 
+// expireSoon shortens a lease to a millisecond, as if its worker had died then: tests do
+// their work under a long lease and end it when they choose, whatever the machine's load.
+func expireSoon(t *testing.T, q queue.Queue, l *queue.Lease) {
+	t.Helper()
+	if err := q.Heartbeat(testCtx(t), l, time.Millisecond); err != nil {
+		t.Fatalf("Heartbeat: %v", err)
+	}
+}
+
 func get(t *testing.T, q queue.Queue, id string) *queue.Job {
 	t.Helper()
 	j, err := q.Get(testCtx(t), id)
@@ -391,7 +400,8 @@ func testHeartbeatExtends(t *testing.T, newQueue func(*testing.T, Options) queue
 func testFencing(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 	q := newQueue(t, Options{})
 	j := enqueue(t, q, review(0, 1))
-	_, stale := claim(t, q, "w1", 100*time.Millisecond)
+	_, stale := claim(t, q, "w1", long)
+	expireSoon(t, q, stale)
 	_, current := claim(t, q, "w2", long) // reclaimed once the first lease expired
 	forged := *current
 	forged.Token++
@@ -473,10 +483,11 @@ func testStoreResultOnce(t *testing.T, newQueue func(*testing.T, Options) queue.
 func testResumeAfterReclaim(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 	q := newQueue(t, Options{})
 	j := enqueue(t, q, review(0, 1, 2))
-	_, l1 := claim(t, q, "w1", 200*time.Millisecond)
+	_, l1 := claim(t, q, "w1", long)
 	if !store(t, q, l1, 0, `"w1-0"`) {
 		t.Fatal("StoreResult by w1 stored nothing")
 	}
+	expireSoon(t, q, l1) // w1 dies
 	_, l2 := claim(t, q, "w2", long)
 	missing := []int{}
 	done := results(t, q, j.ID)
@@ -931,7 +942,7 @@ func testDedupeAfterFinal(t *testing.T, newQueue func(*testing.T, Options) queue
 }
 
 func testRetention(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
-	q := newQueue(t, Options{Retention: time.Second})
+	q := newQueue(t, Options{Retention: 2 * time.Second})
 	ctx := testCtx(t)
 	in := review(0)
 	in.DedupeKey = "kept"
@@ -972,7 +983,7 @@ func testRetention(t *testing.T, newQueue func(*testing.T, Options) queue.Queue)
 }
 
 func testRegistry(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
-	q := newQueue(t, Options{RegistryTTL: time.Second})
+	q := newQueue(t, Options{RegistryTTL: 2 * time.Second})
 	ctx := testCtx(t)
 	start := time.Now().Add(-time.Hour).Round(time.Millisecond)
 	w1 := queue.WorkerInfo{ID: "w1", Host: "gpu-1", InstanceID: "i-0abc", GPU: "NVIDIA L4",
