@@ -1,0 +1,88 @@
+// api.js talks to the tesuji API of the page's own origin and turns its errors into
+// messages a player can act on.
+
+const BASE = '/api/v1/analyses';
+
+// ApiError is a failed request: status, the API's error code and a readable message.
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// explain writes the message a player sees for an API error.
+export function explain(status, code, message) {
+  switch (code) {
+    case 'invalid_sgf':
+      return `This is not a valid SGF game record: ${message}`;
+    case 'illegal_move':
+      return `The game contains an illegal move: ${message}`;
+    case 'too_large':
+      return `The file is too large: ${message}`;
+    case 'too_many_moves':
+      return `The game is too long: ${message}`;
+    case 'unsupported':
+      return `tesuji cannot analyze this game: ${message}`;
+    case 'invalid_visits':
+      return `Check the number of visits: ${message}`;
+    case 'not_found':
+      return 'There is no analysis at this address. It may have expired, or the link is incomplete.';
+    case 'cancelled':
+      return 'This analysis was cancelled.';
+  }
+  if (status === 413) return `The file is too large${message ? `: ${message}` : '.'}`;
+  if (status === 429) return 'The server is busy with other analyses. Try again in a minute.';
+  if (status === 503 || code === 'unavailable')
+    return 'The server is busy or restarting. Try again in a few seconds.';
+  if (status >= 500) return 'The server ran into an error. Try again; if it persists, tell its operator.';
+  return message || `The request failed (HTTP ${status}).`;
+}
+
+async function failure(res) {
+  let code = '';
+  let message = '';
+  try {
+    const body = await res.json();
+    code = body.error?.code || '';
+    message = body.error?.message || '';
+  } catch {
+    // A proxy's HTML error page: the status says enough.
+  }
+  return new ApiError(res.status, code, explain(res.status, code, message));
+}
+
+async function request(url, init) {
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (!res.ok) throw await failure(res);
+  return res.json();
+}
+
+// submit uploads an SGF (a File or text) and returns the API's 202 answer.
+export function submit({ sgf, name, maxVisits, includeOwnership }) {
+  const body = new FormData();
+  const file = typeof sgf === 'string' ? new Blob([sgf], { type: 'application/x-go-sgf' }) : sgf;
+  body.append('sgf', file, name || 'game.sgf');
+  if (maxVisits) body.append('maxVisits', String(maxVisits));
+  body.append('includeOwnership', includeOwnership ? 'true' : 'false');
+  return request(BASE, { method: 'POST', body });
+}
+
+export const getAnalysis = (id) => request(`${BASE}/${encodeURIComponent(id)}`);
+
+export const cancelAnalysis = (id) =>
+  request(`${BASE}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+export const eventsURL = (id) => `${BASE}/${encodeURIComponent(id)}/events`;
+export const sgfURL = (id) => `${BASE}/${encodeURIComponent(id)}/sgf`;
+
+// explainJobError words the error of a failed analysis.
+export function explainJobError(err) {
+  return `The analysis failed: ${err || 'the engine gave up on this game'}.`;
+}
