@@ -121,7 +121,9 @@ type Worker struct {
 	slots       sync.WaitGroup
 	background  sync.WaitGroup
 	done        chan struct{}
-	positions   atomic.Int64 // final results stored
+	kick        chan struct{} // asks for a registry refresh now (a job started or ended)
+	positions   atomic.Int64  // final results stored
+	work        atomic.Int64  // their share of job Positions (visits), for the rate the fleet reads
 	rateSince   time.Time
 	rateCount   int64
 	lastRate    float64
@@ -139,6 +141,7 @@ func New(q queue.Queue, cfg Config) *Worker {
 		log:     cfg.Logger.With("worker_id", cfg.ID),
 		running: make(map[string]context.CancelCauseFunc),
 		done:    make(chan struct{}),
+		kick:    make(chan struct{}, 1),
 	}
 }
 
@@ -154,8 +157,8 @@ func (w *Worker) Start(ctx context.Context) error {
 		return errors.New("worker: no engines")
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.started {
+		w.mu.Unlock()
 		return errors.New("worker: already started")
 	}
 	w.started = true
@@ -164,10 +167,12 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.claimCtx, w.stopClaim = context.WithCancel(context.Background())
 	w.jobCtx, w.stopJobs = context.WithCancelCause(context.Background())
 	w.registryCtx, w.stopReg = context.WithCancel(context.Background())
+	w.mu.Unlock()
 	if err := w.q.RegisterWorker(ctx, w.info()); err != nil {
 		w.stopClaim()
 		w.stopJobs(ErrShutdown)
 		w.stopReg()
+		close(w.done)
 		return fmt.Errorf("worker: register: %w", err)
 	}
 	for _, eng := range w.cfg.Engines {
@@ -361,6 +366,16 @@ func (w *Worker) track(id string, c context.CancelCauseFunc) {
 	w.mu.Lock()
 	w.running[id] = c
 	w.mu.Unlock()
+	w.refresh()
+}
+
+// refresh asks the registry loop to publish the worker's entry now, so operators and the
+// autoscaler see a job's holder at once.
+func (w *Worker) refresh() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (w *Worker) untrack(id string) {
@@ -370,6 +385,7 @@ func (w *Worker) untrack(id string) {
 		w.idleSince = time.Now()
 	}
 	w.mu.Unlock()
+	w.refresh()
 }
 
 // analyze sends one query for every turn of the job without a stored result and stores
@@ -416,6 +432,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		prio = katagoPriorityInteractive
 	}
 	q.Priority = &prio
+	perTurn := job.Positions / int64(max(len(job.Turns), 1))
 
 	err = eng.Analyze(ctx, &q, func(r *engine.Response) error {
 		if r.Warning != "" {
@@ -443,6 +460,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		if ok {
 			stored++
 			w.positions.Add(1)
+			w.work.Add(perTurn)
 		}
 		return nil
 	})
@@ -474,6 +492,7 @@ func (w *Worker) registry() {
 		case <-w.registryCtx.Done():
 			return
 		case <-t.C:
+		case <-w.kick:
 		}
 		ctx, cancel := context.WithTimeout(w.registryCtx, w.cfg.RegistryInterval)
 		if err := w.q.RegisterWorker(ctx, w.info()); err != nil && ctx.Err() == nil {
@@ -502,10 +521,11 @@ func (w *Worker) info() queue.WorkerInfo {
 	if len(w.running) == 0 {
 		info.IdleSince = w.idleSince
 	}
-	// The rate is measured over the interval since the last refresh, counting only
+	// The rate (in job Positions, that is visits, per second: what the autoscaler divides
+	// the backlog by) is measured over the interval since the last refresh, counting only
 	// intervals with work, so an idle worker keeps its last measurement.
 	now := time.Now()
-	count := w.positions.Load()
+	count := w.work.Load()
 	if n := count - w.rateCount; n > 0 {
 		if secs := now.Sub(w.rateSince).Seconds(); secs > 0 {
 			w.lastRate = float64(n) / secs
