@@ -93,7 +93,12 @@ func settleCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // Claim blocks in BLPOP on a wake-up list that every enqueue and requeue pushes a token to,
 // with a timeout of BlockTimeout or the next lease expiry, whichever is sooner: a claimer
 // wakes at once for new work and on time for an expired lease, and an idle worker costs one
-// command per BlockTimeout instead of a poll loop.
+// command per BlockTimeout instead of a poll loop. Pub/sub would wake every claimer for
+// each job and lose wake-ups across reconnects; a token left in the list is never lost.
+//
+// A blocked Claim or Events holds one of the client's pooled connections while it waits:
+// an API server that streams events to many watchers needs a pool at least that large
+// (the pool_size option of the Redis URL).
 type Redis struct {
 	c   redis.UniversalClient
 	cfg RedisConfig

@@ -378,6 +378,7 @@ func TestOpenRedisRejects(t *testing.T) {
 		{"cluster without host", "redis+cluster://", "no host"},
 		{"bad option", "redis://127.0.0.1:6379?no_such_option=1", "no_such_option"},
 		{"password kept out of errors", "redis://user:s3cret@127.0.0.1:6379?no_such_option=1", "user:xxxxx@"},
+		{"sentinel password kept out of errors", "redis+sentinel://127.0.0.1:26379?password=s3cret&sentinel_password=s3cret", "master-name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

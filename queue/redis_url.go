@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -96,8 +97,11 @@ func multiHostURL(scheme, rest string) (*url.URL, error) {
 	return u, nil
 }
 
-// redact hides a password in a URL that goes into an error message.
+var passwordOption = regexp.MustCompile(`(password=)[^&]*`)
+
+// redact hides the passwords of a URL that goes into an error message.
 func redact(raw string) string {
+	raw = passwordOption.ReplaceAllString(raw, "${1}xxxxx")
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return raw
