@@ -29,6 +29,9 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// fromEnv names the flags that took their value from the environment rather than the
+	// command line, so settings read later may still override them.
+	fromEnv map[string]bool
 }
 
 type command struct {
@@ -41,7 +44,9 @@ func commands() []command {
 	return []command{
 		{"serve", "run the API and web UI (with no --redis: the whole system in one process)", runServe},
 		{"worker", "claim jobs from Redis and analyze them with local KataGo processes", runWorker},
+		{"fleet", "scale GPU workers on EC2 spot with the queue (--dry-run prints decisions only)", runFleet},
 		{"analyze", "analyze SGF files (in this process or on a server) and write annotated SGFs", runAnalyze},
+		{"gtp", "a GTP engine on stdin/stdout for Lizzie and Sabaki, analyzing on a tesuji server", runGTP},
 		{"katago", "install KataGo and a network into the user cache, or show which ones tesuji uses", runKataGo},
 		{"version", "print the version", runVersion},
 	}
@@ -98,18 +103,29 @@ func parse(fs *flag.FlagSet, e *env, args []string) error {
 		}
 		return errUsage
 	}
+	return e.applyEnv(fs, e.getenv)
+}
+
+// applyEnv sets every flag not given on the command line from getenv(TESUJI_<NAME>).
+// Calling it again with another getenv (settings read later, from SSM) overrides what an
+// earlier call set, so the later getenv must itself prefer the real environment.
+func (e *env) applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	if e.fromEnv == nil {
+		e.fromEnv = map[string]bool{}
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
+		if set[f.Name] && !e.fromEnv[f.Name] {
 			return
 		}
 		name := envName(f.Name)
-		if v := e.getenv(name); v != "" {
+		if v := getenv(name); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
 			}
+			e.fromEnv[f.Name] = true
 		}
 	})
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"time"
 
 	"github.com/tesuji/tesuji/engine/enginetest"
+	"github.com/tesuji/tesuji/fleet/fleettest"
 	"github.com/tesuji/tesuji/queue/redistest"
+	"github.com/tesuji/tesuji/spot/spottest"
 )
 
 // startWorkerProc starts `tesuji worker` against redisURL with the fake engine.
@@ -300,4 +303,74 @@ func TestScaleOutIdenticalSubmissionsCollapse(t *testing.T) {
 			t.Fatalf("50 identical submissions made several jobs: %v", ids)
 		}
 	}
+}
+
+func TestScaleOutSpotInterruptionHandsTheJobBack(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t, redistest.Options{})
+	imds := spottest.NewServer(t, "i-0abc")
+	p := startServe(t, nil, "--redis", rs.URL())
+	a := startWorkerProc(t, "spot-a", rs.URL(),
+		[]string{"TESUJI_FAKE_SPEED=15", "AWS_EC2_METADATA_SERVICE_ENDPOINT=" + imds.URL},
+		"--spot", "on", "--spot-interval", "50ms")
+	id := submit(t, p.url, longGame())
+	waitFor(t, 30*time.Second, "the spot worker to store turns", func() bool {
+		return getJob(t, p.url, id).Progress.Done >= 5
+	})
+	imds.Interrupt("terminate", time.Now().Add(2*time.Minute))
+	noticed := time.Now()
+	select {
+	case err := <-a.exited:
+		if err != nil {
+			t.Fatalf("the interrupted worker exited with %v, want 0 so systemd leaves it stopped", err)
+		}
+		a.exited <- err // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker did not exit after the interruption notice")
+	}
+	t.Logf("worker exited %v after the notice", time.Since(noticed).Round(time.Millisecond))
+	if j := getJob(t, p.url, id); j.Status != "queued" || j.Attempts != 0 {
+		t.Fatalf("after the notice the job is %s with %d attempts, want queued with none", j.Status, j.Attempts)
+	}
+	startWorkerProc(t, "spot-b", rs.URL(), nil)
+	waitFor(t, 60*time.Second, "another worker to finish the job", func() bool {
+		return getJob(t, p.url, id).Status == "done"
+	})
+	if j := getJob(t, p.url, id); j.Attempts != 0 {
+		t.Errorf("attempts = %d, want 0: an interruption is not a failure", j.Attempts)
+	}
+	checkExactlyOnce(t, p.url, id, 61)
+}
+
+func TestFleetDryRunPrintsDecisions(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t, redistest.Options{})
+	p := startServe(t, nil, "--redis", rs.URL())
+	submit(t, p.url, longGame())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tesujiBinary(t), "fleet", "--redis", rs.URL(), "--dry-run", "--interval", "100ms", "--max", "3")
+	ec2 := fleettest.NewEC2Server(t)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
+		"AWS_ENDPOINT_URL_EC2="+ec2.URL, "AWS_EC2_METADATA_DISABLED=true")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatalf("no decision printed; stderr:\n%s", stderr.String())
+	}
+	line := sc.Text()
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if !strings.Contains(line, "dry") && !strings.Contains(strings.ToLower(line), "desired") {
+		t.Errorf("decision line %q says neither dry run nor desired count", line)
+	}
+	t.Logf("dry-run decision: %s", line)
 }

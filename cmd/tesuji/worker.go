@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/fleet"
+	"github.com/tesuji/tesuji/fleet/envfile"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/spot"
 	"github.com/tesuji/tesuji/worker"
 )
 
@@ -22,11 +27,28 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		lease    = fs.Duration("lease", 0, "job lease; a worker silent this long loses its jobs (default 15s)")
 		grace    = fs.Duration("shutdown-grace", 30*time.Second, "on SIGTERM, how long running jobs may finish before they are handed back")
 		id       = fs.String("id", "", "worker id in the registry (default: host name, pid and a random suffix)")
+		ssmParam = fs.String("ssm-parameter", "", "read secret settings (TESUJI_REDIS=...) from this SSM SecureString parameter, as env-file lines under the real environment and flags")
+		spotMode = fs.String("spot", "auto", "watch for EC2 spot interruption notices: auto (when the instance metadata service answers), on, off")
+		spotIvl  = fs.Duration("spot-interval", spot.DefaultInterval, "how often to poll the instance metadata service")
+		rebal    = fs.Bool("rebalance", false, "treat EC2 rebalance recommendations like interruption notices")
 	)
 	lf.register(fs)
 	ef.register(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
+	}
+	if *ssmParam != "" {
+		awsCfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("worker: aws config for --ssm-parameter: %w", err)
+		}
+		settings, err := fleet.LoadSettings(ctx, awsCfg, *ssmParam)
+		if err != nil {
+			return err
+		}
+		if err := e.applyEnv(fs, envfile.Getenv(e.getenv, settings)); err != nil {
+			return fmt.Errorf("worker: settings from %s: %w", *ssmParam, err)
+		}
 	}
 	if *redisURL == "" {
 		return errors.New("worker: --redis (TESUJI_REDIS) is required: the Redis URL the API server uses")
@@ -74,11 +96,51 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		wcfg.Info.KataGoVersion = v.Version
 	}
 	wcfg.Info.Model = ecfg.Model
+
+	var watcher *spot.Watcher
+	if *spotMode != "off" {
+		if *spotMode != "on" && *spotMode != "auto" {
+			return fmt.Errorf("worker: --spot %q: want auto, on or off", *spotMode)
+		}
+		watcher = spot.New(spot.Config{Interval: *spotIvl, Rebalance: *rebal}, log)
+		ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		instance, err := watcher.InstanceID(ictx)
+		cancel()
+		switch {
+		case err == nil:
+			wcfg.Info.InstanceID = instance
+		case *spotMode == "on":
+			return fmt.Errorf("worker: --spot on, but the instance metadata service does not answer: %w", err)
+		default:
+			log.Info("not on EC2: spot notices are not watched", "err", err)
+			watcher = nil
+		}
+	}
+
 	w := worker.New(q, wcfg)
 	if err := w.Start(ctx); err != nil {
 		return err
 	}
-	<-ctx.Done()
+	var notices <-chan struct{}
+	if watcher != nil {
+		if err := watcher.Start(ctx); err != nil {
+			_ = w.Stop(context.Background())
+			return err
+		}
+		defer watcher.Stop(context.Background())
+		notices = watcher.Done()
+	}
+	select {
+	case <-ctx.Done():
+	case <-notices:
+		// The instance is going away: hand every job back now, finished turns kept, no
+		// attempt counted, and exit 0 so systemd does not restart the worker.
+		n, _ := watcher.Notice()
+		log.Warn("spot interruption notice: handing jobs back", "action", n.Action, "at", n.Time)
+		ictx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return w.Interrupt(ictx, fmt.Errorf("%w: %w", worker.ErrSpotInterruption, n))
+	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), *grace+15*time.Second)
 	defer cancel()
 	return w.Stop(stopCtx)
