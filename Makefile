@@ -11,8 +11,6 @@ GOFLAGS   ?=
 FUZZTIME  ?= 30s
 ADDR      ?= 127.0.0.1:8080
 
-# Debian packages the tests drive for real.
-TEST_DEBS := redis-server chromium packer shellcheck gnugo
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build test test-go fuzz bench lint deps deps-test ami clean
@@ -27,6 +25,8 @@ deps-test:
 	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
 	[ -x /usr/games/gnugo ] || missing="$$missing gnugo"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v unzip >/dev/null || missing="$$missing unzip"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -47,6 +47,7 @@ test: deps-test
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./game
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -54,6 +55,11 @@ bench:
 lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+# ami builds the GPU worker image (needs AWS credentials and a current Packer); it prints
+# the AMI id that tesuji fleet takes. See packer/README.md.
+ami:
+	packer/ami.sh
 
 clean:
 	rm -rf bin
