@@ -182,7 +182,8 @@ func (cfg *InstallConfig) installKataGo(ctx context.Context, katago string) erro
 		// Files are flattened into dir: release archives hold the binary, its shared
 		// libraries and example configs, and nothing may escape dir.
 		dst := filepath.Join(dir, name)
-		if name == "katago" || name == "katago.exe" {
+		// Linux releases ship the binary plain or as an AppImage, which runs as it is.
+		if name == "katago" || name == "katago.exe" || (strings.HasPrefix(name, "katago") && strings.HasSuffix(name, ".AppImage")) {
 			dst = katago
 			if name == "katago.exe" {
 				dst += ".exe"
@@ -206,7 +207,7 @@ func extract(f *zip.File, dst string) error {
 	}
 	defer rc.Close()
 	mode := os.FileMode(0o644)
-	if f.Mode()&0o111 != 0 || path.Base(f.Name) == "katago" {
+	if f.Mode()&0o111 != 0 || strings.HasPrefix(path.Base(f.Name), "katago") && !strings.Contains(path.Base(f.Name), ".cfg") {
 		mode = 0o755
 	}
 	tmp := dst + ".part"
