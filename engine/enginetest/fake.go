@@ -48,6 +48,7 @@ type fakeConfig struct {
 	pvLen              int
 	maxBatchSize       int
 	model              string
+	configPath         string
 	quitWithoutWaiting bool
 }
 
@@ -166,8 +167,15 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 	if f.flt.ignoreSIGTERM {
 		signal.Ignore(syscall.SIGTERM)
 	}
-	if f.cfg, err = readArgs(args[1:]); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", stamp(), err)
+	var settings []string
+	if f.cfg, settings, err = readArgs(args[1:]); err != nil {
+		var ab *abortError
+		if errors.As(err, &ab) {
+			// An uncaught C++ exception: the runtime prints it and aborts.
+			fmt.Fprintf(stderr, "terminate called after throwing an instance of '%s'\n  what():  %s\n", ab.kind, ab.msg)
+			return 134
+		}
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	if f.flt.trace != "" {
@@ -177,14 +185,19 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 		}
 		defer f.trace.Close()
 	}
+	f.log("Running with following config:\n" + strings.Join(settings, "\n") + "\n")
 	f.log("Analysis Engine starting...")
 	f.log("KataGo v" + fakeVersion)
+	f.log(fmt.Sprintf("After dedups: nnModelFile0 = %s useFP16 auto", f.cfg.model))
+	f.log("Initializing neural net buffer to be size 19 * 19 allowing smaller boards")
 	if _, err := os.Stat(f.cfg.model); err != nil {
-		f.log("Uncaught exception: Error loading or parsing model file " + f.cfg.model + ": Could not open file - does not exist or invalid permissions?")
-		return 1
+		fmt.Fprintf(stderr, "terminate called after throwing an instance of 'StringError'\n  what():  Error loading or parsing model file %s: Could not open file %s - does not exist or invalid permissions?\n", f.cfg.model, f.cfg.model)
+		return 134
 	}
+	f.log("Dummy backend: Model version 8")
+	f.log("Dummy backend: Model name: " + modelInternalName(f.cfg.model))
+	f.log("Loaded config " + f.cfg.configPath)
 	f.log("Loaded model " + f.cfg.model)
-	f.log("Model name: " + modelInternalName(f.cfg.model))
 	if f.flt.readyDelay > 0 {
 		time.Sleep(f.flt.readyDelay)
 	}
@@ -322,8 +335,14 @@ func readFaults(getenv func(string) string) (faults, error) {
 	return f, nil
 }
 
-// readArgs reads katago analysis's flags and its config file.
-func readArgs(args []string) (fakeConfig, error) {
+// abortError is a start failure KataGo reports as an uncaught C++ exception.
+type abortError struct{ kind, msg string }
+
+func (e *abortError) Error() string { return e.kind + ": " + e.msg }
+
+// readArgs reads katago analysis's flags and its config file; it also returns the
+// settings as KataGo prints them at start.
+func readArgs(args []string) (fakeConfig, []string, error) {
 	var cfgPath, model string
 	var overrides []string
 	threadsFlag := 0
@@ -336,7 +355,7 @@ func readArgs(args []string) (fakeConfig, error) {
 				return v, nil
 			}
 			if i+1 >= len(args) {
-				return "", fmt.Errorf("PARSE ERROR: Argument: -%s: Missing a value for this argument", a)
+				return "", fmt.Errorf("PARSE ERROR: Argument: -%s\n             Missing a value for this argument", a)
 			}
 			i++
 			return args[i], nil
@@ -359,29 +378,43 @@ func readArgs(args []string) (fakeConfig, error) {
 		case "quit-without-waiting":
 			quit = true
 		default:
-			return fakeConfig{}, fmt.Errorf("PARSE ERROR: Argument: %s: Couldn't find match for argument", args[i])
+			return fakeConfig{}, nil, fmt.Errorf("PARSE ERROR: Argument: %s\n             Couldn't find match for argument\n\nBrief USAGE: \n   analysis  -config <FILE> ... [-model <FILE>] [-human-model <FILE>]\n             [...other flags...]", args[i])
 		}
 		if err != nil {
-			return fakeConfig{}, err
+			return fakeConfig{}, nil, err
 		}
 	}
-	if cfgPath == "" || model == "" {
-		return fakeConfig{}, errors.New("PARSE ERROR: Required arguments missing: config, model")
+	if cfgPath == "" {
+		return fakeConfig{}, nil, errors.New("PARSE ERROR: Required argument missing: config")
 	}
 	settings, err := readConfigFile(cfgPath)
 	if err != nil {
-		return fakeConfig{}, err
+		return fakeConfig{}, nil, err
+	}
+	if model == "" {
+		return fakeConfig{}, nil, &abortError{"StringError", "-model MODELFILENAME.bin.gz was not specified to tell KataGo where to find the neural net model, and default was not found at default_model.bin.gz"}
 	}
 	for _, o := range overrides {
 		for _, kv := range strings.Split(o, ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
-				return fakeConfig{}, fmt.Errorf("Uncaught exception: Could not parse override-config: %s", o)
+				return fakeConfig{}, nil, &abortError{"IOError", "Could not parse override-config: " + o}
 			}
 			settings[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	c := fakeConfig{model: model, quitWithoutWaiting: quit, pvLen: 15, maxBatchSize: 8, perspective: "SIDETOMOVE"}
+	if v, ok := settings["numSearchThreadsPerAnalysisThread"]; ok { // KataGo's alias
+		delete(settings, "numSearchThreadsPerAnalysisThread")
+		settings["numSearchThreads"] = v
+	}
+	var printed []string
+	for _, k := range sortedKeys(settings) {
+		printed = append(printed, k+" = "+settings[k])
+	}
+	c := fakeConfig{model: model, configPath: cfgPath, quitWithoutWaiting: quit, pvLen: 15, maxBatchSize: 8, perspective: "SIDETOMOVE"}
+	badValue := func(key string) error {
+		return &abortError{"IOError", fmt.Sprintf("Could not parse '%s' as int for key '%s' in config file %s", settings[key], key, cfgPath)}
+	}
 	intSetting := func(key string, min, max int64) (int64, bool, error) {
 		s, ok := settings[key]
 		if !ok {
@@ -389,53 +422,53 @@ func readArgs(args []string) (fakeConfig, error) {
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < min || n > max {
-			return 0, false, fmt.Errorf("Uncaught exception: Could not parse '%s' for key '%s' in config file %s", s, key, cfgPath)
+			return 0, false, badValue(key)
 		}
 		return n, true, nil
 	}
 	n, ok, err := intSetting("numAnalysisThreads", 1, 16384)
 	switch {
 	case err != nil:
-		return c, err
+		return c, nil, err
 	case ok && threadsFlag > 0:
-		return c, fmt.Errorf("Uncaught exception: When specifying numAnalysisThreads in the config (%s), it is redundant and disallowed to also specify it via -analysis-threads", cfgPath)
+		return c, nil, &abortError{"StringError", fmt.Sprintf("When specifying numAnalysisThreads in the config (%s), it is redundant and disallowed to also specify it via -analysis-threads", cfgPath)}
 	case ok:
 		c.analysisThreads = int(n)
 	case threadsFlag > 0:
 		c.analysisThreads = threadsFlag
 	default:
-		return c, fmt.Errorf("Uncaught exception: Could not find key 'numAnalysisThreads' in config file %s", cfgPath)
+		return c, nil, &abortError{"IOError", fmt.Sprintf("Could not find key 'numAnalysisThreads' in config file %s", cfgPath)}
 	}
 	if n, ok, err := intSetting("maxVisits", 1, 1<<50); err != nil {
-		return c, err
+		return c, nil, err
 	} else if ok {
 		c.maxVisits = n
 	}
 	if n, ok, err := intSetting("analysisPVLen", 1, 100); err != nil {
-		return c, err
+		return c, nil, err
 	} else if ok {
 		c.pvLen = int(n)
 	}
 	if n, ok, err := intSetting("nnMaxBatchSize", 1, 1<<20); err != nil {
-		return c, err
+		return c, nil, err
 	} else if ok {
 		c.maxBatchSize = int(n)
 	}
 	if s, ok := settings["reportAnalysisWinratesAs"]; ok {
 		p, ok := parsePerspective(s)
 		if !ok {
-			return c, fmt.Errorf("Uncaught exception: Could not parse '%s' for key 'reportAnalysisWinratesAs' in config file %s", s, cfgPath)
+			return c, nil, &abortError{"IOError", fmt.Sprintf("Could not parse '%s' for key 'reportAnalysisWinratesAs' in config file %s", s, cfgPath)}
 		}
 		c.perspective = p
 	}
-	return c, nil
+	return c, printed, nil
 }
 
 // readConfigFile reads KataGo's "key = value" format with # comments.
 func readConfigFile(path string) (map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("Uncaught exception: Could not open file: %s", path)
+		return nil, &abortError{"IOError", fmt.Sprintf("Could not open file %s - does not exist or invalid permissions?", path)}
 	}
 	out := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
@@ -448,7 +481,7 @@ func readConfigFile(path string) (map[string]string, error) {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, fmt.Errorf("Uncaught exception: Could not parse line in config file %s: %s", path, line)
+			return nil, &abortError{"IOError", fmt.Sprintf("Could not parse line in config file %s: %s", path, line)}
 		}
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
@@ -537,16 +570,19 @@ func pad(r *engine.Response, have, size int) []byte {
 func (f *fake) writeError(msg string) {
 	b, _ := (&engine.Response{Error: msg}).MarshalJSON()
 	f.emit(b, false)
+	f.log("Error: " + string(b))
 }
 
 func (f *fake) writeFieldError(id string, fe fieldErr) {
 	b, _ := (&engine.Response{ID: id, Field: fe.field, Error: fe.msg}).MarshalJSON()
 	f.emit(b, false)
+	f.log("Error: " + string(b))
 }
 
 func (f *fake) writeWarning(id string, fe fieldErr) {
 	b, _ := (&engine.Response{ID: id, Field: fe.field, Warning: fe.msg}).MarshalJSON()
 	f.emit(b, false)
+	f.log("Warning: " + string(b))
 }
 
 // handle is KataGo's request loop for one line.
@@ -603,7 +639,7 @@ func (f *fake) action(in *jv, id, act string) {
 		f.emit([]byte(in.dump()), false)
 	case "query_models":
 		in.o["models"] = &jv{kind: jArray, a: []*jv{{kind: jObject, o: map[string]*jv{
-			"name":               jstr(filepath.Base(f.cfg.model)),
+			"name":               jstr(f.cfg.model), // as given on the command line
 			"internalName":       jstr(modelInternalName(f.cfg.model)),
 			"maxBatchSize":       jint(int64(f.cfg.maxBatchSize)),
 			"usesHumanSLProfile": jbool(false),

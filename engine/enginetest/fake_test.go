@@ -574,9 +574,9 @@ func TestFakeCommandLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no model flag", []string{"analysis", "-config", cfg}, "Required arguments missing"},
+		{"no model flag", []string{"analysis", "-config", cfg}, "-model MODELFILENAME.bin.gz was not specified"},
 		{"no numAnalysisThreads", []string{"analysis", "-config", cfg, "-model", model}, "numAnalysisThreads"},
-		{"missing config", []string{"analysis", "-config", filepath.Join(dir, "none.cfg"), "-model", model}, "none.cfg"},
+		{"missing config", []string{"analysis", "-config", filepath.Join(dir, "none.cfg"), "-model", model}, "none.cfg - does not exist"},
 		{"unknown flag", []string{"analysis", "-config", cfg, "-model", model, "-bogus"}, "Couldn't find match"},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package enginetest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -69,6 +70,7 @@ const (
 // parseRequest validates in; warnings come back for the caller to write before the
 // request runs (KataGo writes them before checking the moves for legality).
 func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr) {
+	var warnings []fieldErr
 	r := &request{
 		id:          id,
 		maxVisits:   f.cfg.maxVisits,
@@ -109,38 +111,38 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	}
 
 	if !in.has("boardXSize") {
-		return nil, nil, &fieldErr{"boardXSize", boardSizeMsg}
+		return nil, warnings, &fieldErr{"boardXSize", boardSizeMsg}
 	}
 	if !in.has("boardYSize") {
-		return nil, nil, &fieldErr{"boardYSize", boardSizeMsg}
+		return nil, warnings, &fieldErr{"boardYSize", boardSizeMsg}
 	}
 	x, fe := integer("boardXSize", 2, maxBoardLen, boardSizeMsg)
 	if fe != nil {
-		return nil, nil, fe
+		return nil, warnings, fe
 	}
 	y, fe := integer("boardYSize", 2, maxBoardLen, boardSizeMsg)
 	if fe != nil {
-		return nil, nil, fe
+		return nil, warnings, fe
 	}
 	r.w, r.h = int(x), int(y)
 
 	if v := in.get("initialStones"); v != nil {
 		if r.initial, fe = parseMoves(v, "initialStones", r.w, r.h, false); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 	}
 	v := in.get("moves")
 	if v == nil {
-		return nil, nil, &fieldErr{"moves", "Must specify an array of [player,location] pairs"}
+		return nil, warnings, &fieldErr{"moves", "Must specify an array of [player,location] pairs"}
 	}
 	if r.moves, fe = parseMoves(v, "moves", r.w, r.h, true); fe != nil {
-		return nil, nil, fe
+		return nil, warnings, fe
 	}
 	if v := in.get("initialPlayer"); v != nil {
 		s, _ := v.str()
 		c, ok := parsePlayer(s)
 		if !ok {
-			return nil, nil, &fieldErr{"initialPlayer", `Must be "b" or "w"`}
+			return nil, warnings, &fieldErr{"initialPlayer", `Must be "b" or "w"`}
 		}
 		r.initialPlayer = c
 	}
@@ -150,12 +152,12 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	if v := in.get("analyzeTurns"); v != nil {
 		turns, ok := v.ints()
 		if !ok {
-			return nil, nil, &fieldErr{"analyzeTurns", "Must specify an array of integers indicating turns to analyze"}
+			return nil, warnings, &fieldErr{"analyzeTurns", "Must specify an array of integers indicating turns to analyze"}
 		}
 		for _, t := range turns {
 			t32 := int64(int32(t))
 			if t32 < 0 || t32 >= int64(len(shouldAnalyze)) {
-				return nil, nil, &fieldErr{"analyzeTurns", fmt.Sprintf("Invalid turn number: %d", t32)}
+				return nil, warnings, &fieldErr{"analyzeTurns", fmt.Sprintf("Invalid turn number: %d", t32)}
 			}
 			shouldAnalyze[t32] = true
 		}
@@ -166,18 +168,18 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	if v := in.get("priorities"); v != nil {
 		prios, ok := v.ints()
 		if !ok {
-			return nil, nil, &fieldErr{"priorities", "Must specify an array of integers indicating priorities"}
+			return nil, warnings, &fieldErr{"priorities", "Must specify an array of integers indicating priorities"}
 		}
 		if !in.has("analyzeTurns") {
-			return nil, nil, &fieldErr{"priorities", "Can only specify when also specifying analyzeTurns"}
+			return nil, warnings, &fieldErr{"priorities", "Can only specify when also specifying analyzeTurns"}
 		}
 		if len(prios) != len(analyzeTurns) {
-			return nil, nil, &fieldErr{"priorities", "Must be of matching length to analyzeTurns"}
+			return nil, warnings, &fieldErr{"priorities", "Must be of matching length to analyzeTurns"}
 		}
 		r.priorities = map[int]int64{}
 		for i, p := range prios {
 			if p < -maxPriority || p > maxPriority {
-				return nil, nil, &fieldErr{"priorities", fmt.Sprintf("Invalid priority: %d", p)}
+				return nil, warnings, &fieldErr{"priorities", fmt.Sprintf("Invalid priority: %d", p)}
 			}
 			r.priorities[int(int32(analyzeTurns[i]))] = p
 		}
@@ -188,71 +190,80 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	case rules.isString():
 		name, komi, ok := parseRules(rules.s)
 		if !ok {
-			return nil, nil, &fieldErr{"rules", "Could not parse rules: " + rules.s}
+			return nil, warnings, &fieldErr{"rules", "Could not parse rules: " + rules.s}
 		}
 		r.rules, r.komi = name, komi
 	case rules.isObject():
 		name, komi, ok := parseRulesObject(rules)
 		if !ok {
-			return nil, nil, &fieldErr{"rules", "Could not parse rules: " + rules.dump()}
+			return nil, warnings, &fieldErr{"rules", "Could not parse rules: " + rules.dump()}
 		}
 		r.rules, r.komi = name, komi
 	default:
-		return nil, nil, &fieldErr{"rules", `Must specify rules string, such as "chinese" or "tromp-taylor", or a JSON object with detailed rules parameters.`}
+		return nil, warnings, &fieldErr{"rules", `Must specify rules string, such as "chinese" or "tromp-taylor", or a JSON object with detailed rules parameters.`}
 	}
 	if v := in.get("komi"); v != nil {
 		k, fe := double(v, "komi", minKomi, maxKomi, komiMsg)
 		if fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 		k32 := float64(float32(k))
 		if k32*2 != math.Trunc(k32*2) {
-			return nil, nil, &fieldErr{"komi", komiMsg}
+			return nil, warnings, &fieldErr{"komi", komiMsg}
 		}
 		r.komi = k32
 	}
 	if v := in.get("whiteHandicapBonus"); v != nil {
 		s, ok := v.str()
 		if !ok {
-			return nil, nil, &fieldErr{"whiteHandicapBonus", "Must be a string"}
+			return nil, warnings, &fieldErr{"whiteHandicapBonus", "Must be a string"}
 		}
 		if s != "0" && s != "N" && s != "N-1" {
-			return nil, nil, &fieldErr{"whiteHandicapBonus", "Could not parse whiteHandicapBonus rule: " + s}
+			return nil, warnings, &fieldErr{"whiteHandicapBonus", "Rules::parseWhiteHandicapBonusRule: Invalid whiteHandicapBonus rule: " + s}
 		}
 	}
 	if v := in.get("overrideSettings"); v != nil {
 		if !v.isObject() {
-			return nil, nil, &fieldErr{"overrideSettings", "Must be an object"}
+			return nil, warnings, &fieldErr{"overrideSettings", "Must be an object"}
 		}
 		if p := v.get("reportAnalysisWinratesAs"); p != nil {
 			s, _ := p.str()
 			persp, ok := parsePerspective(s)
 			if !ok {
-				return nil, nil, &fieldErr{"overrideSettings", "Could not set settings: Could not parse reportAnalysisWinratesAs: " + s}
+				return nil, warnings, &fieldErr{"overrideSettings", "Could not set settings: Could not parse reportAnalysisWinratesAs: " + s}
 			}
 			r.perspective = persp
+		}
+		var unknown []string
+		for _, k := range sortedKeys(v.o) {
+			if !searchParams[k] {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			warnings = append(warnings, fieldErr{"overrideSettings", "Unknown config params: " + strings.Join(unknown, ",")})
 		}
 	}
 	if in.has("maxVisits") {
 		if r.maxVisits, fe = integer("maxVisits", 1, 1<<50, "Must be an integer from 1 to 2^50"); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 	}
 	if in.has("analysisPVLen") {
 		n, fe := integer("analysisPVLen", 1, 1000, "Must be an integer from 1 to 1000")
 		if fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 		r.pvLen = int(n)
 	}
 	if v := in.get("rootFpuReductionMax"); v != nil {
 		if _, fe := double(v, "rootFpuReductionMax", 0, 2, "Must be a number from 0.0 to 2.0"); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 	}
 	if v := in.get("rootPolicyTemperature"); v != nil {
 		if _, fe := double(v, "rootPolicyTemperature", 0.01, 100, "Must be a number from 0.01 to 100.0"); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 	}
 	for _, b := range []struct {
@@ -268,19 +279,19 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 		{"includeNoResultValue", &r.includeNoResultValue},
 	} {
 		if fe := boolean(b.field, b.dst); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 	}
 	const secondsMsg = "Must be number of seconds from 0.001 to 1000000.0"
 	if v := in.get("reportDuringSearchEvery"); v != nil {
 		if r.reportEvery, fe = double(v, "reportDuringSearchEvery", 0.001, 1e6, secondsMsg); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 		r.firstReportAfter = r.reportEvery
 	}
 	if v := in.get("firstReportDuringSearchAfter"); v != nil {
 		if r.firstReportAfter, fe = double(v, "firstReportDuringSearchAfter", 0.001, 1e6, secondsMsg); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 		if r.reportEvery == 0 {
 			r.reportEvery = 1e30
@@ -288,14 +299,14 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	}
 	if in.has("priority") {
 		if in.has("priorities") {
-			return nil, nil, &fieldErr{"priority", "Cannot specify both priority and priorities"}
+			return nil, warnings, &fieldErr{"priority", "Cannot specify both priority and priorities"}
 		}
 		if r.priority, fe = integer("priority", -maxPriority, maxPriority, "Must be a number between -2^62 and 2^62"); fe != nil {
-			return nil, nil, fe
+			return nil, warnings, fe
 		}
 	}
 	if fe := checkMoveRestrictions(in, r.w, r.h); fe != nil {
-		return nil, nil, fe
+		return nil, warnings, fe
 	}
 
 	// The position at each turn; the initial player follows KataGo's rule.
@@ -319,7 +330,6 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	}
 	b.toMove = r.initialPlayer
 
-	var warnings []fieldErr
 	for _, k := range sortedKeys(in.o) {
 		if !expectedKeys[k] {
 			warnings = append(warnings, fieldErr{k, "Unexpected or unused field, do you have a typo? (set warnUnusedFields=false in the config to disable this warning)"})
@@ -342,17 +352,8 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	return r, warnings, nil
 }
 
-func sortedKeys(m map[string]*jv) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(mapKeys(m))
 }
 
 func parseMoves(v *jv, field string, w, h int, allowPass bool) ([]move, *fieldErr) {
@@ -619,3 +620,39 @@ func parsePerspective(s string) (string, bool) {
 	}
 	return "", false
 }
+
+// searchParams are the config keys KataGo's search reads, which a query may override in
+// overrideSettings; any other key draws KataGo's "Unknown config params" warning.
+var searchParams = func() map[string]bool {
+	m := map[string]bool{"reportAnalysisWinratesAs": true}
+	for _, k := range strings.Fields(`
+		alwaysComputePassAliveUnderSuicideRules antiMirror avoidRepeatedPatternUtility chosenMovePrune
+		chosenMoveSubtract chosenMoveTemperature chosenMoveTemperatureEarly chosenMoveTemperatureHalflife
+		chosenMoveTemperatureOnlyBelowProb conservativePass cpuctExploration cpuctExplorationBase
+		cpuctExplorationLog cpuctUtilityStdevPrior cpuctUtilityStdevPriorWeight cpuctUtilityStdevScale
+		drawEquivalentWinsForWhite dynamicScoreCenterScale dynamicScoreCenterZeroWeight
+		dynamicScoreUtilityFactor enableMorePassingHacks enablePassingHacks endgameTurnTimeDecay
+		evalCacheMinVisits fillDameBeforePass fpuLossProp fpuParentWeight fpuParentWeightByVisitedPolicy
+		fpuParentWeightByVisitedPolicyPow fpuReductionMax futileVisitsThreshold graphSearchCatchUpLeakProb
+		graphSearchCatchUpProp graphSearchRepBound humanSLChosenMoveIgnorePass humanSLChosenMovePiklLambda
+		humanSLChosenMoveProp humanSLCpuctExploration humanSLCpuctPermanent humanSLOppExploreProbWeightful
+		humanSLOppExploreProbWeightless humanSLPlaExploreProbWeightful humanSLPlaExploreProbWeightless
+		humanSLProfile humanSLRootExploreProbWeightful humanSLRootExploreProbWeightless ignoreAllHistory
+		ignorePreRootHistory lagBuffer lcbStdevs maxPlayouts maxPlayoutsPondering maxTime maxTimePondering
+		maxVisits maxVisitsPondering midgameTimeFactor midgameTurnPeakTime minPlayoutsPerThread
+		minVisitPropForLCB nnPolicyTemperature noResultUtilityForWhite nodeTableShardsPowerOfTwo
+		noisePruneUtilityScale noisePruningCap numSearchThreads numVirtualLossesPerThread
+		obviousMovesPolicyEntropyTolerance obviousMovesPolicySurpriseTolerance obviousMovesTimeFactor
+		overallocateTimeFactor playoutDoublingAdvantage playoutDoublingAdvantagePla policyOptimism
+		rootDesiredPerChildVisitsCoeff rootDirichletNoiseTotalConcentration rootDirichletNoiseWeight
+		rootEndingBonusPoints rootFpuLossProp rootFpuReductionMax rootNoiseEnabled rootNumSymmetriesToSample
+		rootPolicyOptimism rootPolicyTemperature rootPolicyTemperatureEarly rootPruneUselessMoves
+		rootSymmetryPruning searchFactorAfterOnePass searchFactorAfterTwoPass staticScoreUtilityFactor
+		subtreeValueBiasFactor subtreeValueBiasFreeProp subtreeValueBiasWeightExponent
+		treeReuseCarryOverTimeFactor uncertaintyCoeff uncertaintyExponent uncertaintyMaxWeight useEvalCache
+		useGraphSearch useLcbForSelection useNoisePruning useNonBuggyLcb useUncertainty valueWeightExponent
+		wideRootNoise winLossUtilityFactor`) {
+		m[k] = true
+	}
+	return m
+}()
