@@ -607,6 +607,27 @@ func TestStartFailures(t *testing.T) {
 	}
 }
 
+// TestStartWithoutModel: both KataGos fail to start without their network, and the error
+// quotes what they said.
+func TestStartWithoutModel(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, b backend) {
+		cfg := b.config(t)
+		cfg.Model = filepath.Join(t.TempDir(), "missing.bin.gz")
+		e := engine.New(cfg)
+		t.Cleanup(func() { e.Stop(context.Background()) })
+		err := e.Start(ctxTimeout(t, 5*time.Minute))
+		var se *engine.StartError
+		if !errors.As(err, &se) {
+			t.Fatalf("got %v, want a *StartError", err)
+		}
+		want := "Error loading or parsing model file " + cfg.Model
+		if !slices.ContainsFunc(se.Output, func(l string) bool { return strings.Contains(l, want) }) {
+			t.Errorf("output %q does not quote %q", se.Output, want)
+		}
+	})
+}
+
 func TestStopBeforeStartAndTwice(t *testing.T) {
 	t.Parallel()
 	e := engine.New(enginetest.Config(t))
