@@ -1,0 +1,572 @@
+package gtp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tesuji/tesuji/client"
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+)
+
+// analyzeArgs are the arguments of kata-analyze, lz-analyze and their genmove forms.
+type analyzeArgs struct {
+	player    game.Color // the player to analyze for; Empty: the player to move
+	interval  float64    // seconds between reports; negative: none asked for
+	minMoves  int
+	maxMoves  int
+	rootInfo  bool
+	ownership bool
+}
+
+// unsupportedKeys are kata-analyze options that need data the server does not return;
+// asking for them fails clearly instead of being ignored.
+var unsupportedKeys = map[string]bool{
+	"ownershipStdev": true, "movesOwnership": true, "movesOwnershipStdev": true,
+	"pvVisits": true, "pvEdgeVisits": true, "noResultValue": true,
+}
+
+// parseAnalyzeArgs reads "[player] [interval] [key value ...]" as KataGo does: interval
+// in centiseconds, then interval, minmoves, maxmoves, and for kata- commands rootInfo and
+// ownership. ok is false where KataGo answers "Could not parse ... arguments"; err is set
+// for options KataGo knows but tesuji cannot serve.
+func parseAnalyzeArgs(kata bool, args []string) (a analyzeArgs, ok bool, err error) {
+	a = analyzeArgs{interval: -1, maxMoves: 10000000}
+	i := 0
+	if i < len(args) {
+		if c, ok := parsePlayer(args[i]); ok {
+			a.player = c
+			i++
+		}
+	}
+	if i < len(args) {
+		if v, ok := parseInterval(args[i]); ok {
+			a.interval = v
+			i++
+		}
+	}
+	for i < len(args) {
+		key := args[i]
+		if i+1 >= len(args) {
+			return a, false, nil
+		}
+		value := args[i+1]
+		i += 2
+		switch {
+		case key == "interval":
+			v, ok := parseInterval(value)
+			if !ok {
+				return a, false, nil
+			}
+			a.interval = v
+		case key == "avoid" || key == "allow":
+			return a, false, fail("%s is not supported by tesuji", key)
+		case key == "minmoves" || key == "maxmoves":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 || n >= 1000000000 {
+				return a, false, nil
+			}
+			if key == "minmoves" {
+				a.minMoves = n
+			} else {
+				a.maxMoves = n
+			}
+		case kata && key == "rootInfo":
+			b, err := parseBool(value)
+			if err != nil {
+				return a, false, nil
+			}
+			a.rootInfo = b
+		case kata && key == "ownership":
+			b, err := parseBool(value)
+			if err != nil {
+				return a, false, nil
+			}
+			a.ownership = b
+		case kata && unsupportedKeys[key]:
+			b, err := parseBool(value)
+			if err != nil {
+				return a, false, nil
+			}
+			if b {
+				return a, false, fail("%s is not supported by tesuji", key)
+			}
+		default:
+			return a, false, nil
+		}
+	}
+	return a, true, nil
+}
+
+// parsePlayer accepts what KataGo's PlayerIO::tryParsePlayer accepts.
+func parsePlayer(s string) (game.Color, bool) {
+	switch strings.ToLower(s) {
+	case "b", "black":
+		return game.Black, true
+	case "w", "white":
+		return game.White, true
+	}
+	return game.Empty, false
+}
+
+// parseInterval reads an interval in centiseconds and returns seconds.
+func parseInterval(s string) (float64, bool) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v >= 1e10 {
+		return 0, false
+	}
+	return v / 100, true
+}
+
+// positionRequest is the current position as the server takes it, with player to move:
+// when that is not the player whose turn it is, the request gets a pass by the other
+// player (or, before the first move, that player as the first), as KataGo searches for
+// whichever player it is asked about.
+func (s *session) positionRequest(player game.Color) *client.PositionRequest {
+	komi := s.komi
+	req := &client.PositionRequest{
+		Moves:         make([]engine.Move, 0, len(s.moves)+1),
+		InitialPlayer: s.initialPlayer.String(),
+		BoardXSize:    s.xsize,
+		BoardYSize:    s.ysize,
+		Komi:          &komi,
+		Rules:         s.rules.name(),
+	}
+	for _, st := range s.initial {
+		req.InitialStones = append(req.InitialStones, engine.Move{st.Color.String(), st.Point.GTP(s.ysize)})
+	}
+	for _, m := range s.moves {
+		req.Moves = append(req.Moves, engine.Move{m.Color.String(), m.GTP(s.ysize)})
+	}
+	if toMove := s.toMove(); player != game.Empty && player != toMove {
+		if len(s.moves) == 0 {
+			req.InitialPlayer = player.String()
+		} else {
+			req.Moves = append(req.Moves, engine.Move{toMove.String(), "pass"})
+		}
+	}
+	return req
+}
+
+// search is an analysis streaming in the background until the next input line.
+type search struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// endAnalysis stops the running analysis, if any, and ends its answer with the blank
+// line; the request to the server is closed, which stops KataGo's search.
+func (s *session) endAnalysis() {
+	if s.active == nil {
+		return
+	}
+	s.active.cancel()
+	<-s.active.done
+	s.active = nil
+	s.out.write("\n")
+}
+
+// analyze runs kata-analyze and lz-analyze: "=id" at once, then one info line per
+// report until the next input line.
+func (s *session) analyze(ctx context.Context, c *command) (string, error) {
+	kata := c.name == "kata-analyze"
+	a, ok, err := parseAnalyzeArgs(kata, c.args)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fail("Could not parse analyze arguments or arguments out of range: '%s'", strings.Join(c.args, " "))
+	}
+	player := a.player
+	if player == game.Empty {
+		player = s.toMove()
+	}
+	f := &infoFormat{kata: kata, white: player == game.White, args: a}
+	req := s.positionRequest(player)
+	req.MaxVisits = s.cfg.AnalysisVisits
+	req.IncludeOwnership = a.ownership
+	req.ReportEvery = a.interval
+
+	s.header(c.id)
+	actx, cancel := context.WithCancel(ctx)
+	sr := &search{cancel: cancel, done: make(chan struct{})}
+	s.active = sr
+	if a.interval < 0 {
+		// Without an interval KataGo reports nothing until it is stopped, and then
+		// nothing either; there is no point in a search nobody will see.
+		close(sr.done)
+		return "", errAnswered
+	}
+	go func() {
+		defer close(sr.done)
+		s.b.analyzeUntilStopped(actx, req, func(t *game.Turn) {
+			if line := f.line(t); line != "" && actx.Err() == nil {
+				s.out.write(line + "\n")
+			}
+		})
+	}()
+	return "", errAnswered
+}
+
+// analyzeUntilStopped streams the analysis of req until ctx ends or the search reaches
+// its visit limit. While the server cannot be reached (down, restarting, a spot instance
+// still booting) it logs a notice and tries again, with waits growing from RetryInterval,
+// so the info lines begin as soon as the server is back.
+func (b *Bridge) analyzeUntilStopped(ctx context.Context, req *client.PositionRequest, report func(*game.Turn)) {
+	wait := b.cfg.RetryInterval
+	down := false
+	for {
+		started := time.Now()
+		err := b.client.StreamPosition(ctx, req, func(t *game.Turn, _ bool) error {
+			if down {
+				b.log.Info("tesuji server is back; analysis resumed", "server", b.cfg.Server)
+				down = false
+			}
+			report(t)
+			return nil
+		})
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			return
+		case lowerVisits(err, req):
+			b.log.Info("the server allows fewer visits; analyzing with its limit", "max_visits", req.MaxVisits)
+			continue
+		case permanent(err):
+			b.log.Error("analysis failed", "server", b.cfg.Server, "err", err)
+			return
+		case !down:
+			b.log.Warn("tesuji server unreachable; analysis will resume when it is back",
+				"server", b.cfg.Server, "err", err)
+			down = true
+		default:
+			b.log.Debug("tesuji server still unreachable", "server", b.cfg.Server, "err", err)
+		}
+		if time.Since(started) > 8*b.cfg.RetryInterval {
+			wait = b.cfg.RetryInterval // it worked for a while: start over quickly
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, 8*b.cfg.RetryInterval)
+	}
+}
+
+// visitsLimitRE reads the limit from the API's invalid_visits message.
+var visitsLimitRE = regexp.MustCompile(`between 1 and (\d+)`)
+
+// lowerVisits lowers req's visits to the server's limit when err says they are above
+// it, and reports whether it did.
+func lowerVisits(err error, req *client.PositionRequest) bool {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Code != "invalid_visits" {
+		return false
+	}
+	m := visitsLimitRE.FindStringSubmatch(ae.Message)
+	if m == nil {
+		return false
+	}
+	limit, _ := strconv.Atoi(m[1])
+	if limit < 1 || limit >= req.MaxVisits {
+		return false
+	}
+	req.MaxVisits = limit
+	return true
+}
+
+// permanent reports whether retrying the same request cannot help: the server refused it
+// (bad position, bad token) or KataGo failed on it.
+func permanent(err error) bool {
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		switch ae.Status {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests:
+			return false
+		}
+		return ae.Status >= 400 && ae.Status < 500
+	}
+	return errors.Is(err, client.ErrAnalysisFailed)
+}
+
+// serverError is the GTP error answer for a request that did not get a result.
+func (s *session) serverError(what string, err error) error {
+	s.log.Error(what+" failed", "server", s.cfg.Server, "err", err)
+	var ae *client.APIError
+	switch {
+	case errors.As(err, &ae):
+		return fail("tesuji server refused the %s: %s", what, ae.Message)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fail("tesuji server did not answer the %s in time", what)
+	case errors.Is(err, client.ErrAnalysisFailed):
+		return fail("tesuji server could not analyze the position: %v", err)
+	}
+	return fail("tesuji server unreachable at %s: %v", s.cfg.Server, err)
+}
+
+// searchRequest is the request for genmove and its relatives: the genmove visits, and a
+// time limit from the player's clock when the GUI set time controls.
+func (s *session) searchRequest(player game.Color) (*client.PositionRequest, time.Duration) {
+	req := s.positionRequest(player)
+	req.MaxVisits = s.cfg.GenmoveVisits
+	req.MaxTime = s.clocks[player].budget(s.xsize*s.ysize, len(s.moves))
+	timeout := s.cfg.GenmoveTimeout + time.Duration(req.MaxTime*float64(time.Second))
+	return req, timeout
+}
+
+// chooseMove returns KataGo's best move that is legal on the bridge's board, in the
+// order KataGo ranks them, or a pass when there is none.
+func (s *session) chooseMove(t *game.Turn, player game.Color) game.Move {
+	for _, c := range t.Candidates {
+		p, pass, err := game.ParseGTP(c.Move, s.xsize, s.ysize)
+		if err != nil {
+			continue
+		}
+		if pass {
+			return game.Move{Color: player, Pass: true}
+		}
+		if _, err := s.board.Clone().Play(player, p); err == nil {
+			return game.Move{Color: player, Point: p}
+		}
+		s.log.Warn("the engine suggested an illegal move; trying its next one", "move", c.Move)
+	}
+	return game.Move{Color: player, Pass: true}
+}
+
+func (s *session) genmove(ctx context.Context, c *command) (string, error) {
+	if len(c.args) != 1 {
+		return "", fail("Expected one argument for genmove but got '%s'", strings.Join(c.args, " "))
+	}
+	player, ok := parsePlayer(c.args[0])
+	if !ok {
+		return "", fail("Could not parse color: '%s'", c.args[0])
+	}
+	req, timeout := s.searchRequest(player)
+	gctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	t, err := s.b.client.Position(gctx, req)
+	if err != nil {
+		return "", s.serverError("genmove", err)
+	}
+	s.clocks[player].spend(time.Since(start))
+	m := s.chooseMove(t, player)
+	if err := s.play(m); err != nil {
+		return "", fmt.Errorf("gtp: play the chosen move %s: %w", m.GTP(s.ysize), err)
+	}
+	return m.GTP(s.ysize), nil
+}
+
+// genmoveAnalyze runs lz-genmove_analyze and kata-genmove_analyze: "=id", info lines
+// while the search runs, the final one, then "play MOVE" and the blank line. Like
+// KataGo's, it is not interrupted by the next command.
+func (s *session) genmoveAnalyze(ctx context.Context, c *command) (string, error) {
+	kata := c.name == "kata-genmove_analyze"
+	a, ok, err := parseAnalyzeArgs(kata, c.args)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fail("Could not parse genmove_analyze arguments or arguments out of range: '%s'", strings.Join(c.args, " "))
+	}
+	player := a.player
+	if player == game.Empty {
+		player = s.toMove()
+	}
+	f := &infoFormat{kata: kata, white: player == game.White, args: a}
+	req, timeout := s.searchRequest(player)
+	req.IncludeOwnership = a.ownership
+	if a.interval >= 0 {
+		req.ReportEvery = a.interval
+	}
+
+	s.header(c.id)
+	gctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	var final *game.Turn
+	err = s.b.client.StreamPosition(gctx, req, func(t *game.Turn, last bool) error {
+		if last {
+			final = t
+		}
+		if last || a.interval >= 0 {
+			if line := f.line(t); line != "" {
+				s.out.write(line + "\n")
+			}
+		}
+		return nil
+	})
+	if err == nil && final == nil {
+		err = client.ErrStreamEnded
+	}
+	if err != nil {
+		// KataGo ends a failed genmove_analyze with the blank line alone and says why on
+		// stderr; the reason goes to the log here.
+		s.log.Error("genmove_analyze failed", "server", s.cfg.Server, "err", err)
+		s.out.write("\n")
+		return "", errAnswered
+	}
+	s.clocks[player].spend(time.Since(start))
+	m := s.chooseMove(final, player)
+	if err := s.play(m); err != nil {
+		s.log.Error("genmove_analyze: play the chosen move", "move", m.GTP(s.ysize), "err", err)
+		s.out.write("\n")
+		return "", errAnswered
+	}
+	s.out.write("play " + m.GTP(s.ysize) + "\n\n")
+	return "", errAnswered
+}
+
+// placeFreeHandicap places the fixed handicap stones where they fit (instantly, with no
+// server), and otherwise lets KataGo choose each stone in turn, as KataGo's own
+// place_free_handicap does.
+func (s *session) placeFreeHandicap(ctx context.Context, c *command) (string, error) {
+	n, err := s.handicapCount(c)
+	if err != nil {
+		return "", err
+	}
+	n = min(n, s.xsize*s.ysize/4, 30)
+	if stones, err := fixedHandicapStones(n, s.xsize, s.ysize); err == nil {
+		return s.placeHandicap(stones), nil
+	}
+	var stones []game.Stone
+	for len(stones) < n {
+		if !s.setUp(stones, game.Black) {
+			return "", fail("Handicap placement is invalid")
+		}
+		req, timeout := s.searchRequest(game.Black)
+		gctx, cancel := context.WithTimeout(ctx, timeout)
+		t, err := s.b.client.Position(gctx, req)
+		cancel()
+		if err != nil {
+			s.setUp(nil, game.Black)
+			return "", s.serverError("handicap placement", err)
+		}
+		m := s.chooseMove(t, game.Black)
+		if m.Pass {
+			break
+		}
+		stones = append(stones, game.Stone{Color: game.Black, Point: m.Point})
+	}
+	return s.placeHandicap(stones), nil
+}
+
+// finalScore answers the score: counted on the board when the game ended with two passes
+// under area scoring without friendly passes (as KataGo does), else KataGo's estimate of
+// the lead, rounded as KataGo rounds it.
+func (s *session) finalScore(ctx context.Context, _ *command) (string, error) {
+	var whiteLead float64
+	if s.finishedByPasses() && s.rules.scoring == "AREA" && !s.rules.passOkay {
+		whiteLead = s.areaScore()
+	} else {
+		req, timeout := s.searchRequest(game.Empty)
+		req.MaxTime = 0
+		gctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		t, err := s.b.client.Position(gctx, req)
+		if err != nil {
+			return "", s.serverError("final score", err)
+		}
+		whiteLead = -t.ScoreLead
+		if s.rules.integerResult(s.komi) {
+			whiteLead = math.Round(whiteLead)
+		} else {
+			whiteLead = math.Round(whiteLead+0.5) - 0.5
+		}
+	}
+	switch {
+	case whiteLead > 0:
+		return fmt.Sprintf("W+%.1f", whiteLead), nil
+	case whiteLead < 0:
+		return fmt.Sprintf("B+%.1f", -whiteLead), nil
+	}
+	return "0", nil
+}
+
+func (s *session) finishedByPasses() bool {
+	n := len(s.moves)
+	return n >= 2 && s.moves[n-1].Pass && s.moves[n-2].Pass
+}
+
+// areaScore counts the board by Tromp-Taylor area scoring and returns White's lead:
+// stones, plus empty regions that touch only one color, plus komi and the handicap
+// bonus the rules give White.
+func (s *session) areaScore() float64 {
+	area := [3]int{}
+	seen := make([]bool, s.xsize*s.ysize)
+	for y := 0; y < s.ysize; y++ {
+		for x := 0; x < s.xsize; x++ {
+			p := game.Point{X: x, Y: y}
+			c := s.board.At(p)
+			if c != game.Empty {
+				area[c]++
+				continue
+			}
+			if seen[y*s.xsize+x] {
+				continue
+			}
+			// Flood the empty region and note which colors border it.
+			size, borders := 0, [3]bool{}
+			stack := []game.Point{p}
+			seen[y*s.xsize+x] = true
+			for len(stack) > 0 {
+				q := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				size++
+				for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+					r := game.Point{X: q.X + d[0], Y: q.Y + d[1]}
+					if !s.board.OnBoard(r) {
+						continue
+					}
+					if rc := s.board.At(r); rc != game.Empty {
+						borders[rc] = true
+					} else if !seen[r.Y*s.xsize+r.X] {
+						seen[r.Y*s.xsize+r.X] = true
+						stack = append(stack, r)
+					}
+				}
+			}
+			if borders[game.Black] != borders[game.White] {
+				if borders[game.Black] {
+					area[game.Black] += size
+				} else {
+					area[game.White] += size
+				}
+			}
+		}
+	}
+	return float64(area[game.White]-area[game.Black]) + s.komi + s.handicapBonus()
+}
+
+// handicapBonus is the points White gets for Black's handicap stones under the rules'
+// whiteHandicapBonus (N or N-1 for N stones; none for a single stone).
+func (s *session) handicapBonus() float64 {
+	n := 0
+	for _, st := range s.initial {
+		if st.Color == game.White {
+			return 0
+		}
+		n++
+	}
+	if n < 2 {
+		return 0
+	}
+	switch s.rules.whb {
+	case "N":
+		return float64(n)
+	case "N-1":
+		return float64(n - 1)
+	}
+	return 0
+}

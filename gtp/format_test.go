@@ -1,0 +1,150 @@
+package gtp
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+)
+
+func TestCFloat(t *testing.T) {
+	t.Parallel()
+	// Each printed by C++'s ostream << double, as KataGo's GTP output shows.
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0.492726, "0.492726"},
+		{-0.0156101, "-0.0156101"},
+		{16, "16"},
+		{30.6773, "30.6773"},
+		{-3.54217e-05, "-3.54217e-05"},
+		{0.4927261234, "0.492726"},
+		{1234567, "1.23457e+06"},
+		{100000, "100000"},
+		{0, "0"},
+		{-0.0 * 1, "0"},
+		{7.5, "7.5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got := cfloat(tt.in); got != tt.want {
+				t.Errorf("cfloat(%v) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLzInt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0.49626, "4963"},
+		{0.20875, "2088"}, // halves away from zero, as C's round
+		{-0.0494, "-494"},
+		{1, "10000"},
+		{0, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got := lzInt(tt.in); got != tt.want {
+				t.Errorf("lzInt(%v) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestInfoPerspective checks that values reported from Black's point of view come out
+// from the side to move, as KataGo's GTP engine reports them.
+func TestInfoPerspective(t *testing.T) {
+	t.Parallel()
+	ev, w := 12, 3.5
+	turn := &game.Turn{
+		Player: "W", Winrate: 0.7, ScoreLead: 4.5, Visits: 20,
+		Candidates: []engine.MoveInfo{{
+			Move: "Q3", Visits: 12, EdgeVisits: &ev, Utility: 0.25, Winrate: 0.75,
+			ScoreMean: 5, ScoreStdev: 30.5, ScoreLead: 5.5, ScoreSelfplay: 6.25, Prior: 0.125,
+			Lcb: 0.625, UtilityLcb: 0.125, Weight: &w, Order: 0, PV: []string{"Q3", "C16"},
+		}, {
+			Move: "C16", Visits: 8, Winrate: 0.5, Prior: 0.5, Lcb: 0.375, Order: 1,
+			IsSymmetryOf: "Q3", PV: []string{"C16"},
+		}},
+		Ownership: []float64{0.5, -0.25, 0, 1},
+	}
+	tests := []struct {
+		name string
+		f    infoFormat
+		want string
+	}{
+		{"kata black to move", infoFormat{kata: true, args: analyzeArgs{maxMoves: 100, ownership: true}},
+			"info move Q3 visits 12 edgeVisits 12 utility 0.25 winrate 0.75 scoreMean 5.5 scoreStdev 30.5 " +
+				"scoreLead 5.5 scoreSelfplay 6.25 prior 0.125 lcb 0.625 utilityLcb 0.125 weight 3.5 order 0 pv Q3 C16 " +
+				"info move C16 visits 8 edgeVisits 8 utility 0 winrate 0.5 scoreMean 0 scoreStdev 0 scoreLead 0 " +
+				"scoreSelfplay 0 prior 0.5 lcb 0.375 utilityLcb 0 weight 8 isSymmetryOf Q3 order 1 pv C16 " +
+				"ownership 0.5 -0.25 0 1"},
+		{"kata white to move", infoFormat{kata: true, white: true, args: analyzeArgs{maxMoves: 1, ownership: true, rootInfo: true}},
+			"info move Q3 visits 12 edgeVisits 12 utility -0.25 winrate 0.25 scoreMean -5.5 scoreStdev 30.5 " +
+				"scoreLead -5.5 scoreSelfplay -6.25 prior 0.125 lcb 0.375 utilityLcb -0.125 weight 3.5 order 0 pv Q3 C16 " +
+				"rootInfo visits 20 winrate 0.3 scoreMean -4.5 scoreLead -4.5 " +
+				"ownership -0.5 0.25 0 -1"},
+		{"lz white to move", infoFormat{white: true, args: analyzeArgs{maxMoves: 100, ownership: true}},
+			"info move Q3 visits 12 winrate 2500 prior 1250 lcb 3750 order 0 pv Q3 C16 " +
+				"info move C16 visits 8 winrate 5000 prior 5000 lcb 6250 order 1 pv C16"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, tt.f.line(turn)); diff != "" {
+				t.Errorf("info line (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if got := (&infoFormat{kata: true, args: analyzeArgs{maxMoves: 10}}).line(&game.Turn{}); got != "" {
+		t.Errorf("a report without candidates gave %q, want nothing", got)
+	}
+}
+
+func TestParseAnalyzeArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		kata    bool
+		args    []string
+		want    analyzeArgs
+		ok      bool
+		failure bool
+	}{
+		{"interval only", true, []string{"50"}, analyzeArgs{interval: 0.5, maxMoves: 10000000}, true, false},
+		{"player and keys", true, []string{"B", "50", "ownership", "true", "maxmoves", "5"},
+			analyzeArgs{player: game.Black, interval: 0.5, maxMoves: 5, ownership: true}, true, false},
+		{"interval key", false, []string{"white", "interval", "25", "minmoves", "2"},
+			analyzeArgs{player: game.White, interval: 0.25, minMoves: 2, maxMoves: 10000000}, true, false},
+		{"nothing", false, nil, analyzeArgs{interval: -1, maxMoves: 10000000}, true, false},
+		{"ownership is kata only", false, []string{"50", "ownership", "true"}, analyzeArgs{}, false, false},
+		{"missing value", true, []string{"50", "ownership"}, analyzeArgs{}, false, false},
+		{"unknown key", true, []string{"50", "bogus", "1"}, analyzeArgs{}, false, false},
+		{"pvVisits false is fine", true, []string{"pvVisits", "false"}, analyzeArgs{interval: -1, maxMoves: 10000000}, true, false},
+		{"pvVisits true is refused", true, []string{"pvVisits", "true"}, analyzeArgs{}, false, true},
+		{"avoid is refused", true, []string{"avoid", "b", "D4", "1"}, analyzeArgs{}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok, err := parseAnalyzeArgs(tt.kata, tt.args)
+			if ok != tt.ok || (err != nil) != tt.failure {
+				t.Fatalf("ok %v err %v, want ok %v failure %v", ok, err, tt.ok, tt.failure)
+			}
+			if ok {
+				if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(analyzeArgs{})); diff != "" {
+					t.Errorf("args (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
