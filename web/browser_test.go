@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,9 @@ type tab struct {
 	t   *testing.T
 	dir string
 	rec *record
+	// viewport makes screenshots of what is on screen rather than of the whole page,
+	// which on a phone is several screens tall.
+	viewport bool
 }
 
 // record is what the page did: every request, and any uncaught exception.
@@ -140,7 +144,9 @@ type record struct {
 }
 
 // with returns the tab driven by a subtest.
-func (tb *tab) with(t *testing.T) *tab { return &tab{ctx: tb.ctx, t: t, dir: tb.dir, rec: tb.rec} }
+func (tb *tab) with(t *testing.T) *tab {
+	return &tab{ctx: tb.ctx, t: t, dir: tb.dir, rec: tb.rec, viewport: tb.viewport}
+}
 
 // newTab starts a headless Chromium with a fresh profile and opens a tab of the given
 // size; a zero size leaves the device emulation to the caller.
@@ -248,7 +254,11 @@ func (tb *tab) shot(name string) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	capture := chromedp.FullScreenshot(100)
+	if tb.viewport {
+		capture = chromedp.CaptureScreenshot()
+	}
+	buf, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		tb.t.Errorf("screenshot %s: %v", name, err)
 		return
@@ -293,6 +303,17 @@ type analysis struct {
 		Moves [][2]string `json:"moves"`
 	} `json:"game"`
 	Summary *game.Summary `json:"summary"`
+}
+
+func turnOf(t *testing.T, a analysis, n int) game.Turn {
+	t.Helper()
+	for _, turn := range a.Turns {
+		if turn.Turn == n {
+			return turn
+		}
+	}
+	t.Fatalf("the API has no turn %d", n)
+	return game.Turn{}
 }
 
 func getJSON(t *testing.T, u string, v any) {
@@ -350,6 +371,67 @@ func reviewID(t *testing.T, tb *tab) string {
 		t.Fatalf("the page is at %s, not at a review", p)
 	}
 	return id
+}
+
+// shownCandidate is a candidate drawn on the board: its point, heat strength and label.
+type shownCandidate struct {
+	Move     string `json:"move"`
+	Strength int    `json:"strength"`
+	Label    string `json:"label"`
+}
+
+// checkCandidates compares the candidates on the board with the API's turn: which are
+// drawn (KataGo's top move, and those with at least 2% of its visits, 12 at most), the
+// colour of each (its mistake class by point loss; the top move its own), and its label
+// (winrate or score lead for the side to move, then visits).
+func checkCandidates(t *testing.T, tb *tab, turn game.Turn, mode string) {
+	t.Helper()
+	got := eval[[]shownCandidate](tb, `[...document.querySelectorAll('#goban .shudan-vertex[class*="shudan-heat_"]')].map(v => ({
+		move: 'ABCDEFGHJKLMNOPQRST'[Number(v.dataset.x)] + (19 - Number(v.dataset.y)),
+		strength: Number([...v.classList].find(c => c.startsWith('shudan-heat_')).slice(12)),
+		label: v.querySelector('.shudan-heatlabel').textContent,
+	}))`)
+	me := 1.0
+	if turn.Player == "W" {
+		me = -1
+	}
+	top := 0
+	for _, c := range turn.Candidates {
+		top = max(top, c.Visits)
+	}
+	var want []shownCandidate
+	for i, c := range turn.Candidates {
+		if len(want) == 12 {
+			break
+		}
+		if (i > 0 && float64(c.Visits) < max(1, float64(top)*0.02)) || c.Move == "pass" {
+			continue
+		}
+		strength := 9
+		if i > 0 {
+			class := game.Classify(me * (turn.ScoreLead - c.ScoreLead))
+			for k, th := range game.Thresholds {
+				if th.Class == class {
+					strength = k + 1
+				}
+			}
+		}
+		winrate := c.Winrate // the side to move's, computed as the page does
+		if me < 0 {
+			winrate = 1 - c.Winrate
+		}
+		label := fmt.Sprintf("%.1f", winrate*100)
+		if mode == "score" {
+			label = fmt.Sprintf("%+.1f", me*c.ScoreLead)
+		}
+		want = append(want, shownCandidate{Move: c.Move, Strength: strength, Label: fmt.Sprintf("%s\n%d", label, c.Visits)})
+	}
+	less := func(a, b shownCandidate) int { return strings.Compare(a.Move, b.Move) }
+	slices.SortFunc(got, less)
+	slices.SortFunc(want, less)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("candidates on the board at turn %d (-API +page):\n%s", turn.Turn, diff)
+	}
 }
 
 // TestReviewLive is the whole journey on a laptop screen: drop a game, watch the review
@@ -419,15 +501,11 @@ func TestReviewLive(t *testing.T) {
 	vx := eval[[]int](tb, `(() => { const v = document.querySelector('#goban .shudan-vertex.shudan-heat_9'); return [Number(v.dataset.x), Number(v.dataset.y)]; })()`)
 	var a analysis
 	getJSON(t, s.url+"/api/v1/analyses/"+id, &a)
-	var top []string
-	for _, turn := range a.Turns {
-		if turn.Turn == 2 {
-			top = turn.Candidates[0].PV
-		}
-	}
+	top := turnOf(t, a, 2).Candidates[0].PV
 	if len(top) < 2 {
 		t.Fatalf("the API's top move at turn 2 has the variation %v; the test needs a longer one", top)
 	}
+	checkCandidates(t, tb, turnOf(t, a, 2), "winrate")
 	x, y := tb.center(fmt.Sprintf(`#goban .shudan-vertex[data-x="%d"][data-y="%d"]`, vx[0], vx[1]))
 	tb.do(chromedp.MouseEvent(chromedp.MouseMoved, x, y))
 	tb.waitFor("the variation", `!!document.querySelector('#pv') && document.querySelector('.board').classList.contains('pv-on')`)
@@ -482,7 +560,7 @@ func TestReviewLive(t *testing.T) {
 	}
 
 	// Clicking the graph a quarter of the way along goes to move 30.
-	gx := eval[[]float64](tb, `(() => { const r = document.querySelector('#graph .u-over').getBoundingClientRect(); return [r.left + r.width * 0.25, r.top + r.height / 2]; })()`)
+	gx := eval[[]float64](tb, `(() => { const e = document.querySelector('#graph .u-over'); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.left + r.width * 0.25, r.top + r.height / 2]; })()`)
 	tb.do(chromedp.MouseClickXY(gx[0], gx[1]))
 	tb.waitFor("move 30 from the graph", `document.querySelector('#counter').textContent === '30 / 120'`)
 	tb.key(kb.End)
@@ -498,6 +576,8 @@ func TestReviewLive(t *testing.T) {
 	tb.do(chromedp.Click(chromedp.ID("ownership")))
 	tb.waitFor("the ownership overlay", `document.querySelectorAll('#goban .shudan-vertex[class*="shudan-paint_"]').length > 100`)
 	tb.do(chromedp.Click(chromedp.ID("label-score")))
+	tb.waitFor("score labels", `document.querySelector('#label-score').classList.contains('on')`)
+	checkCandidates(t, tb, turnOf(t, a, 57), "score")
 	tb.shot("04-done-ownership")
 	tb.do(chromedp.Click(chromedp.ID("ownership")))
 	tb.waitFor("the overlay to go", `document.querySelectorAll('#goban .shudan-vertex[class*="shudan-paint_"]').length === 0`)
@@ -646,6 +726,7 @@ func TestPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb := newTab(t, 0, 0)
+	tb.viewport = true
 	tb.do(chromedp.Emulate(device.IPhone13), chromedp.Navigate(s.url+"/"))
 	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
 	tb.shot("01-upload")
@@ -669,10 +750,15 @@ func TestPhone(t *testing.T) {
 	if got := eval[float64](tb, `document.querySelector('#goban').getBoundingClientRect().width`); got < width*0.8 {
 		t.Errorf("the board is %.0f px wide on a %.0f px screen; it should take most of it", got, width)
 	}
+	eval[chromedp.Void](tb, `scrollTo(0, 0)`)
 	tb.shot("02-review")
 	tb.do(chromedp.Tap(chromedp.CSS(`#goban .shudan-vertex.shudan-heat_9`)))
 	tb.waitFor("the variation after a tap", `!!document.querySelector('#pv')`)
 	tb.shot("03-variation")
+	for i, sel := range []string{"#graph", "#move-list", "#summary"} {
+		eval[chromedp.Void](tb, fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'start'})`, sel))
+		tb.shot(fmt.Sprintf("%02d-%s", 4+i, sel[1:]))
+	}
 }
 
 func TestMain(m *testing.M) {

@@ -34,22 +34,13 @@ func Handler() http.Handler { return NewHandler(assets()) }
 // and assets/. It answers / and the review links /review/{id} with index.html, and
 // /assets/... with the content-hashed files, which browsers may cache for good. A nil
 // fsys, or one without index.html, serves the page that says how to build the UI.
-func NewHandler(fsys fs.FS) http.Handler {
-	h := &handler{fsys: fsys}
-	if fsys != nil {
-		if index, err := fs.ReadFile(fsys, "index.html"); err == nil {
-			h.index = index
-			sum := sha256.Sum256(index)
-			h.indexTag = `"` + hex.EncodeToString(sum[:8]) + `"`
-		}
-	}
-	return h
-}
+//
+// Every request reads fsys afresh, so NewHandler(os.DirFS("web/dist")) serves each
+// rebuild of `node build.mjs --watch` without a restart.
+func NewHandler(fsys fs.FS) http.Handler { return &handler{fsys: fsys} }
 
 type handler struct {
-	fsys     fs.FS
-	index    []byte
-	indexTag string
+	fsys fs.FS
 }
 
 // reviewPath is the stable link of a review; the id is the queue's job id.
@@ -73,7 +64,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/" || p == "/index.html" || reviewPath.MatchString(p):
 		h.serveIndex(w, r)
-	case strings.HasPrefix(p, "/assets/") && h.index != nil:
+	case strings.HasPrefix(p, "/assets/") && h.fsys != nil:
 		h.serveAsset(w, r, strings.TrimPrefix(p, "/assets/"))
 	default:
 		http.NotFound(w, r)
@@ -85,7 +76,16 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	if h.index == nil {
+	var index []byte
+	if h.fsys != nil {
+		var err error
+		index, err = fs.ReadFile(h.fsys, "index.html")
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+	}
+	if index == nil {
 		hd.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
@@ -95,8 +95,9 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	// The page names this build's assets, so browsers revalidate it every time.
 	hd.Set("Cache-Control", "no-cache")
-	hd.Set("ETag", h.indexTag)
-	http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(h.index))
+	sum := sha256.Sum256(index)
+	hd.Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+	http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(index))
 }
 
 // serveAsset serves one built file, its gzip copy when the browser takes gzip.

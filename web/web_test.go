@@ -188,8 +188,8 @@ func TestNotBuilt(t *testing.T) {
 					t.Errorf("GET %s: %d %q, want the page that says how to build the UI", target, got.Status, got.Body)
 				}
 			}
-			if got := serve(t, h, "GET", "/assets/app.js", nil); got.Status != http.StatusNotFound {
-				t.Errorf("GET /assets/app.js without a built UI: %d, want 404", got.Status)
+			if got := serve(t, h, "GET", "/assets/none.js", nil); got.Status != http.StatusNotFound {
+				t.Errorf("GET /assets/none.js without a built UI: %d, want 404", got.Status)
 			}
 		})
 	}
@@ -256,5 +256,31 @@ func TestClassesMatchGame(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("src/classes.json against game.Thresholds (-game +web):\n%s", diff)
+	}
+}
+
+// TestServesRebuilds serves a dist/ directory that a watching build rewrites: each
+// request sees the latest page.
+func TestServesRebuilds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.Mkdir(dir+"/assets", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(os.DirFS(dir))
+	for _, build := range []string{"app-AAAA.js", "app-BBBB.js"} {
+		page := `<script type="module" src="/assets/` + build + `"></script>`
+		if err := os.WriteFile(dir+"/index.html", []byte(page), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dir+"/assets/"+build, []byte("// "+build), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := serve(t, h, "GET", "/", nil); got.Body != page {
+			t.Errorf("GET / after building %s: %q", build, got.Body)
+		}
+		if got := serve(t, h, "GET", "/assets/"+build, nil); got.Body != "// "+build {
+			t.Errorf("GET /assets/%s: %d %q", build, got.Status, got.Body)
+		}
 	}
 }

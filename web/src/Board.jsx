@@ -29,10 +29,12 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
   useEffect(() => {
     const el = box.current;
     const measure = () => {
-      // The board takes the column's width, but never more than the window's height
-      // leaves, so the graph stays in sight on a laptop.
+      // The board takes the column's width, but no more height than the window has
+      // below the board's top, less the navigation under it: on a laptop the whole
+      // board and its buttons are in sight without scrolling.
       const width = el.clientWidth;
-      const height = Math.max(240, Math.min(width, innerHeight - 90));
+      const top = el.getBoundingClientRect().top + scrollY;
+      const height = Math.max(240, Math.min(width, innerHeight - top - 84));
       setSize((s) => (s.width === width && s.height === height ? s : { width, height }));
     };
     measure();
@@ -67,7 +69,15 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
     let paintMap = null;
     if (ownership && turn && turn.ownership && turn.ownership.length === w * h) {
       paintMap = emptyMap(w, h, 0);
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) paintMap[y][x] = turn.ownership[y * w + x];
+      // Paint the territory and the dead stones; a living stone needs no paint, and
+      // painting it would only muddy it.
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const o = turn.ownership[y * w + x];
+          const stone = signMap[y][x];
+          paintMap[y][x] = stone !== 0 && Math.sign(o) === stone ? 0 : o;
+        }
+      }
     }
     return { signMap, markerMap, heatMap, paintMap };
   }, [board, turn, cands, pv, lastMove, labelMode, ownership, w, h]);

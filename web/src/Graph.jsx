@@ -36,7 +36,7 @@ export function Graph({ total, turns, current, onSelect }) {
     };
     const opts = {
       width: el.clientWidth || 300,
-      height: 170,
+      height: 150,
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false }, y: false },
       padding: [8, 4, 0, 4],
@@ -47,8 +47,8 @@ export function Graph({ total, turns, current, onSelect }) {
       },
       axes: [
         { size: 26, font: '11px system-ui, sans-serif', grid: { show: false }, ticks: { size: 3 } },
-        { scale: 'wr', size: 36, font: '11px system-ui, sans-serif', values: (u, v) => v.map((x) => `${x}%`), splits: () => [0, 25, 50, 75, 100], stroke: WINRATE, grid: { stroke: '#0000000f' } },
-        { scale: 'pts', side: 1, size: 36, font: '11px system-ui, sans-serif', grid: { show: false }, stroke: SCORE, values: (u, v) => v.map((x) => (x > 0 ? `+${x}` : `${x}`)) },
+        { scale: 'wr', size: 42, font: '11px system-ui, sans-serif', values: (u, v) => v.map((x) => `${x}%`), splits: () => [0, 25, 50, 75, 100], stroke: WINRATE, grid: { stroke: '#0000000f' } },
+        { scale: 'pts', side: 1, size: 40, font: '11px system-ui, sans-serif', grid: { show: false }, stroke: SCORE, values: (u, v) => v.map((x) => (x > 0 ? `+${x}` : `${x}`)) },
       ],
       series: [
         {},
@@ -96,7 +96,7 @@ export function Graph({ total, turns, current, onSelect }) {
     };
     u.over.addEventListener('click', click);
     const ro = new ResizeObserver(() => {
-      if (el.clientWidth && el.clientWidth !== u.width) u.setSize({ width: el.clientWidth, height: 170 });
+      if (el.clientWidth && el.clientWidth !== u.width) u.setSize({ width: el.clientWidth, height: 150 });
     });
     ro.observe(el);
     return () => { ro.disconnect(); u.destroy(); plot.current = null; };

@@ -16,6 +16,10 @@ function indexTurns(list, total) {
   return turns;
 }
 
+const Icon = ({ d }) => (
+  <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path d={d} fill="currentColor" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round" /></svg>
+);
+
 function startMove() {
   const m = location.hash.match(/^#(\d+)$/);
   return m ? Number(m[1]) : 0;
@@ -135,7 +139,9 @@ export function Review({ id, warnings }) {
   // Arrow keys step through the game, as in KaTrain, Lizzie and Sabaki.
   useEffect(() => {
     const onKey = (e) => {
-      if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest?.('input, textarea, select')) return;
+      // Keys typed into a text field are the field's; a focused button or checkbox
+      // leaves the arrows to the board.
+      if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest?.('input:not([type=checkbox]):not([type=radio]), textarea, select')) return;
       const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -10, ArrowDown: 10, PageUp: -10, PageDown: 10 };
       if (e.key in steps) go((k) => k + steps[e.key]);
       else if (e.key === 'Home') go(0);
@@ -231,11 +237,13 @@ export function Review({ id, warnings }) {
             onPin={(c) => setPin((p) => (p && p.move === c.move ? null : c))}
           />
           <nav class="navbar">
-            <button id="nav-first" onClick={() => go(0)} title="First move (Home)" aria-label="First move">⏮</button>
-            <button id="nav-prev" onClick={() => go((k) => k - 1)} title="Previous move (←)" aria-label="Previous move">◀</button>
+            <button id="nav-first" onClick={() => go(0)} title="First move (Home)" aria-label="First move"><Icon d="M5 4v16M19 4 8 12l11 8z" /></button>
+            <button id="nav-back10" onClick={() => go((k) => k - 10)} title="10 moves back (↑)" aria-label="10 moves back"><Icon d="M12 4 2 12l10 8zM22 4l-10 8 10 8z" /></button>
+            <button id="nav-prev" onClick={() => go((k) => k - 1)} title="Previous move (←)" aria-label="Previous move"><Icon d="M17 4 6 12l11 8z" /></button>
             <span class="counter" id="counter">{cur} / {total - 1}</span>
-            <button id="nav-next" onClick={() => go((k) => k + 1)} title="Next move (→)" aria-label="Next move">▶</button>
-            <button id="nav-last" onClick={() => go(Infinity)} title="Last move (End)" aria-label="Last move">⏭</button>
+            <button id="nav-next" onClick={() => go((k) => k + 1)} title="Next move (→)" aria-label="Next move"><Icon d="m7 4 11 8-11 8z" /></button>
+            <button id="nav-fwd10" onClick={() => go((k) => k + 10)} title="10 moves forward (↓)" aria-label="10 moves forward"><Icon d="m2 4 10 8-10 8zM12 4l10 8-10 8z" /></button>
+            <button id="nav-last" onClick={() => go(Infinity)} title="Last move (End)" aria-label="Last move"><Icon d="M19 4v16M5 4l11 8-11 8z" /></button>
           </nav>
           <div class="toggles">
             <span class="seg" role="group" aria-label="Candidate labels">
@@ -253,10 +261,10 @@ export function Review({ id, warnings }) {
               Territory
             </label>
           </div>
-          <Graph total={total} turns={turns} current={cur} onSelect={go} />
         </div>
 
         <aside class="side">
+          <Graph total={total} turns={turns} current={cur} onSelect={go} />
           <Position game={game} n={cur} turn={turn} move={move} />
           <Candidates turn={turn} pv={pv} onHover={setHover} onPin={(c) => setPin((p) => (p && p.move === c.move ? null : c))} />
           <MoveList game={game} turns={turns} current={cur} onSelect={go} />
