@@ -768,3 +768,33 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestCancel stops a review from the page: the stream ends, the analyzed turns stay.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=5")
+	tb := newTab(t, 1024, 768)
+	tb.do(chromedp.Navigate(s.url + "/"))
+	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	tb.do(
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{testdata(t, "review.sgf")}),
+		chromedp.Click(chromedp.CSS(`input[name=preset][value=quick]`)),
+	)
+	tb.waitFor("the chosen file", `document.querySelector('#file-name')?.textContent === 'review.sgf'`)
+	tb.do(chromedp.Click(chromedp.ID("submit")))
+	tb.waitFor("the first turn", `Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > 0`)
+	tb.do(chromedp.Click(chromedp.ID("cancel")))
+	tb.waitFor("the cancelled review", `document.querySelector('#progress-text').textContent.startsWith('Cancelled after') && !!document.querySelector('#notice')`)
+	if tb.text("#cancel") != "" {
+		t.Error("the Cancel button is still there after the review was cancelled")
+	}
+	var a analysis
+	getJSON(t, s.url+"/api/v1/analyses/"+reviewID(t, tb), &a)
+	if a.Status != "cancelled" {
+		t.Errorf("the API reports %s after Cancel, want cancelled", a.Status)
+	}
+	if got := eval[int](tb, `Number(document.querySelector('[role=progressbar]').getAttribute('aria-valuenow'))`); got != len(a.Turns) {
+		t.Errorf("the page shows %d analyzed turns, the API has %d", got, len(a.Turns))
+	}
+	tb.shot("cancelled")
+}

@@ -52,8 +52,8 @@ export function Graph({ total, turns, current, onSelect }) {
       ],
       series: [
         {},
-        { label: 'Black winrate', scale: 'wr', stroke: WINRATE, width: 2, spanGaps: false, points: { show: false } },
-        { label: 'Score lead (Black)', scale: 'pts', stroke: SCORE, width: 1.5, spanGaps: false, points: { show: false } },
+        { label: 'Black winrate', scale: 'wr', stroke: WINRATE, width: 2, spanGaps: false, points: { size: 4 } },
+        { label: 'Score lead (Black)', scale: 'pts', stroke: SCORE, width: 1.5, spanGaps: false, points: { size: 4 } },
       ],
       hooks: {
         draw: [(u) => {
