@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -171,6 +172,7 @@ func (a *API) createAnalysis(c *gin.Context) {
 	owner := ownerOf(c)
 	sum := sha256.Sum256(append([]byte(owner+"\x00"), payload...))
 	job := &queue.Job{
+		ID:        newJobID(),
 		Owner:     owner,
 		Priority:  queue.PriorityReview,
 		DedupeKey: hex.EncodeToString(sum[:]),
@@ -178,18 +180,48 @@ func (a *API) createAnalysis(c *gin.Context) {
 		Turns:     turns,
 		Positions: int64(len(turns)) * int64(req.MaxVisits),
 	}
-	j, created, err := a.q.Enqueue(c.Request.Context(), job)
+	j, created, err := a.enqueue(c, job, "analysis")
 	if err != nil {
 		a.writeError(c, err)
 		return
 	}
 	if created {
-		a.log.Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits,
-			"request_id", c.GetString(requestIDKey))
+		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits)
 	}
 	c.Header("Location", "/api/v1/analyses/"+j.ID)
 	c.JSON(http.StatusAccepted, analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns),
 		Warnings: rec.Warnings, Links: links(j.ID)})
+}
+
+// newJobID returns an unguessable job id, as the queue would make: the API names a job
+// before it exists, to reserve its slot among the owner's jobs at once.
+func newJobID() string { return strings.ToLower(rand.Text()) }
+
+// enqueue enqueues job for the request's owner within the owner's limits: a slot among
+// its jobs at once, and its positions charged to the quota. A submission that collapses
+// into an existing job (dedupe) charges nothing.
+func (a *API) enqueue(c *gin.Context, job *queue.Job, kind string) (*queue.Job, bool, error) {
+	ctx := c.Request.Context()
+	if err := a.admitJob(ctx, job.Owner, job.ID, time.Time{}); err != nil {
+		return nil, false, err
+	}
+	refund, err := a.chargeQuota(ctx, job.Owner, len(job.Turns))
+	if err != nil {
+		a.releaseJob(ctx, job.Owner, job.ID)
+		return nil, false, err
+	}
+	j, created, err := a.q.Enqueue(ctx, job)
+	if err != nil || !created {
+		refund()
+		a.releaseJob(ctx, job.Owner, job.ID)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		a.metrics.submitted.WithLabelValues(kind).Inc()
+	}
+	return j, created, nil
 }
 
 // ownerOf names the owner of the request's jobs. Every job belongs to the token that
@@ -290,7 +322,7 @@ func (a *API) cancelAnalysis(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	a.log.Info("analysis cancelled", "job_id", j.ID, "request_id", c.GetString(requestIDKey))
+	a.reqLog(c).Info("analysis cancelled", "job_id", j.ID)
 	c.JSON(http.StatusOK, gin.H{"id": j.ID, "status": queue.StateCancelled})
 }
 
@@ -329,7 +361,13 @@ func (a *API) parseSGF(data []byte, pathText string) (*game.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return game.ParseSGF(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves, Path: path})
+	rec, err := game.ParseSGF(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves, Path: path})
+	var ge *game.Error
+	if errors.As(err, &ge) && ge.Code == game.CodeTooLarge && strings.HasPrefix(ge.Msg, "the game has more than") {
+		// Too many moves is a limit on the game, not on the upload: 400, not 413.
+		return nil, badRequest("too_many_moves", "the game has more than %d moves, the limit", a.cfg.MaxMoves)
+	}
+	return rec, err
 }
 
 // gameView is the game as the API shows it: moves and stones as KataGo writes them.

@@ -1,6 +1,9 @@
-// Package api owns tesuji's HTTP interface: the REST endpoints for analyses, the
-// Server-Sent Events streams of their progress, health and readiness, and the one
-// function that maps errors to HTTP answers. It talks to workers only through the queue.
+// Package api owns tesuji's HTTP interface: the REST endpoints for analyses and single
+// positions, the Server-Sent Events streams of their progress, the KataGo-protocol
+// websocket that KaTrain uses as a remote engine, API tokens and per-token limits, the
+// OpenAPI document, Prometheus metrics, health and readiness, and the one function that
+// maps errors to HTTP answers. It talks to workers through the queue; only the websocket
+// may also use this process's own engines directly (see katago.go).
 package api
 
 import (
@@ -14,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/queue"
 )
 
@@ -21,15 +25,18 @@ import (
 type Config struct {
 	// Queue is where jobs go. Required.
 	Queue queue.Queue
-	// MaxUploadBytes limits an SGF upload. Default 1 MiB.
+	// MaxUploadBytes limits an SGF upload, a position request and a websocket message.
+	// Default 1 MiB.
 	MaxUploadBytes int64
 	// DefaultVisits is the visits per position when a request names none. Default 500.
 	DefaultVisits int
-	// MaxVisits is the most visits per position a request may ask for. Default 100000.
+	// MaxVisits is the most visits per position a request may ask for; more is a 400 (the
+	// websocket caps the query instead, with a warning, as KaTrain's pondering asks for
+	// ten million). Default 100000.
 	MaxVisits int
 	// MaxMoves is the longest game accepted. Default 1000.
 	MaxMoves int
-	// KeepAlive is the interval of SSE keep-alive comments. Default 15s.
+	// KeepAlive is the interval of SSE keep-alive comments and websocket pings. Default 15s.
 	KeepAlive time.Duration
 	// Ready reports whether the service can analyze (queue reachable, an engine ready);
 	// /readyz answers 503 with its error. Default: the queue answers Stats.
@@ -39,6 +46,44 @@ type Config struct {
 	Web http.Handler
 	// Logger receives request logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// Tokens checks the API tokens of /api/v1 requests, and a job belongs to the token
+	// that made it. Default nil: open mode, every request is served and every job belongs
+	// to the empty owner.
+	Tokens TokenStore
+	// PositionsPerHour is each token's quota of positions over any hour (a review charges
+	// one per turn, a single position one, a websocket query one per turn it analyzes).
+	// Over it a request gets 429 with Retry-After. Default 0: no quota.
+	PositionsPerHour int
+	// JobsPerToken is how many jobs a token may have queued or running at once, counting
+	// websocket queries being searched; over it a submission gets 429 and websocket
+	// queries wait their turn. Default 0: no limit.
+	JobsPerToken int
+	// Limits keeps the usage behind PositionsPerHour and JobsPerToken. Default: this
+	// process's memory (NewMemoryLimits); with several API servers use NewRedisLimits so
+	// they agree.
+	Limits LimitStore
+	// Engines are KataGo engines running in this process. When there are any, the
+	// websocket sends its queries to them directly: every KataGo query field works and a
+	// terminate stops the search at once. Without, queries go through the queue as
+	// interactive jobs. Default none.
+	Engines []Engine
+	// SocketQueries is how many queries of one websocket connection are searched at once;
+	// the others wait, highest priority first. Default 64.
+	SocketQueries int
+	// PositionsAnalyzed reports how many positions this process's workers have analyzed,
+	// for /metrics. Default: none counted but the websocket's own.
+	PositionsAnalyzed func() int64
+}
+
+// Engine is one KataGo analysis process of this process; *engine.Engine implements it.
+type Engine interface {
+	Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error
+	Version(ctx context.Context) (engine.Version, error)
+	Models(ctx context.Context) ([]engine.ModelInfo, error)
+	Ready() bool
+	InFlight() int
+	Restarts() int64
 }
 
 func (c *Config) setDefaults() {
@@ -60,37 +105,52 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Limits == nil {
+		c.Limits = NewMemoryLimits()
+	}
+	if c.SocketQueries <= 0 {
+		c.SocketQueries = 64
+	}
 }
 
-// API is the HTTP interface. Handler serves it; CloseStreams ends its long-lived streams,
-// which http.Server.Shutdown does not wait for.
+// API is the HTTP interface. Handler serves it; CloseStreams ends its long-lived streams
+// (SSE and websockets), which http.Server.Shutdown does not wait for.
 type API struct {
-	cfg    Config
-	q      queue.Queue
-	log    *slog.Logger
-	router *gin.Engine
+	cfg     Config
+	q       queue.Queue
+	log     *slog.Logger
+	router  *gin.Engine
+	limits  LimitStore
+	metrics *metrics
 
-	closeOnce sync.Once
-	closing   chan struct{}
-	streams   sync.WaitGroup
+	streamMu sync.Mutex // orders beginStream against CloseStreams
+	closed   bool
+	closing  chan struct{}
+	streams  sync.WaitGroup
 }
 
-const requestIDKey = "request_id"
+// Keys of values handlers share through the gin context.
+const (
+	requestIDKey = "request_id"
+	loggerKey    = "logger"
+	streamKey    = "stream" // set by handlers that stream, so their time is not a latency
+)
 
 // New builds the API over cfg.Queue.
 func New(cfg Config) *API {
 	cfg.setDefaults()
-	a := &API{cfg: cfg, q: cfg.Queue, log: cfg.Logger, closing: make(chan struct{})}
+	a := &API{cfg: cfg, q: cfg.Queue, log: cfg.Logger, limits: cfg.Limits, closing: make(chan struct{})}
 	if a.cfg.Ready == nil {
 		a.cfg.Ready = func(ctx context.Context) error {
 			_, err := a.q.Stats(ctx)
 			return err
 		}
 	}
+	a.metrics = newMetrics(a)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(a.requestID, a.recoverer, a.accessLog)
+	r.Use(a.requestID, a.metrics.observe, a.recoverer, a.accessLog)
 	r.NoRoute(a.noRoute)
 	r.NoMethod(func(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
@@ -99,15 +159,19 @@ func New(cfg Config) *API {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.readyz)
+	r.GET("/metrics", a.metrics.handler())
 
 	v1 := r.Group("/api/v1")
-	v1.POST("/analyses", a.createAnalysis)
-	v1.GET("/analyses/:id", a.getAnalysis)
-	v1.DELETE("/analyses/:id", a.cancelAnalysis)
-	v1.GET("/analyses/:id/events", a.analysisEvents)
-	v1.GET("/analyses/:id/sgf", a.analysisSGF)
-	v1.POST("/positions", a.createPosition)
-	v1.GET("/workers", a.listWorkers)
+	v1.GET("/openapi.json", a.openAPI)
+	authed := v1.Group("", a.authenticate)
+	authed.POST("/analyses", a.createAnalysis)
+	authed.GET("/analyses/:id", a.getAnalysis)
+	authed.DELETE("/analyses/:id", a.cancelAnalysis)
+	authed.GET("/analyses/:id/events", a.analysisEvents)
+	authed.GET("/analyses/:id/sgf", a.analysisSGF)
+	authed.POST("/positions", a.createPosition)
+	authed.GET("/katago", a.katagoSocket)
+	authed.GET("/workers", a.listWorkers)
 	a.router = r
 	return a
 }
@@ -115,10 +179,18 @@ func New(cfg Config) *API {
 // Handler returns the HTTP handler.
 func (a *API) Handler() http.Handler { return a.router }
 
-// CloseStreams ends every open event stream and waits for them, or for ctx. Call it when
-// the server shuts down.
+// Open reports whether the API runs without tokens.
+func (a *API) Open() bool { return a.cfg.Tokens == nil }
+
+// CloseStreams ends every open event stream and websocket and waits for them, or for
+// ctx. Call it when the server shuts down, before http.Server.Shutdown. It is idempotent.
 func (a *API) CloseStreams(ctx context.Context) error {
-	a.closeOnce.Do(func() { close(a.closing) })
+	a.streamMu.Lock()
+	if !a.closed {
+		a.closed = true
+		close(a.closing)
+	}
+	a.streamMu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		a.streams.Wait()
@@ -131,6 +203,21 @@ func (a *API) CloseStreams(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// beginStream registers a long-lived stream with CloseStreams; false once the API is
+// shutting down. The caller calls a.streams.Done when the stream ends.
+func (a *API) beginStream() bool {
+	a.streamMu.Lock()
+	defer a.streamMu.Unlock()
+	if a.closed {
+		return false
+	}
+	a.streams.Add(1)
+	return true
+}
+
+var errShuttingDown = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+	Message: "the server is shutting down; try again shortly", RetryAfter: 5 * time.Second}
 
 func (a *API) noRoute(c *gin.Context) {
 	p := c.Request.URL.Path
@@ -154,23 +241,44 @@ func (a *API) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.cfg.Ready(ctx); err != nil {
-		a.log.Warn("not ready", "err", err)
+		a.reqLog(c).Warn("not ready", "err", err)
 		a.writeError(c, &Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error()})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
+// requestID gives every request an id: the client's X-Request-Id when it sent a
+// reasonable one, else a fresh one. The answer carries it, and so does every log line
+// of the request, through the logger reqLog returns.
 func (a *API) requestID(c *gin.Context) {
 	id := c.GetHeader("X-Request-Id")
-	if id == "" || len(id) > 64 {
+	if id == "" || len(id) > 64 || !printable(id) {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
 	c.Set(requestIDKey, id)
+	c.Set(loggerKey, a.log.With("request_id", id))
 	c.Header("X-Request-Id", id)
 	c.Next()
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// reqLog returns the logger of the request: the API's, with its request id (and token id).
+func (a *API) reqLog(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		return l.(*slog.Logger)
+	}
+	return a.log
 }
 
 // recoverer turns a panic in a handler into a 500 answer and a log line with the stack,
@@ -181,7 +289,7 @@ func (a *API) recoverer(c *gin.Context) {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
-			a.log.Error("handler panic", "panic", r, "route", c.FullPath(), "request_id", c.GetString(requestIDKey))
+			a.reqLog(c).Error("handler panic", "panic", r, "route", c.FullPath())
 			if !c.Writer.Written() {
 				a.writeError(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
 			}
@@ -193,8 +301,8 @@ func (a *API) recoverer(c *gin.Context) {
 func (a *API) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	a.log.Debug("request", "method", c.Request.Method, "route", c.FullPath(), "status", c.Writer.Status(),
-		"elapsed", time.Since(start), "request_id", c.GetString(requestIDKey))
+	a.reqLog(c).Debug("request", "method", c.Request.Method, "route", c.FullPath(), "status", c.Writer.Status(),
+		"elapsed", time.Since(start))
 }
 
 func (a *API) listWorkers(c *gin.Context) {

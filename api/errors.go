@@ -75,18 +75,22 @@ func classify(err error) *Error {
 // writeError answers the request with err's JSON error and logs the cause of server errors.
 func (a *API) writeError(c *gin.Context, err error) {
 	e := classify(err)
+	log := a.reqLog(c)
 	if e.Status >= 500 {
-		a.log.ErrorContext(c.Request.Context(), "request failed", "err", err,
-			"method", c.Request.Method, "route", c.FullPath(), "request_id", c.GetString(requestIDKey))
+		log.ErrorContext(c.Request.Context(), "request failed", "err", err,
+			"method", c.Request.Method, "route", c.FullPath())
 	} else if e.Status != 499 {
-		a.log.DebugContext(c.Request.Context(), "request rejected", "code", e.Code, "err", err,
-			"request_id", c.GetString(requestIDKey))
+		log.DebugContext(c.Request.Context(), "request rejected", "code", e.Code, "err", err)
 	}
 	if e.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(e.RetryAfter.Round(time.Second)/time.Second)))
+		c.Header("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
+	c.AbortWithStatusJSON(e.Status, newErrorBody(e))
+}
+
+func newErrorBody(e *Error) errorBody {
 	var body errorBody
 	body.Error.Code = e.Code
 	body.Error.Message = e.Message
-	c.AbortWithStatusJSON(e.Status, body)
+	return body
 }

@@ -35,13 +35,20 @@ func (a *API) analysisEvents(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
 		return
 	}
-	a.streams.Add(1)
-	defer a.streams.Done()
 	a.stream(c, j.ID, after)
 }
 
-// stream writes the events of job id after the given event id.
+// stream writes the events of job id after the given event id. CloseStreams ends it and
+// waits for it.
 func (a *API) stream(c *gin.Context, id, after string) {
+	if !a.beginStream() {
+		a.writeError(c, errShuttingDown)
+		return
+	}
+	defer a.streams.Done()
+	a.metrics.sse.Inc()
+	defer a.metrics.sse.Dec()
+	c.Set(streamKey, true)
 	ctx, cancel := context.WithCancel(c.Request.Context())
 	defer cancel()
 	go func() {
@@ -68,7 +75,7 @@ func (a *API) stream(c *gin.Context, id, after string) {
 		events, err := a.q.Events(ctx, id, after, 256, a.cfg.KeepAlive)
 		if err != nil {
 			if ctx.Err() == nil {
-				a.log.Warn("event stream failed", "job_id", id, "err", err)
+				a.reqLog(c).Warn("event stream failed", "job_id", id, "err", err)
 				fmt.Fprintf(c.Writer, "event: error\ndata: {\"error\":{\"code\":\"unavailable\",\"message\":\"the event stream broke; reconnect with Last-Event-ID\"}}\n\n")
 				_ = rc.Flush()
 			}

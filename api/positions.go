@@ -124,13 +124,14 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	turn := len(g.Moves)
-	j, _, err := a.q.Enqueue(c.Request.Context(), &queue.Job{
+	j, _, err := a.enqueue(c, &queue.Job{
+		ID:        newJobID(),
 		Owner:     ownerOf(c),
 		Priority:  queue.PriorityInteractive,
 		Payload:   payload,
 		Turns:     []int{turn},
 		Positions: int64(req.MaxVisits),
-	})
+	}, "position")
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -144,13 +145,11 @@ func (a *API) createPosition(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
 		defer cancel()
 		if err := a.q.Cancel(ctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
-			a.log.Warn("cancel abandoned position", "job_id", j.ID, "err", err)
+			a.reqLog(c).Warn("cancel abandoned position", "job_id", j.ID, "err", err)
 		}
 	}()
 	c.Header("X-Analysis-Id", j.ID)
 	if req.Stream {
-		a.streams.Add(1)
-		defer a.streams.Done()
 		a.stream(c, j.ID, "")
 		return
 	}

@@ -34,7 +34,8 @@ type Config struct {
 	Engine engine.Config
 	// Worker configures the local worker; Engines is filled in.
 	Worker worker.Config
-	// API configures the HTTP API; Queue and Ready are filled in.
+	// API configures the HTTP API; Queue, Ready, Engines (the local engines, which the
+	// KaTrain websocket uses directly) and PositionsAnalyzed are filled in.
 	API api.Config
 	// ShutdownGrace is how long running jobs may finish when the server stops. Default 10s.
 	ShutdownGrace time.Duration
@@ -144,6 +145,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		acfg.Logger = s.log
 	}
 	acfg.Ready = s.ready
+	for _, e := range s.engines {
+		acfg.Engines = append(acfg.Engines, e)
+	}
+	if s.w != nil && acfg.PositionsAnalyzed == nil {
+		acfg.PositionsAnalyzed = s.w.Positions
+	}
 	s.api = api.New(acfg)
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {

@@ -1,0 +1,235 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/worker"
+)
+
+// queueBackend runs websocket queries as interactive jobs in the queue, for API servers
+// without engines of their own. A job carries what worker.Spec carries: the position,
+// maxVisits, overrideSettings.maxTime, includeOwnership and reportDuringSearchEvery; the
+// worker's engine reports from Black's side. Results come back as the stored game.Turn,
+// turned into KataGo's response shape: moveInfos as KataGo wrote them, rootInfo with
+// winrate, scoreLead, visits and currentPlayer, ownership. Other fields a query sets are
+// named once per connection in a warning.
+type queueBackend struct{ a *API }
+
+func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*engine.Response) error) error {
+	a := b.a
+	q, turn := &t.query, t.turn
+	g, err := game.GameFromQuery(*q)
+	if err == nil {
+		err = g.Validate()
+	}
+	if err != nil {
+		var ge *game.Error
+		if errors.As(err, &ge) {
+			field := ""
+			if ge.Move > 0 {
+				field = "moves"
+			}
+			return &engine.QueryError{Field: field, Message: ge.Error()}
+		}
+		return err
+	}
+	if turn < 0 || turn > len(g.Moves) {
+		return &engine.QueryError{Field: "analyzeTurns", Message: fmt.Sprintf("Invalid turn number: %d", turn)}
+	}
+	if unused := unsupportedFields(q); len(unused) > 0 {
+		s.warnOnce(t.q, unused)
+	}
+	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership}
+	if q.MaxVisits != nil {
+		spec.MaxVisits = *q.MaxVisits
+	}
+	if t, ok := q.OverrideSettings["maxTime"].(float64); ok && t > 0 {
+		spec.MaxTime = t
+	}
+	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
+		spec.ReportEvery = max(*r, 0.05)
+	}
+	payload, err := worker.EncodeSpec(spec)
+	if err != nil {
+		return err
+	}
+	j, _, err := a.q.Enqueue(ctx, &queue.Job{
+		ID: newJobID(), Owner: s.owner, Priority: queue.PriorityInteractive, Payload: payload,
+		Turns: []int{turn}, Positions: int64(spec.MaxVisits),
+	})
+	if err != nil {
+		return err
+	}
+	a.metrics.submitted.WithLabelValues("katago").Inc()
+	defer func() {
+		if ctx.Err() == nil {
+			return
+		}
+		// The client terminated the query or left: the worker stops at its next heartbeat.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.q.Cancel(cctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
+			s.log.Warn("cancel websocket job", "job_id", j.ID, "err", err)
+		}
+	}()
+	after := ""
+	for {
+		events, err := a.q.Events(ctx, j.ID, after, 0, a.cfg.KeepAlive)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			after = e.ID
+			switch e.Type {
+			case queue.EventPartial, queue.EventTurn:
+				var gt game.Turn
+				if err := json.Unmarshal(e.Data, &gt); err != nil {
+					return fmt.Errorf("api: job %s: decode turn: %w", j.ID, err)
+				}
+				if err := fn(turnResponse(&gt, e.Type == queue.EventPartial)); err != nil {
+					return err
+				}
+				if e.Type == queue.EventTurn {
+					return nil
+				}
+			case queue.EventFailed:
+				var st queue.StateEvent
+				_ = json.Unmarshal(e.Data, &st)
+				return &engine.QueryError{Message: jobFailure(st.Error)}
+			case queue.EventCancelled:
+				return fmt.Errorf("api: job %s was cancelled: %w", j.ID, queue.ErrFinal)
+			}
+		}
+	}
+}
+
+// jobFailure is the part of a failed job's error a client may see: KataGo's own words
+// when KataGo refused the query, else a general message (the rest may name server files).
+func jobFailure(msg string) string {
+	const refused = "katago rejected the query: "
+	if _, after, ok := strings.Cut(msg, refused); ok {
+		return after
+	}
+	return "the analysis failed on the worker"
+}
+
+// turnResponse is a stored turn in the shape of KataGo's response (Black's view).
+func turnResponse(t *game.Turn, partial bool) *engine.Response {
+	turn := t.Turn
+	return &engine.Response{
+		TurnNumber:     &turn,
+		IsDuringSearch: &partial,
+		MoveInfos:      t.Candidates,
+		RootInfo: &engine.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
+			CurrentPlayer: t.Player},
+		Ownership: t.Ownership,
+	}
+}
+
+// unsupportedFields names the fields of q that a queue job does not carry.
+func unsupportedFields(q *engine.Query) []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(q.IncludePolicy, "includePolicy")
+	add(q.IncludeOwnershipStdev, "includeOwnershipStdev")
+	add(q.IncludeMovesOwnership, "includeMovesOwnership")
+	add(q.IncludeMovesOwnershipStdev, "includeMovesOwnershipStdev")
+	add(q.IncludePVVisits, "includePVVisits")
+	add(q.IncludeNoResultValue, "includeNoResultValue")
+	add(len(q.AvoidMoves) > 0, "avoidMoves")
+	add(len(q.AllowMoves) > 0, "allowMoves")
+	add(q.RootPolicyTemperature != nil, "rootPolicyTemperature")
+	add(q.RootFpuReductionMax != nil, "rootFpuReductionMax")
+	add(q.AnalysisPVLen != nil, "analysisPVLen")
+	add(q.WhiteHandicapBonus != "", "whiteHandicapBonus")
+	add(q.FirstReportDuringSearchAfter != nil, "firstReportDuringSearchAfter")
+	for k, v := range q.OverrideSettings {
+		switch k {
+		case "maxTime":
+		case "reportAnalysisWinratesAs":
+			if s, _ := v.(string); !strings.EqualFold(s, "BLACK") {
+				out = append(out, "overrideSettings."+k)
+			}
+		default:
+			out = append(out, "overrideSettings."+k)
+		}
+	}
+	for k := range q.Extra {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// warnOnce attaches to q a warning for the fields not yet named on this connection.
+func (s *session) warnOnce(q *query, fields []string) {
+	s.mu.Lock()
+	var fresh []string
+	for _, f := range fields {
+		if !s.warned[f] {
+			s.warned[f] = true
+			fresh = append(fresh, f)
+		}
+	}
+	s.mu.Unlock()
+	if len(fresh) > 0 {
+		q.warn(strings.Join(fresh, ","),
+			"this server runs queries on remote workers, which do not apply "+strings.Join(fresh, ", "))
+	}
+}
+
+func (b queueBackend) workers(ctx context.Context) ([]queue.WorkerInfo, error) {
+	ws, err := b.a.q.Workers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ws) == 0 {
+		return nil, errors.New("api: no worker is registered")
+	}
+	return ws, nil
+}
+
+func (b queueBackend) version(ctx context.Context) (engine.Version, error) {
+	ws, err := b.workers(ctx)
+	if err != nil {
+		return engine.Version{}, err
+	}
+	for _, w := range ws {
+		if w.KataGoVersion != "" {
+			return engine.Version{Version: w.KataGoVersion, GitHash: "<omitted>"}, nil
+		}
+	}
+	return engine.Version{}, errors.New("api: no worker reported its KataGo version")
+}
+
+func (b queueBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
+	ws, err := b.workers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, w := range ws {
+		if w.Model != "" && !slices.Contains(names, w.Model) {
+			names = append(names, w.Model)
+		}
+	}
+	ms := make([]engine.ModelInfo, len(names))
+	for i, n := range names {
+		ms[i] = engine.ModelInfo{Name: n}
+	}
+	return ms, nil
+}

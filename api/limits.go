@@ -1,0 +1,260 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tesuji/tesuji/queue"
+)
+
+// Per-token limits. Two of them outlive a request, so their state lives in a LimitStore
+// (this process's memory, or Redis so that several API servers agree):
+//
+//   - the quota: positions per hour, over a sliding hour of one-minute buckets. A review
+//     charges one position per turn it analyzes, a single position one, a websocket query
+//     one per turn. Visits do not count: they are capped per request by MaxVisits.
+//   - jobs at once: an owner's queued and running jobs, plus websocket queries being
+//     searched. A job's entry stays until the API finds the job final; the API checks only
+//     when the owner is at the limit, so the common path is one store call.
+//
+// The other limits (upload size, board size, moves, visits per request) need no state and
+// are checked where requests are read.
+
+// LimitStore keeps per-owner usage for the quota and the limit of jobs at once.
+// NewMemoryLimits serves one API process; NewRedisLimits several.
+type LimitStore interface {
+	// Charge counts n positions for owner at now, unless the owner's positions over the
+	// hour before now plus n would exceed quota: then it counts nothing and returns when
+	// the charge would fit (the hour is made of whole minutes).
+	Charge(ctx context.Context, owner string, n, quota int64, now time.Time) (ok bool, fitsAt time.Time, err error)
+	// Refund takes back n positions charged at now (a request that failed after it was
+	// charged).
+	Refund(ctx context.Context, owner string, n int64, now time.Time) error
+	// Admit adds entry id to the owner's entries in progress unless it already holds
+	// limit of them (limit <= 0: no limit). A zero expires marks a queue job, which stays
+	// until Remove; other entries lapse at expires. Admitting an entry held already
+	// renews it and always succeeds.
+	Admit(ctx context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error)
+	// Jobs lists the owner's queue-job entries.
+	Jobs(ctx context.Context, owner string) ([]string, error)
+	// Remove drops entries.
+	Remove(ctx context.Context, owner string, ids ...string) error
+}
+
+// chargeQuota charges n positions to the request's owner and returns the refund to call
+// if the request fails after all. 429 with Retry-After when the quota is used up.
+func (a *API) chargeQuota(ctx context.Context, owner string, n int) (refund func(), err error) {
+	quota := int64(a.cfg.PositionsPerHour)
+	noop := func() {}
+	if quota <= 0 || n <= 0 {
+		return noop, nil
+	}
+	if int64(n) > quota {
+		return nil, &Error{Status: http.StatusBadRequest, Code: "exceeds_quota", Message: fmt.Sprintf(
+			"this request needs %d positions, more than the quota of %d positions per hour", n, quota)}
+	}
+	now := time.Now()
+	ok, fitsAt, err := a.limits.Charge(ctx, owner, int64(n), quota, now)
+	if err != nil {
+		return nil, fmt.Errorf("api: charge quota: %w", err)
+	}
+	if !ok {
+		a.metrics.limited.WithLabelValues("quota").Inc()
+		wait := max(fitsAt.Sub(now), time.Second)
+		return nil, &Error{Status: http.StatusTooManyRequests, Code: "quota_exceeded", RetryAfter: wait,
+			Message: fmt.Sprintf("this token has used its quota of %d positions per hour; %d more fit in %s",
+				quota, n, wait.Round(time.Second))}
+	}
+	return func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.limits.Refund(rctx, owner, int64(n), now); err != nil {
+			a.log.Warn("quota refund failed", "owner", owner, "positions", n, "err", err)
+		}
+	}, nil
+}
+
+// admitJob reserves one of the owner's slots for job id (a zero expires) or a websocket
+// query (its lease). 429 when the owner has JobsPerToken entries in progress.
+func (a *API) admitJob(ctx context.Context, owner, id string, expires time.Time) error {
+	ok, err := a.tryAdmit(ctx, owner, id, expires)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		a.metrics.limited.WithLabelValues("jobs").Inc()
+		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_jobs", RetryAfter: 5 * time.Second,
+			Message: fmt.Sprintf("this token has %d analyses queued or running, the limit; try again when one has finished", a.cfg.JobsPerToken)}
+	}
+	return nil
+}
+
+// tryAdmit takes one of the owner's slots for entry id: false when they are all taken,
+// after dropping the entries of jobs that have ended since.
+func (a *API) tryAdmit(ctx context.Context, owner, id string, expires time.Time) (bool, error) {
+	limit := a.cfg.JobsPerToken
+	if limit <= 0 {
+		return true, nil
+	}
+	for attempt := 0; ; attempt++ {
+		ok, err := a.limits.Admit(ctx, owner, id, expires, limit, time.Now())
+		if err != nil {
+			return false, fmt.Errorf("api: admit job: %w", err)
+		}
+		if ok || attempt > 0 {
+			return ok, nil
+		}
+		// At the limit: the API does not see jobs end, so it checks them now.
+		if err := a.pruneJobs(ctx, owner); err != nil {
+			return false, err
+		}
+	}
+}
+
+// pruneJobs removes the owner's entries of jobs that are final or gone.
+func (a *API) pruneJobs(ctx context.Context, owner string) error {
+	ids, err := a.limits.Jobs(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("api: list jobs in progress: %w", err)
+	}
+	var ended []string
+	for _, id := range ids {
+		j, err := a.q.Get(ctx, id)
+		switch {
+		case errors.Is(err, queue.ErrNotFound):
+			ended = append(ended, id)
+		case err != nil:
+			return err
+		case j.State.Final():
+			ended = append(ended, id)
+		}
+	}
+	if len(ended) == 0 {
+		return nil
+	}
+	return a.limits.Remove(ctx, owner, ended...)
+}
+
+// releaseJob gives back a slot reserved for a request that did not make its job.
+func (a *API) releaseJob(ctx context.Context, owner string, ids ...string) {
+	if a.cfg.JobsPerToken <= 0 || len(ids) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.limits.Remove(rctx, owner, ids...); err != nil {
+		a.log.Warn("release job slot failed", "owner", owner, "err", err)
+	}
+}
+
+// MemoryLimits is a LimitStore in this process's memory.
+type MemoryLimits struct {
+	mu     sync.Mutex
+	owners map[string]*memOwner
+}
+
+type memOwner struct {
+	minutes map[int64]int64     // unix minute -> positions charged
+	busy    map[string]time.Time // entry -> lease expiry; zero for queue jobs
+}
+
+// NewMemoryLimits returns an empty in-memory LimitStore.
+func NewMemoryLimits() *MemoryLimits { return &MemoryLimits{owners: map[string]*memOwner{}} }
+
+func (m *MemoryLimits) owner(name string) *memOwner {
+	o := m.owners[name]
+	if o == nil {
+		o = &memOwner{minutes: map[int64]int64{}, busy: map[string]time.Time{}}
+		m.owners[name] = o
+	}
+	return o
+}
+
+// Charge implements LimitStore.
+func (m *MemoryLimits) Charge(_ context.Context, owner string, n, quota int64, now time.Time) (bool, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := m.owner(owner)
+	minute := now.Unix() / 60
+	var used int64
+	for k, c := range o.minutes {
+		if k <= minute-60 {
+			delete(o.minutes, k)
+			continue
+		}
+		used += c
+	}
+	if used+n <= quota {
+		o.minutes[minute] += n
+		return true, time.Time{}, nil
+	}
+	return false, fitsAt(o.minutes, used, n, quota, minute), nil
+}
+
+// fitsAt returns when a charge of n fits: the start of the minute in which enough of the
+// oldest buckets have left the hour.
+func fitsAt(minutes map[int64]int64, used, n, quota, now int64) time.Time {
+	for m := now - 59; m <= now; m++ {
+		used -= minutes[m]
+		if used+n <= quota {
+			return time.Unix((m+60)*60, 0)
+		}
+	}
+	return time.Unix((now+60)*60, 0)
+}
+
+// Refund implements LimitStore.
+func (m *MemoryLimits) Refund(_ context.Context, owner string, n int64, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.owner(owner).minutes[now.Unix()/60] -= n
+	return nil
+}
+
+// Admit implements LimitStore.
+func (m *MemoryLimits) Admit(_ context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := m.owner(owner)
+	for k, exp := range o.busy {
+		if !exp.IsZero() && !exp.After(now) {
+			delete(o.busy, k)
+		}
+	}
+	if _, held := o.busy[id]; !held && limit > 0 && len(o.busy) >= limit {
+		return false, nil
+	}
+	o.busy[id] = expires
+	return true, nil
+}
+
+// Jobs implements LimitStore.
+func (m *MemoryLimits) Jobs(_ context.Context, owner string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for k, exp := range m.owner(owner).busy {
+		if exp.IsZero() {
+			ids = append(ids, k)
+		}
+	}
+	return ids, nil
+}
+
+// Remove implements LimitStore.
+func (m *MemoryLimits) Remove(_ context.Context, owner string, ids ...string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := m.owner(owner)
+	for _, id := range ids {
+		delete(o.busy, id)
+	}
+	if len(o.busy) == 0 && len(o.minutes) == 0 {
+		delete(m.owners, owner)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisLimits is a LimitStore in Redis, so every API server of a deployment counts the
+// same usage. The layout is in redis_keys.go; each call is one script on the owner's slot.
+type RedisLimits struct {
+	rdb  redis.UniversalClient
+	keys redisKeys
+}
+
+// NewRedisLimits returns the store in rdb under prefix ("" means "tesuji").
+func NewRedisLimits(rdb redis.UniversalClient, prefix string) *RedisLimits {
+	return &RedisLimits{rdb: rdb, keys: newRedisKeys(prefix)}
+}
+
+// chargeScript: KEYS[1] use hash; ARGV minute, n, quota. Returns -1 when charged, else
+// the minute from which the charge fits.
+var chargeScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local quota = tonumber(ARGV[3])
+local h = redis.call('HGETALL', KEYS[1])
+local used = 0
+local buckets = {}
+for i = 1, #h, 2 do
+  local m = tonumber(h[i])
+  local c = tonumber(h[i + 1])
+  if m <= now - 60 then
+    redis.call('HDEL', KEYS[1], h[i])
+  else
+    used = used + c
+    buckets[#buckets + 1] = {m, c}
+  end
+end
+if used + n <= quota then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], n)
+  redis.call('EXPIRE', KEYS[1], 3660)
+  return -1
+end
+table.sort(buckets, function(a, b) return a[1] < b[1] end)
+for _, b in ipairs(buckets) do
+  used = used - b[2]
+  if used + n <= quota then return b[1] + 60 end
+end
+return now + 60
+`)
+
+// Charge implements LimitStore.
+func (s *RedisLimits) Charge(ctx context.Context, owner string, n, quota int64, now time.Time) (bool, time.Time, error) {
+	minute := now.Unix() / 60
+	m, err := chargeScript.Run(ctx, s.rdb, []string{s.keys.use(owner)}, minute, n, quota).Int64()
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("api: redis charge: %w", err)
+	}
+	if m < 0 {
+		return true, time.Time{}, nil
+	}
+	return false, time.Unix(m*60, 0), nil
+}
+
+// Refund implements LimitStore.
+func (s *RedisLimits) Refund(ctx context.Context, owner string, n int64, now time.Time) error {
+	minute := strconv.FormatInt(now.Unix()/60, 10)
+	if err := s.rdb.HIncrBy(ctx, s.keys.use(owner), minute, -n).Err(); err != nil {
+		return fmt.Errorf("api: redis refund: %w", err)
+	}
+	return nil
+}
+
+// admitScript: KEYS[1] busy zset; ARGV id, score (0: a queue job), limit, now ms.
+// Returns 1 when admitted.
+var admitScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 1, ARGV[4])
+local limit = tonumber(ARGV[3])
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and limit > 0 and redis.call('ZCARD', KEYS[1]) >= limit then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[1], 604800)
+return 1
+`)
+
+// Admit implements LimitStore.
+func (s *RedisLimits) Admit(ctx context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error) {
+	var score int64
+	if !expires.IsZero() {
+		score = max(expires.UnixMilli(), 1)
+	}
+	n, err := admitScript.Run(ctx, s.rdb, []string{s.keys.busy(owner)}, id, score, limit, now.UnixMilli()).Int()
+	if err != nil {
+		return false, fmt.Errorf("api: redis admit: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Jobs implements LimitStore.
+func (s *RedisLimits) Jobs(ctx context.Context, owner string) ([]string, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, s.keys.busy(owner), &redis.ZRangeBy{Min: "0", Max: "0"}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("api: redis jobs in progress: %w", err)
+	}
+	return ids, nil
+}
+
+// Remove implements LimitStore.
+func (s *RedisLimits) Remove(ctx context.Context, owner string, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = id
+	}
+	if err := s.rdb.ZRem(ctx, s.keys.busy(owner), members...).Err(); err != nil {
+		return fmt.Errorf("api: redis remove: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/queue/redistest"
+)
+
+// tokenStores returns a fresh store of each kind, and a function that dumps what the
+// store keeps (to check that no token is stored in clear).
+func tokenStores(t *testing.T) map[string]func(t *testing.T) (api.TokenStore, func() string) {
+	return map[string]func(t *testing.T) (api.TokenStore, func() string){
+		"file": func(t *testing.T) (api.TokenStore, func() string) {
+			path := filepath.Join(t.TempDir(), "sub", "tokens.json")
+			return api.NewFileTokens(path), func() string {
+				data, _ := os.ReadFile(path)
+				return string(data)
+			}
+		},
+		"redis-cluster": func(t *testing.T) (api.TokenStore, func() string) {
+			rdb := redistest.Start(t, redistest.Options{Cluster: true}).Client(t)
+			return api.NewRedisTokens(rdb, "t"), func() string {
+				m, _ := rdb.HGetAll(context.Background(), "t:tokens").Result()
+				var b strings.Builder
+				for k, v := range m {
+					b.WriteString(k + "=" + v + "\n")
+				}
+				return b.String()
+			}
+		},
+	}
+}
+
+func TestTokenStores(t *testing.T) {
+	t.Parallel()
+	for name, open := range tokenStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, dump := open(t)
+			alice, ai, err := s.Create(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bob, bi, err := s.Create(ctx, "bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(alice, "tesuji_"+ai.ID+"_") || alice == bob || ai.ID == bi.ID {
+				t.Fatalf("tokens %q (%s) and %q (%s) are not distinct tokens of the documented form", alice, ai.ID, bob, bi.ID)
+			}
+			if _, _, err := s.Create(ctx, "alice"); !errors.Is(err, api.ErrTokenName) {
+				t.Errorf("second token named alice: err %v, want ErrTokenName", err)
+			}
+			if _, _, err := s.Create(ctx, " "); !errors.Is(err, api.ErrTokenName) {
+				t.Errorf("blank name: err %v, want ErrTokenName", err)
+			}
+			stored := dump()
+			for _, tok := range []string{alice, bob} {
+				secret := tok[strings.LastIndex(tok, "_")+1:]
+				if strings.Contains(stored, secret) {
+					t.Errorf("the store keeps a token's secret in clear:\n%s", stored)
+				}
+			}
+
+			wrongSecret := alice[:len(alice)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", alice[len(alice)-1])+1)%16])
+			checks := []struct {
+				name  string
+				token string
+				want  string // the owner id, or the error
+			}{
+				{"alice", alice, ai.ID},
+				{"bob", bob, bi.ID},
+				{"wrong secret", wrongSecret, api.ErrTokenInvalid.Error()},
+				{"unknown id", "tesuji_0123456789abcdef_" + strings.Repeat("ab", 32), api.ErrTokenInvalid.Error()},
+				{"malformed", "Bearer " + alice, api.ErrTokenInvalid.Error()},
+				{"empty", "", api.ErrTokenInvalid.Error()},
+			}
+			for _, c := range checks {
+				info, err := s.Check(ctx, c.token)
+				got := info.ID
+				if err != nil {
+					got = err.Error()
+				}
+				if got != c.want {
+					t.Errorf("Check(%s) = %q, want %q", c.name, got, c.want)
+				}
+			}
+
+			if _, err := s.Revoke(ctx, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Check(ctx, alice); !errors.Is(err, api.ErrTokenRevoked) {
+				t.Errorf("Check(revoked alice): err %v, want ErrTokenRevoked", err)
+			}
+			if _, err := s.Revoke(ctx, ai.ID); err != nil {
+				t.Errorf("revoking twice: %v", err)
+			}
+			if _, err := s.Revoke(ctx, "nobody"); !errors.Is(err, api.ErrTokenNotFound) {
+				t.Errorf("Revoke(nobody): err %v, want ErrTokenNotFound", err)
+			}
+			// A revoked token's name is free again; then the name alone is ambiguous.
+			_, a2, err := s.Create(ctx, "alice")
+			if err != nil {
+				t.Fatalf("new token named like a revoked one: %v", err)
+			}
+			if _, err := s.Revoke(ctx, "alice"); !errors.Is(err, api.ErrTokenNotFound) {
+				t.Errorf("Revoke of an ambiguous name: err %v, want ErrTokenNotFound", err)
+			}
+
+			list, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type row struct {
+				ID, Name string
+				Revoked  bool
+			}
+			var got []row
+			for _, ti := range list {
+				got = append(got, row{ti.ID, ti.Name, ti.Revoked()})
+			}
+			want := []row{{ai.ID, "alice", true}, {bi.ID, "bob", false}, {a2.ID, "alice", false}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("List (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFileTokensSeesOtherWriters: `tesuji token` writes the file while a server checks
+// tokens from its own FileTokens; the server must see new and revoked tokens at once.
+func TestFileTokensSeesOtherWriters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	server, cli := api.NewFileTokens(path), api.NewFileTokens(path)
+	if _, err := server.Check(ctx, "tesuji_0123456789abcdef_"+strings.Repeat("00", 32)); !errors.Is(err, api.ErrTokenInvalid) {
+		t.Fatalf("check before the file exists: %v", err)
+	}
+	for i := range 3 {
+		tok, info, err := cli.Create(ctx, "t"+string(rune('a'+i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := server.Check(ctx, tok)
+		if err != nil || got.ID != info.ID {
+			t.Fatalf("server check of a token made by another writer: %+v, %v", got, err)
+		}
+		if _, err := cli.Revoke(ctx, info.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := server.Check(ctx, tok); !errors.Is(err, api.ErrTokenRevoked) {
+			t.Fatalf("server check after another writer revoked: %v", err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func limitStores(t *testing.T) map[string]func(t *testing.T) api.LimitStore {
+	return map[string]func(t *testing.T) api.LimitStore{
+		"memory": func(t *testing.T) api.LimitStore { return api.NewMemoryLimits() },
+		"redis-cluster": func(t *testing.T) api.LimitStore {
+			return api.NewRedisLimits(redistest.Start(t, redistest.Options{Cluster: true}).Client(t), "")
+		},
+	}
+}
+
+func TestLimitStores(t *testing.T) {
+	t.Parallel()
+	for name, open := range limitStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := open(t)
+			t0 := time.Unix(1_800_000_000, 0).Truncate(time.Minute)
+
+			// Quota 10 per hour: 4 at t0, 4 at t0+10m, then 4 more fits only when the t0
+			// minute has left the hour, at t0+60m.
+			charge := func(owner string, n int64, at time.Time) (bool, time.Time) {
+				t.Helper()
+				ok, fits, err := s.Charge(ctx, owner, n, 10, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok, fits
+			}
+			if ok, _ := charge("a", 4, t0); !ok {
+				t.Fatal("first charge refused")
+			}
+			if ok, _ := charge("a", 4, t0.Add(10*time.Minute)); !ok {
+				t.Fatal("second charge refused")
+			}
+			ok, fits := charge("a", 4, t0.Add(20*time.Minute+30*time.Second))
+			if ok || !fits.Equal(t0.Add(60*time.Minute)) {
+				t.Errorf("third charge: ok %v fits at %v, want refused until %v", ok, fits, t0.Add(60*time.Minute))
+			}
+			ok, fits = charge("a", 9, t0.Add(20*time.Minute))
+			if ok || !fits.Equal(t0.Add(70*time.Minute)) {
+				t.Errorf("charge of 9: ok %v fits at %v, want refused until %v", ok, fits, t0.Add(70*time.Minute))
+			}
+			if ok, _ := charge("b", 10, t0.Add(20*time.Minute)); !ok {
+				t.Error("another owner's charge refused")
+			}
+			if ok, _ := charge("a", 2, t0.Add(59*time.Minute)); !ok {
+				t.Error("charge within the quota refused")
+			}
+			if ok, _ := charge("a", 1, t0.Add(59*time.Minute)); ok {
+				t.Error("charge over the quota accepted")
+			}
+			if err := s.Refund(ctx, "a", 2, t0.Add(59*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := charge("a", 2, t0.Add(59*time.Minute)); !ok {
+				t.Error("charge after a refund refused")
+			}
+			if ok, _ := charge("a", 4, t0.Add(60*time.Minute)); !ok {
+				t.Error("charge after the oldest minute left the hour refused")
+			}
+
+			// Two slots: a queue job and a websocket query with a lease.
+			admit := func(id string, expires, at time.Time) bool {
+				t.Helper()
+				ok, err := s.Admit(ctx, "a", id, expires, 2, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			if !admit("job1", time.Time{}, t0) || !admit("ws1", t0.Add(30*time.Second), t0) {
+				t.Fatal("admissions within the limit refused")
+			}
+			if admit("job2", time.Time{}, t0.Add(time.Second)) {
+				t.Error("third admission accepted")
+			}
+			if !admit("ws1", t0.Add(60*time.Second), t0.Add(20*time.Second)) {
+				t.Error("renewing a held entry refused")
+			}
+			if admit("job2", time.Time{}, t0.Add(40*time.Second)) {
+				t.Error("admission accepted while the renewed lease holds")
+			}
+			if !admit("job2", time.Time{}, t0.Add(61*time.Second)) {
+				t.Error("admission refused after the lease lapsed")
+			}
+			jobs, err := s.Jobs(ctx, "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"job1", "job2"}, slices.Sorted(slices.Values(jobs))); diff != "" {
+				t.Errorf("Jobs (-want +got):\n%s", diff)
+			}
+			if err := s.Remove(ctx, "a", "job1"); err != nil {
+				t.Fatal(err)
+			}
+			if !admit("job3", time.Time{}, t0.Add(62*time.Second)) {
+				t.Error("admission refused after Remove")
+			}
+			if ok, err := s.Admit(ctx, "a", "x", time.Time{}, 0, t0); err != nil || !ok {
+				t.Errorf("admission without a limit: %v %v", ok, err)
+			}
+		})
+	}
+}
