@@ -158,7 +158,7 @@ type MemoryLimits struct {
 }
 
 type memOwner struct {
-	minutes map[int64]int64     // unix minute -> positions charged
+	minutes map[int64]int64      // unix minute -> positions charged
 	busy    map[string]time.Time // entry -> lease expiry; zero for queue jobs
 }
 
