@@ -13,7 +13,7 @@ ADDR      ?= 127.0.0.1:8080
 
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build test test-go fuzz bench lint deps deps-test ami clean
+.PHONY: all run build web test bench lint deps-test ami clean
 
 all: build
 
@@ -32,8 +32,13 @@ deps-test:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build:
-	$(GO) build -o $(BIN) ./cmd/tesuji
+# web builds the browser UI's assets (npm ci, esbuild) into web/dist; build embeds them.
+web:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	cd web && npm ci --no-audit --no-fund && node build.mjs
+
+build: web
+	$(GO) build -tags webui -o $(BIN) ./cmd/tesuji
 
 # run uses KATAGO / MODEL (or TESUJI_KATAGO / TESUJI_MODEL) when given; otherwise it installs
 # the pinned KataGo release and network into the user cache first, once.
@@ -43,10 +48,12 @@ run: build
 	fi
 	./$(BIN) serve --addr $(ADDR) $(if $(KATAGO),--katago $(KATAGO)) $(if $(MODEL),--model $(MODEL))
 
-test: deps-test
+test: deps-test web
 	$(GO) vet ./...
+	$(GO) vet -tags webui ./web/
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 15m ./...
+	TESUJI_ARTIFACTS=$(CURDIR)/testdata/artifacts $(GO) test -race -count=1 -timeout 5m -tags webui ./web/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./game
 
 bench:

@@ -4,12 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/server"
 	"github.com/tesuji/tesuji/setup"
+	"github.com/tesuji/tesuji/web"
 )
 
 // engineFlags configure local KataGo processes.
@@ -66,6 +68,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		maxUpload = fs.Int64("max-upload", 1<<20, "largest SGF upload in bytes")
 		maxMoves  = fs.Int("max-moves", 1000, "longest game accepted, in moves")
 		grace     = fs.Duration("shutdown-grace", 10*time.Second, "how long running jobs may finish on shutdown")
+		webDir    = fs.String("web-dir", "", "serve the web UI from this directory (web/dist while 'node build.mjs --watch' rebuilds it) instead of the built-in one")
 	)
 	lf.register(fs)
 	ef.register(fs)
@@ -81,6 +84,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Engines:       *engines,
 		ShutdownGrace: *grace,
 		Logger:        log,
+	}
+	cfg.API.Web = web.Handler()
+	if *webDir != "" {
+		cfg.API.Web = web.NewHandler(os.DirFS(*webDir))
+	} else if !web.Built() {
+		log.Warn("this binary has no web UI; build it with 'make build'")
 	}
 	cfg.API.DefaultVisits = *visits
 	cfg.API.MaxVisits = *maxVisits
