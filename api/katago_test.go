@@ -1,0 +1,512 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/engine/enginetest"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/worker"
+)
+
+// katrain replays what KaTrain's RemoteKataGoEngine (katrain/core/remote_engine.py) does
+// on its websocket: JSON queries with ids "QUERY:n" it assigns itself, one query per
+// message, and a reader that splits every message into lines and dispatches each line
+// as _dispatch_response_line does. Every line goes through read, which fails the test on
+// anything KaTrain would choke on.
+type katrain struct {
+	t       testing.TB
+	conn    *websocket.Conn
+	lines   chan []byte
+	counter int
+	sent    map[string]map[string]any // id -> payload, for resending after a reconnect
+}
+
+// dialKaTrain connects as KaTrain does: the URL is all it has (remote_url), so the token
+// travels as a query parameter.
+func dialKaTrain(t testing.TB, base, token string) (*katrain, *http.Response, error) {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/katago"
+	if token != "" {
+		url += "?token=" + token
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, resp, err
+	}
+	conn.SetReadLimit(4 << 20)
+	k := &katrain{t: t, conn: conn, lines: make(chan []byte, 1024), sent: map[string]map[string]any{}}
+	go func() {
+		defer close(k.lines)
+		for {
+			_, data, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			for line := range strings.SplitSeq(string(data), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					k.lines <- []byte(line)
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow() })
+	return k, resp, nil
+}
+
+// send writes a query as KaTrain's write thread does, assigning "QUERY:n" when it has no
+// id, and returns the id.
+func (k *katrain) send(q map[string]any) string {
+	k.t.Helper()
+	if _, ok := q["id"]; !ok {
+		k.counter++
+		q["id"] = fmt.Sprintf("QUERY:%d", k.counter)
+	}
+	id := q["id"].(string)
+	if q["action"] != "terminate" {
+		k.sent[id] = q
+	}
+	k.sendRaw(q)
+	return id
+}
+
+func (k *katrain) sendRaw(q any) {
+	k.t.Helper()
+	data, err := json.Marshal(q)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := k.conn.Write(ctx, websocket.MessageText, data); err != nil {
+		k.t.Fatalf("send: %v", err)
+	}
+}
+
+// kline is a response line as KaTrain reads it.
+type kline struct {
+	raw  string
+	m    map[string]any
+	id   string
+	kind string // error, terminate, partial, final, noResults, action
+}
+
+// read returns the next line, checked the way KaTrain's dispatcher uses it.
+func (k *katrain) read() kline {
+	k.t.Helper()
+	select {
+	case line, ok := <-k.lines:
+		if !ok {
+			k.t.Fatal("the server closed the websocket")
+		}
+		return checkKaTrainLine(k.t, line)
+	case <-time.After(30 * time.Second):
+		k.t.Fatal("no response line within 30s")
+	}
+	panic("unreachable")
+}
+
+// readUntil reads lines until one matches, returning all of them.
+func (k *katrain) readUntil(match func(kline) bool) []kline {
+	k.t.Helper()
+	var out []kline
+	for {
+		l := k.read()
+		out = append(out, l)
+		if match(l) {
+			return out
+		}
+	}
+}
+
+// checkKaTrainLine fails the test for a line KaTrain's _dispatch_response_line cannot
+// take: not JSON, no id (KaTrain logs "Error without ID" and drops it), a result without
+// rootInfo.visits (KaTrain logs it and then raises), moveInfos without the fields
+// game_node.set_analysis and candidate_moves read.
+func checkKaTrainLine(t testing.TB, line []byte) kline {
+	t.Helper()
+	l := kline{raw: string(line)}
+	if err := json.Unmarshal(line, &l.m); err != nil {
+		t.Fatalf("line is not a JSON object: %s", line)
+	}
+	id, ok := l.m["id"].(string)
+	if !ok {
+		// KataGo's answer to a line without an id has none either; KaTrain logs it.
+		if _, isErr := l.m["error"]; !isErr {
+			t.Fatalf("line without an id that is not an error: %s", line)
+		}
+		l.kind = "error"
+		return l
+	}
+	l.id = id
+	switch {
+	case l.m["error"] != nil:
+		l.kind = "error"
+		if _, ok := l.m["error"].(string); !ok {
+			t.Fatalf("error is not a string: %s", line)
+		}
+	case l.m["terminateId"] != nil:
+		l.kind = "terminate"
+	case l.m["action"] != nil:
+		l.kind = "action"
+	default:
+		partial, _ := l.m["isDuringSearch"].(bool)
+		if _, ok := l.m["isDuringSearch"]; !ok {
+			t.Fatalf("result without isDuringSearch: %s", line)
+		}
+		if _, ok := l.m["turnNumber"].(float64); !ok {
+			t.Fatalf("result without turnNumber: %s", line)
+		}
+		if l.m["noResults"] == true {
+			l.kind = "noResults"
+			return l
+		}
+		l.kind = "final"
+		if partial {
+			l.kind = "partial"
+		}
+		root, ok := l.m["rootInfo"].(map[string]any)
+		if !ok {
+			t.Fatalf("result without rootInfo: %s", line)
+		}
+		for _, f := range []string{"visits", "winrate", "scoreLead"} {
+			if _, ok := root[f].(float64); !ok {
+				t.Fatalf("rootInfo without %s: %s", f, line)
+			}
+		}
+		infos, ok := l.m["moveInfos"].([]any)
+		if !ok {
+			t.Fatalf("result without moveInfos: %s", line)
+		}
+		for _, mi := range infos {
+			m := mi.(map[string]any)
+			for _, f := range []string{"move", "visits", "order", "pv", "scoreLead", "winrate", "prior"} {
+				if _, ok := m[f]; !ok {
+					t.Fatalf("moveInfo without %s: %s", f, line)
+				}
+			}
+		}
+	}
+	return l
+}
+
+func (l kline) turn() int { return int(l.m["turnNumber"].(float64)) }
+
+func (l kline) visits() int {
+	return int(l.m["rootInfo"].(map[string]any)["visits"].(float64))
+}
+
+// katrainQuery is a query as KaTrain's request_analysis builds it.
+func katrainQuery(moves [][2]string, visits int, extra map[string]any) map[string]any {
+	ms := make([][]string, len(moves))
+	for i, m := range moves {
+		ms[i] = []string{m[0], m[1]}
+	}
+	q := map[string]any{
+		"rules": "japanese", "priority": 0, "analyzeTurns": []int{len(moves)}, "maxVisits": visits,
+		"komi": 6.5, "boardXSize": 19, "boardYSize": 19,
+		"includeOwnership": true, "includeMovesOwnership": true, "includePolicy": true,
+		"initialStones": [][]string{}, "initialPlayer": "B", "moves": ms,
+		"overrideSettings": map[string]any{"reportAnalysisWinratesAs": "BLACK", "wideRootNoise": 0.04, "maxTime": 8.0},
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return q
+}
+
+var opening = [][2]string{{"B", "Q16"}, {"W", "D4"}, {"B", "Q3"}, {"W", "D16"}}
+
+// TestKaTrainSession replays a KaTrain session against the server with the fake engine:
+// analysis of the current move, a whole game, pondering stopped with a terminate, an
+// illegal move, malformed lines, priorities, and a dropped connection with KaTrain's
+// reconnect and resend.
+func TestKaTrainSession(t *testing.T) {
+	t.Parallel()
+	trace := filepath.Join(t.TempDir(), "katago-stdin.jsonl")
+	e := startEnv(t, envOptions{
+		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000", enginetest.EnvTrace + "=" + trace},
+		api:     api.Config{MaxVisits: 100000, KeepAlive: time.Second},
+	})
+	token := e.token(t, "katrain")
+	// terminates counts the terminate actions KataGo has read.
+	terminates := func() int {
+		data, _ := os.ReadFile(trace)
+		return strings.Count(string(data), `"action":"terminate"`)
+	}
+
+	t.Run("token", func(t *testing.T) {
+		for name, tok := range map[string]string{"none": "", "wrong": "tesuji_0123456789abcdef_" + strings.Repeat("00", 32)} {
+			_, resp, err := dialKaTrain(t, e.url, tok)
+			if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s token: dial err %v, response %v; want 401", name, err, resp)
+			}
+		}
+	})
+
+	k, _, err := dialKaTrain(t, e.url, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("query_version", func(t *testing.T) {
+		id := k.send(map[string]any{"action": "query_version"})
+		l := k.read()
+		want := map[string]any{"action": "query_version", "git_hash": "<omitted>", "id": id, "version": "1.17.2"}
+		if diff := cmp.Diff(want, l.m); diff != "" {
+			t.Errorf("query_version answer (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("current move", func(t *testing.T) {
+		id := k.send(katrainQuery(opening[:3], 100, nil))
+		l := k.read()
+		if l.id != id || l.kind != "final" || l.turn() != 3 || l.visits() != 100 {
+			t.Fatalf("want the final result of %s at turn 3 with 100 visits, got %s", id, l.raw)
+		}
+		var r struct {
+			Ownership []float64
+			Policy    []float64
+			MoveInfos []struct{ Ownership []float64 }
+			RootInfo  struct{ CurrentPlayer string }
+		}
+		if err := json.Unmarshal([]byte(l.raw), &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Ownership) != 361 || len(r.Policy) != 362 || len(r.MoveInfos) == 0 || len(r.MoveInfos[0].Ownership) != 361 {
+			t.Errorf("ownership %d, policy %d, moveInfos %d (first with ownership %v): want 361, 362, some with 361",
+				len(r.Ownership), len(r.Policy), len(r.MoveInfos), len(r.MoveInfos) > 0 && len(r.MoveInfos[0].Ownership) == 361)
+		}
+		if r.RootInfo.CurrentPlayer != "W" {
+			t.Errorf("currentPlayer %q, want W", r.RootInfo.CurrentPlayer)
+		}
+		if strings.Contains(l.raw, `"warning"`) {
+			t.Errorf("a warning for a query KataGo takes as it is: %s", l.raw)
+		}
+	})
+
+	t.Run("whole game", func(t *testing.T) {
+		want := map[string]int{}
+		for n := 0; n <= len(opening); n++ {
+			want[k.send(katrainQuery(opening[:n], 50, map[string]any{"priority": -100}))] = n
+		}
+		got := map[string]int{}
+		for len(got) < len(want) {
+			l := k.read()
+			if l.kind != "final" {
+				t.Fatalf("unexpected line %s", l.raw)
+			}
+			got[l.id] = l.turn()
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("finals by id (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("ponder and stop", func(t *testing.T) {
+		// KaTrain's pondering: ten million visits and reports every PONDERING_REPORT_DT.
+		id := k.send(katrainQuery(opening, 10_000_000, map[string]any{"reportDuringSearchEvery": 0.1}))
+		first := k.read()
+		if first.id != id || first.kind != "partial" {
+			t.Fatalf("want a partial report of %s first, got %s", id, first.raw)
+		}
+		if w, _ := first.m["warning"].(string); !strings.Contains(w, "capped at 100000") {
+			t.Errorf("the first line does not carry the cap as a warning: %s", first.raw)
+		}
+		second := k.read()
+		if second.id != id || second.kind != "partial" || strings.Contains(second.raw, "warning") {
+			t.Fatalf("want a second partial report without warning, got %s", second.raw)
+		}
+		// stop_pondering: terminate_query(id, ignore_further_results=False), so KaTrain
+		// keeps waiting for the final result.
+		before := terminates()
+		term := k.send(map[string]any{"action": "terminate", "terminateId": id})
+		lines := k.readUntil(func(l kline) bool { return l.id == id && l.kind == "final" })
+		waitFor(t, "KataGo to read the terminate", func() bool { return terminates() > before })
+		var kinds []string
+		for _, l := range lines {
+			kinds = append(kinds, l.kind+" "+l.id)
+		}
+		ack := slices.Index(kinds, "terminate "+term)
+		if ack < 0 {
+			t.Fatalf("no acknowledgement of the terminate; lines %v", kinds)
+		}
+		want := map[string]any{"action": "terminate", "id": term, "terminateId": id}
+		if diff := cmp.Diff(want, lines[ack].m); diff != "" {
+			t.Errorf("terminate answer (-want +got):\n%s", diff)
+		}
+		final := lines[len(lines)-1]
+		if final.visits() < second.visits() || final.visits() >= 100000 {
+			t.Errorf("final after terminate has %d visits; want at least the %d reported, far from the cap", final.visits(), second.visits())
+		}
+	})
+
+	t.Run("illegal move", func(t *testing.T) {
+		id := k.send(katrainQuery([][2]string{{"B", "Q16"}, {"W", "Q16"}}, 10, nil))
+		l := k.read()
+		if l.id != id || l.kind != "error" || !strings.Contains(l.m["error"].(string), "Illegal move") || l.m["field"] != "moves" {
+			t.Fatalf("want KataGo's illegal-move error for %s, got %s", id, l.raw)
+		}
+	})
+
+	t.Run("malformed lines", func(t *testing.T) {
+		if err := k.conn.Write(context.Background(), websocket.MessageText, []byte("this is not json\n{\"moves\":[]}")); err != nil {
+			t.Fatal(err)
+		}
+		a, b := k.read(), k.read()
+		if a.kind != "error" || a.id != "" || b.kind != "error" || b.m["error"] != `Request must have a string "id" field` {
+			t.Fatalf("want two errors without id, got %s and %s", a.raw, b.raw)
+		}
+	})
+
+	t.Run("terminate_all", func(t *testing.T) {
+		a := k.send(katrainQuery(opening, 10_000_000, map[string]any{"reportDuringSearchEvery": 0.1}))
+		b := k.send(katrainQuery(opening[:2], 10_000_000, map[string]any{"reportDuringSearchEvery": 0.1}))
+		k.readUntil(func(l kline) bool { return l.kind == "partial" })
+		all := k.send(map[string]any{"action": "terminate_all"})
+		finals := map[string]bool{}
+		acked := false
+		for !acked || len(finals) < 2 {
+			l := k.read()
+			switch {
+			case l.kind == "action" && l.id == all:
+				acked = true
+			case l.kind == "final" || l.kind == "noResults":
+				finals[l.id] = true
+			}
+		}
+		if !finals[a] || !finals[b] {
+			t.Errorf("finals for %v, want %s and %s", finals, a, b)
+		}
+	})
+
+	t.Run("reconnect and resend", func(t *testing.T) {
+		id := k.send(katrainQuery(opening, 8000, nil)) // two seconds of search
+		payload := k.sent[id]
+		before := terminates()
+		waitFor(t, "KataGo to read the query", func() bool {
+			data, _ := os.ReadFile(trace)
+			return strings.Contains(string(data), `"maxVisits":8000`)
+		})
+		k.conn.CloseNow() // the connection drops with the query unanswered
+		waitFor(t, "KataGo to read a terminate for the dropped connection's query", func() bool {
+			return terminates() > before
+		})
+		k2, _, err := dialKaTrain(t, e.url, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k2.sendRaw(payload) // _resend_outstanding
+		l := k2.read()
+		if l.id != id || l.kind != "final" || l.visits() != 8000 {
+			t.Fatalf("want the final result of the resent %s, got %s", id, l.raw)
+		}
+	})
+}
+
+// TestKaTrainPriority: with one query running at a time, waiting queries start highest
+// priority first, as KataGo orders them.
+func TestKaTrainPriority(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{
+		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000"},
+		api:     api.Config{SocketQueries: 1},
+	})
+	k, _, err := dialKaTrain(t, e.url, e.token(t, "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocker := k.send(katrainQuery(opening, 1_000_000, map[string]any{"reportDuringSearchEvery": 0.05}))
+	k.readUntil(func(l kline) bool { return l.id == blocker && l.kind == "partial" })
+	byPrio := map[string]int{}
+	for _, p := range []int{1, 5, 3, -2} {
+		byPrio[k.send(katrainQuery(opening[:2], 20, map[string]any{"priority": p}))] = p
+	}
+	k.send(map[string]any{"action": "terminate", "terminateId": blocker})
+	var order []int
+	for len(order) < len(byPrio) {
+		if l := k.read(); l.kind == "final" && l.id != blocker {
+			order = append(order, byPrio[l.id])
+		}
+	}
+	if diff := cmp.Diff([]int{5, 3, 1, -2}, order); diff != "" {
+		t.Errorf("order of finals by priority (-want +got):\n%s", diff)
+	}
+}
+
+// TestKaTrainThroughQueue: an API server without engines of its own runs websocket
+// queries as interactive jobs for the workers, and says once which fields they drop.
+func TestKaTrainThroughQueue(t *testing.T) {
+	t.Parallel()
+	q := queue.NewMemory(queue.MemoryConfig{})
+	t.Cleanup(func() { q.Close() })
+	eng := enginetest.Start(t, enginetest.Config(t, enginetest.EnvVisitsPerSec+"=4000"))
+	v, err := eng.Version(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worker.New(q, worker.Config{Engines: []worker.Analyzer{eng}, HeartbeatInterval: 50 * time.Millisecond,
+		Info: queue.WorkerInfo{KataGoVersion: v.Version, Model: "fake-model"}})
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		w.Stop(ctx)
+	})
+	a := api.New(api.Config{Queue: q})
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.CloseStreams(ctx)
+		srv.Close()
+	})
+	k, _, err := dialKaTrain(t, srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	id := k.send(map[string]any{"action": "query_version"})
+	if l := k.read(); l.id != id || l.m["version"] != v.Version {
+		t.Fatalf("query_version: %s", l.raw)
+	}
+	id = k.send(katrainQuery(opening[:3], 100, nil))
+	l := k.read()
+	if l.id != id || l.kind != "final" || l.turn() != 3 || l.visits() != 100 {
+		t.Fatalf("want the final result of %s, got %s", id, l.raw)
+	}
+	w1, _ := l.m["warning"].(string)
+	if !strings.Contains(w1, "includePolicy") || !strings.Contains(w1, "overrideSettings.wideRootNoise") {
+		t.Errorf("want a warning naming includePolicy and wideRootNoise, got %q", w1)
+	}
+	if own, _ := l.m["ownership"].([]any); len(own) != 361 {
+		t.Errorf("ownership has %d values, want 361", len(own))
+	}
+	id = k.send(katrainQuery(opening, 10_000_000, map[string]any{"reportDuringSearchEvery": 0.1}))
+	first := k.read()
+	if first.id != id || first.kind != "partial" || strings.Contains(first.raw, "includePolicy") {
+		t.Fatalf("want a partial report of %s without a second warning, got %s", id, first.raw)
+	}
+	term := k.send(map[string]any{"action": "terminate", "terminateId": id})
+	lines := k.readUntil(func(l kline) bool { return l.id == id && l.kind == "final" })
+	if !slices.ContainsFunc(lines, func(l kline) bool { return l.kind == "terminate" && l.id == term }) {
+		t.Errorf("no acknowledgement of the terminate in %v", lines)
+	}
+}
