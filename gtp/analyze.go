@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -312,7 +313,12 @@ func (s *session) serverError(what string, err error) error {
 	case errors.Is(err, client.ErrAnalysisFailed):
 		return fail("tesuji server could not analyze the position: %v", err)
 	}
-	return fail("tesuji server unreachable at %s: %v", s.cfg.Server, err)
+	reason := err.Error()
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		reason = oe.Err.Error() // "connect: connection refused", without the URL twice
+	}
+	return fail("tesuji server unreachable at %s: %s", s.cfg.Server, reason)
 }
 
 // searchRequest is the request for genmove and its relatives: the genmove visits, and a

@@ -2,6 +2,7 @@ package gtp
 
 import (
 	"context"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ func (s *session) loadSGF(_ context.Context, c *command) (string, error) {
 		}
 		upTo = n - 1
 	}
-	data, err := os.ReadFile(c.args[0])
+	data, err := readLimited(c.args[0], game.DefaultMaxBytes)
 	if err != nil {
 		s.log.Warn("loadsgf: cannot read the file", "file", c.args[0], "err", err)
 		return "", fail("Cannot load file")
@@ -69,6 +70,17 @@ func (s *session) loadSGF(_ context.Context, c *command) (string, error) {
 		s.log.Info("loadsgf", "file", c.args[0], "warning", w)
 	}
 	return "", nil
+}
+
+// readLimited reads at most limit bytes of a file (and one more, so ParseSGF can tell
+// the file is too large): a GUI may name any file, even a device that never ends.
+func readLimited(path string, limit int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(limit)+1))
 }
 
 // printSGF is GTP's printsgf [FILE]: the game as SGF, in the answer or ("-" aside) into

@@ -1,0 +1,230 @@
+package gtp
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tesuji/tesuji/client"
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+)
+
+// TestSideToMove checks, against a real server, that the bridge analyzes for the player
+// it is asked about and turns the server's Black-view values into that player's view:
+// the GTP info line of a genmove_analyze must be the server's own result for the same
+// request (the fake KataGo answers a position and a visit count always alike), flipped
+// for White.
+func TestSideToMove(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "127.0.0.1:0")
+	url := "http://" + srv.Addr()
+	g := startBridge(t, Config{Server: url, GenmoveVisits: 40})
+	c := client.New(url, "")
+	komi := 7.5
+	direct := func(moves ...engine.Move) *game.Turn {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		turn, err := c.Position(ctx, &client.PositionRequest{Moves: moves, BoardXSize: 9, BoardYSize: 9,
+			Komi: &komi, Rules: "tromp-taylor", MaxVisits: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return turn
+	}
+	run(t, g, []exchange{{"boardsize 9", "= "}, {"play B E5", "= "}})
+
+	tests := []struct {
+		name  string
+		cmd   string
+		moves []engine.Move
+		white bool
+	}{
+		{"white to move", "kata-genmove_analyze W", []engine.Move{{"B", "E5"}}, true},
+		{"black after white", "kata-genmove_analyze", nil, false}, // moves filled in below
+		{"black out of turn", "kata-genmove_analyze B", nil, false},
+	}
+	var played []engine.Move
+	played = append(played, engine.Move{"B", "E5"})
+	for i, tt := range tests {
+		// Not parallel: each step plays on the same board.
+		moves := append([]engine.Move(nil), played...)
+		if i == 2 {
+			moves = append(moves, engine.Move{"W", "pass"}) // B out of turn: White passes
+		}
+		want := direct(moves...)
+		g.send(tt.cmd)
+		lines := g.answer(30 * time.Second)
+		if len(lines) != 3 || lines[0] != "=" || !strings.HasPrefix(lines[1], "info move ") || !strings.HasPrefix(lines[2], "play ") {
+			t.Fatalf("%s: answer %q", tt.name, lines)
+		}
+		f := parseInfo(t, lines[1])
+		first := map[string]string{}
+		for _, fl := range f.moves[0] {
+			first[fl.key] = strings.Join(fl.values, " ")
+		}
+		c0 := want.Candidates[0]
+		wr, lead, lcb := c0.Winrate, c0.ScoreLead, c0.Lcb
+		if tt.white {
+			wr, lead, lcb = 1-wr, -lead, 1-lcb
+		}
+		for k, v := range map[string]string{"move": c0.Move, "winrate": cfloat(wr), "scoreLead": cfloat(lead),
+			"scoreMean": cfloat(lead), "lcb": cfloat(lcb), "pv": strings.Join(c0.PV, " ")} {
+			if first[k] != v {
+				t.Errorf("%s: %s is %q, the server's answer gives %q", tt.name, k, first[k], v)
+			}
+		}
+		if got := strings.TrimPrefix(lines[2], "play "); got != c0.Move {
+			t.Errorf("%s: played %s, KataGo's best move is %s", tt.name, got, c0.Move)
+		}
+		color := "B"
+		if tt.white {
+			color = "W"
+		}
+		played = append(played, engine.Move{color, c0.Move})
+	}
+	board := g.do("showboard")
+	if !strings.Contains(board, "MoveNum: 4 ") || !strings.Contains(board, "Next player: White") {
+		t.Errorf("after B, W, B, B the board is:\n%s", board)
+	}
+}
+
+func TestAnalysisEndings(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "127.0.0.1:0")
+	g := startBridge(t, Config{Server: "http://" + srv.Addr()})
+	run(t, g, []exchange{{"boardsize 13", "= "}, {"play B D4", "= "}})
+
+	tests := []struct {
+		name    string
+		cmd     string
+		end     string // the line that ends the analysis
+		infos   bool   // info lines are expected before it
+		perInfo int    // moves per info line, 0: any
+	}{
+		{"stop", "3 kata-analyze 10", "4 stop", true, 0},
+		{"empty line", "5 lz-analyze W 10 maxmoves 1", "", true, 1},
+		{"no interval", "6 kata-analyze", "7 name", false, 0},
+	}
+	for _, tt := range tests {
+		g.send(tt.cmd)
+		id := parseCommand(tt.cmd).id
+		if h := g.next(10 * time.Second).text; h != "="+id {
+			t.Fatalf("%s: header %q", tt.name, h)
+		}
+		if tt.infos {
+			l := g.next(10 * time.Second).text
+			if !strings.HasPrefix(l, "info move ") {
+				t.Fatalf("%s: %q", tt.name, l)
+			}
+			if n := strings.Count(l, "info move "); tt.perInfo > 0 && n != tt.perInfo {
+				t.Errorf("%s: %d moves in %q", tt.name, n, l)
+			}
+		}
+		g.send(tt.end)
+		for {
+			l := g.next(10 * time.Second).text
+			if l == "" {
+				break
+			}
+			if !tt.infos || !strings.HasPrefix(l, "info move ") {
+				t.Fatalf("%s: before the blank line: %q", tt.name, l)
+			}
+		}
+		if tt.end != "" {
+			want := map[string]string{"4 stop": "=4 ", "7 name": "=7 KataGo"}[tt.end]
+			if got := strings.Join(g.answer(10*time.Second), "\n"); got != want {
+				t.Errorf("%s: %q answered %q", tt.name, tt.end, got)
+			}
+		}
+	}
+	run(t, g, []exchange{{"8 name", "=8 KataGo"}})
+}
+
+func TestFreeHandicapFromServer(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "127.0.0.1:0")
+	g := startBridge(t, Config{Server: "http://" + srv.Addr(), GenmoveVisits: 10})
+	run(t, g, []exchange{{"boardsize 5", "= "}})
+	// No fixed placement on a 5x5 board: KataGo chooses the stones.
+	got := g.do("place_free_handicap 3")
+	vs := strings.Fields(strings.TrimPrefix(got, "= "))
+	if !strings.HasPrefix(got, "= ") || len(vs) != 3 {
+		t.Fatalf("place_free_handicap 3 answered %q", got)
+	}
+	board := g.do("showboard")
+	if n := strings.Count(board, "X"); n != 3 || !strings.Contains(board, "Next player: White") {
+		t.Errorf("after the handicap the board is:\n%s", board)
+	}
+	// The stones are setup, not moves: nothing to undo.
+	run(t, g, []exchange{{"undo", "? cannot undo"}})
+}
+
+func TestLoadSGFRules(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := write("plain.sgf", "(;GM[1]SZ[9];B[ee];W[cc])")
+	chinese := write("chinese.sgf", "(;GM[1]SZ[9]RU[Chinese]KM[7];B[ee];W[cc])")
+	g := offline(t)
+	run(t, g, []exchange{
+		{"kata-set-rules aga", "= "},
+		{"komi 5.5", "= "},
+		{"loadsgf " + plain, "= "},
+		// No RU and no KM: the session's rules and komi stay.
+		{"kata-get-rules", `= {"friendlyPassOk":true,"hasButton":false,"ko":"SITUATIONAL","scoring":"AREA","suicide":false,"tax":"NONE","whiteHandicapBonus":"N-1"}`},
+		{"get_komi", "= 5.5"},
+		{"loadsgf " + chinese, "= "},
+		{"kata-get-rules", `= {"friendlyPassOk":true,"hasButton":false,"ko":"SIMPLE","scoring":"AREA","suicide":false,"tax":"NONE","whiteHandicapBonus":"N"}`},
+		{"get_komi", "= 7"},
+		{"loadsgf " + chinese + " 0", "? Invalid value for moveNumber for loadsgf"},
+	})
+}
+
+func TestClockBudget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		c    clock
+		want float64
+	}{
+		{"no limit", clock{}, 0},
+		{"no limit from time_settings", newClock(0, 30, 0), 0},
+		// 100 points, no moves: 35 own moves to come, 1s kept for lag.
+		{"absolute", newClock(350, 0, 0), 9},
+		{"canadian in main time", newClock(350, 100, 10), 14},
+		{"canadian in overtime", clock{limited: true, period: 100, stones: 10, overtime: true, periodLeft: 50, stonesLeft: 5}, 8},
+		{"nearly out of time", clock{limited: true, overtime: true, periodLeft: 1, stonesLeft: 1, stones: 1, period: 10}, 0.1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := tt.c
+			if got := c.budget(100, 0); got < tt.want-1e-9 || got > tt.want+1e-9 {
+				t.Errorf("budget = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// Spending main time runs into overtime.
+	c := newClock(10, 30, 5)
+	c.spend(12 * time.Second)
+	if !c.overtime || c.stonesLeft != 5 || c.periodLeft != 28 {
+		t.Errorf("after spending past the main time: %+v", c)
+	}
+	for range 5 {
+		c.spend(time.Second)
+	}
+	if c.stonesLeft != 5 || c.periodLeft != 30 {
+		t.Errorf("after a whole period: %+v", c)
+	}
+}
