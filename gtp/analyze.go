@@ -156,6 +156,10 @@ func (s *session) positionRequest(player game.Color) *client.PositionRequest {
 	return req
 }
 
+// minReportEvery is the shortest interval the server reports at; an interval of 0 (as
+// often as KataGo can) asks for that rather than for the server's default.
+const minReportEvery = 0.05
+
 // search is an analysis streaming in the background until the next input line.
 type search struct {
 	cancel context.CancelFunc
@@ -193,7 +197,7 @@ func (s *session) analyze(ctx context.Context, c *command) (string, error) {
 	req := s.positionRequest(player)
 	req.MaxVisits = s.cfg.AnalysisVisits
 	req.IncludeOwnership = a.ownership
-	req.ReportEvery = a.interval
+	req.ReportEvery = max(a.interval, minReportEvery)
 
 	s.header(c.id)
 	actx, cancel := context.WithCancel(ctx)
@@ -394,7 +398,7 @@ func (s *session) genmoveAnalyze(ctx context.Context, c *command) (string, error
 	req, timeout := s.searchRequest(player)
 	req.IncludeOwnership = a.ownership
 	if a.interval >= 0 {
-		req.ReportEvery = a.interval
+		req.ReportEvery = max(a.interval, minReportEvery)
 	}
 
 	s.header(c.id)

@@ -11,6 +11,7 @@ import (
 	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/queue"
 )
 
 // TestSideToMove checks, against a real server, that the bridge analyzes for the player
@@ -124,6 +125,9 @@ func TestAnalysisEndings(t *testing.T) {
 			if n := strings.Count(l, "info move "); tt.perInfo > 0 && n != tt.perInfo {
 				t.Errorf("%s: %d moves in %q", tt.name, n, l)
 			}
+			if st, err := srv.Queue().Stats(context.Background()); err != nil || st.Running != 1 {
+				t.Fatalf("%s: while the analysis streams the server runs %d jobs (%v)", tt.name, st.Running, err)
+			}
 		}
 		g.send(tt.end)
 		for {
@@ -135,6 +139,12 @@ func TestAnalysisEndings(t *testing.T) {
 				t.Fatalf("%s: before the blank line: %q", tt.name, l)
 			}
 		}
+		// The request is closed, and the server stops KataGo's search at once (it would
+		// run for 100s otherwise).
+		waitFor(t, 10*time.Second, "the server to stop the search", func() bool {
+			st, err := srv.Queue().Stats(context.Background())
+			return err == nil && st.Running == 0 && st.Queued[queue.PriorityInteractive] == 0
+		})
 		if tt.end != "" {
 			want := map[string]string{"4 stop": "=4 ", "7 name": "=7 KataGo"}[tt.end]
 			if got := strings.Join(g.answer(10*time.Second), "\n"); got != want {
