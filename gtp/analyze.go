@@ -510,8 +510,8 @@ func (s *session) finishedByPasses() bool {
 }
 
 // areaScore counts the board by Tromp-Taylor area scoring and returns White's lead:
-// stones, plus empty regions that touch only one color, plus komi and the handicap
-// bonus the rules give White.
+// stones, plus empty regions that touch only one color (unless the rules tax all
+// territory), plus komi and the handicap bonus the rules give White.
 func (s *session) areaScore() float64 {
 	area := [3]int{}
 	seen := make([]bool, s.xsize*s.ysize)
@@ -547,7 +547,8 @@ func (s *session) areaScore() float64 {
 					}
 				}
 			}
-			if borders[game.Black] != borders[game.White] {
+			// Stone scoring (tax ALL) counts stones alone.
+			if borders[game.Black] != borders[game.White] && s.rules.tax != "ALL" {
 				if borders[game.Black] {
 					area[game.Black] += size
 				} else {

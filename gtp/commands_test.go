@@ -243,6 +243,9 @@ func TestFinalScoreCounted(t *testing.T) {
 		{"play B pass", "= "}, {"play W pass", "= "},
 		// Black 10 points, White 15 and komi.
 		{"final_score", "= W+5.5"},
+		// Stone scoring: five stones each, and komi.
+		{"kata-set-rule tax ALL", "= "},
+		{"final_score", "= W+0.5"},
 		{"undo", "= "},
 		// Not finished: the estimate needs the server, which is down.
 	})
