@@ -76,10 +76,15 @@ func classify(err error) *Error {
 func (a *API) writeError(c *gin.Context, err error) {
 	e := classify(err)
 	log := a.reqLog(c)
-	if e.Status >= 500 {
+	switch {
+	case e.Status == http.StatusInternalServerError:
 		log.ErrorContext(c.Request.Context(), "request failed", "err", err,
 			"method", c.Request.Method, "route", c.FullPath())
-	} else if e.Status != 499 {
+	case e.Status >= 500:
+		// Busy, restarting or shutting down: expected now and then, and said to the client.
+		log.WarnContext(c.Request.Context(), "request failed", "err", err,
+			"method", c.Request.Method, "route", c.FullPath())
+	case e.Status != 499:
 		log.DebugContext(c.Request.Context(), "request rejected", "code", e.Code, "err", err)
 	}
 	if e.RetryAfter > 0 {

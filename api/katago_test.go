@@ -33,6 +33,7 @@ type katrain struct {
 	lines   chan []byte
 	counter int
 	sent    map[string]map[string]any // id -> payload, for resending after a reconnect
+	readErr error                     // why reading ended; set before lines is closed
 }
 
 // dialKaTrain connects as KaTrain does: the URL is all it has (remote_url), so the token
@@ -56,6 +57,7 @@ func dialKaTrain(t testing.TB, base, token string) (*katrain, *http.Response, er
 		for {
 			_, data, err := conn.Read(context.Background())
 			if err != nil {
+				k.readErr = err
 				return
 			}
 			for line := range strings.SplitSeq(string(data), "\n") {

@@ -1,0 +1,177 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/engine/enginetest"
+)
+
+// position is a single-position request on the 9x9 board of game3.
+func position(extra map[string]any) map[string]any {
+	p := map[string]any{"moves": [][]string{{"B", "E5"}, {"W", "C7"}}, "boardXSize": 9, "boardYSize": 9,
+		"komi": 7, "rules": "chinese", "maxVisits": 10}
+	for k, v := range extra {
+		p[k] = v
+	}
+	return p
+}
+
+func wantError(t *testing.T, r reply, status int, code string) {
+	t.Helper()
+	if r.status != status || r.errCode() != code {
+		t.Fatalf("got %d %s, want %d %s", r.status, r.body, status, code)
+	}
+}
+
+func retryAfter(t *testing.T, r reply) int {
+	t.Helper()
+	n, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil {
+		t.Fatalf("Retry-After %q: %v", r.header.Get("Retry-After"), err)
+	}
+	return n
+}
+
+// TestQuota: a token's positions per hour, shared by reviews, single positions and the
+// websocket; another token has its own.
+func TestQuota(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{api: api.Config{PositionsPerHour: 10}})
+	alice, bob := e.token(t, "alice"), e.token(t, "bob")
+
+	first := e.submit(t, alice, game3, nil) // 4 positions
+	e.follow(t, alice, first)
+	if again := e.submit(t, alice, game3, nil); again != first {
+		t.Fatalf("an identical submission made job %s, not %s", again, first)
+	}
+	e.submit(t, alice, game3, map[string]string{"maxVisits": "10"}) // 8
+	if r := e.do(t, "POST", "/api/v1/positions", alice, position(nil)); r.status != 200 {
+		t.Fatalf("position within the quota: %d %s", r.status, r.body) // 9
+	}
+	r := e.upload(t, alice, game3, map[string]string{"maxVisits": "11"})
+	wantError(t, r, http.StatusTooManyRequests, "quota_exceeded")
+	if n := retryAfter(t, r); n < 1 || n > 3600 {
+		t.Errorf("Retry-After %d, want 1..3600", n)
+	}
+	if r := e.do(t, "POST", "/api/v1/positions", alice, position(nil)); r.status != 200 {
+		t.Fatalf("the last position of the quota: %d %s", r.status, r.body) // 10
+	}
+	wantError(t, e.do(t, "POST", "/api/v1/positions", alice, position(nil)), http.StatusTooManyRequests, "quota_exceeded")
+	e.submit(t, bob, game3, nil)
+	wantError(t, e.upload(t, bob, game20, nil), http.StatusBadRequest, "exceeds_quota")
+
+	k, _, err := dialKaTrain(t, e.url, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := k.send(katrainQuery(opening[:1], 10, nil))
+	l := k.read()
+	if l.id != id || l.kind != "error" || !strings.Contains(l.m["error"].(string), "quota") {
+		t.Fatalf("websocket query over the quota: %s", l.raw)
+	}
+}
+
+// TestJobsAtOnce: a token may have JobsPerToken analyses queued or running; a slot frees
+// when one ends; websocket queries wait for a slot instead of failing.
+func TestJobsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{
+		api:     api.Config{JobsPerToken: 2},
+		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=1000"},
+	})
+	alice, bob := e.token(t, "alice"), e.token(t, "bob")
+	slow := func(n int) map[string]string { return map[string]string{"maxVisits": strconv.Itoa(2000 + n)} }
+	a := e.submit(t, alice, game3, slow(0))
+	e.submit(t, alice, game3, slow(1))
+	r := e.upload(t, alice, game3, slow(2))
+	wantError(t, r, http.StatusTooManyRequests, "too_many_jobs")
+	if n := retryAfter(t, r); n < 1 {
+		t.Errorf("Retry-After %d", n)
+	}
+	wantError(t, e.do(t, "POST", "/api/v1/positions", alice, position(nil)), http.StatusTooManyRequests, "too_many_jobs")
+	e.submit(t, bob, game3, slow(0))
+
+	k, _, err := dialKaTrain(t, e.url, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := k.send(katrainQuery(opening[:1], 10, nil))
+
+	if r := e.do(t, "DELETE", "/api/v1/analyses/"+a, alice, nil); r.status != 200 {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	// The cancelled job's slot goes to whoever asks first: the waiting websocket query
+	// retries every second, the upload once.
+	l := k.read()
+	if l.id != id || l.kind != "final" {
+		t.Fatalf("the waiting websocket query: %s", l.raw)
+	}
+	e.submit(t, alice, game3, slow(3))
+}
+
+// TestRequestLimits: the limits of one request, each with its status and code.
+func TestRequestLimits(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true, api: api.Config{MaxUploadBytes: 2048, MaxMoves: 10, MaxVisits: 1000}})
+	big := strings.Replace(game3, ";B[ee]", ";B[ee]C["+strings.Repeat("x", 3000)+"]", 1)
+	manyMoves := make([][]string, 11)
+	for i := range manyMoves {
+		manyMoves[i] = []string{[]string{"B", "W"}[i%2], fmt.Sprintf("%c%d", 'A'+i%8, 1+i/8)}
+	}
+	tests := []struct {
+		name   string
+		send   func() reply
+		status int
+		code   string
+	}{
+		{"multipart upload too large", func() reply { return e.upload(t, "", big, nil) }, 413, "too_large"},
+		{"JSON upload too large", func() reply { return e.do(t, "POST", "/api/v1/analyses", "", map[string]any{"sgf": big}) }, 413, "too_large"},
+		{"raw upload too large", func() reply { return e.do(t, "POST", "/api/v1/analyses", "", big) }, 413, "too_large"},
+		{"position too large", func() reply {
+			return e.do(t, "POST", "/api/v1/positions", "", position(map[string]any{"sgf": big}))
+		}, 413, "too_large"},
+		{"too many moves", func() reply { return e.upload(t, "", game20, nil) }, 400, "too_many_moves"},
+		{"position with too many moves", func() reply {
+			return e.do(t, "POST", "/api/v1/positions", "", position(map[string]any{"moves": manyMoves}))
+		}, 400, "too_many_moves"},
+		{"board too large", func() reply { return e.upload(t, "", strings.Replace(game3, "SZ[9]", "SZ[25]", 1), nil) }, 400, "unsupported"},
+		{"position board too large", func() reply {
+			return e.do(t, "POST", "/api/v1/positions", "", position(map[string]any{"boardXSize": 25, "boardYSize": 25}))
+		}, 400, "unsupported"},
+		{"visits over the limit", func() reply { return e.upload(t, "", game3, map[string]string{"maxVisits": "1001"}) }, 400, "invalid_visits"},
+		{"position visits over the limit", func() reply {
+			return e.do(t, "POST", "/api/v1/positions", "", position(map[string]any{"maxVisits": 1001}))
+		}, 400, "invalid_visits"},
+		{"within every limit", func() reply { return e.upload(t, "", game3, map[string]string{"maxVisits": "1000"}) }, 202, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := tt.send()
+			if r.status != tt.status || r.errCode() != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tt.status, tt.code)
+			}
+		})
+	}
+
+	t.Run("websocket query with too many moves", func(t *testing.T) {
+		t.Parallel()
+		k, _, err := dialKaTrain(t, e.url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		moves := make([][2]string, len(manyMoves))
+		for i, m := range manyMoves {
+			moves[i] = [2]string{m[0], m[1]}
+		}
+		id := k.send(katrainQuery(moves, 10, nil))
+		if l := k.read(); l.id != id || l.kind != "error" || l.m["field"] != "moves" {
+			t.Fatalf("got %s", l.raw)
+		}
+	})
+}
