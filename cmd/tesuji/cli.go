@@ -48,6 +48,7 @@ func commands() []command {
 		{"analyze", "analyze SGF files (in this process or on a server) and write annotated SGFs", runAnalyze},
 		{"gtp", "a GTP engine on stdin/stdout for Lizzie and Sabaki, analyzing on a tesuji server", runGTP},
 		{"katago", "install KataGo and a network into the user cache, or show which ones tesuji uses", runKataGo},
+		{"token", "create, list and revoke the API tokens a server beyond localhost requires", runToken},
 		{"version", "print the version", runVersion},
 	}
 }

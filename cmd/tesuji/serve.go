@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
+	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/server"
@@ -55,6 +57,19 @@ func (f *engineFlags) config() (engine.Config, error) {
 	}, nil
 }
 
+// loopback reports whether a listen address only accepts connections from this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[flags]")
 	var (
@@ -69,6 +84,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		maxMoves  = fs.Int("max-moves", 1000, "longest game accepted, in moves")
 		grace     = fs.Duration("shutdown-grace", 10*time.Second, "how long running jobs may finish on shutdown")
 		webDir    = fs.String("web-dir", "", "serve the web UI from this directory (web/dist while 'node build.mjs --watch' rebuilds it) instead of the built-in one")
+		open      = fs.Bool("open", false, "serve /api/v1 without API tokens even on an address beyond loopback (by default tokens are required there)")
+		tokens    = fs.Bool("tokens", false, "require API tokens even on a loopback address")
+		tokenFile = fs.String("token-file", "", "API tokens of 'tesuji token' when there is no --redis (default: tokens.json in the user config directory)")
+		quota     = fs.Int("positions-per-hour", 0, "with tokens: each token's quota of analyzed positions per hour (0: none)")
+		jobsPer   = fs.Int("jobs-per-token", 16, "with tokens: analyses one token may have queued or running at once (0: no limit)")
 	)
 	lf.register(fs)
 	ef.register(fs)
@@ -95,6 +115,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.API.MaxVisits = *maxVisits
 	cfg.API.MaxUploadBytes = *maxUpload
 	cfg.API.MaxMoves = *maxMoves
+	requireTokens := *tokens || (!*open && !loopback(*addr))
+	if *open && *tokens {
+		return fmt.Errorf("--open and --tokens contradict each other")
+	}
 	if *redisURL != "" {
 		client, err := queue.OpenRedis(*redisURL)
 		if err != nil {
@@ -106,6 +130,39 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if cfg.Engines == 0 {
 			cfg.Engines = -1
 		}
+		if requireTokens {
+			cfg.API.Tokens = api.NewRedisTokens(client, "")
+			cfg.API.Limits = api.NewRedisLimits(client, "")
+		}
+	} else if requireTokens {
+		path := *tokenFile
+		if path == "" {
+			if path, err = defaultTokenFile(); err != nil {
+				return err
+			}
+		}
+		cfg.API.Tokens = api.NewFileTokens(path)
+	}
+	if requireTokens {
+		cfg.API.PositionsPerHour = *quota
+		cfg.API.JobsPerToken = *jobsPer
+		list, err := cfg.API.Tokens.List(ctx)
+		if err != nil {
+			return fmt.Errorf("read API tokens: %w", err)
+		}
+		live := 0
+		for _, t := range list {
+			if !t.Revoked() {
+				live++
+			}
+		}
+		log.Info("API tokens required", "tokens", live, "positions_per_hour", *quota, "jobs_per_token", *jobsPer)
+		if live == 0 {
+			log.Warn("no API token exists yet, so every /api/v1 request will be refused; create one with 'tesuji token create --name NAME'")
+		}
+	} else {
+		log.Info("API open: no tokens required, every client may use it", "addr", *addr,
+			"why", map[bool]string{true: "--open", false: "loopback address"}[*open])
 	}
 	if cfg.Engines >= 0 {
 		ecfg, err := ef.config()
