@@ -31,7 +31,8 @@ var (
 	buildErr  error
 )
 
-// tesujiBinary builds the real tesuji binary once per test process.
+// tesujiBinary builds the real tesuji binary once per test process: with the race
+// detector for tests, without it for benchmarks, whose figures must be the product's.
 func tesujiBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -41,7 +42,11 @@ func tesujiBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "tesuji")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if _, bench := t.(*testing.B); !bench {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

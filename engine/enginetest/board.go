@@ -157,7 +157,8 @@ func (b *board) neighbors(loc int, f func(int)) {
 // group returns the stones connected to loc and whether they have a liberty.
 func (b *board) group(loc int) ([]int, bool) {
 	c := b.pts[loc]
-	seen := map[int]bool{loc: true}
+	seen := make([]bool, len(b.pts))
+	seen[loc] = true
 	stack := []int{loc}
 	var stones []int
 	libs := false

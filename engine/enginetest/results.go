@@ -72,6 +72,7 @@ type position struct {
 	seed       uint64
 	ownership  []float64 // Black's side
 	ownerStdev []float64
+	libs       []int // liberties of the group at each point, 0 until computed
 }
 
 func newPosition(b *board, komi float64, rules string) *position {
@@ -123,7 +124,11 @@ func newPosition(b *board, komi float64, rules string) *position {
 	}
 	p.passPrior = math.Exp(-4.0) / total
 	// Mark symmetric copies: a candidate that an invariant symmetry maps from a better one.
+	// Most positions have no symmetry, and the pairwise scan is the costliest step here.
 	for i := range p.cands {
+		if len(inv) == 0 {
+			break
+		}
 		for j := 0; j < i && p.cands[i].orbit < 0; j++ {
 			if p.cands[j].orbit >= 0 {
 				continue
@@ -187,11 +192,28 @@ func (p *position) heuristic(loc int) float64 {
 		if b.pts[n] == empty {
 			return
 		}
-		if libs := liberties(b, n); libs == 1 {
+		if libs := p.liberties(n); libs == 1 {
 			s += 2 // capture, or save a group in atari
 		}
 	})
 	return s
+}
+
+// liberties returns the liberties of the group at loc, computed once per group: every
+// point's heuristic looks at its neighbours' groups.
+func (p *position) liberties(loc int) int {
+	if p.libs == nil {
+		p.libs = make([]int, len(p.b.pts))
+	}
+	if n := p.libs[loc]; n > 0 {
+		return n
+	}
+	stones, _ := p.b.group(loc)
+	n := liberties(p.b, loc)
+	for _, s := range stones {
+		p.libs[s] = n
+	}
+	return n
 }
 
 func liberties(b *board, loc int) int {
