@@ -129,8 +129,8 @@ func BenchmarkServeOverhead(b *testing.B) {
 func BenchmarkScaleOut(b *testing.B) {
 	rs := redistest.Start(b, redistest.Options{})
 	p := startServe(b, nil, "--redis", rs.URL(), "--log-level", "warn")
-	startWorkerProc(b, "w1", rs.URL(), nil, "--log-level", "warn")
-	startWorkerProc(b, "w2", rs.URL(), nil, "--log-level", "warn")
+	startWorkerProc(b, "w1", rs.URL(), nil)
+	startWorkerProc(b, "w2", rs.URL(), nil)
 	var mu sync.Mutex
 	var waits, lats []time.Duration
 	total := 0
