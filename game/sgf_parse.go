@@ -622,8 +622,19 @@ func (st *setupState) apply(x, y int, id, v string, c Color) error {
 
 // fixedHandicap places n handicap stones as KataGo's fixed_handicap does.
 func fixedHandicap(n, x, y int) ([]Stone, error) {
-	if n > 9 || x < 7 || y < 7 || (x%2 == 0 || y%2 == 0 || x <= 7 || y <= 7) && n > 4 {
+	stones := FixedHandicap(n, x, y)
+	if stones == nil {
 		return nil, errorf(CodeUnsupported, "HA[%d] without handicap stones (AB) cannot be placed on a %dx%d board", n, x, y)
+	}
+	return stones, nil
+}
+
+// FixedHandicap returns the n black stones KataGo's fixed_handicap places on an x by y
+// board (star points, in its order), or nil where KataGo refuses: boards smaller than 7,
+// more than 4 stones on even or 7-line boards, fewer than 2 or more than 9 stones.
+func FixedHandicap(n, x, y int) []Stone {
+	if n < 2 || n > 9 || x < 7 || y < 7 || (x%2 == 0 || y%2 == 0 || x <= 7 || y <= 7) && n > 4 {
+		return nil
 	}
 	coords := func(size int) [3]int {
 		if size <= 12 {
@@ -651,7 +662,7 @@ func fixedHandicap(n, x, y int) ([]Stone, error) {
 	for i, o := range order {
 		stones[i] = Stone{Color: Black, Point: Point{X: xc[o[0]], Y: yc[o[1]]}}
 	}
-	return stones, nil
+	return stones
 }
 
 // readKomi reads KM, correcting what known writers get wrong, and falls back to the

@@ -398,33 +398,7 @@ func fixedHandicapStones(n, x, y int) ([]game.Stone, error) {
 	case n > 9:
 		return nil, fail("Fixed handicap > 9 is not allowed")
 	}
-	coords := func(size int) [3]int {
-		if size <= 12 {
-			return [3]int{2, size - 3, size / 2}
-		}
-		return [3]int{3, size - 4, size / 2}
-	}
-	xc, yc := coords(x), coords(y)
-	order := [][2]int{{0, 1}, {1, 0}, {0, 0}, {1, 1}}
-	switch n {
-	case 5:
-		order = append(order, [2]int{2, 2})
-	case 6:
-		order = append(order, [2]int{0, 2}, [2]int{1, 2})
-	case 7:
-		order = append(order, [2]int{0, 2}, [2]int{1, 2}, [2]int{2, 2})
-	case 8:
-		order = append(order, [2]int{0, 2}, [2]int{1, 2}, [2]int{2, 0}, [2]int{2, 1})
-	case 9:
-		order = append(order, [2]int{0, 2}, [2]int{1, 2}, [2]int{2, 0}, [2]int{2, 1}, [2]int{2, 2})
-	default:
-		order = order[:n]
-	}
-	stones := make([]game.Stone, len(order))
-	for i, o := range order {
-		stones[i] = game.Stone{Color: game.Black, Point: game.Point{X: xc[o[0]], Y: yc[o[1]]}}
-	}
-	return stones, nil
+	return game.FixedHandicap(n, x, y), nil
 }
 
 func (s *session) setFreeHandicap(_ context.Context, c *command) (string, error) {
