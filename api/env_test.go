@@ -15,10 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/server"
 )
+
+// TestMain fails the package when any test leaves a goroutine behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // env is a running tesuji server with the fake KataGo, for tests through real HTTP.
 type env struct {
@@ -35,6 +42,7 @@ type envOptions struct {
 	noTokens  bool       // open mode
 	engines   int        // server.Config.Engines; 0: one
 	jobsPerEn int        // worker.Config.JobsPerEngine
+	threads   int        // KataGo's analysis threads; 0: enginetest's
 }
 
 // startEnv starts a server on a free loopback port, with a token store in the test's
@@ -50,6 +58,9 @@ func startEnv(t testing.TB, o envOptions) *env {
 		cfg.Tokens = e.tokens
 	}
 	ecfg := enginetest.Config(t, o.fakeEnv...)
+	if o.threads > 0 {
+		ecfg.AnalysisThreads = o.threads
+	}
 	scfg := server.Config{Addr: "127.0.0.1:0", Engine: ecfg, API: cfg, Logger: log, Engines: o.engines,
 		ShutdownGrace: time.Second}
 	scfg.Worker.JobsPerEngine = o.jobsPerEn
@@ -228,7 +239,7 @@ type sseEvent struct{ id, typ, data string }
 // of the stream, or stop returns true for an event.
 func readSSE(r io.Reader, stop func(sseEvent) bool) ([]sseEvent, []string, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sc.Buffer(make([]byte, 0, 4<<10), 1<<20)
 	var events []sseEvent
 	var comments []string
 	var cur sseEvent

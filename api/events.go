@@ -1,10 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -100,8 +101,26 @@ func (a *API) stream(c *gin.Context, id, after string) {
 	}
 }
 
+// writeEvent writes one event. The data is written as it is, not copied: a job's event
+// goes to every client that follows it.
 func writeEvent(w http.ResponseWriter, e queue.Event) error {
-	data := strings.ReplaceAll(string(e.Data), "\n", "\ndata: ")
-	_, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data)
+	if _, err := io.WriteString(w, "id: "+e.ID+"\nevent: "+e.Type+"\ndata: "); err != nil {
+		return err
+	}
+	data := e.Data
+	for {
+		line, rest, more := bytes.Cut(data, []byte{'\n'})
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		if _, err := io.WriteString(w, "\ndata: "); err != nil {
+			return err
+		}
+		data = rest
+	}
+	_, err := io.WriteString(w, "\n\n")
 	return err
 }

@@ -40,7 +40,7 @@ func (e *env) scrape(t testing.TB) map[string]float64 {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	once := filepath.Join(t.TempDir(), "crashed")
-	e := startEnv(t, envOptions{fakeEnv: []string{enginetest.EnvCrashOnce + "=" + once}})
+	e := startEnv(t, envOptions{fakeEnv: []string{enginetest.EnvCrashOnce + "=" + once, enginetest.EnvVisitsPerSec + "=5000"}})
 	tok := e.token(t, "m")
 
 	before := e.scrape(t)
@@ -70,7 +70,7 @@ func TestMetrics(t *testing.T) {
 	// Open one SSE stream and one websocket, and watch the gauges count them.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	slow := e.submit(t, tok, game3, map[string]string{"maxVisits": "99"})
+	slow := e.submit(t, tok, game3, map[string]string{"maxVisits": "100000"}) // 20s a turn
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/api/v1/analyses/"+slow+"/events?token="+tok, nil)
 	resp, err := e.http.Do(req)
 	if err != nil {
