@@ -205,15 +205,15 @@ func (a *API) enqueue(c *gin.Context, job *queue.Job, kind string) (*queue.Job, 
 	if err := a.admitJob(ctx, job.Owner, job.ID, time.Time{}); err != nil {
 		return nil, false, err
 	}
-	refund, err := a.chargeQuota(ctx, job.Owner, len(job.Turns))
+	refund, err := a.chargeQuota(ctx, a.reqLog(c), job.Owner, len(job.Turns))
 	if err != nil {
-		a.releaseJob(ctx, job.Owner, job.ID)
+		a.releaseJob(ctx, a.reqLog(c), job.Owner, job.ID)
 		return nil, false, err
 	}
 	j, created, err := a.q.Enqueue(ctx, job)
 	if err != nil || !created {
 		refund()
-		a.releaseJob(ctx, job.Owner, job.ID)
+		a.releaseJob(ctx, a.reqLog(c), job.Owner, job.ID)
 	}
 	if err != nil {
 		return nil, false, err

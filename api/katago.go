@@ -257,6 +257,8 @@ func (s *session) run(reqCtx context.Context) {
 		defer bg.Done()
 		select {
 		case <-s.a.closing:
+			// The searches end at once; the client hears why in the close frame, and
+			// KaTrain reconnects to whichever server comes back.
 			s.cancel(errSocketShutdwn)
 			_ = s.conn.Close(websocket.StatusGoingAway, "server shutting down")
 		case <-s.ctx.Done():
@@ -267,19 +269,15 @@ func (s *session) run(reqCtx context.Context) {
 	s.tasks.Wait()
 	bg.Wait()
 	_ = s.conn.CloseNow()
-	s.mu.Lock()
-	keys := make([]string, 0, len(s.running))
-	for t := range s.running {
-		keys = append(keys, t.key)
-	}
-	s.mu.Unlock()
-	s.a.releaseJob(context.Background(), s.owner, keys...)
 	s.log.Info("katago websocket closed", "cause", context.Cause(s.ctx).Error())
 }
 
+// reader handles the client's messages until the connection closes. Its reads have no
+// context of their own: a cancelled context would make the library drop the connection
+// before the close frame that tells the client why.
 func (s *session) reader() {
 	for {
-		typ, data, err := s.conn.Read(s.ctx)
+		typ, data, err := s.conn.Read(context.Background())
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) && s.ctx.Err() == nil {
@@ -307,15 +305,18 @@ func (s *session) writer() {
 	for {
 		select {
 		case b := <-s.out:
-			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			// Not bound to s.ctx, for the reason reader gives; a client that takes no
+			// line for 30s is gone.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			err := s.conn.Write(ctx, websocket.MessageText, b)
 			cancel()
 			if err != nil {
 				s.cancel(errSocketClosed)
+				_ = s.conn.CloseNow()
 				return
 			}
 		case <-ping.C:
-			ctx, cancel := context.WithTimeout(s.ctx, s.a.cfg.KeepAlive)
+			ctx, cancel := context.WithTimeout(context.Background(), s.a.cfg.KeepAlive)
 			err := s.conn.Ping(ctx)
 			cancel()
 			if err != nil && s.ctx.Err() == nil {
@@ -587,9 +588,9 @@ func (s *session) startReady() {
 			}
 			return
 		}
-		refund, err := s.a.chargeQuota(s.ctx, s.owner, 1)
+		refund, err := s.a.chargeQuota(s.ctx, s.log, s.owner, 1)
 		if err != nil {
-			s.a.releaseJob(s.ctx, s.owner, t.key)
+			s.a.releaseJob(s.ctx, s.log, s.owner, t.key)
 			s.drop(t)
 			s.fail(t.q, "", safeMessage(err))
 			continue
@@ -633,7 +634,7 @@ func (s *session) start(t *task, refund func()) {
 		s.mu.Lock()
 		delete(s.running, t)
 		s.mu.Unlock()
-		s.a.releaseJob(context.Background(), s.owner, t.key)
+		s.a.releaseJob(context.Background(), s.log, s.owner, t.key)
 		s.poke()
 	}()
 }

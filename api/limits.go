@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -46,8 +47,9 @@ type LimitStore interface {
 }
 
 // chargeQuota charges n positions to the request's owner and returns the refund to call
-// if the request fails after all. 429 with Retry-After when the quota is used up.
-func (a *API) chargeQuota(ctx context.Context, owner string, n int) (refund func(), err error) {
+// if the request fails after all. 429 with Retry-After when the quota is used up. log is
+// the request's logger.
+func (a *API) chargeQuota(ctx context.Context, log *slog.Logger, owner string, n int) (refund func(), err error) {
 	quota := int64(a.cfg.PositionsPerHour)
 	noop := func() {}
 	if quota <= 0 || n <= 0 {
@@ -73,7 +75,7 @@ func (a *API) chargeQuota(ctx context.Context, owner string, n int) (refund func
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := a.limits.Refund(rctx, owner, int64(n), now); err != nil {
-			a.log.Warn("quota refund failed", "owner", owner, "positions", n, "err", err)
+			log.Warn("quota refund failed", "positions", n, "err", err)
 		}
 	}, nil
 }
@@ -139,15 +141,16 @@ func (a *API) pruneJobs(ctx context.Context, owner string) error {
 	return a.limits.Remove(ctx, owner, ended...)
 }
 
-// releaseJob gives back a slot reserved for a request that did not make its job.
-func (a *API) releaseJob(ctx context.Context, owner string, ids ...string) {
+// releaseJob gives back the owner's slots of entries that ended, or of a request that did
+// not make its job. log is the request's logger.
+func (a *API) releaseJob(ctx context.Context, log *slog.Logger, owner string, ids ...string) {
 	if a.cfg.JobsPerToken <= 0 || len(ids) == 0 {
 		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.limits.Remove(rctx, owner, ids...); err != nil {
-		a.log.Warn("release job slot failed", "owner", owner, "err", err)
+		log.Warn("release job slot failed", "err", err)
 	}
 }
 
