@@ -223,13 +223,16 @@ func (m *MemoryLimits) Admit(_ context.Context, owner, id string, expires time.T
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o := m.owner(owner)
-	for k, exp := range o.busy {
-		if !exp.IsZero() && !exp.After(now) {
-			delete(o.busy, k)
-		}
-	}
 	if _, held := o.busy[id]; !held && limit > 0 && len(o.busy) >= limit {
-		return false, nil
+		// Full unless some websocket leases have lapsed.
+		for k, exp := range o.busy {
+			if !exp.IsZero() && !exp.After(now) {
+				delete(o.busy, k)
+			}
+		}
+		if len(o.busy) >= limit {
+			return false, nil
+		}
 	}
 	o.busy[id] = expires
 	return true, nil
