@@ -72,9 +72,9 @@ const (
 )
 
 var (
-	errTerminated    = errors.New("api: query terminated by the client")
-	errSocketClosed  = errors.New("api: websocket closed")
-	errSocketShutdwn = errors.New("api: server shutting down")
+	errTerminated     = errors.New("api: query terminated by the client")
+	errSocketClosed   = errors.New("api: websocket closed")
+	errSocketShutdown = errors.New("api: server shutting down")
 )
 
 func (a *API) katagoSocket(c *gin.Context) {
@@ -259,7 +259,7 @@ func (s *session) run(reqCtx context.Context) {
 		case <-s.a.closing:
 			// The searches end at once; the client hears why in the close frame, and
 			// KaTrain reconnects to whichever server comes back.
-			s.cancel(errSocketShutdwn)
+			s.cancel(errSocketShutdown)
 			_ = s.conn.Close(websocket.StatusGoingAway, "server shutting down")
 		case <-s.ctx.Done():
 		}
@@ -297,8 +297,8 @@ func (s *session) reader() {
 	}
 }
 
-// writer sends response lines, one per message, and pings the client while the
-// connection is idle so that proxies keep it open.
+// writer sends response lines, one per message, and pings the client every KeepAlive so
+// that proxies keep a quiet connection open and a vanished client is noticed.
 func (s *session) writer() {
 	ping := time.NewTicker(s.a.cfg.KeepAlive)
 	defer ping.Stop()
@@ -437,14 +437,18 @@ func (s *session) terminate(id, action, target string, turns []int) {
 	}
 	var stop []*task
 	s.mu.Lock()
-	for i := 0; i < len(s.waiting); {
-		if t := s.waiting[i]; match(t) {
-			heap.Remove(&s.waiting, i)
+	kept := s.waiting[:0]
+	for _, t := range s.waiting {
+		if match(t) {
 			s.send(noResults(t.q.id, t.turn))
 			continue
 		}
-		i++
+		t.index = len(kept)
+		kept = append(kept, t)
 	}
+	clear(s.waiting[len(kept):])
+	s.waiting = kept
+	heap.Init(&s.waiting)
 	for t := range s.running {
 		if match(t) {
 			stop = append(stop, t)
