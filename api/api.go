@@ -179,9 +179,6 @@ func New(cfg Config) *API {
 // Handler returns the HTTP handler.
 func (a *API) Handler() http.Handler { return a.router }
 
-// Open reports whether the API runs without tokens.
-func (a *API) Open() bool { return a.cfg.Tokens == nil }
-
 // CloseStreams ends every open event stream and websocket and waits for them, or for
 // ctx. Call it when the server shuts down, before http.Server.Shutdown. It is idempotent.
 func (a *API) CloseStreams(ctx context.Context) error {
