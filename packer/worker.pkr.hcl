@@ -133,7 +133,7 @@ variable "warmup_timeout" {
 locals {
   stamp      = formatdate("YYYYMMDD-hhmmss", timestamp())
   katago_url = var.katago_url != "" ? var.katago_url : "https://github.com/lightvector/KataGo/releases/download/${var.katago_version}/katago-${var.katago_version}-${var.katago_build}-linux-x64.zip"
-  build_dir  = "/tmp/tesuji-build"
+  build_dir  = "/var/tmp/tesuji-build"
   tags = {
     "Name"                 = "${var.ami_name_prefix}-${local.stamp}"
     "tesuji:role"          = "worker"

@@ -42,7 +42,7 @@ case $TESUJI_KATAGO_URL in
 		# shellcheck source=/dev/null
 		. /etc/os-release
 		repo="ubuntu${VERSION_ID//./}"
-		keyring=/tmp/cuda-keyring.deb
+		keyring=$(mktemp --suffix=.deb)
 		curl --fail --silent --show-error --location --retry 5 --output "$keyring" \
 			"https://developer.download.nvidia.com/compute/cuda/repos/$repo/x86_64/cuda-keyring_1.1-1_all.deb"
 		dpkg -i "$keyring"

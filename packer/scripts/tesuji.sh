@@ -6,7 +6,7 @@ step=tesuji
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=${TESUJI_BUILD_DIR:-/tmp/tesuji-build}
+build=${TESUJI_BUILD_DIR:-/var/tmp/tesuji-build}
 here=$(cd "$(dirname "$0")" && pwd)
 require_cmd systemctl
 
