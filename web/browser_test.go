@@ -798,3 +798,38 @@ func TestCancel(t *testing.T) {
 	}
 	tb.shot("cancelled")
 }
+
+// TestToken reviews a game on a server that requires API tokens: without one the page
+// says how to get in; opened once with ?token=, it uploads, follows the events and shows
+// the review.
+func TestToken(t *testing.T) {
+	t.Parallel()
+	tokens := api.NewFileTokens(filepath.Join(t.TempDir(), "tokens.json"))
+	tok, _, err := tokens.Create(context.Background(), "browser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSite(t, api.Config{Tokens: tokens}, 0, "TESUJI_FAKE_SPEED=200")
+	tb := newTab(t, 1024, 768)
+
+	tb.do(chromedp.Navigate(s.url + "/"))
+	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{testdata(t, "review.sgf")}))
+	tb.waitFor("the chosen file", `document.querySelector('#file-name')?.textContent === 'review.sgf'`)
+	tb.do(chromedp.Click(chromedp.ID("submit")))
+	tb.waitFor("the error message", `!!document.querySelector('#upload-error')`)
+	if msg := tb.text("#upload-error"); !strings.Contains(msg, "?token=") {
+		t.Errorf("without a token the page says %q, not how to pass one", msg)
+	}
+
+	tb.do(chromedp.Navigate(s.url + "/?token=" + url.QueryEscape(tok)))
+	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{testdata(t, "review.sgf")}))
+	tb.waitFor("the chosen file", `document.querySelector('#file-name')?.textContent === 'review.sgf'`)
+	tb.do(
+		chromedp.Click(chromedp.CSS(`input[name=preset][value=quick]`)),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	tb.waitFor("the end of the review", `document.querySelector('#progress-text')?.textContent.startsWith('Review complete')`)
+	tb.shot("token-review")
+}

@@ -3,6 +3,25 @@
 
 const BASE = '/api/v1/analyses';
 
+// token is the API token for servers that require one. A link with ?token=... sets it
+// (and it is kept in this browser, so review links work without it); it goes out as a
+// bearer token, and as a query parameter where the browser cannot set headers
+// (EventSource, downloads).
+export const token = (() => {
+  try {
+    const fromURL = new URLSearchParams(window.location.search).get('token');
+    if (fromURL) {
+      localStorage.setItem('tesuji-token', fromURL);
+      return fromURL;
+    }
+    return localStorage.getItem('tesuji-token') || '';
+  } catch {
+    return '';
+  }
+})();
+
+const withToken = (url) => (token ? `${url}?token=${encodeURIComponent(token)}` : url);
+
 // ApiError is a failed request: status, the API's error code and a readable message.
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -31,7 +50,12 @@ export function explain(status, code, message) {
       return 'There is no analysis at this address. It may have expired, or the link is incomplete.';
     case 'cancelled':
       return 'This analysis was cancelled.';
+    case 'unauthorized':
+    case 'token_invalid':
+    case 'token_revoked':
+      return 'This server needs an API token: open the page as /?token=YOUR_TOKEN (ask its operator for one).';
   }
+  if (status === 401) return 'This server needs an API token: open the page as /?token=YOUR_TOKEN (ask its operator for one).';
   if (status === 413) return `The file is too large${message ? `: ${message}` : '.'}`;
   if (status === 429) return 'The server is busy with other analyses. Try again in a minute.';
   if (status === 503 || code === 'unavailable')
@@ -56,7 +80,9 @@ async function failure(res) {
 async function request(url, init) {
   let res;
   try {
-    res = await fetch(url, init);
+    const headers = new Headers(init?.headers);
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    res = await fetch(url, { ...init, headers });
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
@@ -79,8 +105,8 @@ export const getAnalysis = (id) => request(`${BASE}/${encodeURIComponent(id)}`);
 export const cancelAnalysis = (id) =>
   request(`${BASE}/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
-export const eventsURL = (id) => `${BASE}/${encodeURIComponent(id)}/events`;
-export const sgfURL = (id) => `${BASE}/${encodeURIComponent(id)}/sgf`;
+export const eventsURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/events`);
+export const sgfURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/sgf`);
 
 // explainJobError words the error of a failed analysis.
 export function explainJobError(err) {
