@@ -255,86 +255,72 @@ func (m *Memory) Heartbeat(ctx context.Context, l *Lease, leaseTTL time.Duration
 }
 
 func (m *Memory) StoreResult(ctx context.Context, l *Lease, turn int, result []byte) (bool, error) {
-	now, err := m.lock(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer m.mu.Unlock()
-	j, err := m.fenceLocked(l, now)
-	if err != nil {
-		return false, fmt.Errorf("queue: store result: %w", err)
-	}
-	if !j.turns[turn] {
-		return false, fmt.Errorf("queue: store result: %w: job %s has no turn %d", ErrInvalid, j.job.ID, turn)
-	}
-	if _, ok := j.results[turn]; ok {
-		return false, nil
-	}
-	j.results[turn] = slices.Clone(result)
-	m.appendLocked(j, EventTurn, result)
-	return true, nil
+	stored := false
+	err := m.fenced(ctx, l, "store result", func(j *memJob, _ time.Time) error {
+		if !j.turns[turn] {
+			return fmt.Errorf("%w: job %s has no turn %d", ErrInvalid, j.job.ID, turn)
+		}
+		if _, ok := j.results[turn]; ok {
+			return nil
+		}
+		j.results[turn] = slices.Clone(result)
+		m.appendLocked(j, EventTurn, result)
+		stored = true
+		return nil
+	})
+	return stored, err
 }
 
 func (m *Memory) Publish(ctx context.Context, l *Lease, typ string, data []byte) error {
 	if typ == "" {
 		return fmt.Errorf("queue: publish: %w: no event type", ErrInvalid)
 	}
-	now, err := m.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	j, err := m.fenceLocked(l, now)
-	if err != nil {
-		return fmt.Errorf("queue: publish: %w", err)
-	}
-	m.appendLocked(j, typ, data)
-	return nil
+	return m.fenced(ctx, l, "publish", func(j *memJob, _ time.Time) error {
+		m.appendLocked(j, typ, data)
+		return nil
+	})
 }
 
 func (m *Memory) Complete(ctx context.Context, l *Lease) error {
-	now, err := m.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	j, err := m.fenceLocked(l, now)
-	if err != nil {
-		return fmt.Errorf("queue: complete: %w", err)
-	}
-	if len(j.results) < len(j.turns) {
-		return fmt.Errorf("queue: complete: %w: job %s has %d of %d turns", ErrIncomplete, j.job.ID, len(j.results), len(j.turns))
-	}
-	m.finishLocked(j, StateDone, now)
-	return nil
+	return m.fenced(ctx, l, "complete", func(j *memJob, now time.Time) error {
+		if len(j.results) < len(j.turns) {
+			return fmt.Errorf("%w: job %s has %d of %d turns", ErrIncomplete, j.job.ID, len(j.results), len(j.turns))
+		}
+		m.finishLocked(j, StateDone, now)
+		return nil
+	})
 }
 
 func (m *Memory) Fail(ctx context.Context, l *Lease, msg string, retry bool) error {
-	now, err := m.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	j, err := m.fenceLocked(l, now)
-	if err != nil {
-		return fmt.Errorf("queue: fail: %w", err)
-	}
-	m.attemptFailedLocked(j, msg, retry, now)
-	return nil
+	return m.fenced(ctx, l, "fail", func(j *memJob, now time.Time) error {
+		m.attemptFailedLocked(j, msg, retry, now)
+		return nil
+	})
 }
 
 func (m *Memory) Release(ctx context.Context, l *Lease) error {
+	return m.fenced(ctx, l, "release", func(j *memJob, _ time.Time) error {
+		delete(m.running, j.job.ID)
+		m.requeueLocked(j)
+		return nil
+	})
+}
+
+// fenced runs a lease holder's write under the lock, once the lease is found current;
+// its errors (and the fence's) carry the operation's name.
+func (m *Memory) fenced(ctx context.Context, l *Lease, op string, write func(j *memJob, now time.Time) error) error {
 	now, err := m.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.mu.Unlock()
 	j, err := m.fenceLocked(l, now)
-	if err != nil {
-		return fmt.Errorf("queue: release: %w", err)
+	if err == nil {
+		err = write(j, now)
 	}
-	delete(m.running, j.job.ID)
-	m.requeueLocked(j)
+	if err != nil {
+		return fmt.Errorf("queue: %s: %w", op, err)
+	}
 	return nil
 }
 
