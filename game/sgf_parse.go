@@ -32,6 +32,9 @@ type ParseOptions struct {
 	// or more children), the index of the child to follow, 0 being the main line. Forks
 	// beyond the end of Path follow the main line. Nil: the main line. See ParsePath.
 	Path []int
+	// Name is the uploaded file's name, or empty. Parse asks its extension (.gib, .ngf)
+	// only when the content does not show the record's format.
+	Name string
 }
 
 func (o ParseOptions) withDefaults() ParseOptions {
@@ -140,10 +143,7 @@ func ParseSGF(data []byte, opt ParseOptions) (*Record, error) {
 	}
 	start := findStart(text)
 	if start < 0 {
-		if strings.TrimSpace(text) == "" {
-			return nil, errorf(CodeInvalidSGF, "the file is empty")
-		}
-		return nil, errorf(CodeInvalidSGF, "this is not an SGF game record: it has no \"(;\" to start a game")
+		return nil, unknownFormat(data, opt.Name)
 	}
 	sc := &scanner{s: text, pos: start, maxNodes: opt.MaxNodes}
 	sc.line = 1 + strings.Count(text[:start], "\n")
