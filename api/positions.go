@@ -43,7 +43,7 @@ func (a *API) positionGame(req *positionRequest) (*game.Game, error) {
 		if int64(len(req.SGF)) > a.cfg.MaxUploadBytes {
 			return nil, tooLarge(a.cfg.MaxUploadBytes)
 		}
-		rec, err := a.parseSGF([]byte(req.SGF), req.Path)
+		rec, err := a.parseSGF([]byte(req.SGF), "", req.Path)
 		if err != nil {
 			return nil, err
 		}

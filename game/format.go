@@ -223,7 +223,7 @@ func guessCharset(data []byte) encoding.Encoding {
 
 // recordFromNodes finishes a record read from another format than SGF: root holds the
 // game's properties as SGF would, moves one node each, in order.
-func recordFromNodes(root *Node, moves []*Node, warnings []string, opt ParseOptions) (*Record, error) {
+func recordFromNodes(format string, root *Node, moves []*Node, warnings []string, opt ParseOptions) (*Record, error) {
 	if len(moves)+1 > opt.MaxNodes {
 		return nil, errorf(CodeTooLarge, "the record has more than %d moves, the limit", opt.MaxNodes-1)
 	}
@@ -232,7 +232,7 @@ func recordFromNodes(root *Node, moves []*Node, warnings []string, opt ParseOpti
 		prev.Children = []*Node{n}
 		prev = n
 	}
-	rec := &Record{Trees: []*Node{root}, Warnings: warnings}
+	rec := &Record{Format: format, Trees: []*Node{root}, Warnings: warnings}
 	if err := rec.selectLine(opt.Path); err != nil {
 		return nil, err
 	}

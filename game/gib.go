@@ -125,7 +125,7 @@ func parseGIB(data []byte, opt ParseOptions) (*Record, error) {
 	if handicap >= 2 {
 		root.Props = append(root.Props, handicapProps(handicap)...)
 	}
-	return recordFromNodes(root, moves, warnings, opt)
+	return recordFromNodes(FormatGIB, root, moves, warnings, opt)
 }
 
 // splitNameRank splits "kim (2D)" into "kim" and "2D"; a name without one rank in

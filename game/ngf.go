@@ -114,7 +114,7 @@ func parseNGF(data []byte, opt ParseOptions) (*Record, error) {
 		}
 		moves = append(moves, moveNode(c, Point{X: col, Y: row}, false))
 	}
-	return recordFromNodes(root, moves, warnings, opt)
+	return recordFromNodes(FormatNGF, root, moves, warnings, opt)
 }
 
 func upper(b byte) byte {

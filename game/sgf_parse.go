@@ -115,6 +115,9 @@ func (n *Node) Has(id string) bool {
 
 // Record is a parsed upload: the decoded trees, the line chosen for analysis and its Game.
 type Record struct {
+	// Format is the file's format: FormatSGF, FormatGIB or FormatNGF. A .gib or .ngf
+	// record's Trees hold the SGF tree of its game.
+	Format string
 	// Trees are the game trees of the file, decoded; Trees[0] is the one analyzed.
 	Trees []*Node
 	// Line is the chosen line of Trees[0], from the root to its last node.
@@ -161,7 +164,7 @@ func ParseSGF(data []byte, opt ParseOptions) (*Record, error) {
 	if len(trees) > 1 {
 		warnings = append(warnings, fmt.Sprintf("the file holds %d game records; only the first is analyzed", len(trees)))
 	}
-	rec := &Record{Trees: trees, Warnings: warnings}
+	rec := &Record{Format: FormatSGF, Trees: trees, Warnings: warnings}
 	if err := rec.selectLine(opt.Path); err != nil {
 		return nil, err
 	}

@@ -656,8 +656,8 @@ func TestUploadErrors(t *testing.T) {
 		want []string
 	}{
 		{name: "illegal move", sgf: string(occupied), want: []string{"illegal move", "move 5", "occupied"}},
-		{name: "broken SGF", sgf: "(;GM[1]FF[4]SZ[19];B[pd];W[dp", want: []string{"not a valid SGF"}},
-		{name: "not a game", file: testdata(t, "notes.txt"), want: []string{"not a valid SGF"}},
+		{name: "broken SGF", sgf: "(;GM[1]FF[4]SZ[19];B[pd];W[dp", want: []string{"cannot be read", "ends before"}},
+		{name: "not a game", file: testdata(t, "notes.txt"), want: []string{"cannot be read", "not a game record"}},
 		{name: "too large", sgf: "(;GM[1]FF[4]SZ[19]C[" + strings.Repeat("a long comment ", 700) + "];B[pd])", want: []string{"too large"}},
 		{name: "nothing", sgf: "", want: []string{"Choose an SGF file"}},
 	} {
