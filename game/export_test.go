@@ -374,8 +374,8 @@ func TestExportSabaki(t *testing.T) {
 			wantWinrate: "40", wantLead: "-1.5",
 		},
 		{
-			name: "halves round up, as Math.round",
-			turn: Turn{Player: "B", Candidates: []engine.MoveInfo{{Move: "A1", Winrate: 0.500625, ScoreLead: -0.005}}},
+			name:        "halves round up, as Math.round",
+			turn:        Turn{Player: "B", Candidates: []engine.MoveInfo{{Move: "A1", Winrate: 0.500625, ScoreLead: -0.005}}},
 			wantWinrate: "50.06", wantLead: "0",
 		},
 	}

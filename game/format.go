@@ -170,17 +170,19 @@ func foreignKind(data []byte) string {
 // decodeRecordText decodes a .gib or .ngf record: UTF-8 when it is valid (a byte order
 // mark is dropped), else the character set the text looks like (Tygem writes EUC-KR in
 // Korea and GB2312 in China; WBaduk EUC-KR).
+// Line breaks are written "\n", as SGF text is read.
 func decodeRecordText(data []byte) (string, []string) {
+	lines := strings.NewReplacer("\r\n", "\n", "\r", "\n")
 	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	if utf8.Valid(data) {
-		return string(data), nil
+		return lines.Replace(string(data)), nil
 	}
 	if enc := guessCharset(data); enc != nil {
 		if out, err := enc.NewDecoder().Bytes(data); err == nil {
-			return string(out), nil
+			return lines.Replace(string(out)), nil
 		}
 	}
-	return strings.ToValidUTF8(string(data), "\uFFFD"), []string{
+	return lines.Replace(strings.ToValidUTF8(string(data), "\uFFFD")), []string{
 		"the record's character set could not be recognized; names may look wrong"}
 }
 
@@ -189,7 +191,8 @@ func decodeRecordText(data []byte) (string, []string) {
 // ranges; then the EUC-KR reading decides: Korean text reads as Hangul alone, Chinese
 // text as Hangul mixed with Hanja, which Korean records do not use.
 func guessCharset(data []byte) encoding.Encoding {
-	results, err := chardet.NewTextDetector().DetectAll(data)
+	// The names are in the first lines; the moves after them are ASCII.
+	results, err := chardet.NewTextDetector().DetectAll(data[:min(len(data), 16<<10)])
 	if err != nil || len(results) == 0 {
 		return nil
 	}
@@ -224,8 +227,9 @@ func guessCharset(data []byte) encoding.Encoding {
 // recordFromNodes finishes a record read from another format than SGF: root holds the
 // game's properties as SGF would, moves one node each, in order.
 func recordFromNodes(format string, root *Node, moves []*Node, warnings []string, opt ParseOptions) (*Record, error) {
-	if len(moves)+1 > opt.MaxNodes {
-		return nil, errorf(CodeTooLarge, "the record has more than %d moves, the limit", opt.MaxNodes-1)
+	if len(moves) > opt.MaxMoves {
+		// As readGame would say, before a long line of nodes is built.
+		return nil, errorf(CodeTooLarge, "the game has more than %d moves, the limit", opt.MaxMoves)
 	}
 	prev := root
 	for _, n := range moves {

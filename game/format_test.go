@@ -40,7 +40,7 @@ func TestParseOtherFormats(t *testing.T) {
 			name: "tygem chinese GB2312, three stones, a pass, points", file: "tygem_chinese_handicap.gib",
 			want: &Game{BoardXSize: 19, BoardYSize: 19, Komi: 0, Rules: "japanese", Handicap: 3,
 				InitialStones: stones(t, 19, 19, "B dp B pd B dd"), InitialPlayer: White,
-				Moves: seq(t, 19, 19, "W pp B qj W cj B jq W jc B fc W cf B fq W qf B lc W cl B pass W ql"),
+				Moves:     seq(t, 19, 19, "W pp B qj W cj B jq W jc B fc W cf B fq W qf B lc W cl B pass W ql"),
 				BlackName: "古力", BlackRank: "9段", WhiteName: "柯洁", WhiteRank: "9段", Result: "B+12.5",
 				Date: "2018-11-02", GameName: "友谊赛 让子棋"},
 			warnings: []string{noRules},
@@ -99,6 +99,11 @@ func TestParseOtherFormats(t *testing.T) {
 			name: "gib occupied point",
 			data: "\\HS\n\\HE\n\\GS\nINI 0 1 0 &4\nSTO 0 2 1 15 3\nSTO 0 3 2 15 3\n\\GE\n",
 			code: CodeIllegalMove, err: "move 2 (W Q16): the point is occupied",
+		},
+		{
+			name: "gib longer than the limit", opt: ParseOptions{MaxMoves: 2},
+			data: "\\HS\n\\HE\n\\GS\nSTO 0 2 1 3 3\nSTO 0 3 2 4 4\nSTO 0 4 1 5 5\n\\GE\n",
+			code: CodeTooLarge, err: "the game has more than 2 moves, the limit",
 		},
 		{
 			name: "ngf by its name with a broken size", opt: ParseOptions{Name: "Game.NGF"},
