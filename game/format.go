@@ -237,16 +237,7 @@ func recordFromNodes(format string, root *Node, moves []*Node, warnings []string
 		prev = n
 	}
 	rec := &Record{Format: format, Trees: []*Node{root}, Warnings: warnings}
-	if err := rec.selectLine(opt.Path); err != nil {
-		return nil, err
-	}
-	if err := rec.readGame(opt.MaxMoves); err != nil {
-		return nil, err
-	}
-	if err := rec.Game.Validate(); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return rec.finish(opt)
 }
 
 // prop is a property with one value, for building a root node.

@@ -18,16 +18,7 @@ const noRules = "the record does not name its rules (RU); it is analyzed under j
 func TestParseOtherFormats(t *testing.T) {
 	t.Parallel()
 	even := "B pd W dp B pp W dd B qj W cj B jq W jc B fc W cf B fq W qf B lc W cl B lq W ql B nd W dn B nq W qn"
-	tests := []struct {
-		name     string
-		file     string // in testdata/
-		data     string // used when file is empty
-		opt      ParseOptions
-		want     *Game
-		warnings []string
-		code     string
-		err      string
-	}{
+	tests := []parseCase{
 		{
 			name: "tygem korean EUC-KR, resignation", file: "tygem_korean.gib",
 			want: &Game{BoardXSize: 19, BoardYSize: 19, Komi: 6.5, Rules: "japanese", InitialPlayer: Black,
@@ -121,17 +112,7 @@ func TestParseOtherFormats(t *testing.T) {
 			code: CodeUnsupported, err: "the board is 21x21; KataGo analyzes boards from 2x2 to 19x19",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			data := []byte(tt.data)
-			if tt.file != "" {
-				data = readTestdata(t, tt.file)
-			}
-			rec, err := Parse(data, tt.opt)
-			checkParse(t, rec, err, tt.want, tt.warnings, tt.code, tt.err)
-		})
-	}
+	runParseCases(t, Parse, tests)
 }
 
 // TestParseOtherFormatsAnnotate checks that a .gib or .ngf record is written back as the

@@ -165,16 +165,21 @@ func ParseSGF(data []byte, opt ParseOptions) (*Record, error) {
 		warnings = append(warnings, fmt.Sprintf("the file holds %d game records; only the first is analyzed", len(trees)))
 	}
 	rec := &Record{Format: FormatSGF, Trees: trees, Warnings: warnings}
-	if err := rec.selectLine(opt.Path); err != nil {
+	return rec.finish(opt)
+}
+
+// finish chooses the record's line and reads and validates its game.
+func (r *Record) finish(opt ParseOptions) (*Record, error) {
+	if err := r.selectLine(opt.Path); err != nil {
 		return nil, err
 	}
-	if err := rec.readGame(opt.MaxMoves); err != nil {
+	if err := r.readGame(opt.MaxMoves); err != nil {
 		return nil, err
 	}
-	if err := rec.Game.Validate(); err != nil {
+	if err := r.Game.Validate(); err != nil {
 		return nil, err
 	}
-	return rec, nil
+	return r, nil
 }
 
 // clip shortens a value quoted in a message: a player's file can hold anything.

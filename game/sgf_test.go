@@ -17,16 +17,7 @@ import (
 // expected game, or checks the expected error.
 func TestParseRecords(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		file     string // in testdata/
-		data     string // used when file is empty
-		opt      ParseOptions
-		want     *Game
-		warnings []string
-		code     string // expected *Error code; want is nil then
-		err      string // expected message
-	}{
+	tests := []parseCase{
 		{
 			name: "ogs", file: "ogs.sgf",
 			want: &Game{BoardXSize: 19, BoardYSize: 19, Komi: 6.5, Rules: "japanese", InitialPlayer: Black,
@@ -261,6 +252,24 @@ func TestParseRecords(t *testing.T) {
 		{name: "too many moves", data: "(;SZ[9]" + strings.Repeat(";B[];W[]", 6) + ")", opt: ParseOptions{MaxMoves: 10},
 			code: CodeTooLarge, err: "the game has more than 10 moves, the limit"},
 	}
+	runParseCases(t, ParseSGF, tests)
+}
+
+// parseCase is a record and what reading it must give.
+type parseCase struct {
+	name     string
+	file     string // in testdata/
+	data     string // used when file is empty
+	opt      ParseOptions
+	want     *Game
+	warnings []string
+	code     string // expected *Error code; want is nil then
+	err      string // expected message
+}
+
+// runParseCases reads each case's record with parse and checks the outcome.
+func runParseCases(t *testing.T, parse func([]byte, ParseOptions) (*Record, error), tests []parseCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -268,7 +277,7 @@ func TestParseRecords(t *testing.T) {
 			if tt.file != "" {
 				data = readTestdata(t, tt.file)
 			}
-			rec, err := ParseSGF(data, tt.opt)
+			rec, err := parse(data, tt.opt)
 			checkParse(t, rec, err, tt.want, tt.warnings, tt.code, tt.err)
 		})
 	}
