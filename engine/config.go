@@ -58,11 +58,13 @@ type Config struct {
 	// ReadyTimeout bounds the wait for KataGo's ready line. Default 10 minutes: a TensorRT
 	// build tunes itself on its first start.
 	ReadyTimeout time.Duration
-	// TurnTimeout guards against a hung engine: when queries wait and KataGo produces no
-	// result for any of them for this long (or leaves an action unanswered this long), every
-	// in-flight query fails with ErrTimeout and KataGo is killed and restarted. It must
-	// exceed the longest single search, since KataGo reports a turn only when its search
-	// ends (or at reportDuringSearchEvery). Default 5 minutes.
+	// TurnTimeout guards against a hung engine: it is how long KataGo may show no sign of
+	// life while queries or actions wait. Any output line is a sign of life; after a quarter
+	// of TurnTimeout of silence (a long search without reportDuringSearchEvery) the engine
+	// sends a query_version, which a live KataGo answers at once whatever it is searching.
+	// So a search of any length is never cut short, and a KataGo that neither writes nor
+	// answers for TurnTimeout is killed, its in-flight queries fail with ErrTimeout, and it
+	// is restarted. Default 1 minute.
 	TurnTimeout time.Duration
 	// RestartBackoffMin and RestartBackoffMax bound the wait before restarting KataGo after
 	// it died; the wait doubles after each failed restart and starts over once a process
@@ -87,7 +89,7 @@ const (
 	defaultCacheSizePowerOf2 = 20
 	defaultMaxVisits         = 500
 	defaultReadyTimeout      = 10 * time.Minute
-	defaultTurnTimeout       = 5 * time.Minute
+	defaultTurnTimeout       = time.Minute
 	defaultBackoffMin        = 500 * time.Millisecond
 	defaultBackoffMax        = 30 * time.Second
 	defaultKillDelay         = 5 * time.Second

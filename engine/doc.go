@@ -7,7 +7,9 @@
 // query it belongs to by id and turn number: partial reports, warnings and exactly one
 // final result per requested turn, in arrival order. KataGo's {"error","field","id"} lines
 // become *QueryError (permanent); a dead or hung process fails every query in flight with
-// an error matching ErrTransient and is restarted with backoff. A caller whose context
+// an error matching ErrTransient (a line cut off by the death included) and is restarted
+// with backoff. A hang is the absence of any sign of life, not a long search: a silent
+// KataGo is probed with query_version. A caller whose context
 // ends gets its query terminated in KataGo.
 //
 // The package also owns the Go types of the whole protocol (Query, Response, MoveInfo,

@@ -411,6 +411,38 @@ func TestCrashMidQuery(t *testing.T) {
 	}
 }
 
+// TestCrashMidLine kills KataGo halfway through writing a result line: the cut line is
+// part of the crash, so the query fails with a transient engine exit (to be retried), not
+// with a permanent protocol error, and the restarted engine answers.
+func TestCrashMidLine(t *testing.T) {
+	t.Parallel()
+	once := filepath.Join(t.TempDir(), "crashed")
+	cfg := enginetest.Config(t, enginetest.EnvCrashAfter+"=1", enginetest.EnvCrashOnce+"="+once, enginetest.EnvCrashMidLine+"=1")
+	cfg.TurnTimeout = 10 * time.Minute // the crash, not the watchdog, must end the query
+	e := start(t, cfg)
+	ctx := ctxTimeout(t, time.Minute)
+	finals := 0
+	err := e.Analyze(ctx, queryFrom(t, "01", "g1"), func(r *engine.Response) error {
+		if r.Final() {
+			finals++
+		}
+		return nil
+	})
+	if !errors.Is(err, engine.ErrEngineExited) || !isTransient(err) || errors.Is(err, engine.ErrPermanent) {
+		t.Fatalf("got %v, want ErrEngineExited (transient)", err)
+	}
+	if !strings.Contains(err.Error(), "ended in the middle of") {
+		t.Errorf("%v does not say the output was cut off", err)
+	}
+	if finals != 1 {
+		t.Errorf("%d finals before the crash, want 1", finals)
+	}
+	eventually(t, 30*time.Second, "the engine to restart", e.Ready)
+	if err := e.Analyze(ctx, queryFrom(t, "06", "rect"), func(*engine.Response) error { return nil }); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+}
+
 // TestHang stops KataGo's output after two results: past TurnTimeout the query fails with
 // ErrTimeout, KataGo is restarted, and the next query succeeds.
 func TestHang(t *testing.T) {

@@ -36,7 +36,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: the engine's)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: the engine's)")
 	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
-	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "a query making no progress for this long restarts KataGo (default: the engine's)")
+	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "KataGo showing no sign of life for this long while work waits (no output, no answer to a query_version probe) is restarted; a long search is never cut short (default: the engine's, 1m)")
 }
 
 // config locates KataGo and the network and returns the engine configuration.

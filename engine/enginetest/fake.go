@@ -27,6 +27,7 @@ const (
 	EnvVisitsPerSec   = "TESUJI_FAKE_VISITS_PER_SECOND"
 	EnvCrashAfter     = "TESUJI_FAKE_CRASH_AFTER"
 	EnvCrashOnce      = "TESUJI_FAKE_CRASH_ONCE"
+	EnvCrashMidLine   = "TESUJI_FAKE_CRASH_MID_LINE"
 	EnvHangAfter      = "TESUJI_FAKE_HANG_AFTER"
 	EnvHangOnce       = "TESUJI_FAKE_HANG_ONCE"
 	EnvLineBytes      = "TESUJI_FAKE_LINE_BYTES"
@@ -57,6 +58,7 @@ type faults struct {
 	visitsPerSec  float64 // visits per second per analysis thread; 0: unlimited
 	crashAfter    int     // -1: never
 	crashOnce     string
+	crashMidLine  bool
 	hangAfter     int // -1: never
 	hangOnce      string
 	lineBytes     int
@@ -120,10 +122,11 @@ type fake struct {
 	flt    faults
 	stderr io.Writer
 
-	outMu  sync.Mutex
-	out    *bufio.Writer
-	finals int
-	hung   bool
+	outMu   sync.Mutex
+	out     *bufio.Writer
+	finals  int
+	hung    bool
+	cutNext bool // crash halfway through the next line
 
 	mu      sync.Mutex
 	idle    []chan *task // threads waiting for work
@@ -308,6 +311,7 @@ func readFaults(getenv func(string) string) (faults, error) {
 		return f, err
 	}
 	f.crashOnce, f.hangOnce = getenv(EnvCrashOnce), getenv(EnvHangOnce)
+	f.crashMidLine = getenv(EnvCrashMidLine) != ""
 	if f.crashOnce != "" && f.crashAfter < 0 {
 		f.crashAfter = 0
 	}
@@ -495,6 +499,11 @@ func (f *fake) emit(line []byte, final bool) {
 	if f.hung {
 		return
 	}
+	if f.cutNext {
+		f.out.Write(line[:len(line)/2])
+		f.out.Flush()
+		f.crash()
+	}
 	f.out.Write(line)
 	f.out.WriteByte('\n')
 	f.out.Flush()
@@ -503,11 +512,21 @@ func (f *fake) emit(line []byte, final bool) {
 	}
 	f.finals++
 	if f.flt.crashAfter > 0 && f.finals >= f.flt.crashAfter && armed(f.flt.crashOnce) {
-		f.crash()
+		f.crashOrCut()
 	}
 	if f.flt.hangAfter > 0 && f.finals >= f.flt.hangAfter {
 		f.maybeHang()
 	}
+}
+
+// crashOrCut crashes now or, with TESUJI_FAKE_CRASH_MID_LINE, halfway through the next
+// line written. Callers hold outMu.
+func (f *fake) crashOrCut() {
+	if f.flt.crashMidLine {
+		f.cutNext = true
+		return
+	}
+	f.crash()
 }
 
 // crash ends the process the way a segfault would: no goodbye, no flushing of queues.
@@ -606,7 +625,9 @@ func (f *fake) handle(line string) {
 		return
 	}
 	if f.flt.crashAfter == 0 && armed(f.flt.crashOnce) {
-		f.crash()
+		f.outMu.Lock()
+		f.crashOrCut()
+		f.outMu.Unlock()
 	}
 	req, warnings, fe := f.parseRequest(in, id)
 	for _, w := range warnings {
