@@ -53,6 +53,9 @@
 //	TESUJI_FAKE_IGNORE_EOF=1         keep running after stdin closes
 //	TESUJI_FAKE_IGNORE_SIGTERM=1     ignore SIGTERM, so only SIGKILL ends it
 //	TESUJI_FAKE_TRACE=FILE           append every line read from stdin to FILE
+//	TESUJI_FAKE_BACKEND=NAME         the backend `fakekatago version` names, as KataGo's
+//	                                 build would (CUDA, TensorRT, OpenCL, Eigen(CPU));
+//	                                 default dummy
 //
 // Typical use in a test:
 //

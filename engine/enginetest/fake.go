@@ -36,6 +36,7 @@ const (
 	EnvIgnoreEOF      = "TESUJI_FAKE_IGNORE_EOF"
 	EnvIgnoreSIGTERM  = "TESUJI_FAKE_IGNORE_SIGTERM"
 	EnvTrace          = "TESUJI_FAKE_TRACE"
+	EnvBackend        = "TESUJI_FAKE_BACKEND"
 	fakeVersion       = "1.17.2"
 	fakeGitHash       = "<omitted>"
 	unknownActionText = "'action' field must be 'query_version' or 'query_models' or 'clear_cache' or 'terminate' or 'terminate_all'"
@@ -150,7 +151,11 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 	}
 	switch args[0] {
 	case "version":
-		fmt.Fprintf(stdout, "KataGo v%s\nGit revision: %s\nCompile Time: %s\nUsing dummy backend\n", fakeVersion, fakeGitHash, "<omitted>")
+		backend := getenv(EnvBackend)
+		if backend == "" {
+			backend = "dummy"
+		}
+		fmt.Fprintf(stdout, "KataGo v%s\nGit revision: %s\nCompile Time: %s\nUsing %s backend\n", fakeVersion, fakeGitHash, "<omitted>", backend)
 		return 0
 	case "analysis":
 	default:
