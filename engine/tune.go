@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -355,3 +356,23 @@ func (e *Engine) Tuning() Tuning {
 
 // errNoMeasurement is a measurement that produced no usable figure.
 var errNoMeasurement = errors.New("no candidate completed its measurement")
+
+// Summary describes the settings of engines for a worker's registry entry: the distinct
+// Tuning lines joined by "; ", and the GPU model the first of them runs on ("" when none
+// is known).
+func Summary(engines ...*Engine) (settings, gpu string) {
+	var lines []string
+	for _, e := range engines {
+		t := e.Tuning()
+		if s := t.String(); !slices.Contains(lines, s) {
+			lines = append(lines, s)
+		}
+		if gpu == "" && len(t.Hardware.GPUs) > 0 {
+			gpu = t.Hardware.GPUs[0]
+			if d := e.cfg.Device; d != nil && *d >= 0 && *d < len(t.Hardware.GPUs) {
+				gpu = t.Hardware.GPUs[*d]
+			}
+		}
+	}
+	return strings.Join(lines, "; "), gpu
+}

@@ -204,3 +204,28 @@ func readCache(t *testing.T, dir string) map[string]cachedMeasurement {
 	}
 	return c.Entries
 }
+
+// TestTuningRealKataGo reads the real binary's version output and fits its settings.
+func TestTuningRealKataGo(t *testing.T) {
+	t.Parallel()
+	bin, model := os.Getenv(envKataGo), os.Getenv(envModel)
+	if bin == "" || model == "" {
+		t.Skipf("set %s and %s to run this against the real KataGo", envKataGo, envModel)
+	}
+	e := start(t, engine.Config{Path: bin, Model: model, LogDir: t.TempDir(), ReadyTimeout: 5 * time.Minute})
+	got := e.Tuning()
+	if got.Hardware.Backend == engine.BackendUnknown || got.Hardware.KataGoVersion == "" {
+		t.Fatalf("katago version not understood: %+v", got.Hardware)
+	}
+	if want := engine.Fit(got.Hardware).Reviews; got.Source != engine.SourceFitted || got.Threads != want {
+		t.Errorf("%+v, want the fitted %v", got, want)
+	}
+	models, err := e.Models(ctxTimeout(t, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(models) != 1 || models[0].MaxBatchSize != got.Threads.MaxBatchSize {
+		t.Errorf("KataGo reports %+v, want nnMaxBatchSize %d", models, got.Threads.MaxBatchSize)
+	}
+	t.Logf("%s", got)
+}
