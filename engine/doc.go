@@ -12,6 +12,13 @@
 // KataGo is probed with query_version. A caller whose context
 // ends gets its query terminated in KataGo.
 //
+// Start fits KataGo's threads and batch size to the backend `katago version` names and to
+// the machine (Fit): about one search thread per core on a CPU, KataGo's throughput
+// settings on a GPU, refined on a GPU's first start by a short measurement cached per
+// binary, network and device in Config.CacheDir. Config.Work picks throughput settings
+// for reviews or latency settings for interactive work (Config.ForInteractive); settings
+// Config sets, or Config.ConfigFile, win. Engine.Tuning reports the choice.
+//
 // The package also owns the Go types of the whole protocol (Query, Response, MoveInfo,
 // RootInfo, ModelInfo). They decode a line in one pass, keep keys they do not know in
 // Extra, and encode exactly as KataGo does, so a decoded KataGo line re-encodes to the
