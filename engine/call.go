@@ -3,17 +3,15 @@ package engine
 import (
 	"fmt"
 	"sync"
-	"time"
 )
 
 // call is one query in flight: what the router knows about it and the responses waiting
 // for the caller's goroutine. The router appends and signals; it never waits on the caller,
 // so a slow callback holds up nobody else.
 type call struct {
-	id         string
-	action     bool   // an action (query_version, ...) rather than an analysis query
-	barrier    string // for an analysis query with no turns: the id of the action that follows it
-	registered time.Time
+	id      string
+	action  bool   // an action (query_version, ...) rather than an analysis query
+	barrier string // for an analysis query with no turns: the id of the action that follows it
 
 	mu        sync.Mutex
 	turns     map[int]bool // requested turn -> final result seen
@@ -26,7 +24,7 @@ type call struct {
 }
 
 func newCall(id string, turns []int, action bool) *call {
-	c := &call{id: id, action: action, registered: time.Now(), signal: make(chan struct{}, 1)}
+	c := &call{id: id, action: action, signal: make(chan struct{}, 1)}
 	if !action {
 		c.turns = make(map[int]bool, len(turns))
 		for _, t := range turns {

@@ -7,8 +7,17 @@
 // query it belongs to by id and turn number: partial reports, warnings and exactly one
 // final result per requested turn, in arrival order. KataGo's {"error","field","id"} lines
 // become *QueryError (permanent); a dead or hung process fails every query in flight with
-// an error matching ErrTransient and is restarted with backoff. A caller whose context
+// an error matching ErrTransient (a line cut off by the death included) and is restarted
+// with backoff. A hang is the absence of any sign of life, not a long search: a silent
+// KataGo is probed with query_version. A caller whose context
 // ends gets its query terminated in KataGo.
+//
+// Start fits KataGo's threads and batch size to the backend `katago version` names and to
+// the machine (Fit): about one search thread per core on a CPU, KataGo's throughput
+// settings on a GPU, refined on a GPU's first start by a short measurement cached per
+// binary, network and device in Config.CacheDir. Config.Work picks throughput settings
+// for reviews or latency settings for interactive work (Config.ForInteractive); settings
+// Config sets, or Config.ConfigFile, win. Engine.Tuning reports the choice.
 //
 // The package also owns the Go types of the whole protocol (Query, Response, MoveInfo,
 // RootInfo, ModelInfo). They decode a line in one pass, keep keys they do not know in

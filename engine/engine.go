@@ -17,6 +17,7 @@ import (
 // It is safe for concurrent use. Create it with New, then Start; Stop ends it.
 type Engine struct {
 	cfg Config
+	set Fitted // the thread settings Config set itself; zero fields are fitted
 	log *slog.Logger
 
 	ids      atomic.Uint64
@@ -30,6 +31,7 @@ type Engine struct {
 	stopping   chan struct{} // closed by Stop
 	tmpDir     string
 	configPath string
+	tuning     Tuning
 	wg         sync.WaitGroup // Start in progress and the supervisor
 }
 
@@ -44,9 +46,11 @@ const (
 
 // New returns an engine for cfg; nothing runs until Start.
 func New(cfg Config) *Engine {
+	set := cfg.setThreads()
 	cfg = cfg.withDefaults()
 	return &Engine{
 		cfg:      cfg,
+		set:      set,
 		log:      cfg.Logger,
 		changed:  make(chan struct{}),
 		stopping: make(chan struct{}),
@@ -113,6 +117,7 @@ func (e *Engine) firstStart(ctx context.Context) (*process, error) {
 	if e.cfg.Model == "" {
 		return nil, errors.New("engine: start katago: Config.Model is required")
 	}
+	e.tune(ctx)
 	if err := e.writeConfig(); err != nil {
 		return nil, err
 	}

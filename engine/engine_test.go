@@ -411,13 +411,28 @@ func TestCrashMidQuery(t *testing.T) {
 	}
 }
 
-// TestHang stops KataGo's output after two results: past TurnTimeout the query fails with
-// ErrTimeout, KataGo is restarted, and the next query succeeds.
-func TestHang(t *testing.T) {
+// TestCrashMidLine kills KataGo halfway through writing a result line: the cut line is
+// part of the crash, so the query fails with a transient engine exit (to be retried), not
+// with a permanent protocol error, and the restarted engine answers.
+func TestCrashMidLine(t *testing.T) {
 	t.Parallel()
-	once := filepath.Join(t.TempDir(), "hung")
-	cfg := enginetest.Config(t, enginetest.EnvHangAfter+"=2", enginetest.EnvHangOnce+"="+once, enginetest.EnvSpeed+"=100")
-	cfg.TurnTimeout = 300 * time.Millisecond
+	once := filepath.Join(t.TempDir(), "crashed")
+	cfg := enginetest.Config(t, enginetest.EnvCrashAfter+"=1", enginetest.EnvCrashOnce+"="+once, enginetest.EnvCrashMidLine+"=1")
+	cfg.TurnTimeout = 10 * time.Minute // the crash, not the watchdog, must end the query
+	err := faultThenRecover(t, cfg, 1)
+	if !errors.Is(err, engine.ErrEngineExited) || !isTransient(err) || errors.Is(err, engine.ErrPermanent) {
+		t.Fatalf("got %v, want ErrEngineExited (transient)", err)
+	}
+	if !strings.Contains(err.Error(), "ended in the middle of") {
+		t.Errorf("%v does not say the output was cut off", err)
+	}
+}
+
+// faultThenRecover runs a query on an engine whose KataGo fails once after wantFinals
+// final results and returns the query's error; it checks that KataGo is then restarted
+// once and answers the next query.
+func faultThenRecover(t *testing.T, cfg engine.Config, wantFinals int) error {
+	t.Helper()
 	e := start(t, cfg)
 	ctx := ctxTimeout(t, time.Minute)
 	finals := 0
@@ -427,11 +442,8 @@ func TestHang(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.Is(err, engine.ErrTimeout) || !isTransient(err) {
-		t.Fatalf("got %v, want ErrTimeout (transient)", err)
-	}
-	if finals != 2 {
-		t.Errorf("%d finals before the hang, want 2", finals)
+	if finals != wantFinals {
+		t.Errorf("%d finals before the fault, want %d", finals, wantFinals)
 	}
 	eventually(t, 30*time.Second, "the engine to restart", e.Ready)
 	if err := e.Analyze(ctx, queryFrom(t, "06", "rect"), func(*engine.Response) error { return nil }); err != nil {
@@ -439,6 +451,19 @@ func TestHang(t *testing.T) {
 	}
 	if e.Restarts() != 1 {
 		t.Errorf("Restarts = %d, want 1", e.Restarts())
+	}
+	return err
+}
+
+// TestHang stops KataGo's output after two results: past TurnTimeout the query fails with
+// ErrTimeout, KataGo is restarted, and the next query succeeds.
+func TestHang(t *testing.T) {
+	t.Parallel()
+	once := filepath.Join(t.TempDir(), "hung")
+	cfg := enginetest.Config(t, enginetest.EnvHangAfter+"=2", enginetest.EnvHangOnce+"="+once, enginetest.EnvSpeed+"=100")
+	cfg.TurnTimeout = 300 * time.Millisecond
+	if err := faultThenRecover(t, cfg, 2); !errors.Is(err, engine.ErrTimeout) || !isTransient(err) {
+		t.Fatalf("got %v, want ErrTimeout (transient)", err)
 	}
 }
 

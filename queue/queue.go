@@ -131,11 +131,15 @@ type StateEvent struct {
 
 // WorkerInfo is one worker's entry in the registry, refreshed by its heartbeats.
 type WorkerInfo struct {
-	ID              string    `json:"id"`
-	Host            string    `json:"host"`
-	InstanceID      string    `json:"instanceId,omitempty"`
-	GPU             string    `json:"gpu,omitempty"`
-	KataGoVersion   string    `json:"katagoVersion,omitempty"`
+	ID            string `json:"id"`
+	Host          string `json:"host"`
+	InstanceID    string `json:"instanceId,omitempty"`
+	GPU           string `json:"gpu,omitempty"`
+	KataGoVersion string `json:"katagoVersion,omitempty"`
+	// KataGoSettings says how KataGo's threads and batch size were chosen for this
+	// machine: backend, device, settings and their source (fitted, measured, cached, set
+	// by flags, config file), one line per distinct engine.
+	KataGoSettings  string    `json:"katagoSettings,omitempty"`
 	Model           string    `json:"model,omitempty"`
 	Engines         int       `json:"engines"`
 	CurrentJobs     []string  `json:"currentJobs,omitempty"`

@@ -905,7 +905,7 @@ func encodeWorker(w WorkerInfo) (map[string]any, error) {
 	}
 	return map[string]any{
 		"id": w.ID, "host": w.Host, "instance_id": w.InstanceID, "gpu": w.GPU,
-		"katago_version": w.KataGoVersion, "model": w.Model, "engines": w.Engines,
+		"katago_version": w.KataGoVersion, "katago_settings": w.KataGoSettings, "model": w.Model, "engines": w.Engines,
 		"current_jobs": string(jobs), "idle_since": t(w.IdleSince), "started_at": t(w.StartedAt),
 		"last_seen": t(w.LastSeen), "positions_per_sec": strconv.FormatFloat(w.PositionsPerSec, 'g', -1, 64),
 	}, nil
@@ -913,7 +913,7 @@ func encodeWorker(w WorkerInfo) (map[string]any, error) {
 
 func decodeWorker(m map[string]string) (WorkerInfo, error) {
 	w := WorkerInfo{ID: m["id"], Host: m["host"], InstanceID: m["instance_id"], GPU: m["gpu"],
-		KataGoVersion: m["katago_version"], Model: m["model"]}
+		KataGoVersion: m["katago_version"], KataGoSettings: m["katago_settings"], Model: m["model"]}
 	w.Engines, _ = strconv.Atoi(m["engines"])
 	w.PositionsPerSec, _ = strconv.ParseFloat(m["positions_per_sec"], 64)
 	if err := json.Unmarshal([]byte(m["current_jobs"]), &w.CurrentJobs); err != nil {

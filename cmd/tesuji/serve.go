@@ -32,11 +32,11 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.katago, "katago", "", "KataGo binary (default: katago on PATH, else the one 'tesuji katago install' put in the user cache)")
 	fs.StringVar(&f.model, "model", "", "KataGo network file (default: the newest network in the user cache)")
 	fs.StringVar(&f.configFile, "katago-config", "", "KataGo analysis config file to use instead of the one tesuji writes")
-	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: the engine's)")
-	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: the engine's)")
-	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: the engine's)")
+	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: fitted to KataGo's backend and this machine)")
+	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: fitted to KataGo's backend and this machine)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: fitted to KataGo's backend and this machine)")
 	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
-	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "a query making no progress for this long restarts KataGo (default: the engine's)")
+	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "KataGo showing no sign of life for this long while work waits (no output, no answer to a query_version probe) is restarted; a long search is never cut short (default: the engine's, 1m)")
 }
 
 // config locates KataGo and the network and returns the engine configuration.
@@ -45,7 +45,11 @@ func (f *engineFlags) config() (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
+	// Measured KataGo settings live beside the installed KataGo; without a user cache
+	// directory nothing is measured.
+	cacheDir, _ := setup.Dir()
 	return engine.Config{
+		CacheDir:                       cacheDir,
 		Path:                           katago,
 		Model:                          model,
 		ConfigFile:                     f.configFile,

@@ -987,7 +987,8 @@ func testRegistry(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) 
 	ctx := testCtx(t)
 	start := time.Now().Add(-time.Hour).Round(time.Millisecond)
 	w1 := queue.WorkerInfo{ID: "w1", Host: "gpu-1", InstanceID: "i-0abc", GPU: "NVIDIA L4",
-		KataGoVersion: "1.17.2", Model: "b18c384", Engines: 2, CurrentJobs: []string{"j1", "j2"},
+		KataGoVersion: "1.17.2", KataGoSettings: "CUDA on NVIDIA L4; reviews: 32 analysis x 1 search threads, batch 32 (cached, 2150 visits/s)",
+		Model: "b18c384", Engines: 2, CurrentJobs: []string{"j1", "j2"},
 		StartedAt: start, PositionsPerSec: 812.5}
 	w2 := queue.WorkerInfo{ID: "w2", Host: "gpu-2", Engines: 1, IdleSince: start.Add(time.Minute), StartedAt: start}
 	before := time.Now().Add(-time.Second)
