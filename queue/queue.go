@@ -151,6 +151,10 @@ type Stats struct {
 	Running          int
 	PositionsWaiting int64     // sum of Positions over queued jobs and the unfinished turns of running ones
 	OldestQueued     time.Time // CreatedAt of the oldest queued job; zero when none waits
+	// Finished counts the jobs that reached each final state (done, failed, cancelled; all
+	// three always present) over the life of the queue's data: retention, which deletes
+	// final jobs, does not lower it.
+	Finished map[State]int64
 }
 
 // Errors of the contract. Implementations wrap them; check with errors.Is.

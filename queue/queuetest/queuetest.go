@@ -1035,7 +1035,8 @@ func testStats(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := queue.Stats{Queued: map[queue.Priority]int{queue.PriorityReview: 0, queue.PriorityInteractive: 0}}
+	want := queue.Stats{Queued: map[queue.Priority]int{queue.PriorityReview: 0, queue.PriorityInteractive: 0},
+		Finished: map[queue.State]int64{queue.StateDone: 0, queue.StateFailed: 0, queue.StateCancelled: 0}}
 	if diff := cmp.Diff(want, empty); diff != "" {
 		t.Errorf("Stats of an empty queue (-want +got):\n%s", diff)
 	}
@@ -1057,6 +1058,7 @@ func testStats(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 		Running:          1,
 		PositionsWaiting: 100 + 200 + 30,
 		OldestQueued:     r1.CreatedAt,
+		Finished:         map[queue.State]int64{queue.StateDone: 0, queue.StateFailed: 0, queue.StateCancelled: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
