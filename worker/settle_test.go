@@ -87,18 +87,7 @@ func TestWorkerRetriesTheOutcomeOnTransientErrors(t *testing.T) {
 		}
 		j := enqueue(t, q, sampleGame(t, 30), queue.PriorityReview, nil)
 		waitState(t, q, j.ID, queue.StateRunning)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := w.Stop(ctx); err != nil {
-			t.Fatal(err)
-		}
-		got, err := q.Get(ctx, j.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.State != queue.StateQueued || got.Attempts != 0 {
-			t.Errorf("after Stop the job is %s with %d attempts, want queued with none", got.State, got.Attempts)
-		}
+		stopWantQueued(t, w, q, j.ID)
 		if n := q.callsOf("release"); n != 4 {
 			t.Errorf("Release called %d times, want 3 failures and the success", n)
 		}
