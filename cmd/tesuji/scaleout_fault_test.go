@@ -19,8 +19,9 @@ func TestScaleOutLostRepliesLoseNothing(t *testing.T) {
 	px.DropReplies(nil, nil)
 	url := "redis://" + px.Addr()
 	p := startServe(t, nil, "--redis", url)
-	startWorkerProc(t, "w1", url, nil, "--jobs-per-engine", "4")
-	startWorkerProc(t, "w2", url, nil, "--jobs-per-engine", "4")
+	// No worker dies here: a long lease keeps a busy machine from making retries of its own.
+	startWorkerProc(t, "w1", url, nil, "--jobs-per-engine", "4", "--lease", "30s")
+	startWorkerProc(t, "w2", url, nil, "--jobs-per-engine", "4", "--lease", "30s")
 
 	const n, moves = 100, 10
 	ids := map[string]int{}
