@@ -24,7 +24,7 @@ func NewRedisLimits(rdb redis.UniversalClient, prefix string) *RedisLimits {
 
 // replyTTL is how long a charge is remembered for a resend of its call: longer than a
 // client goes on resending a command (go-redis: its retries, each up to a read timeout).
-const replyTTL = 5 * time.Minute
+const replyTTL = 2 * time.Minute
 
 // chargeScript: KEYS[1] use hash, KEYS[2] the call's reply key; ARGV minute, n, quota.
 // Returns -1 when charged, else the minute from which the charge fits. A charge is

@@ -26,6 +26,10 @@
 // Delivery is at least once (a job can be claimed again after a crash), results are exactly
 // once: StoreResult keeps the first result of a turn, so a resumed job re-runs only the turns
 // that Results does not hold yet.
+//
+// A call is one change, even when its transport sends it twice: the Redis client resends a
+// command whose reply it lost, and the Redis queue answers such a resend with the first
+// answer instead of making the change again (see luaOnce in redis_scripts.go).
 package queue
 
 import (

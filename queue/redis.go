@@ -76,8 +76,8 @@ const orphanTTL = 10 * time.Minute
 
 // replyTTL is how long the reply of a script call that changed something is kept for a
 // resend of the call (see luaOnce): longer than a client goes on resending a command
-// (go-redis: its retries, each up to a read timeout).
-const replyTTL = 5 * time.Minute
+// (go-redis: its retries, each up to a read timeout; about 15s with the defaults).
+const replyTTL = 2 * time.Minute
 
 // reapBatch is how many expired leases one script hands over at a time.
 const reapBatch = 32
