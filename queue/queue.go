@@ -26,6 +26,10 @@
 // Delivery is at least once (a job can be claimed again after a crash), results are exactly
 // once: StoreResult keeps the first result of a turn, so a resumed job re-runs only the turns
 // that Results does not hold yet.
+//
+// A call is one change, even when its transport sends it twice: the Redis client resends a
+// command whose reply it lost, and the Redis queue answers such a resend with the first
+// answer instead of making the change again (see luaOnce in redis_scripts.go).
 package queue
 
 import (
@@ -155,6 +159,10 @@ type Stats struct {
 	Running          int
 	PositionsWaiting int64     // sum of Positions over queued jobs and the unfinished turns of running ones
 	OldestQueued     time.Time // CreatedAt of the oldest queued job; zero when none waits
+	// Finished counts the jobs that reached each final state (done, failed, cancelled; all
+	// three always present) over the life of the queue's data: retention, which deletes
+	// final jobs, does not lower it.
+	Finished map[State]int64
 }
 
 // Errors of the contract. Implementations wrap them; check with errors.Is.

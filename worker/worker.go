@@ -287,12 +287,10 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 	hb.Wait()
 
 	// The outcome is written even when the job's context has ended.
-	octx, ocancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer ocancel()
 	attrs := []any{"turns_stored", stored, "elapsed", time.Since(start).Round(time.Millisecond)}
 	switch {
 	case err == nil:
-		if err := w.q.Complete(octx, lease); err != nil {
+		if err := w.settle(log, "complete", func(ctx context.Context) error { return w.q.Complete(ctx, lease) }); err != nil {
 			log.Warn("complete failed", append(attrs, "err", err)...)
 			return
 		}
@@ -302,19 +300,53 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 	case errors.Is(err, queue.ErrCancelled) || errors.Is(cause, errJobCancelled):
 		log.Info("job cancelled", attrs...)
 	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption):
-		if err := w.q.Release(octx, lease); err != nil {
+		if err := w.settle(log, "release", func(ctx context.Context) error { return w.q.Release(ctx, lease) }); err != nil {
 			log.Warn("release failed", append(attrs, "err", err)...)
 			return
 		}
 		log.Info("job released", append(attrs, "cause", cause.Error())...)
 	default:
 		retry := !errors.Is(err, engine.ErrPermanent) && !errors.Is(err, errPermanent)
-		if ferr := w.q.Fail(octx, lease, err.Error(), retry); ferr != nil {
+		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, err.Error(), retry) }); ferr != nil {
 			log.Warn("fail failed", append(attrs, "err", ferr)...)
 			return
 		}
 		log.Warn("job attempt failed", append(attrs, "err", err, "retry", retry)...)
 	}
+}
+
+// settle writes a job's outcome (complete, fail, release), retrying with backoff while
+// the queue answers with a transient error (Redis restarting, a broken connection): a job
+// whose outcome is not written waits for its lease to expire, and that counts an attempt
+// against it, so a finished job could end up failed. It stops at success, at an answer of
+// the queue's contract (the lease lost, the job cancelled), or once a lease's time has
+// passed without success, since by then the job is no longer the worker's to write.
+func (w *Worker) settle(log *slog.Logger, op string, write func(ctx context.Context) error) error {
+	deadline := time.Now().Add(w.cfg.LeaseTTL)
+	backoff := 50 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.LeaseTTL)
+		err := write(ctx)
+		cancel()
+		if err == nil || !transient(err) || time.Now().Add(backoff).After(deadline) {
+			return err
+		}
+		log.Warn("queue write failed; retrying", "op", op, "err", err, "retry_in", backoff)
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+// transient reports an error that another try may not meet: anything but the queue's
+// answers of its contract.
+func transient(err error) bool {
+	for _, final := range []error{queue.ErrLeaseLost, queue.ErrIncomplete, queue.ErrInvalid,
+		queue.ErrNotFound, queue.ErrFinal, queue.ErrClosed} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, lease *queue.Lease, log *slog.Logger) {

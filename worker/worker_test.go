@@ -110,6 +110,24 @@ func startWorker(t *testing.T, q queue.Queue, cfg worker.Config) *worker.Worker 
 	return w
 }
 
+// stopWantQueued stops the worker and checks that it handed the job back without counting
+// an attempt.
+func stopWantQueued(t *testing.T, w *worker.Worker, q queue.Queue, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != queue.StateQueued || got.Attempts != 0 {
+		t.Fatalf("after stop: state %s attempts %d, want queued with 0 attempts", got.State, got.Attempts)
+	}
+}
+
 // turnsOnce checks that every turn of the job has exactly one stored result and one
 // turn event.
 func turnsOnce(t *testing.T, q queue.Queue, id string, n int) {
@@ -232,19 +250,8 @@ func TestWorkerStopReleasesWithoutCountingAnAttempt(t *testing.T) {
 	g := sampleGame(t, 30)
 	j := enqueue(t, q, g, queue.PriorityReview, nil)
 	waitState(t, q, j.ID, queue.StateRunning)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	got, err := q.Get(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.State != queue.StateQueued || got.Attempts != 0 {
-		t.Fatalf("after stop: state %s attempts %d, want queued with 0 attempts", got.State, got.Attempts)
-	}
-	ws, _ := q.Workers(ctx)
+	stopWantQueued(t, w, q, j.ID)
+	ws, _ := q.Workers(context.Background())
 	if len(ws) != 0 {
 		t.Errorf("worker still registered: %+v", ws)
 	}
