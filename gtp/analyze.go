@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/tesuji/tesuji/client"
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // analyzeArgs are the arguments of kata-analyze, lz-analyze and their genmove forms.
@@ -133,7 +133,7 @@ func parseInterval(s string) (float64, bool) {
 func (s *session) positionRequest(player game.Color) *client.PositionRequest {
 	komi := s.komi
 	req := &client.PositionRequest{
-		Moves:         make([]engine.Move, 0, len(s.moves)+1),
+		Moves:         make([]katago.Move, 0, len(s.moves)+1),
 		InitialPlayer: s.initialPlayer.String(),
 		BoardXSize:    s.xsize,
 		BoardYSize:    s.ysize,
@@ -141,16 +141,16 @@ func (s *session) positionRequest(player game.Color) *client.PositionRequest {
 		Rules:         s.rules.name(),
 	}
 	for _, st := range s.initial {
-		req.InitialStones = append(req.InitialStones, engine.Move{st.Color.String(), st.Point.GTP(s.ysize)})
+		req.InitialStones = append(req.InitialStones, katago.Move{st.Color.String(), st.Point.GTP(s.ysize)})
 	}
 	for _, m := range s.moves {
-		req.Moves = append(req.Moves, engine.Move{m.Color.String(), m.GTP(s.ysize)})
+		req.Moves = append(req.Moves, katago.Move{m.Color.String(), m.GTP(s.ysize)})
 	}
 	if toMove := s.toMove(); player != game.Empty && player != toMove {
 		if len(s.moves) == 0 {
 			req.InitialPlayer = player.String()
 		} else {
-			req.Moves = append(req.Moves, engine.Move{toMove.String(), "pass"})
+			req.Moves = append(req.Moves, katago.Move{toMove.String(), "pass"})
 		}
 	}
 	return req

@@ -229,6 +229,10 @@ func TestPeekID(t *testing.T) {
 		{"id not a string", `{"id":3}`, ""},
 		{"not an object", `["id","x"]`, ""},
 		{"not json", `this is not json`, ""},
+		{"cut inside an array", `{"id":"q1","moveInfos":[`, "q1"},
+		{"cut after the id", `{"error":"x","field":"y","id":"a"`, "a"},
+		{"cut before the id's value", `{"moveInfos":[{"move":"D4"}],"id"`, ""},
+		{"empty", ``, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -353,7 +354,7 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(mapKeys(m))
+	return slices.Sorted(maps.Keys(m))
 }
 
 func parseMoves(v *jv, field string, w, h int, allowPass bool) ([]move, *fieldErr) {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // This file invents analysis results. They are not Go knowledge, but they have KataGo's
@@ -270,7 +270,7 @@ func winrate(lead, area float64) float64 {
 }
 
 // report renders the position after visits visits as KataGo would for the request.
-func (p *position) report(req *request, turn int, visits int64, during bool) *engine.Response {
+func (p *position) report(req *request, turn int, visits int64, during bool) *katago.Response {
 	b := p.b
 	area := float64(b.w * b.h)
 	r := &rng{p.seed ^ uint64(visits)*0x2545F4914F6CDD1D}
@@ -333,7 +333,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	})
 
 	rootLead := p.lead + (r.float()-0.5)/math.Sqrt(float64(visits))
-	var infos []engine.MoveInfo
+	var infos []katago.MoveInfo
 	for _, s := range searched {
 		c := p.cands[s.cand]
 		lead := rootLead - sign*c.loss*0.5 + (r.float()-0.5)*0.2
@@ -365,7 +365,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	if len(infos) == 0 { // no legal move: KataGo still considers passing
 		lead := rootLead - sign*0.5
 		wr, pl := persp(winrate(lead, area), lead)
-		infos = append(infos, engine.MoveInfo{
+		infos = append(infos, katago.MoveInfo{
 			Move: "pass", Visits: int(child), EdgeVisits: ptr(int(child)), Winrate: round9(wr),
 			ScoreLead: round9(pl), ScoreMean: round9(pl), ScoreSelfplay: round9(pl * 1.05),
 			ScoreStdev: round9(p.stdev), Prior: round9(p.passPrior), Utility: round9(utility(wr, pl)),
@@ -380,7 +380,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	wr, lead := persp(winrate(rootLead, area), rootLead)
 	rawLead := rootLead + (r.float()-0.5)*2
 	rawWr, rawL := persp(winrate(rawLead, area), rawLead)
-	root := &engine.RootInfo{
+	root := &katago.RootInfo{
 		CurrentPlayer:         b.toMove.String(),
 		RawLead:               ptr(round9(rawL)),
 		RawNoResultProb:       ptr(round9(9e-05 + r.float()*1e-5)),
@@ -400,7 +400,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 		Weight:                ptr(float64(visits)),
 		Winrate:               round9(wr),
 	}
-	resp := &engine.Response{
+	resp := &katago.Response{
 		ID:             req.id,
 		TurnNumber:     ptr(turn),
 		IsDuringSearch: ptr(during),
@@ -430,7 +430,7 @@ func utility(wr, lead float64) float64 {
 	return max(-1.5, min(1.5, (2*wr-1)*0.9+0.02*lead))
 }
 
-func (p *position) moveInfo(req *request, c candidate, visits int64, lead, area float64, r *rng, persp func(float64, float64) (float64, float64)) engine.MoveInfo {
+func (p *position) moveInfo(req *request, c candidate, visits int64, lead, area float64, r *rng, persp func(float64, float64) (float64, float64)) katago.MoveInfo {
 	b := p.b
 	m := 0.5 / math.Sqrt(float64(visits)+1)
 	wr, pl := persp(winrate(lead, area), lead)
@@ -445,7 +445,7 @@ func (p *position) moveInfo(req *request, c candidate, visits int64, lead, area 
 	if c.loss == 0 {
 		psv = v * (1 + r.float()*0.3)
 	}
-	info := engine.MoveInfo{
+	info := katago.MoveInfo{
 		Move:               locString(c.loc, b.w, b.h),
 		Visits:             int(visits),
 		EdgeVisits:         ptr(int(visits)),
@@ -535,6 +535,6 @@ func mapOwnership(own []float64, sym []int) []float64 {
 }
 
 // noResults is the final line of a turn terminated before its search began.
-func noResults(id string, turn int) *engine.Response {
-	return &engine.Response{ID: id, TurnNumber: ptr(turn), IsDuringSearch: ptr(false), NoResults: true}
+func noResults(id string, turn int) *katago.Response {
+	return &katago.Response{ID: id, TurnNumber: ptr(turn), IsDuringSearch: ptr(false), NoResults: true}
 }
