@@ -455,7 +455,8 @@ func checkResults(t *testing.T, q *katago.Query, results []*katago.Response) {
 			if len(r.Policy) != b.w*b.h+1 {
 				t.Errorf("%s turn %d: policy has %d values", q.ID, turn, len(r.Policy))
 			}
-			for loc, c := range b.pts {
+			for loc := range b.w * b.h {
+				c := b.at(loc)
 				if (c != empty) != (r.Policy[loc] == -1) {
 					t.Errorf("%s turn %d: policy %v at %s holding %v", q.ID, turn, r.Policy[loc], locString(loc, b.w, b.h), c)
 				}
@@ -471,7 +472,7 @@ func positionAt(t *testing.T, q *katago.Query, turn int) *board {
 	for _, m := range q.InitialStones {
 		loc, _ := parseLoc(m.Location(), b.w, b.h)
 		c, _ := parsePlayer(m.Player())
-		b.pts[loc] = c
+		b.set(loc, c)
 	}
 	switch {
 	case q.InitialPlayer != "":
@@ -688,7 +689,7 @@ func TestBoardCaptures(t *testing.T) {
 			t.Fatalf("%s illegal", m.p)
 		}
 	}
-	if b.pts[at("A1")] != empty {
+	if b.at(at("A1")) != empty {
 		t.Error("A1 was not captured")
 	}
 	if b.legal(at("A2"), white) {
@@ -698,7 +699,7 @@ func TestBoardCaptures(t *testing.T) {
 	if b.legal(at("A1"), white) {
 		t.Error("suicide offered as a legal candidate")
 	}
-	if !b.play(at("A1"), white) || b.pts[at("A1")] != empty {
+	if !b.play(at("A1"), white) || b.at(at("A1")) != empty {
 		t.Error("a suicide replayed as KataGo does should remove the stone")
 	}
 }

@@ -314,7 +314,7 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	b := newBoard(r.w, r.h)
 	handicap := 0
 	for _, m := range r.initial {
-		b.pts[m.loc] = m.c
+		b.set(m.loc, m.c)
 		if m.c == black {
 			handicap++
 		}

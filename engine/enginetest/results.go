@@ -98,7 +98,7 @@ func newPosition(b *board, komi float64, rules string) *position {
 		}
 		return m
 	}
-	for loc := range b.pts {
+	for loc := range b.w * b.h {
 		if !b.legal(loc, b.toMove) {
 			continue
 		}
@@ -156,7 +156,7 @@ func newPosition(b *board, komi float64, rules string) *position {
 		rank++
 	}
 	p.ownership = ownership(b, p.seed)
-	p.ownerStdev = make([]float64, len(b.pts))
+	p.ownerStdev = make([]float64, b.w*b.h)
 	for i := range p.ownerStdev {
 		p.ownerStdev[i] = round6(0.05 + 0.4*(1-math.Abs(p.ownership[i])))
 	}
@@ -183,13 +183,13 @@ func (p *position) heuristic(loc int) float64 {
 			if nx < 0 || ny < 0 || nx >= b.w || ny >= b.h || (dx == 0 && dy == 0) {
 				continue
 			}
-			if b.pts[ny*b.w+nx] != empty {
+			if b.at(ny*b.w+nx) != empty {
 				s += 0.25
 			}
 		}
 	}
 	b.neighbors(loc, func(n int) {
-		if b.pts[n] == empty {
+		if b.at(n) == empty {
 			return
 		}
 		if libs := p.liberties(n); libs == 1 {
@@ -203,40 +203,26 @@ func (p *position) heuristic(loc int) float64 {
 // point's heuristic looks at its neighbours' groups.
 func (p *position) liberties(loc int) int {
 	if p.libs == nil {
-		p.libs = make([]int, len(p.b.pts))
+		p.libs = make([]int, p.b.w*p.b.h)
 	}
 	if n := p.libs[loc]; n > 0 {
 		return n
 	}
-	stones, _ := p.b.group(loc)
-	n := liberties(p.b, loc)
+	stones, n := p.b.group(loc)
 	for _, s := range stones {
 		p.libs[s] = n
 	}
 	return n
 }
 
-func liberties(b *board, loc int) int {
-	stones, _ := b.group(loc)
-	seen := map[int]bool{}
-	for _, s := range stones {
-		b.neighbors(s, func(n int) {
-			if b.pts[n] == empty {
-				seen[n] = true
-			}
-		})
-	}
-	return len(seen)
-}
-
 // ownership estimates who owns each point, from Black's side, row-major from the top.
 func ownership(b *board, seed uint64) []float64 {
-	out := make([]float64, len(b.pts))
+	out := make([]float64, b.w*b.h)
 	r := &rng{seed ^ 0x5DEECE66D}
-	for loc := range b.pts {
+	for loc := range b.w * b.h {
 		x, y := loc%b.w, loc/b.w
 		var v float64
-		switch b.pts[loc] {
+		switch b.at(loc) {
 		case black:
 			v = 0.7 + 0.25*r.float()
 		case white:
@@ -250,7 +236,7 @@ func ownership(b *board, seed uint64) []float64 {
 						continue
 					}
 					w := 1 / (1 + float64(dx*dx+dy*dy))
-					switch b.pts[ny*b.w+nx] {
+					switch b.at(ny*b.w + nx) {
 					case black:
 						inf += w
 					case white:
@@ -414,14 +400,14 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *ka
 		resp.OwnershipStdev = p.ownerStdev
 	}
 	if req.includePolicy {
-		resp.Policy = make([]float64, len(b.pts)+1)
-		for i := range b.pts {
+		resp.Policy = make([]float64, b.w*b.h+1)
+		for i := range b.w * b.h {
 			resp.Policy[i] = -1
 		}
 		for _, c := range p.cands {
 			resp.Policy[c.loc] = round9(c.prior)
 		}
-		resp.Policy[len(b.pts)] = round9(p.passPrior)
+		resp.Policy[b.w*b.h] = round9(p.passPrior)
 	}
 	return resp
 }
