@@ -301,7 +301,7 @@ func (b *Board) remember(hash uint64, toMove Color) {
 // situationKey is the key superko compares: the board alone for positional superko, the
 // board and the player to move for situational superko.
 func (b *Board) situationKey(hash uint64, toMove Color) uint64 {
-	if b.rules.Ko == KoSituational && toMove == White {
+	if (b.rules.Ko == KoSituational || b.rules.Ko == KoSpight) && toMove == White {
 		return hash ^ zobrist.white
 	}
 	return hash
