@@ -358,8 +358,9 @@ func TestSlowCallbackBlocksNoOne(t *testing.T) {
 	ctx := ctxTimeout(t, time.Minute)
 	otherDone := make(chan struct{})
 	slowErr := make(chan error, 1)
+	slowQuery := queryFrom(t, "01", "g1") // helpers that may call t.Fatal stay on the test goroutine
 	go func() {
-		slowErr <- e.Analyze(ctx, queryFrom(t, "01", "g1"), func(r *katago.Response) error {
+		slowErr <- e.Analyze(ctx, slowQuery, func(r *katago.Response) error {
 			select {
 			case <-otherDone:
 				return nil
@@ -388,7 +389,8 @@ func TestCrashMidQuery(t *testing.T) {
 	ctx := ctxTimeout(t, time.Minute)
 	errs := make(chan error, 2)
 	for range 2 {
-		go func() { errs <- e.Analyze(ctx, queryFrom(t, "01", "g1"), func(*katago.Response) error { return nil }) }()
+		q := queryFrom(t, "01", "g1") // helpers that may call t.Fatal stay on the test goroutine
+		go func() { errs <- e.Analyze(ctx, q, func(*katago.Response) error { return nil }) }()
 	}
 	for range 2 {
 		err := <-errs
@@ -653,7 +655,8 @@ func TestStopLetsQueriesFinish(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	c := newCollector()
-	go func() { done <- e.Analyze(ctxTimeout(t, time.Minute), queryFrom(t, "06", "nine"), c.add) }()
+	actx, q := ctxTimeout(t, time.Minute), queryFrom(t, "06", "nine") // helpers stay on the test goroutine
+	go func() { done <- e.Analyze(actx, q, c.add) }()
 	eventually(t, 30*time.Second, "the query to be in flight", func() bool { return e.InFlight() == 1 })
 	if err := e.Stop(ctxTimeout(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
@@ -683,8 +686,9 @@ func TestStopKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
+	actx, q := ctxTimeout(t, time.Minute), queryFrom(t, "05", "long") // helpers stay on the test goroutine
 	go func() {
-		done <- e.Analyze(ctxTimeout(t, time.Minute), queryFrom(t, "05", "long"), func(*katago.Response) error { return nil })
+		done <- e.Analyze(actx, q, func(*katago.Response) error { return nil })
 	}()
 	eventually(t, 30*time.Second, "the query to be in flight", func() bool { return e.InFlight() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

@@ -35,7 +35,7 @@ func sgfForQuery(t *testing.T, q katago.Query) string {
 }
 
 // TestQueryMatchesTranscripts converts records into queries and compares them with the
-// queries real KataGo answered in ../shared/katago/transcripts.
+// queries real KataGo answered in the recorded sessions of package katago/transcript.
 func TestQueryMatchesTranscripts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
