@@ -210,19 +210,7 @@ func (b *Board) Play(c Color, p Point) (captured int, err error) {
 	}
 	opp := c.Opponent()
 
-	// Opponent groups whose last liberty is i are captured.
-	b.caps = b.caps[:0]
-	b.nextGen()
-	for _, n := range b.adj.n[i] {
-		if n < 0 || b.cells[n] != opp || b.mark[n] == b.gen {
-			continue
-		}
-		start := len(b.caps)
-		b.caps, _ = b.collect(n, i, b.caps)
-		if b.libertyBesides(b.caps[start:], i) {
-			b.caps = b.caps[:start]
-		}
-	}
+	b.findCaptures(i, opp)
 
 	newHash := b.hash ^ zobrist.stone[c][i]
 	for _, s := range b.caps {
@@ -403,19 +391,8 @@ func (b *Board) PlayTolerant(c Color, p Point) (captured, lost int, err error) {
 		b.remember(b.hash, c)
 	}
 	opp := c.Opponent()
+	b.findCaptures(i, opp)
 	b.put(i, c)
-	b.caps = b.caps[:0]
-	b.nextGen()
-	for _, n := range b.adj.n[i] {
-		if n < 0 || b.cells[n] != opp || b.mark[n] == b.gen {
-			continue
-		}
-		start := len(b.caps)
-		b.caps, _ = b.collect(n, -1, b.caps)
-		if b.libertyBesides(b.caps[start:], -1) {
-			b.caps = b.caps[:start]
-		}
-	}
 	for _, s := range b.caps {
 		b.put(s, Empty)
 	}
@@ -436,6 +413,23 @@ func (b *Board) PlayTolerant(c Color, p Point) (captured, lost int, err error) {
 		b.history[b.situationKey(b.hash, opp)] = struct{}{}
 	}
 	return len(b.caps), lost, nil
+}
+
+// findCaptures sets b.caps to the stones of opp's groups next to the empty point i whose
+// last liberty is i: those a stone at i captures.
+func (b *Board) findCaptures(i int, opp Color) {
+	b.caps = b.caps[:0]
+	b.nextGen()
+	for _, n := range b.adj.n[i] {
+		if n < 0 || b.cells[n] != opp || b.mark[n] == b.gen {
+			continue
+		}
+		start := len(b.caps)
+		b.caps, _ = b.collect(n, i, b.caps)
+		if b.libertyBesides(b.caps[start:], i) {
+			b.caps = b.caps[:start]
+		}
+	}
 }
 
 // put sets the cell i to c, keeping the hash.
@@ -466,27 +460,15 @@ func (b *Board) Legal(c Color, p Point) bool {
 		_, err := b.Clone().Play(c, p)
 		return err == nil
 	}
-	opp := c.Opponent()
-	b.nextGen()
-	friends := false
-	b.group = b.group[:0]
 	for _, n := range b.adj.n[i] {
-		if n < 0 {
-			continue
-		}
-		switch b.cells[n] {
-		case Empty:
+		if n >= 0 && b.cells[n] == Empty {
 			return true
-		case opp:
-			if b.mark[n] != b.gen {
-				start := len(b.group)
-				b.group, _ = b.collect(n, i, b.group)
-				if !b.libertyBesides(b.group[start:], i) {
-					return true // captures
-				}
-			}
 		}
 	}
+	if b.findCaptures(i, c.Opponent()); len(b.caps) > 0 {
+		return true
+	}
+	friends := false
 	b.nextGen()
 	b.group = b.group[:0]
 	for _, n := range b.adj.n[i] {

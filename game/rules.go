@@ -189,11 +189,11 @@ func (r Ruleset) SetRule(key, value string) (Ruleset, error) {
 	case "whiteHandicapBonus":
 		err = setEnum(&r.WhiteHandicapBonus, v, whbValues, "whiteHandicapBonus")
 	case "suicide":
-		r.Suicide, err = parseRuleBool(v)
+		r.Suicide, err = ParseRuleBool(v)
 	case "hasButton":
-		r.Button, err = parseRuleBool(v)
+		r.Button, err = ParseRuleBool(v)
 	case "friendlyPassOk":
-		r.FriendlyPassOk, err = parseRuleBool(v)
+		r.FriendlyPassOk, err = ParseRuleBool(v)
 	default:
 		err = fmt.Errorf("Unknown rules option: %s", key)
 	}
@@ -230,7 +230,9 @@ func setEnum(dst *string, v string, allowed []string, what string) error {
 	return err
 }
 
-func parseRuleBool(v string) (bool, error) {
+// ParseRuleBool reads a boolean as KataGo's Global::stringToBool does, for rule values and
+// GTP arguments alike.
+func ParseRuleBool(v string) (bool, error) {
 	switch strings.ToLower(v) {
 	case "true", "1", "t", "yes", "y":
 		return true, nil

@@ -2,7 +2,6 @@ package gtp
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tesuji/tesuji/game"
 )
@@ -46,11 +45,9 @@ func integerResult(r game.Ruleset, komi float64) bool {
 
 // parseBool reads a GTP argument as KataGo's Global::stringToBool does.
 func parseBool(v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "true", "1", "t", "yes", "y":
-		return true, nil
-	case "false", "0", "f", "no", "n":
-		return false, nil
+	b, err := game.ParseRuleBool(v)
+	if err != nil {
+		return false, fail("%s", err)
 	}
-	return false, fail("Could not parse bool: %s", v)
+	return b, nil
 }
