@@ -48,59 +48,45 @@ func generic(t *testing.T, data []byte) any {
 // to the types, and checks that re-encoding gives back the same values.
 func TestResponseRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, name := range transcript.Names(t) {
-		if protocols[name] != "analysis" {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			outs := transcript.Select(transcript.Load(t, name), "out")
-			if len(outs) == 0 {
-				t.Fatal("no out lines")
-			}
-			for i, line := range outs {
-				d := json.NewDecoder(strings.NewReader(line))
-				d.DisallowUnknownFields()
-				var r Response
-				if err := d.Decode(&r); err != nil {
-					t.Fatalf("line %d: %v", i, err)
-				}
-				got, err := json.Marshal(&r)
-				if err != nil {
-					t.Fatalf("line %d: %v", i, err)
-				}
-				if diff := cmp.Diff(generic(t, []byte(line)), generic(t, got)); diff != "" {
-					t.Errorf("line %d re-encodes differently (-KataGo +re-encoded):\n%s", i, diff)
-				}
-			}
-		})
-	}
+	roundTrip[Response](t, "out")
 }
 
 // TestQueryRoundTrip decodes every query written to KataGo and checks that re-encoding
-// keeps every key and value, unknown keys included.
+// keeps every key and value, unknown keys included (in Extra).
 func TestQueryRoundTrip(t *testing.T) {
 	t.Parallel()
+	roundTrip[Query](t, "in")
+}
+
+// roundTrip decodes the lines of one direction of every analysis transcript into a T,
+// refusing keys T does not know, and compares their re-encoding with the line.
+func roundTrip[T any](t *testing.T, dir string) {
 	for _, name := range transcript.Names(t) {
 		if protocols[name] != "analysis" {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			for i, line := range transcript.Select(transcript.Load(t, name), "in") {
-				if !json.Valid([]byte(line)) || !strings.Contains(line, `"id"`) {
+			lines := transcript.Select(transcript.Load(t, name), dir)
+			if len(lines) == 0 {
+				t.Fatalf("no %s lines", dir)
+			}
+			for i, line := range lines {
+				if !json.Valid([]byte(line)) || (dir == "in" && !strings.Contains(line, `"id"`)) {
 					continue // 04's line that is not JSON, and its query without an id (always written)
 				}
-				var q Query
-				if err := json.Unmarshal([]byte(line), &q); err != nil {
+				d := json.NewDecoder(strings.NewReader(line))
+				d.DisallowUnknownFields()
+				var v T
+				if err := d.Decode(&v); err != nil {
 					t.Fatalf("line %d: %v", i, err)
 				}
-				got, err := json.Marshal(q)
+				got, err := json.Marshal(&v)
 				if err != nil {
 					t.Fatalf("line %d: %v", i, err)
 				}
 				if diff := cmp.Diff(generic(t, []byte(line)), generic(t, got)); diff != "" {
-					t.Errorf("line %d re-encodes differently (-sent +re-encoded):\n%s", i, diff)
+					t.Errorf("line %d re-encodes differently (-transcript +re-encoded):\n%s", i, diff)
 				}
 			}
 		})
