@@ -250,7 +250,7 @@ func jsonKeys(t *testing.T, b []byte) []string {
 
 // TestFakeMatchesTranscripts feeds the fake the in lines of 01, 02, 04 and 05 and checks
 // that it answers with lines of the same shape as KataGo's: the same keys, the same
-// turns, one final each, and error, warning and action lines byte for byte.
+// turns, one final each, and error, warning and action lines field for field.
 func TestFakeMatchesTranscripts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
