@@ -17,8 +17,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -386,9 +386,9 @@ type gameView struct {
 	Komi          float64       `json:"komi"`
 	Rules         string        `json:"rules"`
 	Handicap      int           `json:"handicap,omitempty"`
-	InitialStones []engine.Move `json:"initialStones,omitempty"`
+	InitialStones []katago.Move `json:"initialStones,omitempty"`
 	InitialPlayer string        `json:"initialPlayer"`
-	Moves         []engine.Move `json:"moves"`
+	Moves         []katago.Move `json:"moves"`
 	Black         string        `json:"black,omitempty"`
 	White         string        `json:"white,omitempty"`
 	BlackRank     string        `json:"blackRank,omitempty"`
@@ -403,7 +403,7 @@ func newGameView(g *game.Game) gameView {
 	q := g.Query(nil)
 	moves := q.Moves
 	if moves == nil {
-		moves = []engine.Move{}
+		moves = []katago.Move{}
 	}
 	return gameView{
 		BoardXSize: g.BoardXSize, BoardYSize: g.BoardYSize, Komi: g.Komi, Rules: g.Rules,

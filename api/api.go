@@ -17,7 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
 
@@ -78,9 +78,9 @@ type Config struct {
 
 // Engine is one KataGo analysis process of this process; *engine.Engine implements it.
 type Engine interface {
-	Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error
-	Version(ctx context.Context) (engine.Version, error)
-	Models(ctx context.Context) ([]engine.ModelInfo, error)
+	Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error
+	Version(ctx context.Context) (katago.Version, error)
+	Models(ctx context.Context) ([]katago.ModelInfo, error)
 	Ready() bool
 	InFlight() int
 	Restarts() int64

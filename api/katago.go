@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // The KataGo-protocol websocket, GET /api/v1/katago: KaTrain's remote engine (its
@@ -56,9 +57,9 @@ import (
 type katagoBackend interface {
 	// analyze runs t.query, which has exactly one turn, calling fn for each response line.
 	// Errors the client should see are *engine.QueryError.
-	analyze(ctx context.Context, s *session, t *task, fn func(*engine.Response) error) error
-	version(ctx context.Context) (engine.Version, error)
-	models(ctx context.Context) ([]engine.ModelInfo, error)
+	analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error
+	version(ctx context.Context) (katago.Version, error)
+	models(ctx context.Context) ([]katago.ModelInfo, error)
 }
 
 // KataGo priorities of websocket queries: above reviews (0), with the client's own
@@ -155,7 +156,7 @@ func (q *query) warn(field, text string) {
 }
 
 // attachWarnings moves the pending warnings into r, a result line.
-func (q *query) attachWarnings(r *engine.Response) {
+func (q *query) attachWarnings(r *katago.Response) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.warnings) == 0 {
@@ -193,7 +194,7 @@ func joinDistinct(xs []string, sep string) string {
 // task is one turn of a query.
 type task struct {
 	q        *query
-	query    engine.Query // the single-turn query sent on
+	query    katago.Query // the single-turn query sent on
 	turn     int
 	priority int64
 	seq      int64
@@ -203,7 +204,7 @@ type task struct {
 	ctx    context.Context // ends when the client terminates the task or leaves
 	cancel context.CancelCauseFunc
 	mu     sync.Mutex
-	last   *engine.Response // the latest partial report
+	last   *katago.Response // the latest partial report
 	final  bool
 }
 
@@ -332,8 +333,8 @@ func (s *session) writer() {
 }
 
 // send queues one response line for the client.
-func (s *session) send(r *engine.Response) {
-	b, err := r.MarshalJSON()
+func (s *session) send(r *katago.Response) {
+	b, err := json.Marshal(r)
 	if err != nil {
 		s.log.Error("encode katago response", "err", err)
 		return
@@ -345,31 +346,31 @@ func (s *session) send(r *engine.Response) {
 }
 
 func (s *session) sendError(id, field, msg string) {
-	s.send(&engine.Response{ID: id, Field: field, Error: msg})
+	s.send(&katago.Response{ID: id, Field: field, Error: msg})
 }
 
 // handle answers one query line.
 func (s *session) handle(line []byte) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(line, &raw); err != nil {
-		s.send(&engine.Response{Error: "could not parse input line as json request: " + err.Error()})
+		s.send(&katago.Response{Error: "could not parse input line as json request: " + err.Error()})
 		return
 	}
 	var id string
 	if err := json.Unmarshal(raw["id"], &id); err != nil || raw["id"] == nil {
-		s.send(&engine.Response{Error: `Request must have a string "id" field`})
+		s.send(&katago.Response{Error: `Request must have a string "id" field`})
 		return
 	}
 	if act, ok := raw["action"]; ok {
 		var action string
 		if err := json.Unmarshal(act, &action); err != nil {
-			s.send(&engine.Response{Error: unknownActionText})
+			s.send(&katago.Response{Error: unknownActionText})
 			return
 		}
 		s.action(id, action, raw)
 		return
 	}
-	var q engine.Query
+	var q katago.Query
 	if err := json.Unmarshal(line, &q); err != nil {
 		s.sendError(id, "", "could not parse query: "+err.Error())
 		return
@@ -387,14 +388,14 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 			s.sendError(id, "action", "the engine's version is not known yet: "+safeMessage(err))
 			return
 		}
-		s.send(&engine.Response{ID: id, Action: action, Version: v.Version, GitHash: v.GitHash})
+		s.send(&katago.Response{ID: id, Action: action, Version: v.Version, GitHash: v.GitHash})
 	case "query_models":
 		ms, err := s.backend.models(ctx)
 		if err != nil {
 			s.sendError(id, "action", "the engine's models are not known yet: "+safeMessage(err))
 			return
 		}
-		s.send(&engine.Response{ID: id, Action: action, Models: ms})
+		s.send(&katago.Response{ID: id, Action: action, Models: ms})
 	case "clear_cache":
 		s.sendError(id, "action", "clear_cache is not available: the engines are shared with other clients")
 	case "terminate", "terminate_all":
@@ -414,7 +415,7 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 		}
 		s.terminate(id, action, target, turns)
 	default:
-		s.send(&engine.Response{Error: unknownActionText})
+		s.send(&katago.Response{Error: unknownActionText})
 	}
 }
 
@@ -455,19 +456,19 @@ func (s *session) terminate(id, action, target string, turns []int) {
 		}
 	}
 	s.mu.Unlock()
-	s.send(&engine.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
+	s.send(&katago.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
 	for _, t := range stop {
 		t.cancel(errTerminated)
 	}
 }
 
-func noResults(id string, turn int) *engine.Response {
+func noResults(id string, turn int) *katago.Response {
 	f := false
-	return &engine.Response{ID: id, TurnNumber: &turn, IsDuringSearch: &f, NoResults: true}
+	return &katago.Response{ID: id, TurnNumber: &turn, IsDuringSearch: &f, NoResults: true}
 }
 
 // submit checks a query against the limits and queues its turns.
-func (s *session) submit(id string, in *engine.Query) {
+func (s *session) submit(id string, in *katago.Query) {
 	cfg := &s.a.cfg
 	if len(in.Moves) > cfg.MaxMoves {
 		s.sendError(id, "moves", fmt.Sprintf("the position has %d moves; this server's limit is %d", len(in.Moves), cfg.MaxMoves))
@@ -645,7 +646,7 @@ func (s *session) start(t *task, refund func()) {
 
 func (s *session) runTask(ctx context.Context, t *task, refund func()) {
 	for attempt := 0; ; attempt++ {
-		err := s.backend.analyze(ctx, s, t, func(r *engine.Response) error { return s.deliver(t, r) })
+		err := s.backend.analyze(ctx, s, t, func(r *katago.Response) error { return s.deliver(t, r) })
 		cause := context.Cause(ctx)
 		var qe *engine.QueryError
 		switch {
@@ -687,7 +688,7 @@ func (s *session) fail(q *query, field, msg string) {
 }
 
 // deliver forwards one response line of a task to the client under the client's id.
-func (s *session) deliver(t *task, r *engine.Response) error {
+func (s *session) deliver(t *task, r *katago.Response) error {
 	if r.Error != "" {
 		// Analyze reports errors as its return value; a line like this would be KataGo's.
 		return nil
@@ -773,14 +774,14 @@ func (b directBackend) pick() Engine {
 	return best
 }
 
-func (b directBackend) analyze(ctx context.Context, _ *session, t *task, fn func(*engine.Response) error) error {
+func (b directBackend) analyze(ctx context.Context, _ *session, t *task, fn func(*katago.Response) error) error {
 	return b.pick().Analyze(ctx, &t.query, fn)
 }
 
-func (b directBackend) version(ctx context.Context) (engine.Version, error) {
+func (b directBackend) version(ctx context.Context) (katago.Version, error) {
 	return b.pick().Version(ctx)
 }
 
-func (b directBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
+func (b directBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	return b.pick().Models(ctx)
 }

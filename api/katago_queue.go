@@ -12,6 +12,7 @@ import (
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -25,7 +26,7 @@ import (
 // named once per connection in a warning.
 type queueBackend struct{ a *API }
 
-func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*engine.Response) error) error {
+func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
 	a := b.a
 	q, turn := &t.query, t.turn
 	g, err := game.GameFromQuery(*q)
@@ -124,20 +125,20 @@ func jobFailure(msg string) string {
 }
 
 // turnResponse is a stored turn in the shape of KataGo's response (Black's view).
-func turnResponse(t *game.Turn, partial bool) *engine.Response {
+func turnResponse(t *game.Turn, partial bool) *katago.Response {
 	turn := t.Turn
-	return &engine.Response{
+	return &katago.Response{
 		TurnNumber:     &turn,
 		IsDuringSearch: &partial,
 		MoveInfos:      t.Candidates,
-		RootInfo: &engine.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
+		RootInfo: &katago.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
 			CurrentPlayer: t.Player},
 		Ownership: t.Ownership,
 	}
 }
 
 // unsupportedFields names the fields of q that a queue job does not carry.
-func unsupportedFields(q *engine.Query) []string {
+func unsupportedFields(q *katago.Query) []string {
 	var out []string
 	add := func(set bool, name string) {
 		if set {
@@ -203,20 +204,20 @@ func (b queueBackend) workers(ctx context.Context) ([]queue.WorkerInfo, error) {
 	return ws, nil
 }
 
-func (b queueBackend) version(ctx context.Context) (engine.Version, error) {
+func (b queueBackend) version(ctx context.Context) (katago.Version, error) {
 	ws, err := b.workers(ctx)
 	if err != nil {
-		return engine.Version{}, err
+		return katago.Version{}, err
 	}
 	for _, w := range ws {
 		if w.KataGoVersion != "" {
-			return engine.Version{Version: w.KataGoVersion, GitHash: "<omitted>"}, nil
+			return katago.Version{Version: w.KataGoVersion, GitHash: "<omitted>"}, nil
 		}
 	}
-	return engine.Version{}, errors.New("api: no worker reported its KataGo version")
+	return katago.Version{}, errors.New("api: no worker reported its KataGo version")
 }
 
-func (b queueBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
+func (b queueBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	ws, err := b.workers(ctx)
 	if err != nil {
 		return nil, err
@@ -227,9 +228,9 @@ func (b queueBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
 			names = append(names, w.Model)
 		}
 	}
-	ms := make([]engine.ModelInfo, len(names))
+	ms := make([]katago.ModelInfo, len(names))
 	for i, n := range names {
-		ms[i] = engine.ModelInfo{Name: n}
+		ms[i] = katago.ModelInfo{Name: n}
 	}
 	return ms, nil
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -19,8 +19,8 @@ import (
 // (with the board, komi and rules), or as an SGF and a node path (the position after the
 // last move of that line).
 type positionRequest struct {
-	Moves         []engine.Move `json:"moves"`
-	InitialStones []engine.Move `json:"initialStones"`
+	Moves         []katago.Move `json:"moves"`
+	InitialStones []katago.Move `json:"initialStones"`
 	InitialPlayer string        `json:"initialPlayer"`
 	BoardXSize    int           `json:"boardXSize"`
 	BoardYSize    int           `json:"boardYSize"`
@@ -49,7 +49,7 @@ func (a *API) positionGame(req *positionRequest) (*game.Game, error) {
 		}
 		return rec.Game, nil
 	}
-	g, err := game.GameFromQuery(engine.Query{
+	g, err := game.GameFromQuery(katago.Query{
 		Moves: req.Moves, InitialStones: req.InitialStones, InitialPlayer: req.InitialPlayer,
 		BoardXSize: req.BoardXSize, BoardYSize: req.BoardYSize, Komi: req.Komi,
 		Rules: rulesJSON(req.Rules),

@@ -19,17 +19,15 @@
 // for reviews or latency settings for interactive work (Config.ForInteractive); settings
 // Config sets, or Config.ConfigFile, win. Engine.Tuning reports the choice.
 //
-// The package also owns the Go types of the whole protocol (Query, Response, MoveInfo,
-// RootInfo, ModelInfo). They decode a line in one pass, keep keys they do not know in
-// Extra, and encode exactly as KataGo does, so a decoded KataGo line re-encodes to the
-// same bytes.
+// The protocol's types (Query, Response, MoveInfo, ...) are package katago's; this
+// package only moves them.
 //
 // Typical use:
 //
 //	e := engine.New(engine.Config{Model: "kata1-b18.bin.gz", Logger: log})
 //	if err := e.Start(ctx); err != nil { ... }
 //	defer e.Stop(shutdownCtx)
-//	err := e.Analyze(ctx, &engine.Query{...}, func(r *engine.Response) error {
+//	err := e.Analyze(ctx, &katago.Query{...}, func(r *katago.Response) error {
 //		if r.Final() { ... }
 //		return nil
 //	})

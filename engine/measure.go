@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // TuningCacheFile is the file in Config.CacheDir that keeps measured settings.
@@ -232,21 +234,21 @@ func (e *Engine) measureOne(ctx context.Context, h Hardware, total int) (float64
 // returns the visits KataGo reports.
 func searchVisits(ctx context.Context, en *Engine, n, visits int) (int, error) {
 	pts := measurePoints()
-	moves := make([]Move, n)
+	moves := make([]katago.Move, n)
 	turns := make([]int, n)
 	for i := range n {
 		player := "B"
 		if i%2 == 1 {
 			player = "W"
 		}
-		moves[i] = Move{player, pts[i]}
+		moves[i] = katago.Move{player, pts[i]}
 		turns[i] = i
 	}
 	komi := 7.5
-	q := &Query{Moves: moves[:n-1], Rules: json.RawMessage(`"chinese"`), Komi: &komi, BoardXSize: 19, BoardYSize: 19,
+	q := &katago.Query{Moves: moves[:n-1], Rules: json.RawMessage(`"chinese"`), Komi: &komi, BoardXSize: 19, BoardYSize: 19,
 		AnalyzeTurns: turns, MaxVisits: &visits}
 	total := 0
-	err := en.Analyze(ctx, q, func(r *Response) error {
+	err := en.Analyze(ctx, q, func(r *katago.Response) error {
 		if r.Final() && r.RootInfo != nil {
 			total += r.RootInfo.Visits
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // readyLine is what katago analysis prints on stderr once it takes queries.
@@ -465,7 +468,7 @@ func (p *process) consume(rd io.Reader) error {
 
 // cut records the unfinished last line of KataGo's output for the exit error.
 func (p *process) cut(line []byte) {
-	id := peekID(line)
+	id := katago.PeekID(line)
 	what := fmt.Sprintf("a %d-byte line", len(line))
 	if id != "" {
 		what = fmt.Sprintf("a %d-byte line for query %s", len(line), id)
@@ -478,7 +481,7 @@ func (p *process) cut(line []byte) {
 
 // oversize fails the query a too-long line belongs to, found from the line's start.
 func (p *process) oversize(prefix []byte) {
-	id := peekID(prefix)
+	id := katago.PeekID(prefix)
 	p.e.log.Error("engine: katago response line too long", "pid", p.pid, "query_id", id, "max_bytes", p.maxLineBytes)
 	if id == "" {
 		return
@@ -500,9 +503,9 @@ func (p *process) oversize(prefix []byte) {
 // route decodes one line and hands it to the query it belongs to. It is the only decode
 // of the line: the call receives the decoded Response.
 func (p *process) route(line []byte) {
-	r := new(Response)
-	if err := r.UnmarshalJSON(line); err != nil {
-		id := peekID(line)
+	r := new(katago.Response)
+	if err := json.Unmarshal(line, r); err != nil {
+		id := katago.PeekID(line)
 		p.e.log.Error("engine: unreadable katago output", "pid", p.pid, "query_id", id, "err", err, "line", clip(line))
 		if id == "" {
 			return
@@ -524,7 +527,7 @@ func (p *process) route(line []byte) {
 	p.dispatch(r)
 }
 
-func (p *process) dispatch(r *Response) {
+func (p *process) dispatch(r *katago.Response) {
 	if r.ID == "" {
 		p.routeAnonymous(r)
 		return
@@ -557,7 +560,7 @@ func (p *process) dispatch(r *Response) {
 // routeAnonymous handles a line without an id: an error KataGo could not tie to a query
 // (the line did not parse, or had no id). KataGo quotes the offending line, so the query
 // whose id appears in the message is the one to fail.
-func (p *process) routeAnonymous(r *Response) {
+func (p *process) routeAnonymous(r *katago.Response) {
 	if r.Error == "" {
 		p.e.log.Warn("engine: katago line without id", "pid", p.pid, "warning", r.Warning)
 		return
@@ -609,7 +612,7 @@ func (p *process) watchdog() {
 				return
 			}
 			if probe != "" {
-				line, _ := (&Query{ID: probe, Action: "query_version"}).appendJSON(nil)
+				line, _ := json.Marshal(katago.Query{ID: probe, Action: "query_version"})
 				p.send(append(line, '\n'))
 			}
 		}
@@ -651,31 +654,6 @@ func (p *process) hung(reason string) {
 	p.e.processGone(p)
 	p.failAll(err)
 	p.kill()
-}
-
-// peekID returns the top-level "id" of a JSON object, reading no further than it must;
-// it works on a line cut short.
-func peekID(line []byte) string {
-	d := decoder{data: line}
-	if d.objectStart() != nil {
-		return ""
-	}
-	for first := true; ; {
-		key, ok, err := d.nextKey(&first)
-		if err != nil || !ok {
-			return ""
-		}
-		if string(key) == "id" {
-			s, err := d.str()
-			if err != nil {
-				return ""
-			}
-			return s
-		}
-		if _, err := d.skip(); err != nil {
-			return ""
-		}
-	}
 }
 
 func clip(b []byte) string {

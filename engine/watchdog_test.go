@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // scriptedKataGo stands in for KataGo's pipes inside a synctest bubble, where the clock is
@@ -115,7 +117,7 @@ func watchdogRun(t *testing.T, k *scriptedKataGo, limit time.Duration) (err erro
 		t.Fatal(err)
 	}
 	p.send([]byte(`{"id":"q1","moves":[],"rules":"japanese","komi":6.5,"boardXSize":19,"boardYSize":19,"analyzeTurns":[0]}` + "\n"))
-	err = e.await(context.Background(), p, c, func(*Response) error { return nil })
+	err = e.await(context.Background(), p, c, func(*katago.Response) error { return nil })
 	took = time.Since(start)
 
 	// Tear down as wait does once the OS process is gone.

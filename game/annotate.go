@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Defaults of AnnotateOptions.
@@ -178,7 +178,7 @@ func addVariations(parent *Node, g *Game, m Move, before *Turn, opt AnnotateOpti
 }
 
 // variation builds the nodes of one candidate line, colors alternating from first.
-func variation(g *Game, first Color, c engine.MoveInfo, maxLen int) *Node {
+func variation(g *Game, first Color, c katago.MoveInfo, maxLen int) *Node {
 	var head, tail *Node
 	color := first
 	for k, mv := range c.PV {

@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/x448/float16"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // annotatedTranscript annotates the game of a transcript with KataGo's real answers and
@@ -115,7 +115,7 @@ func TestExportKaTrain(t *testing.T) {
 					CurrentPlayer      string
 				}
 				var completed bool
-				var moves map[string]engine.MoveInfo
+				var moves map[string]katago.MoveInfo
 				for key, v := range map[string]any{"root": &root, "completed": &completed, "moves": &moves} {
 					if err := json.Unmarshal(main[key], v); err != nil {
 						t.Fatalf("turn %d: %s: %v", turn.Turn, key, err)
@@ -131,7 +131,7 @@ func TestExportKaTrain(t *testing.T) {
 				if !completed {
 					t.Errorf("turn %d: completed is false", turn.Turn)
 				}
-				want := map[string]engine.MoveInfo{}
+				want := map[string]katago.MoveInfo{}
 				for _, m := range turn.Candidates {
 					m.Ownership = nil
 					want[m.Move] = m
@@ -296,7 +296,7 @@ func TestExportLizzieText(t *testing.T) {
 	}{
 		{
 			name: "black to move",
-			turn: Turn{Player: "B", Candidates: []engine.MoveInfo{
+			turn: Turn{Player: "B", Candidates: []katago.MoveInfo{
 				{Move: "Q16", Visits: 800, Winrate: 0.5432, ScoreLead: 1.25, PV: []string{"Q16", "D4"}},
 				{Move: "D4", Visits: 465, Winrate: 0.50116, ScoreLead: 0.5, PV: []string{"D4"}},
 			}},
@@ -306,7 +306,7 @@ func TestExportLizzieText(t *testing.T) {
 		},
 		{
 			name: "white to move, values from white's side",
-			turn: Turn{Player: "W", Candidates: []engine.MoveInfo{
+			turn: Turn{Player: "W", Candidates: []katago.MoveInfo{
 				{Move: "C3", Visits: 30, Winrate: 0.25, ScoreLead: 3, PV: []string{"C3", "pass"}},
 				{Move: "R4", Visits: 0, Winrate: 0.1, ScoreLead: 0.00001},
 			}},
@@ -363,19 +363,19 @@ func TestExportSabaki(t *testing.T) {
 	}{
 		{
 			name: "black to move",
-			turn: Turn{Player: "B", Candidates: []engine.MoveInfo{
+			turn: Turn{Player: "B", Candidates: []katago.MoveInfo{
 				{Move: "Q16", Winrate: 0.54321, ScoreLead: 2.345}, {Move: "D4", Winrate: 0.5, ScoreLead: 2.5}}},
 			wantWinrate: "54.32", wantLead: "2.5",
 		},
 		{
 			name: "white to move: white's best, from black's view",
-			turn: Turn{Player: "W", Candidates: []engine.MoveInfo{
+			turn: Turn{Player: "W", Candidates: []katago.MoveInfo{
 				{Move: "C3", Winrate: 0.4, ScoreLead: -1.5}, {Move: "R4", Winrate: 0.45, ScoreLead: -1}}},
 			wantWinrate: "40", wantLead: "-1.5",
 		},
 		{
 			name:        "halves round up, as Math.round",
-			turn:        Turn{Player: "B", Candidates: []engine.MoveInfo{{Move: "A1", Winrate: 0.500625, ScoreLead: -0.005}}},
+			turn:        Turn{Player: "B", Candidates: []katago.MoveInfo{{Move: "A1", Winrate: 0.500625, ScoreLead: -0.005}}},
 			wantWinrate: "50.06", wantLead: "0",
 		},
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/tesuji/tesuji/client"
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // analyzeArgs are the arguments of kata-analyze, lz-analyze and their genmove forms.
@@ -133,24 +133,24 @@ func parseInterval(s string) (float64, bool) {
 func (s *session) positionRequest(player game.Color) *client.PositionRequest {
 	komi := s.komi
 	req := &client.PositionRequest{
-		Moves:         make([]engine.Move, 0, len(s.moves)+1),
+		Moves:         make([]katago.Move, 0, len(s.moves)+1),
 		InitialPlayer: s.initialPlayer.String(),
 		BoardXSize:    s.xsize,
 		BoardYSize:    s.ysize,
 		Komi:          &komi,
-		Rules:         s.rules.name(),
+		Rules:         s.rules.QueryName(),
 	}
 	for _, st := range s.initial {
-		req.InitialStones = append(req.InitialStones, engine.Move{st.Color.String(), st.Point.GTP(s.ysize)})
+		req.InitialStones = append(req.InitialStones, katago.Move{st.Color.String(), st.Point.GTP(s.ysize)})
 	}
 	for _, m := range s.moves {
-		req.Moves = append(req.Moves, engine.Move{m.Color.String(), m.GTP(s.ysize)})
+		req.Moves = append(req.Moves, katago.Move{m.Color.String(), m.GTP(s.ysize)})
 	}
 	if toMove := s.toMove(); player != game.Empty && player != toMove {
 		if len(s.moves) == 0 {
 			req.InitialPlayer = player.String()
 		} else {
-			req.Moves = append(req.Moves, engine.Move{toMove.String(), "pass"})
+			req.Moves = append(req.Moves, katago.Move{toMove.String(), "pass"})
 		}
 	}
 	return req
@@ -477,7 +477,7 @@ func (s *session) placeFreeHandicap(ctx context.Context, c *command) (string, er
 // the lead, rounded as KataGo rounds it.
 func (s *session) finalScore(ctx context.Context, _ *command) (string, error) {
 	var whiteLead float64
-	if s.finishedByPasses() && s.rules.scoring == "AREA" && !s.rules.passOkay {
+	if s.finishedByPasses() && s.rules.Scoring == "AREA" && !s.rules.FriendlyPassOk {
 		whiteLead = s.areaScore()
 	} else {
 		req, timeout := s.searchRequest(game.Empty)
@@ -489,7 +489,7 @@ func (s *session) finalScore(ctx context.Context, _ *command) (string, error) {
 			return "", s.serverError("final score", err)
 		}
 		whiteLead = -t.ScoreLead
-		if s.rules.integerResult(s.komi) {
+		if integerResult(s.rules, s.komi) {
 			whiteLead = math.Round(whiteLead)
 		} else {
 			whiteLead = math.Round(whiteLead+0.5) - 0.5
@@ -548,7 +548,7 @@ func (s *session) areaScore() float64 {
 				}
 			}
 			// Stone scoring (tax ALL) counts stones alone.
-			if borders[game.Black] != borders[game.White] && s.rules.tax != "ALL" {
+			if borders[game.Black] != borders[game.White] && s.rules.Tax != "ALL" {
 				if borders[game.Black] {
 					area[game.Black] += size
 				} else {
@@ -573,7 +573,7 @@ func (s *session) handicapBonus() float64 {
 	if n < 2 {
 		return 0
 	}
-	switch s.rules.whb {
+	switch s.rules.WhiteHandicapBonus {
 	case "N":
 		return float64(n)
 	case "N-1":

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // cfloat formats a number as C++'s ostream does by default (six significant digits,
@@ -87,7 +87,7 @@ func (f *infoFormat) signed(v float64) float64 {
 // kataMove writes one move as kata-analyze does, fields in KataGo's order. KataGo's GTP
 // scoreMean is the score lead (kept for old tools), and its scoreSelfplay is the analysis
 // engine's scoreSelfplay.
-func (f *infoFormat) kataMove(b *strings.Builder, c *engine.MoveInfo) {
+func (f *infoFormat) kataMove(b *strings.Builder, c *katago.MoveInfo) {
 	edgeVisits := c.Visits
 	if c.EdgeVisits != nil {
 		edgeVisits = *c.EdgeVisits
@@ -134,7 +134,7 @@ func (f *infoFormat) kataMove(b *strings.Builder, c *engine.MoveInfo) {
 }
 
 // lzMove writes one move as lz-analyze does: winrate, prior and lcb as integers x10000.
-func (f *infoFormat) lzMove(b *strings.Builder, c *engine.MoveInfo) {
+func (f *infoFormat) lzMove(b *strings.Builder, c *katago.MoveInfo) {
 	b.WriteString("info move ")
 	b.WriteString(c.Move)
 	b.WriteString(" visits ")

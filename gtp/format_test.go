@@ -5,8 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 )
 
 func TestCFloat(t *testing.T) {
@@ -67,7 +67,7 @@ func TestInfoPerspective(t *testing.T) {
 	ev, w := 12, 3.5
 	turn := &game.Turn{
 		Player: "W", Winrate: 0.7, ScoreLead: 4.5, Visits: 20,
-		Candidates: []engine.MoveInfo{{
+		Candidates: []katago.MoveInfo{{
 			Move: "Q3", Visits: 12, EdgeVisits: &ev, Utility: 0.25, Winrate: 0.75,
 			ScoreMean: 5, ScoreStdev: 30.5, ScoreLead: 5.5, ScoreSelfplay: 6.25, Prior: 0.125,
 			Lcb: 0.625, UtilityLcb: 0.125, Weight: &w, Order: 0, PV: []string{"Q3", "C16"},

@@ -99,7 +99,7 @@ type Bridge struct {
 	client    *client.Client
 	ownClient bool // the HTTP client is the bridge's own, so its connections are too
 	log       *slog.Logger
-	rules     rules
+	rules     game.Ruleset
 }
 
 // New returns a bridge for cfg. It fails when Server is empty or Rules is not a ruleset.
@@ -109,7 +109,7 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.Server == "" {
 		return nil, errors.New("gtp: no server URL")
 	}
-	r, err := parseRules(cfg.Rules)
+	r, err := game.ParseRulesWithoutKomi(cfg.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("gtp: rules %q: %w", cfg.Rules, err)
 	}
@@ -319,7 +319,7 @@ type session struct {
 
 	xsize, ysize  int
 	komi          float64
-	rules         rules
+	rules         game.Ruleset
 	initial       []game.Stone // handicap and setup stones
 	initialPlayer game.Color
 	moves         []game.Move
@@ -354,7 +354,7 @@ func (s *session) clearBoard() {
 
 func (s *session) emptyBoard() *game.Board {
 	b := game.NewBoard(s.xsize, s.ysize)
-	b.SetRules(s.rules.ruleset())
+	b.SetRules(s.rules)
 	return b
 }
 

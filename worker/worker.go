@@ -23,12 +23,13 @@ import (
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
 
 // Analyzer is one KataGo analysis process; *engine.Engine implements it.
 type Analyzer interface {
-	Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error
+	Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error
 }
 
 // Causes of a job's cancellation. They decide what the worker tells the queue.
@@ -466,7 +467,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 	q.Priority = &prio
 	perTurn := job.Positions / int64(max(len(job.Turns), 1))
 
-	err = eng.Analyze(ctx, &q, func(r *engine.Response) error {
+	err = eng.Analyze(ctx, &q, func(r *katago.Response) error {
 		if r.Warning != "" {
 			w.log.Warn("katago warning", "job_id", job.ID, "field", r.Field, "warning", r.Warning)
 			return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -308,12 +309,12 @@ func TestWorkerInteractiveGetsKataGoPriority(t *testing.T) {
 type recorder struct {
 	next     worker.Analyzer
 	mu       sync.Mutex
-	qs       []engine.Query
+	qs       []katago.Query
 	once     sync.Once
 	finished chan struct{}
 }
 
-func (r *recorder) Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error {
+func (r *recorder) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
 	r.mu.Lock()
 	r.qs = append(r.qs, *q)
 	r.mu.Unlock()
@@ -326,7 +327,7 @@ func newRecorder(next worker.Analyzer) *recorder {
 	return &recorder{next: next, finished: make(chan struct{})}
 }
 
-func (r *recorder) queries() []engine.Query {
+func (r *recorder) queries() []katago.Query {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.qs)
@@ -334,6 +335,6 @@ func (r *recorder) queries() []engine.Query {
 
 type panicky struct{}
 
-func (panicky) Analyze(context.Context, *engine.Query, func(*engine.Response) error) error {
+func (panicky) Analyze(context.Context, *katago.Query, func(*katago.Response) error) error {
 	panic("boom")
 }

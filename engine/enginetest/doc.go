@@ -5,7 +5,7 @@
 // The fake is a separate program, fakekatago, built by Path. It is invoked exactly like
 // KataGo (fakekatago analysis -config C -model M [-override-config k=v,...]
 // [-analysis-threads N] [-quit-without-waiting], or fakekatago version) and speaks the same
-// protocol, checked against the recorded sessions in ../shared/katago/transcripts:
+// protocol, checked against the recorded sessions in package katago/transcript:
 //
 //   - it reads the config file (numAnalysisThreads, reportAnalysisWinratesAs, maxVisits,
 //     analysisPVLen, nnMaxBatchSize) and fails at start like KataGo when the model file

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"container/heap"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // The environment variables that switch the fake's behaviour; see the package doc.
@@ -561,8 +562,8 @@ func armed(onceFile string) bool {
 	return true
 }
 
-func (f *fake) emitResponse(r *engine.Response, final bool) {
-	b, err := r.MarshalJSON()
+func (f *fake) emitResponse(r *katago.Response, final bool) {
+	b, err := json.Marshal(r)
 	if err != nil {
 		panic(fmt.Sprintf("fakekatago: encode response: %v", err))
 	}
@@ -574,7 +575,7 @@ func (f *fake) emitResponse(r *engine.Response, final bool) {
 
 // pad lengthens a result to about size bytes with a principal variation of passes: legal
 // whatever the board, and exactly as long as a line can be.
-func pad(r *engine.Response, have, size int) []byte {
+func pad(r *katago.Response, have, size int) []byte {
 	mi := &r.MoveInfos[0]
 	per := len(`,"pass"`)
 	if mi.PVVisits != nil {
@@ -587,24 +588,24 @@ func pad(r *engine.Response, have, size int) []byte {
 			mi.PVEdgeVisits = append(mi.PVEdgeVisits, 1)
 		}
 	}
-	b, _ := r.MarshalJSON()
+	b, _ := json.Marshal(r)
 	return b
 }
 
 func (f *fake) writeError(msg string) {
-	b, _ := (&engine.Response{Error: msg}).MarshalJSON()
+	b, _ := json.Marshal(&katago.Response{Error: msg})
 	f.emit(b, false)
 	f.log("Error: " + string(b))
 }
 
 func (f *fake) writeFieldError(id string, fe fieldErr) {
-	b, _ := (&engine.Response{ID: id, Field: fe.field, Error: fe.msg}).MarshalJSON()
+	b, _ := json.Marshal(&katago.Response{ID: id, Field: fe.field, Error: fe.msg})
 	f.emit(b, false)
 	f.log("Error: " + string(b))
 }
 
 func (f *fake) writeWarning(id string, fe fieldErr) {
-	b, _ := (&engine.Response{ID: id, Field: fe.field, Warning: fe.msg}).MarshalJSON()
+	b, _ := json.Marshal(&katago.Response{ID: id, Field: fe.field, Warning: fe.msg})
 	f.emit(b, false)
 	f.log("Warning: " + string(b))
 }
