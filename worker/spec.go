@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
 )
 
@@ -26,6 +27,22 @@ type Spec struct {
 	// ReportEvery, when positive, publishes partial reports every so many seconds while a
 	// position is searched (the live stream of a single position).
 	ReportEvery float64 `json:"reportEvery,omitempty"`
+	// Ponder marks an open-ended interactive search (GTP analysis, KaTrain's pondering):
+	// it runs until its client stops it, so a worker that shuts down ends it at once,
+	// keeping its latest report as the result, instead of handing it to another worker.
+	Ponder bool `json:"ponder,omitempty"`
+
+	// These ask KataGo for the fields of its analysis protocol of the same names.
+	IncludeOwnershipStdev      bool                     `json:"includeOwnershipStdev,omitempty"`
+	IncludeMovesOwnership      bool                     `json:"includeMovesOwnership,omitempty"`
+	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev,omitempty"`
+	IncludePVVisits            bool                     `json:"includePVVisits,omitempty"`
+	IncludePolicy              bool                     `json:"includePolicy,omitempty"`
+	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves,omitempty"`
+	AllowMoves                 []engine.MoveRestriction `json:"allowMoves,omitempty"`
+	// Settings are KataGo search parameters passed in overrideSettings (such as
+	// playoutDoublingAdvantage, maxPlayouts or humanSLProfile).
+	Settings map[string]any `json:"settings,omitempty"`
 }
 
 // EncodeSpec returns the payload bytes for s.
@@ -46,4 +63,35 @@ func DecodeSpec(data []byte) (*Spec, error) {
 		return nil, fmt.Errorf("worker: job payload has no game")
 	}
 	return &s, nil
+}
+
+// query is the KataGo query for the given turns of s's game, priority aside.
+func (s *Spec) query(turns []int) engine.Query {
+	q := s.Game.Query(turns)
+	if s.MaxVisits > 0 {
+		v := s.MaxVisits
+		q.MaxVisits = &v
+	}
+	if len(s.Settings) > 0 || s.MaxTime > 0 {
+		q.OverrideSettings = make(map[string]any, len(s.Settings)+1)
+		for k, v := range s.Settings {
+			q.OverrideSettings[k] = v
+		}
+		if s.MaxTime > 0 {
+			q.OverrideSettings["maxTime"] = s.MaxTime
+		}
+	}
+	q.IncludeOwnership = s.IncludeOwnership
+	q.IncludeOwnershipStdev = s.IncludeOwnershipStdev
+	q.IncludeMovesOwnership = s.IncludeMovesOwnership
+	q.IncludeMovesOwnershipStdev = s.IncludeMovesOwnershipStdev
+	q.IncludePVVisits = s.IncludePVVisits
+	q.IncludePolicy = s.IncludePolicy
+	q.AvoidMoves = s.AvoidMoves
+	q.AllowMoves = s.AllowMoves
+	if s.ReportEvery > 0 {
+		r := s.ReportEvery
+		q.ReportDuringSearchEvery = &r
+	}
+	return q
 }
