@@ -41,7 +41,9 @@ import (
 //   - limits: the token is checked when the connection opens (KaTrain can only put it in
 //     the URL: ws://host/api/v1/katago?token=...); each turn is a position of the hourly
 //     quota and holds one of the token's job slots while it is searched; maxVisits over
-//     MaxVisits is capped with a warning (KaTrain's pondering asks for ten million).
+//     MaxVisits is capped with a warning, except for pondering (reportDuringSearchEvery
+//     set, as KaTrain ponders with ten million visits), which runs until terminated or
+//     for PonderTime.
 //   - KaTrain reconnects after a dropped connection and sends its unanswered queries
 //     again; a closed connection terminates all of its searches at once.
 //
@@ -478,14 +480,26 @@ func (s *session) submit(id string, in *engine.Query) {
 	if in.MaxVisits != nil {
 		visits = *in.MaxVisits
 	}
-	if visits > cfg.MaxVisits {
+	// A query that reports during its search and asks for more than the cap is
+	// pondering: it runs until the client terminates it (or for PonderTime).
+	ponder := visits > cfg.MaxVisits && in.ReportDuringSearchEvery != nil && *in.ReportDuringSearchEvery > 0
+	if visits > cfg.MaxVisits && !ponder {
 		q.warn("maxVisits", fmt.Sprintf("maxVisits %d capped at %d, this server's limit", visits, cfg.MaxVisits))
 		visits = cfg.MaxVisits
+	}
+	if ponder && cfg.PonderTime > 0 {
+		limit := cfg.PonderTime.Seconds()
+		if t, ok := in.OverrideSettings["maxTime"].(float64); !ok || t <= 0 || t > limit {
+			if in.OverrideSettings == nil {
+				in.OverrideSettings = map[string]any{}
+			}
+			in.OverrideSettings["maxTime"] = limit
+		}
 	}
 	if in.OverrideSettings != nil {
 		settings := make(map[string]any, len(in.OverrideSettings))
 		for k, v := range in.OverrideSettings {
-			if n, ok := v.(float64); ok && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
+			if n, ok := v.(float64); ok && !ponder && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
 				q.warn("overrideSettings", fmt.Sprintf("%s %g capped at %d, this server's limit", k, n, cfg.MaxVisits))
 				v = float64(cfg.MaxVisits)
 			}

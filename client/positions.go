@@ -34,6 +34,18 @@ type PositionRequest struct {
 	// ReportEvery is the seconds between partial reports of StreamPosition; the server
 	// defaults it to 0.5 and allows no less than 0.05. Position ignores it.
 	ReportEvery float64 `json:"reportEvery,omitempty"`
+
+	// These are KataGo's query fields of the same names. OverrideSettings takes the
+	// search parameters the server allows (maxPlayouts, playoutDoublingAdvantage,
+	// humanSLProfile, wideRootNoise).
+	IncludeOwnershipStdev      bool                     `json:"includeOwnershipStdev,omitempty"`
+	IncludeMovesOwnership      bool                     `json:"includeMovesOwnership,omitempty"`
+	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev,omitempty"`
+	IncludePVVisits            bool                     `json:"includePVVisits,omitempty"`
+	IncludePolicy              bool                     `json:"includePolicy,omitempty"`
+	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves,omitempty"`
+	AllowMoves                 []engine.MoveRestriction `json:"allowMoves,omitempty"`
+	OverrideSettings           map[string]any           `json:"overrideSettings,omitempty"`
 }
 
 // positionBody is what goes on the wire: the request and whether to stream.

@@ -45,6 +45,13 @@ type Spec struct {
 	Settings map[string]any `json:"settings,omitempty"`
 }
 
+// JobSettings are the KataGo search parameters a job may set through Settings: those that
+// change one search and nothing else of the engine the job shares with others.
+var JobSettings = map[string]bool{
+	"maxPlayouts": true, "playoutDoublingAdvantage": true, "humanSLProfile": true,
+	"wideRootNoise": true, "maxTime": true,
+}
+
 // EncodeSpec returns the payload bytes for s.
 func EncodeSpec(s *Spec) ([]byte, error) {
 	if s.Game == nil {
