@@ -177,6 +177,7 @@ func New(cfg Config) *API {
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.listWorkers)
+	authed.GET("/models", a.listModels)
 	a.router = r
 	return a
 }

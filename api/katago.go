@@ -102,11 +102,7 @@ func (a *API) katagoSocket(c *gin.Context) {
 	a.metrics.sockets.Inc()
 	defer a.metrics.sockets.Dec()
 	conn.SetReadLimit(a.cfg.MaxUploadBytes)
-	var backend katagoBackend = queueBackend{a: a}
-	if len(a.cfg.Engines) > 0 {
-		backend = directBackend{a: a}
-	}
-	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), backend)
+	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), a.katagoBackend())
 	s.run(c.Request.Context())
 }
 
@@ -797,4 +793,28 @@ func (b directBackend) version(ctx context.Context) (engine.Version, error) {
 
 func (b directBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
 	return b.pick().Models(ctx)
+}
+
+// katagoBackend is where KataGo-protocol requests go: the local engines when there are
+// any, else the queue's workers.
+func (a *API) katagoBackend() katagoBackend {
+	if len(a.cfg.Engines) > 0 {
+		return directBackend{a: a}
+	}
+	return queueBackend{a: a}
+}
+
+// listModels answers GET /api/v1/models: the networks that analyze, as KataGo's
+// query_models describes them (from the workers' registry, by name alone, when the
+// server has no engines of its own).
+func (a *API) listModels(c *gin.Context) {
+	ms, err := a.katagoBackend().models(c.Request.Context())
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if ms == nil {
+		ms = []engine.ModelInfo{}
+	}
+	c.JSON(http.StatusOK, gin.H{"models": ms})
 }

@@ -326,6 +326,7 @@ type session struct {
 	board         *game.Board
 
 	clocks [3]clock // by game.Color
+	params params   // kata-set-param's values
 
 	active *search // the analysis streaming now, nil when none
 }
@@ -337,8 +338,9 @@ func newSession(b *Bridge, out io.Writer) *session {
 		log:   b.log,
 		out:   &output{w: bufio.NewWriterSize(out, 64<<10)},
 		xsize: 19, ysize: 19,
-		komi:  7.5,
-		rules: b.rules,
+		komi:   7.5,
+		rules:  b.rules,
+		params: params{},
 	}
 	s.clearBoard()
 	return s

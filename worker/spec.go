@@ -49,7 +49,7 @@ type Spec struct {
 // change one search and nothing else of the engine the job shares with others.
 var JobSettings = map[string]bool{
 	"maxPlayouts": true, "playoutDoublingAdvantage": true, "humanSLProfile": true,
-	"wideRootNoise": true, "maxTime": true,
+	"wideRootNoise": true, "maxTime": true, "rootPolicyOptimism": true,
 }
 
 // EncodeSpec returns the payload bytes for s.
