@@ -53,7 +53,7 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership,
 		IncludeOwnershipStdev: q.IncludeOwnershipStdev, IncludeMovesOwnership: q.IncludeMovesOwnership,
 		IncludeMovesOwnershipStdev: q.IncludeMovesOwnershipStdev, IncludePVVisits: q.IncludePVVisits,
-		IncludePolicy: q.IncludePolicy, AvoidMoves: q.AvoidMoves, AllowMoves: q.AllowMoves}
+		IncludePolicy: q.IncludePolicy, IncludeNoResultValue: q.IncludeNoResultValue, AvoidMoves: q.AvoidMoves, AllowMoves: q.AllowMoves}
 	if q.MaxVisits != nil {
 		spec.MaxVisits = *q.MaxVisits
 	}
@@ -166,7 +166,6 @@ func unsupportedFields(q *engine.Query) []string {
 			out = append(out, name)
 		}
 	}
-	add(q.IncludeNoResultValue, "includeNoResultValue")
 	add(q.RootPolicyTemperature != nil, "rootPolicyTemperature")
 	add(q.RootFpuReductionMax != nil, "rootFpuReductionMax")
 	add(q.AnalysisPVLen != nil, "analysisPVLen")

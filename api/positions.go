@@ -45,6 +45,7 @@ type positionRequest struct {
 	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev"`
 	IncludePVVisits            bool                     `json:"includePVVisits"`
 	IncludePolicy              bool                     `json:"includePolicy"`
+	IncludeNoResultValue       bool                     `json:"includeNoResultValue"`
 	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves"`
 	AllowMoves                 []engine.MoveRestriction `json:"allowMoves"`
 	OverrideSettings           map[string]any           `json:"overrideSettings"`
@@ -142,7 +143,7 @@ func (a *API) createPosition(c *gin.Context) {
 		IncludeOwnership: req.IncludeOwnership, Ponder: ponder,
 		IncludeOwnershipStdev: req.IncludeOwnershipStdev, IncludeMovesOwnership: req.IncludeMovesOwnership,
 		IncludeMovesOwnershipStdev: req.IncludeMovesOwnershipStdev, IncludePVVisits: req.IncludePVVisits,
-		IncludePolicy: req.IncludePolicy, AvoidMoves: req.AvoidMoves, AllowMoves: req.AllowMoves,
+		IncludePolicy: req.IncludePolicy, IncludeNoResultValue: req.IncludeNoResultValue, AvoidMoves: req.AvoidMoves, AllowMoves: req.AllowMoves,
 		Settings: req.OverrideSettings}
 	if req.Stream {
 		spec.ReportEvery = req.ReportEvery

@@ -43,6 +43,7 @@ type PositionRequest struct {
 	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev,omitempty"`
 	IncludePVVisits            bool                     `json:"includePVVisits,omitempty"`
 	IncludePolicy              bool                     `json:"includePolicy,omitempty"`
+	IncludeNoResultValue       bool                     `json:"includeNoResultValue,omitempty"`
 	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves,omitempty"`
 	AllowMoves                 []engine.MoveRestriction `json:"allowMoves,omitempty"`
 	OverrideSettings           map[string]any           `json:"overrideSettings,omitempty"`

@@ -144,6 +144,7 @@ func (a *analyzeArgs) apply(req *client.PositionRequest) {
 	req.IncludeMovesOwnership = a.movesOwnership || a.movesOwnershipStdev
 	req.IncludeMovesOwnershipStdev = a.movesOwnershipStdev
 	req.IncludePVVisits = a.pvVisits || a.pvEdgeVisits
+	req.IncludeNoResultValue = a.noResultValue
 	req.AvoidMoves = a.avoid
 	req.AllowMoves = a.allow
 }

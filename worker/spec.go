@@ -38,6 +38,7 @@ type Spec struct {
 	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev,omitempty"`
 	IncludePVVisits            bool                     `json:"includePVVisits,omitempty"`
 	IncludePolicy              bool                     `json:"includePolicy,omitempty"`
+	IncludeNoResultValue       bool                     `json:"includeNoResultValue,omitempty"`
 	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves,omitempty"`
 	AllowMoves                 []engine.MoveRestriction `json:"allowMoves,omitempty"`
 	// Settings are KataGo search parameters passed in overrideSettings (such as
@@ -94,6 +95,7 @@ func (s *Spec) query(turns []int) engine.Query {
 	q.IncludeMovesOwnershipStdev = s.IncludeMovesOwnershipStdev
 	q.IncludePVVisits = s.IncludePVVisits
 	q.IncludePolicy = s.IncludePolicy
+	q.IncludeNoResultValue = s.IncludeNoResultValue
 	q.AvoidMoves = s.AvoidMoves
 	q.AllowMoves = s.AllowMoves
 	if s.ReportEvery > 0 {
