@@ -72,7 +72,7 @@ type line struct {
 // reads its stdout line by line.
 type gui struct {
 	tb    testing.TB
-	in    *io.PipeWriter
+	in    io.WriteCloser
 	lines chan line
 	done  chan error // Serve's result
 	logs  *logBuffer

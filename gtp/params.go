@@ -74,22 +74,22 @@ func (p params) set(d *paramDef, value string) error {
 	case paramInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 		if err != nil {
-			return fail("Could not set params: Could not parse '%s' as int64_t for key '%s' in config file ", value, d.name)
+			return fail("Could not set params: Could not parse '%s' as int64_t for key '%s' in config file  and/or command-line and query overrides", value, d.name)
 		}
 		if float64(n) < d.min || float64(n) > d.max {
-			return fail("Could not set params: Key '%s' must be in the range %d to %d in config file ", d.name, int64(d.min), int64(d.max))
+			return fail("Could not set params: Key '%s' must be in the range %d to %d in config file  and/or command-line and query overrides", d.name, int64(d.min), int64(d.max))
 		}
 		p[d.name] = n
 	case paramFloat:
 		x, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 		if err != nil {
-			return fail("Could not set params: Could not parse '%s' as double for key '%s' in config file ", value, d.name)
+			return fail("Could not set params: Could not parse '%s' as double for key '%s' in config file  and/or command-line and query overrides", value, d.name)
 		}
 		if math.IsNaN(x) {
-			return fail("Could not set params: Key '%s' is nan in config file ", d.name)
+			return fail("Could not set params: Key '%s' is nan in config file  and/or command-line and query overrides", d.name)
 		}
 		if x < d.min || x > d.max {
-			return fail("Could not set params: Key '%s' must be in the range %s to %s in config file ", d.name, cfloat(d.min), cfloat(d.max))
+			return fail("Could not set params: Key '%s' must be in the range %s to %s in config file  and/or command-line and query overrides", d.name, cfloat(d.min), cfloat(d.max))
 		}
 		p[d.name] = x
 	case paramString:
