@@ -70,10 +70,13 @@ type Turn struct {
 	HumanPolicy    []float64 `json:"humanPolicy,omitempty"`
 	// Root is KataGo's rootInfo as it wrote it (Black's view), with the raw network
 	// values; nil in results stored before it was kept.
-	Root      *engine.RootInfo `json:"rootInfo,omitempty"`
-	PointLoss *float64         `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
-	Mistake   string           `json:"mistake,omitempty"`   // class of Move by point loss
-	BestMove  string           `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
+	Root *engine.RootInfo `json:"rootInfo,omitempty"`
+	// Interrupted marks the result of an open-ended search that the server ended (a worker
+	// shutting down) rather than its client: a client that still wants it asks again.
+	Interrupted bool     `json:"interrupted,omitempty"`
+	PointLoss   *float64 `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
+	Mistake     string   `json:"mistake,omitempty"`   // class of Move by point loss
+	BestMove    string   `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
 }
 
 // NewTurn reads KataGo's final response for one turn of the game. It expects the engine to

@@ -287,17 +287,25 @@ func (b *Bridge) analyzeUntilStopped(ctx context.Context, req *client.PositionRe
 	down := false
 	for {
 		started := time.Now()
-		err := b.client.StreamPosition(ctx, req, func(t *game.Turn, _ bool) error {
+		interrupted := false
+		err := b.client.StreamPosition(ctx, req, func(t *game.Turn, final bool) error {
 			if down {
 				b.log.Info("tesuji server is back; analysis resumed", "server", b.cfg.Server)
 				down = false
 			}
+			interrupted = final && t.Interrupted
 			report(t)
 			return nil
 		})
 		switch {
 		case ctx.Err() != nil:
 			return
+		case err == nil && interrupted:
+			// The server stopped the search (its worker shut down), not its limits:
+			// the analysis goes on with a new request.
+			b.log.Info("the server interrupted the analysis; asking again", "server", b.cfg.Server)
+			wait = b.cfg.RetryInterval
+			continue
 		case err == nil:
 			return
 		case lowerVisits(err, req):

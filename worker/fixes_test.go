@@ -140,8 +140,8 @@ func TestWorkerStopEndsAPonderingSearchAtOnce(t *testing.T) {
 	if err := json.Unmarshal(res[6], &turn); err != nil {
 		t.Fatal(err)
 	}
-	if turn.Turn != 6 || len(turn.Candidates) == 0 || turn.Visits < 1 {
-		t.Errorf("stored result: turn %d, %d candidates, %d visits", turn.Turn, len(turn.Candidates), turn.Visits)
+	if turn.Turn != 6 || len(turn.Candidates) == 0 || turn.Visits < 1 || !turn.Interrupted {
+		t.Errorf("stored result: turn %d, %d candidates, %d visits, interrupted %v", turn.Turn, len(turn.Candidates), turn.Visits, turn.Interrupted)
 	}
 }
 

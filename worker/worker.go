@@ -424,7 +424,18 @@ func (w *Worker) endPonder(ctx context.Context, job *queue.Job, lease *queue.Lea
 		log.Info("open-ended analysis stopped by shutdown before its first report", attrs...)
 		return
 	}
-	if _, err := w.q.StoreResult(ctx, lease, turn, last); err != nil {
+	var t game.Turn
+	if err := json.Unmarshal(last, &t); err != nil {
+		log.Warn("decode the last report failed", append(attrs, "err", err)...)
+		return
+	}
+	t.Interrupted = true
+	data, err := json.Marshal(t)
+	if err != nil {
+		log.Warn("encode the last report failed", append(attrs, "err", err)...)
+		return
+	}
+	if _, err := w.q.StoreResult(ctx, lease, turn, data); err != nil {
 		log.Warn("store the last report failed", append(attrs, "err", err)...)
 		return
 	}
