@@ -50,10 +50,7 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		s.warnOnce(t.q, unused)
 	}
-	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership,
-		IncludeOwnershipStdev: q.IncludeOwnershipStdev, IncludeMovesOwnership: q.IncludeMovesOwnership,
-		IncludeMovesOwnershipStdev: q.IncludeMovesOwnershipStdev, IncludePVVisits: q.IncludePVVisits,
-		IncludePolicy: q.IncludePolicy, IncludeNoResultValue: q.IncludeNoResultValue, AvoidMoves: q.AvoidMoves, AllowMoves: q.AllowMoves}
+	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership, SearchOptions: worker.OptionsOf(q)}
 	if q.MaxVisits != nil {
 		spec.MaxVisits = *q.MaxVisits
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/worker"
 )
 
 // TestPositionPondering: a single result is held to MaxVisits, but a streamed position
@@ -41,8 +42,8 @@ func TestPositionPondering(t *testing.T) {
 	var report *game.Turn
 	err := c.StreamPosition(ctx, &client.PositionRequest{Moves: []engine.Move{{"B", "E5"}}, BoardXSize: 9, BoardYSize: 9,
 		Komi: &komi, Rules: "chinese", MaxVisits: 5000000, ReportEvery: 0.05,
-		IncludePVVisits: true, IncludeMovesOwnership: true, IncludePolicy: true,
-		AvoidMoves:       []engine.MoveRestriction{{Player: "W", Moves: []string{"C3"}, UntilDepth: 1}},
+		SearchOptions: worker.SearchOptions{IncludePVVisits: true, IncludeMovesOwnership: true, IncludePolicy: true,
+			AvoidMoves: []engine.MoveRestriction{{Player: "W", Moves: []string{"C3"}, UntilDepth: 1}}},
 		OverrideSettings: map[string]any{"playoutDoublingAdvantage": 0.5}},
 		func(t *game.Turn, _ bool) error {
 			report = t

@@ -38,17 +38,10 @@ type positionRequest struct {
 	Stream           bool    `json:"stream"`      // answer with SSE partial reports
 	ReportEvery      float64 `json:"reportEvery"` // seconds between partial reports; default 0.5 when streaming
 
-	// These are KataGo's query fields of the same names; overrideSettings takes the
-	// settings of worker.JobSettings.
-	IncludeOwnershipStdev      bool                     `json:"includeOwnershipStdev"`
-	IncludeMovesOwnership      bool                     `json:"includeMovesOwnership"`
-	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev"`
-	IncludePVVisits            bool                     `json:"includePVVisits"`
-	IncludePolicy              bool                     `json:"includePolicy"`
-	IncludeNoResultValue       bool                     `json:"includeNoResultValue"`
-	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves"`
-	AllowMoves                 []engine.MoveRestriction `json:"allowMoves"`
-	OverrideSettings           map[string]any           `json:"overrideSettings"`
+	// SearchOptions are KataGo's query fields of the same names; overrideSettings takes
+	// the settings of worker.JobSettings.
+	worker.SearchOptions
+	OverrideSettings map[string]any `json:"overrideSettings"`
 }
 
 // positionGame builds and validates the game of a position request.
@@ -140,10 +133,7 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	spec := &worker.Spec{Game: g, MaxVisits: req.MaxVisits, MaxTime: req.MaxTime,
-		IncludeOwnership: req.IncludeOwnership, Ponder: ponder,
-		IncludeOwnershipStdev: req.IncludeOwnershipStdev, IncludeMovesOwnership: req.IncludeMovesOwnership,
-		IncludeMovesOwnershipStdev: req.IncludeMovesOwnershipStdev, IncludePVVisits: req.IncludePVVisits,
-		IncludePolicy: req.IncludePolicy, IncludeNoResultValue: req.IncludeNoResultValue, AvoidMoves: req.AvoidMoves, AllowMoves: req.AllowMoves,
+		IncludeOwnership: req.IncludeOwnership, Ponder: ponder, SearchOptions: req.SearchOptions,
 		Settings: req.OverrideSettings}
 	if req.Stream {
 		spec.ReportEvery = req.ReportEvery

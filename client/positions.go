@@ -11,6 +11,7 @@ import (
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/worker"
 )
 
 // PositionRequest is the body of POST /api/v1/positions: one position given by its move
@@ -35,18 +36,11 @@ type PositionRequest struct {
 	// defaults it to 0.5 and allows no less than 0.05. Position ignores it.
 	ReportEvery float64 `json:"reportEvery,omitempty"`
 
-	// These are KataGo's query fields of the same names. OverrideSettings takes the
-	// search parameters the server allows (maxPlayouts, playoutDoublingAdvantage,
-	// humanSLProfile, wideRootNoise).
-	IncludeOwnershipStdev      bool                     `json:"includeOwnershipStdev,omitempty"`
-	IncludeMovesOwnership      bool                     `json:"includeMovesOwnership,omitempty"`
-	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev,omitempty"`
-	IncludePVVisits            bool                     `json:"includePVVisits,omitempty"`
-	IncludePolicy              bool                     `json:"includePolicy,omitempty"`
-	IncludeNoResultValue       bool                     `json:"includeNoResultValue,omitempty"`
-	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves,omitempty"`
-	AllowMoves                 []engine.MoveRestriction `json:"allowMoves,omitempty"`
-	OverrideSettings           map[string]any           `json:"overrideSettings,omitempty"`
+	// SearchOptions are KataGo's query fields of the same names.
+	worker.SearchOptions
+	// OverrideSettings takes the search parameters the server allows (maxPlayouts,
+	// playoutDoublingAdvantage, humanSLProfile, wideRootNoise, rootPolicyOptimism).
+	OverrideSettings map[string]any `json:"overrideSettings,omitempty"`
 }
 
 // positionBody is what goes on the wire: the request and whether to stream.

@@ -155,8 +155,8 @@ func TestSpecCarriesQueryFields(t *testing.T) {
 	g := sampleGame(t, 2)
 	avoid := []engine.MoveRestriction{{Player: "B", Moves: []string{"D4", "Q4"}, UntilDepth: 1}}
 	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 5, MaxTime: 2,
-		IncludeOwnershipStdev: true, IncludeMovesOwnership: true, IncludeMovesOwnershipStdev: true,
-		IncludePVVisits: true, IncludePolicy: true, AvoidMoves: avoid,
+		SearchOptions: worker.SearchOptions{IncludeOwnershipStdev: true, IncludeMovesOwnership: true,
+			IncludeMovesOwnershipStdev: true, IncludePVVisits: true, IncludePolicy: true, AvoidMoves: avoid},
 		Settings: map[string]any{"playoutDoublingAdvantage": 0.5}})
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,15 @@ type Spec struct {
 	// keeping its latest report as the result, instead of handing it to another worker.
 	Ponder bool `json:"ponder,omitempty"`
 
-	// These ask KataGo for the fields of its analysis protocol of the same names.
+	SearchOptions
+	// Settings are KataGo search parameters passed in overrideSettings (such as
+	// playoutDoublingAdvantage, maxPlayouts or humanSLProfile).
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// SearchOptions are fields of KataGo's query, under its names, that a position request
+// and a job carry to KataGo as they are.
+type SearchOptions struct {
 	IncludeOwnershipStdev      bool                     `json:"includeOwnershipStdev,omitempty"`
 	IncludeMovesOwnership      bool                     `json:"includeMovesOwnership,omitempty"`
 	IncludeMovesOwnershipStdev bool                     `json:"includeMovesOwnershipStdev,omitempty"`
@@ -41,9 +49,25 @@ type Spec struct {
 	IncludeNoResultValue       bool                     `json:"includeNoResultValue,omitempty"`
 	AvoidMoves                 []engine.MoveRestriction `json:"avoidMoves,omitempty"`
 	AllowMoves                 []engine.MoveRestriction `json:"allowMoves,omitempty"`
-	// Settings are KataGo search parameters passed in overrideSettings (such as
-	// playoutDoublingAdvantage, maxPlayouts or humanSLProfile).
-	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// OptionsOf returns the search options q sets.
+func OptionsOf(q *engine.Query) SearchOptions {
+	return SearchOptions{IncludeOwnershipStdev: q.IncludeOwnershipStdev, IncludeMovesOwnership: q.IncludeMovesOwnership,
+		IncludeMovesOwnershipStdev: q.IncludeMovesOwnershipStdev, IncludePVVisits: q.IncludePVVisits,
+		IncludePolicy: q.IncludePolicy, IncludeNoResultValue: q.IncludeNoResultValue,
+		AvoidMoves: q.AvoidMoves, AllowMoves: q.AllowMoves}
+}
+
+func (o *SearchOptions) apply(q *engine.Query) {
+	q.IncludeOwnershipStdev = o.IncludeOwnershipStdev
+	q.IncludeMovesOwnership = o.IncludeMovesOwnership
+	q.IncludeMovesOwnershipStdev = o.IncludeMovesOwnershipStdev
+	q.IncludePVVisits = o.IncludePVVisits
+	q.IncludePolicy = o.IncludePolicy
+	q.IncludeNoResultValue = o.IncludeNoResultValue
+	q.AvoidMoves = o.AvoidMoves
+	q.AllowMoves = o.AllowMoves
 }
 
 // JobSettings are the KataGo search parameters a job may set through Settings: those that
@@ -90,14 +114,7 @@ func (s *Spec) query(turns []int) engine.Query {
 		}
 	}
 	q.IncludeOwnership = s.IncludeOwnership
-	q.IncludeOwnershipStdev = s.IncludeOwnershipStdev
-	q.IncludeMovesOwnership = s.IncludeMovesOwnership
-	q.IncludeMovesOwnershipStdev = s.IncludeMovesOwnershipStdev
-	q.IncludePVVisits = s.IncludePVVisits
-	q.IncludePolicy = s.IncludePolicy
-	q.IncludeNoResultValue = s.IncludeNoResultValue
-	q.AvoidMoves = s.AvoidMoves
-	q.AllowMoves = s.AllowMoves
+	s.SearchOptions.apply(&q)
 	if s.ReportEvery > 0 {
 		r := s.ReportEvery
 		q.ReportDuringSearchEvery = &r
