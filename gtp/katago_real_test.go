@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,18 +46,7 @@ func startKataGoGTP(t *testing.T, bin, model string) *gui {
 	if err := os.WriteFile(cfg, []byte(katagoGTPConfig+"logDir = "+dir+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "gtp", "-config", cfg, "-model", model)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	in, out := startProgram(t, bin, "gtp", "-config", cfg, "-model", model)
 	g := &gui{tb: t, in: in, lines: make(chan line, 4096), logs: &logBuffer{}}
 	go func() {
 		defer close(g.lines)
@@ -68,17 +56,6 @@ func startKataGoGTP(t *testing.T, bin, model string) *gui {
 			g.lines <- line{text: sc.Text(), at: time.Now()}
 		}
 	}()
-	t.Cleanup(func() {
-		in.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
 	return g
 }
 
