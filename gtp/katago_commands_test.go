@@ -387,9 +387,10 @@ func TestKataGoCommands(t *testing.T) {
 		t.Errorf("the search's candidates have %d visits, want 49 after kata-set-param maxVisits 50", sum)
 	}
 
-	// The cancellable searches end at the next line with "cancelled"; a search of the
-	// server's most visits (100 s for the fake KataGo) cannot have finished.
-	run(t, g, []exchange{{"kata-set-param maxVisits 100000", "= "}})
+	// The cancellable searches end at the next line with "cancelled"; a search of ten
+	// million visits (more than the server allows, so it searches its limit: 100 s for
+	// the fake KataGo) cannot have finished.
+	run(t, g, []exchange{{"kata-set-param maxVisits 10000000", "= "}})
 	g.send("kata-search_cancellable W")
 	g.send("")
 	if got := strings.Join(g.answer(30*time.Second), "\n"); got != "= cancelled" {

@@ -88,24 +88,14 @@ func (s *session) runSearch(ctx context.Context, c *command, mode searchMode, a 
 	start := time.Now()
 	var final *game.Turn
 	var err error
-	if mode.analyzing {
-		f := &infoFormat{kata: mode.kata, white: player == game.White, args: a}
-		err = s.b.client.StreamPosition(ctx, req, func(t *game.Turn, last bool) error {
-			if last {
-				final = t
-			}
-			if last || a.interval >= 0 {
-				if line := f.line(t); line != "" && (last || ctx.Err() == nil) {
-					s.out.write(line + "\n")
-				}
-			}
-			return nil
-		})
-		if err == nil && final == nil {
-			err = client.ErrStreamEnded
+	for attempt := 0; attempt < 2; attempt++ {
+		final, err = s.searchOnce(ctx, mode, a, player, req)
+		// kata-set-param maxVisits may ask for more than the server allows: search with
+		// its limit, as KataGo would search with the visits it was given.
+		if err == nil || !lowerVisits(err, req) {
+			break
 		}
-	} else {
-		final, err = s.b.client.Position(ctx, req)
+		s.log.Info("the server allows fewer visits; searching with its limit", "max_visits", req.MaxVisits)
 	}
 	if err != nil {
 		switch {
@@ -170,4 +160,29 @@ func (s *session) getModels(ctx context.Context, _ *command) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// searchOnce runs the search of req, streaming info lines when mode is analyzing, and
+// returns its final result.
+func (s *session) searchOnce(ctx context.Context, mode searchMode, a analyzeArgs, player game.Color, req *client.PositionRequest) (*game.Turn, error) {
+	if !mode.analyzing {
+		return s.b.client.Position(ctx, req)
+	}
+	var final *game.Turn
+	f := &infoFormat{kata: mode.kata, white: player == game.White, args: a}
+	err := s.b.client.StreamPosition(ctx, req, func(t *game.Turn, last bool) error {
+		if last {
+			final = t
+		}
+		if last || a.interval >= 0 {
+			if line := f.line(t); line != "" && (last || ctx.Err() == nil) {
+				s.out.write(line + "\n")
+			}
+		}
+		return nil
+	})
+	if err == nil && final == nil {
+		err = client.ErrStreamEnded
+	}
+	return final, err
 }
