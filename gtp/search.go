@@ -3,6 +3,7 @@ package gtp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -135,8 +136,9 @@ func (s *session) runSearch(ctx context.Context, c *command, mode searchMode, a 
 	s.answer(c.id, m.GTP(s.ysize), nil)
 }
 
+// isTimeout reports whether ctx ended at its deadline rather than by a cancellation.
 func isTimeout(ctx context.Context) bool {
-	return context.Cause(ctx) == context.DeadlineExceeded
+	return errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 }
 
 // getModels answers KataGo's kata-get-models: a JSON array of the server's networks.
