@@ -30,10 +30,15 @@ type Config struct {
 	MaxUploadBytes int64
 	// DefaultVisits is the visits per position when a request names none. Default 500.
 	DefaultVisits int
-	// MaxVisits is the most visits per position a request may ask for; more is a 400 (the
-	// websocket caps the query instead, with a warning, as KaTrain's pondering asks for
-	// ten million). Default 100000.
+	// MaxVisits is the most visits per position a review or a single result may ask for;
+	// more is a 400 (the websocket caps the query instead, with a warning). It does not
+	// hold an interactive pondering request, which runs until its client stops it: a
+	// streamed position or a websocket query with reportDuringSearchEvery asking for more
+	// (KaTrain ponders with ten million visits). Default 100000.
 	MaxVisits int
+	// PonderTime caps the search time of a pondering request. Default 0: none, the search
+	// runs until its client stops it.
+	PonderTime time.Duration
 	// MaxMoves is the longest game accepted. Default 1000.
 	MaxMoves int
 	// KeepAlive is the interval of SSE keep-alive comments and websocket pings. Default 15s.
@@ -172,6 +177,7 @@ func New(cfg Config) *API {
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.listWorkers)
+	authed.GET("/models", a.listModels)
 	a.router = r
 	return a
 }

@@ -84,6 +84,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		engines   = fs.Int("engines", 0, "local KataGo processes, one per GPU (default 1 without --redis, 0 with it)")
 		visits    = fs.Int("visits", 500, "visits per position when a request names none")
 		maxVisits = fs.Int("max-visits", 100000, "most visits per position a request may ask for")
+		ponder    = fs.Duration("ponder-time", 0, "longest search of an open-ended interactive analysis (KaTrain's pondering, a GTP analysis) that asks for more than --max-visits (0: until the client stops it)")
 		maxUpload = fs.Int64("max-upload", 1<<20, "largest SGF upload in bytes")
 		maxMoves  = fs.Int("max-moves", 1000, "longest game accepted, in moves")
 		grace     = fs.Duration("shutdown-grace", 10*time.Second, "how long running jobs may finish on shutdown")
@@ -117,6 +118,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.API.DefaultVisits = *visits
 	cfg.API.MaxVisits = *maxVisits
+	cfg.API.PonderTime = *ponder
 	cfg.API.MaxUploadBytes = *maxUpload
 	cfg.API.MaxMoves = *maxMoves
 	requireTokens := *tokens || (!*open && !loopback(*addr))
