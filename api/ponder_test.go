@@ -62,7 +62,7 @@ func TestPositionPondering(t *testing.T) {
 	})
 	data, _ := os.ReadFile(trace)
 	for _, want := range []string{`"maxTime":90`, `"playoutDoublingAdvantage":0.5`, `"includePVVisits":true`,
-		`"includeMovesOwnership":true`, `"avoidMoves":[{"moves":["C3"],"player":"W","untilDepth":1}]`} {
+		`"includeMovesOwnership":true`, `"avoidMoves":[{"player":"W","moves":["C3"],"untilDepth":1}]`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("KataGo's query lacks %s:\n%s", want, data)
 		}
