@@ -93,6 +93,9 @@ func (a *API) readBatch(c *gin.Context) ([]batchFile, error) {
 		}
 		if isZip(fh.Filename, data) {
 			inner, err := a.unzip(fh.Filename, data)
+			if e := classify(err); err != nil && e.Code != "invalid_zip" {
+				return nil, err // a limit of the whole batch
+			}
 			if err != nil {
 				files = append(files, batchFile{name: fh.Filename, err: err})
 				continue
