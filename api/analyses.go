@@ -332,6 +332,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 		s := game.Summarize(spec.Game, turns)
 		res.Summary = &s
 	}
+	res.Game.Comments, res.Game.Variations = recordText(spec)
 	c.JSON(http.StatusOK, res)
 }
 
@@ -362,8 +363,7 @@ func (a *API) analysisSGF(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusNotFound, Code: "no_sgf", Message: "this analysis was not made from an SGF"})
 		return
 	}
-	path, _ := game.ParsePath(spec.Path)
-	rec, err := game.Parse(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
+	rec, err := storedRecord(spec)
 	if err != nil {
 		a.writeError(c, fmt.Errorf("api: re-read stored sgf of %s: %w", j.ID, err))
 		return
@@ -417,6 +417,11 @@ type gameView struct {
 	Date          string        `json:"date,omitempty"`
 	Event         string        `json:"event,omitempty"`
 	GameName      string        `json:"gameName,omitempty"`
+	// Comments[t] is the record's own comment at turn t ("" where none); absent when the
+	// record has none.
+	Comments []string `json:"comments,omitempty"`
+	// Variations are the record's own variations off the analyzed line.
+	Variations []game.RecordVariation `json:"variations,omitempty"`
 }
 
 func newGameView(g *game.Game) gameView {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -147,4 +148,27 @@ func ownVariations(g *game.Game, set *variationSet) []game.OwnVariation {
 		own = append(own, game.OwnVariation{At: v.At, Moves: b.Moves[v.At:], Turns: v.Turns})
 	}
 	return own
+}
+
+// recordText reads the record's own comments and variations back from the stored SGF;
+// none when the job was not made from one.
+func recordText(spec *worker.Spec) ([]string, []game.RecordVariation) {
+	if len(spec.SGF) == 0 {
+		return nil, nil
+	}
+	rec, err := storedRecord(spec)
+	if err != nil {
+		return nil, nil
+	}
+	comments := rec.Comments()
+	if strings.Join(comments, "") == "" {
+		comments = nil
+	}
+	return comments, rec.RecordVariations()
+}
+
+// storedRecord re-reads the record a job was made from.
+func storedRecord(spec *worker.Spec) (*game.Record, error) {
+	path, _ := game.ParsePath(spec.Path)
+	return game.Parse(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
 }
