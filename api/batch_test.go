@@ -14,7 +14,6 @@ import (
 	"github.com/tesuji/tesuji/api"
 )
 
-const batchGame = "(;GM[1]FF[4]SZ[9]KM[7]RU[Chinese];B[ee];W[cc];B[gg])"
 
 // uploadBatch posts files (name -> content, in order) in the multipart field sgf.
 func (e *env) uploadBatch(t testing.TB, token string, files [][2]string, fields map[string]string) reply {
@@ -90,7 +89,7 @@ func TestBatchUpload(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{api: apiBatchLimits()})
 	tok := e.token(t, "alice")
-	other := strings.Replace(batchGame, "B[gg]", "B[gc]", 1)
+	other := strings.Replace(game3, "B[gg]", "B[gc]", 1)
 	tests := []struct {
 		name   string
 		files  [][2]string
@@ -99,18 +98,18 @@ func TestBatchUpload(t *testing.T) {
 		want   []string
 	}{
 		{name: "several files, one broken", status: http.StatusAccepted, files: [][2]string{
-			{"a.sgf", batchGame}, {"broken.sgf", "(;GM[1]SZ[9];B[ee];W[ee])"}, {"b.sgf", other}, {"empty.sgf", " "}},
+			{"a.sgf", game3}, {"broken.sgf", "(;GM[1]SZ[9];B[ee];W[ee])"}, {"b.sgf", other}, {"empty.sgf", " "}},
 			want: []string{"a.sgf: queued", "broken.sgf: illegal_move", "b.sgf: queued", "empty.sgf: invalid_sgf"}},
 		{name: "a zip among files", status: http.StatusAccepted, files: [][2]string{
-			{"games.zip", zipOf(t, [][2]string{{"x/1.sgf", batchGame}, {"__MACOSX/._1.sgf", "junk"}, {"x/2.pdf", "%PDF-1.7\n"}})},
+			{"games.zip", zipOf(t, [][2]string{{"x/1.sgf", game3}, {"__MACOSX/._1.sgf", "junk"}, {"x/2.pdf", "%PDF-1.7\n"}})},
 			{"c.sgf", other}},
 			want: []string{"games.zip/x/1.sgf: queued", "games.zip/x/2.pdf: invalid_sgf", "c.sgf: queued"}},
-		{name: "a zip body", zip: true, status: http.StatusAccepted, files: [][2]string{{"1.sgf", batchGame}, {"2.sgf", other}},
+		{name: "a zip body", zip: true, status: http.StatusAccepted, files: [][2]string{{"1.sgf", game3}, {"2.sgf", other}},
 			want: []string{"upload.zip/1.sgf: queued", "upload.zip/2.sgf: queued"}},
 		{name: "nothing readable", status: http.StatusBadRequest, files: [][2]string{{"a.txt", "hello"}, {"b.sgf", "(;"}},
 			want: []string{"a.txt: invalid_sgf", "b.sgf: invalid_sgf"}},
 		{name: "a file over the limit", status: http.StatusAccepted, files: [][2]string{
-			{"big.sgf", "(;GM[1]C[" + strings.Repeat("x", 5000) + "])"}, {"a.sgf", batchGame}},
+			{"big.sgf", "(;GM[1]C[" + strings.Repeat("x", 5000) + "])"}, {"a.sgf", game3}},
 			want: []string{"big.sgf: too_large", "a.sgf: queued"}},
 	}
 	for _, tt := range tests {
@@ -165,7 +164,7 @@ func TestBatchLimits(t *testing.T) {
 	tok := e.token(t, "alice")
 	many := make([][2]string, 5)
 	for i := range many {
-		many[i] = [2]string{string(rune('a'+i)) + ".sgf", batchGame}
+		many[i] = [2]string{string(rune('a'+i)) + ".sgf", game3}
 	}
 	// Entries that claim to be small but unpack to more than the batch may hold.
 	var bomb [][2]string

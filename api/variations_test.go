@@ -15,7 +15,7 @@ func TestVariations(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{api: api.Config{MaxUploadBytes: 8 << 10}})
 	alice, bob := e.token(t, "alice"), e.token(t, "bob")
-	id := e.submit(t, alice, batchGame, map[string]string{"maxVisits": "5"})
+	id := e.submit(t, alice, game3, map[string]string{"maxVisits": "5"})
 	if events := e.follow(t, alice, id); events[len(events)-1].typ != "done" {
 		t.Fatalf("the analysis ended with %q", events[len(events)-1].typ)
 	}
