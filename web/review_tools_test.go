@@ -331,8 +331,21 @@ func TestBatchUpload(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 	tb.shot("01-batch")
+	batchPath := eval[string](tb, `location.pathname`)
 	tb.do(chromedp.Reload())
 	tb.waitFor("the batch after a reload", `document.querySelectorAll('#batch li[data-status="done"]').length === 4`)
+
+	// With the speed the workers measured, each depth tells how long this game takes.
+	tb.do(chromedp.Click(chromedp.CSS(`.again a`)))
+	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), paths[:1]))
+	tb.waitFor("the estimates", `fetch('/api/v1/info').then(r => r.json()).then(i => i.visitsPerSecond > 0)`)
+	tb.do(chromedp.Reload())
+	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), paths[:1]))
+	tb.waitFor("an estimate per depth", `['quick', 'normal', 'deep'].every(p => /^ · about \d+(\.\d)? (s|min|h) for this game$/.test(document.querySelector('#eta-' + p)?.textContent || ''))`)
+	tb.shot("02-estimates")
+	tb.do(chromedp.Navigate(s.url + "/batch/" + strings.TrimPrefix(batchPath, "/batch/")))
 	tb.do(chromedp.Click(chromedp.CSS(`#batch li:nth-child(4) a`)))
 	tb.waitFor("the review of the Tygem game", `location.pathname.startsWith('/review/') && document.title === '이세돌 vs 박정환 · tesuji'`)
 }
