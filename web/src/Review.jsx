@@ -30,8 +30,13 @@ function reviewed(before, after, color) {
   return { ...after, pointLoss: loss, mistake: classify(loss), bestMove: before.candidates && before.candidates[0] ? before.candidates[0].move : undefined };
 }
 
-// stored is a variation as the API keeps it: final analyses only.
-const stored = (v) => ({ at: v.at, moves: v.moves, turns: v.turns.map((t) => (t && !t.partial ? t : null)) });
+// stored is a variation as the API keeps it: final analyses only, without the ownership
+// map (the largest part, and the review's size is limited).
+const stored = (v) => ({
+  at: v.at,
+  moves: v.moves,
+  turns: v.turns.map((t) => (t && !t.partial ? { ...t, ownership: undefined } : null)),
+});
 
 function startMove() {
   const m = location.hash.match(/^#(\d+)$/);
