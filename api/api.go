@@ -28,6 +28,11 @@ type Config struct {
 	// MaxUploadBytes limits an SGF upload, a position request and a websocket message.
 	// Default 1 MiB.
 	MaxUploadBytes int64
+	// MaxBatchBytes limits an upload of several games (multipart with several files, or a
+	// zip) and what a zip unpacks to. Default 16 MiB.
+	MaxBatchBytes int64
+	// MaxBatchGames is the most games one batch may hold. Default 100.
+	MaxBatchGames int
 	// DefaultVisits is the visits per position when a request names none. Default 500.
 	DefaultVisits int
 	// MaxVisits is the most visits per position a review or a single result may ask for;
@@ -94,6 +99,12 @@ type Engine interface {
 func (c *Config) setDefaults() {
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = 1 << 20
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 16 << 20
+	}
+	if c.MaxBatchGames <= 0 {
+		c.MaxBatchGames = 100
 	}
 	if c.DefaultVisits <= 0 {
 		c.DefaultVisits = 500
@@ -168,12 +179,15 @@ func New(cfg Config) *API {
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", a.openAPI)
+	v1.GET("/info", a.info)
 	authed := v1.Group("", a.authenticate)
 	authed.POST("/analyses", a.createAnalysis)
 	authed.GET("/analyses/:id", a.getAnalysis)
 	authed.DELETE("/analyses/:id", a.cancelAnalysis)
 	authed.GET("/analyses/:id/events", a.analysisEvents)
 	authed.GET("/analyses/:id/sgf", a.analysisSGF)
+	authed.GET("/analyses/:id/variations", a.getVariations)
+	authed.PUT("/analyses/:id/variations", a.putVariations)
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.listWorkers)

@@ -3,6 +3,7 @@ package game
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/tesuji/tesuji/katago"
@@ -36,8 +37,11 @@ var Thresholds = []Threshold{
 	{ClassGood, -1e308},
 }
 
-// Classify returns the mistake class of a move that lost the given points.
+// Classify returns the mistake class of a move that lost the given points, rounded to the
+// tenth of a point that reviews show: a loss shown as 6.0 is a mistake, whatever the
+// hundredths said.
 func Classify(pointLoss float64) string {
+	pointLoss = math.Round(pointLoss*10) / 10
 	for _, t := range Thresholds {
 		if pointLoss >= t.MinLoss {
 			return t.Class

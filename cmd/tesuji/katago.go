@@ -41,6 +41,12 @@ func runKataGo(ctx context.Context, e *env, args []string) error {
 	return fmt.Errorf("katago: unknown command %q (want install or which)", args[0])
 }
 
+// installWaysOut ends a failed install (offline, a release that moved) with what works
+// without it.
+const installWaysOut = `KataGo is not installed. Two ways out:
+  make run KATAGO=/path/to/katago MODEL=/path/to/model.bin.gz    (a KataGo and a network you already have)
+  tesuji katago install --katago-url URL --model-url URL         (download them from a place you can reach)`
+
 func runKataGoInstall(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "katago install", "[flags]")
 	var (
@@ -71,7 +77,7 @@ func runKataGoInstall(ctx context.Context, e *env, args []string) error {
 		},
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\n%s", err, installWaysOut)
 	}
 	fmt.Fprintf(e.stdout, "katago  %s\nnetwork %s\n", katago, model)
 	return nil
