@@ -85,7 +85,8 @@ func TestJobsAtOnce(t *testing.T) {
 		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=1000"},
 	})
 	alice, bob := e.token(t, "alice"), e.token(t, "bob")
-	slow := func(n int) map[string]string { return map[string]string{"maxVisits": strconv.Itoa(2000 + n)} }
+	// A minute a turn and more: no slow job ends before the test cancels it.
+	slow := func(n int) map[string]string { return map[string]string{"maxVisits": strconv.Itoa(100000 - n)} }
 	a := e.submit(t, alice, game3, slow(0))
 	e.submit(t, alice, game3, slow(1))
 	r := e.upload(t, alice, game3, slow(2))
