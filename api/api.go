@@ -51,6 +51,12 @@ type Config struct {
 	// that made it. Default nil: open mode, every request is served and every job belongs
 	// to the empty owner.
 	Tokens TokenStore
+	// Loopback says the server listens on loopback addresses only. In open mode it then
+	// refuses what a web page of another site could send through the user's browser: a
+	// Host that does not name this machine (DNS rebinding), and a request that changes
+	// state or opens the websocket from another origin (see guardOpenMode). Default false;
+	// server.Server sets it from its listener.
+	Loopback bool
 	// PositionsPerHour is each token's quota of positions over any hour (a review charges
 	// one per turn, a single position one, a websocket query one per turn it analyzes).
 	// Over it a request gets 429 with Retry-After. Default 0: no quota.
@@ -150,7 +156,7 @@ func New(cfg Config) *API {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(a.requestID, a.metrics.observe, a.recoverer, a.accessLog)
+	r.Use(a.requestID, a.metrics.observe, a.recoverer, a.accessLog, a.guardOpenMode)
 	r.NoRoute(a.noRoute)
 	r.NoMethod(func(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",

@@ -90,8 +90,9 @@ func (a *API) katagoSocket(c *gin.Context) {
 		return
 	}
 	// Tokens are not cookies: a page of another origin cannot use a token it does not
-	// have, so the origin check that guards cookie sessions adds nothing here, and it
-	// would refuse KaTrain behind a proxy that rewrites the host.
+	// have, so the library's origin check adds nothing with tokens, and it would refuse
+	// KaTrain behind a proxy that rewrites the host. Open mode on loopback has its own
+	// check, guardOpenMode.
 	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		a.reqLog(c).Info("websocket handshake failed", "err", err)

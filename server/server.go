@@ -151,12 +151,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.w != nil && acfg.PositionsAnalyzed == nil {
 		acfg.PositionsAnalyzed = s.w.Positions
 	}
-	s.api = api.New(acfg)
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		acfg.Loopback = true
+	}
+	s.api = api.New(acfg)
 	s.http = &http.Server{
 		Handler:           s.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
