@@ -177,7 +177,7 @@ func New(cfg Config) *API {
 	authed.GET("/analyses/:id/sgf", a.analysisSGF)
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
-	authed.GET("/workers", a.listWorkers)
+	authed.GET("/workers", a.requireScope(ScopeOperator), a.listWorkers)
 	a.router = r
 	return a
 }
