@@ -74,6 +74,12 @@ type Config struct {
 	// terminate stops the search at once. Without, queries go through the queue as
 	// interactive jobs. Default none.
 	Engines []Engine
+	// StreamsPerToken is how many long-lived requests one token (in open mode, everyone
+	// together) may have open in this process at once: event streams, KataGo websockets,
+	// and positions, streamed or waited for. One more is answered 429 too_many_streams.
+	// Each holds a blocking read of the queue, so with Redis give the queue a blocking
+	// client of its own sized from this (see queue.RedisConfig.Blocking). Default 32.
+	StreamsPerToken int
 	// SocketQueries is how many queries of one websocket connection are searched at once;
 	// the others wait, highest priority first. Default 64.
 	SocketQueries int
@@ -81,6 +87,9 @@ type Config struct {
 	// for /metrics. Default: none counted but the websocket's own.
 	PositionsAnalyzed func() int64
 }
+
+// DefaultStreamsPerToken is Config.StreamsPerToken's default.
+const DefaultStreamsPerToken = 32
 
 // Engine is one KataGo analysis process of this process; *engine.Engine implements it.
 type Engine interface {
@@ -117,6 +126,9 @@ func (c *Config) setDefaults() {
 	if c.SocketQueries <= 0 {
 		c.SocketQueries = 64
 	}
+	if c.StreamsPerToken <= 0 {
+		c.StreamsPerToken = DefaultStreamsPerToken
+	}
 }
 
 // API is the HTTP interface. Handler serves it; CloseStreams ends its long-lived streams
@@ -128,6 +140,8 @@ type API struct {
 	router  *gin.Engine
 	limits  LimitStore
 	metrics *metrics
+
+	streamSlots *streamSlots
 
 	streamMu sync.Mutex // orders beginStream against CloseStreams
 	closed   bool
@@ -145,7 +159,8 @@ const (
 // New builds the API over cfg.Queue.
 func New(cfg Config) *API {
 	cfg.setDefaults()
-	a := &API{cfg: cfg, q: cfg.Queue, log: cfg.Logger, limits: cfg.Limits, closing: make(chan struct{})}
+	a := &API{cfg: cfg, q: cfg.Queue, log: cfg.Logger, limits: cfg.Limits, closing: make(chan struct{}),
+		streamSlots: newStreamSlots(cfg.StreamsPerToken)}
 	if a.cfg.Ready == nil {
 		a.cfg.Ready = func(ctx context.Context) error {
 			_, err := a.q.Stats(ctx)

@@ -36,6 +36,11 @@ func (a *API) analysisEvents(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
 		return
 	}
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
 	a.stream(c, j.ID, after)
 }
 

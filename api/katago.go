@@ -89,6 +89,11 @@ func (a *API) katagoSocket(c *gin.Context) {
 			Message: "this endpoint speaks KataGo's analysis protocol over a websocket (ws://host/api/v1/katago?token=...)"})
 		return
 	}
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
 	// Tokens are not cookies: a page of another origin cannot use a token it does not
 	// have, so the library's origin check adds nothing with tokens, and it would refuse
 	// KaTrain behind a proxy that rewrites the host. Open mode on loopback has its own

@@ -69,7 +69,7 @@ func TestLoad(t *testing.T) {
 	const visitsPerSec = 2000
 	e := startEnv(t, envOptions{
 		fakeEnv:   []string{enginetest.EnvVisitsPerSec + "=" + strconv.Itoa(visitsPerSec)},
-		api:       api.Config{MaxVisits: 10_000_000, KeepAlive: 5 * time.Second},
+		api:       api.Config{MaxVisits: 10_000_000, KeepAlive: 5 * time.Second, StreamsPerToken: 2 * loadSSEClients},
 		threads:   4,
 		jobsPerEn: 8,
 	})

@@ -52,7 +52,7 @@ func newMetrics(a *API) *metrics {
 		}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tesuji_limited_requests_total",
-			Help: "Requests refused by a per-token limit (quota, jobs), by limit.",
+			Help: "Requests refused by a per-token limit (quota, jobs, streams), by limit.",
 		}, []string{"limit"}),
 		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tesuji_jobs_submitted_total",
@@ -98,7 +98,7 @@ func newMetrics(a *API) *metrics {
 	)
 	// Both priorities and both live states are present from the start, so dashboards
 	// never see a series appear.
-	for _, l := range []string{"quota", "jobs"} {
+	for _, l := range []string{"quota", "jobs", "streams"} {
 		m.limited.WithLabelValues(l)
 	}
 	for _, k := range []string{"analysis", "position", "katago"} {

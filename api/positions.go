@@ -124,6 +124,11 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	turn := len(g.Moves)
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
 	j, _, err := a.enqueue(c, &queue.Job{
 		ID:        newJobID(),
 		Owner:     ownerOf(c),
