@@ -74,6 +74,10 @@ type Config struct {
 	// terminate stops the search at once. Without, queries go through the queue as
 	// interactive jobs. Default none.
 	Engines []Engine
+	// StreamWriteTimeout is how long one write of a stream (an event, a keep-alive, a
+	// position's answer) may take. A client that reads nothing for so long is taken as
+	// stalled and dropped, rather than buffered for. Default 30s.
+	StreamWriteTimeout time.Duration
 	// StreamsPerToken is how many long-lived requests one token (in open mode, everyone
 	// together) may have open in this process at once: event streams, KataGo websockets,
 	// and positions, streamed or waited for. One more is answered 429 too_many_streams.
@@ -125,6 +129,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SocketQueries <= 0 {
 		c.SocketQueries = 64
+	}
+	if c.StreamWriteTimeout <= 0 {
+		c.StreamWriteTimeout = 30 * time.Second
 	}
 	if c.StreamsPerToken <= 0 {
 		c.StreamsPerToken = DefaultStreamsPerToken

@@ -94,6 +94,8 @@ func (a *API) katagoSocket(c *gin.Context) {
 		return
 	}
 	defer release()
+	// The connection outlives the server's timeouts; the websocket has its own pings.
+	longRequest(c)
 	// Tokens are not cookies: a page of another origin cannot use a token it does not
 	// have, so the library's origin check adds nothing with tokens, and it would refuse
 	// KaTrain behind a proxy that rewrites the host. Open mode on loopback has its own
