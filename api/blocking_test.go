@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -30,15 +29,8 @@ func TestStreamsDoNotStarveRedis(t *testing.T) {
 	q := queue.NewRedis(main, queue.RedisConfig{Blocking: blocking, BlockTimeout: 10 * time.Second, ReapInterval: -1})
 	t.Cleanup(func() { q.Close() })
 	tokens := api.NewRedisTokens(main, "")
-	a := api.New(api.Config{Queue: q, Tokens: tokens, Limits: api.NewRedisLimits(main, ""), KeepAlive: time.Minute})
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		a.CloseStreams(ctx)
-		srv.Close()
-	})
-	e := &env{url: srv.URL, http: srv.Client(), tokens: tokens}
+	e := serveAPI(t, api.New(api.Config{Queue: q, Tokens: tokens, Limits: api.NewRedisLimits(main, ""), KeepAlive: time.Minute}))
+	e.tokens = tokens
 	tok := e.token(t, "alice")
 	// No worker: the job stays queued, and its streams wait for events.
 	id := e.submit(t, tok, game3, nil)

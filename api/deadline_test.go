@@ -17,14 +17,9 @@ import (
 	"github.com/tesuji/tesuji/queue"
 )
 
-// TestStalledStreamDropped: an event stream whose client reads nothing is dropped once
-// a write has waited StreamWriteTimeout, instead of holding its goroutine and buffers for
-// as long as the job runs.
-func TestStalledStreamDropped(t *testing.T) {
-	t.Parallel()
-	q := queue.NewMemory(queue.MemoryConfig{})
-	t.Cleanup(func() { q.Close() })
-	a := api.New(api.Config{Queue: q, KeepAlive: time.Minute, StreamWriteTimeout: 200 * time.Millisecond})
+// serveAPI serves a over loopback until the test ends, closing its streams first.
+func serveAPI(t *testing.T, a *api.API) *env {
+	t.Helper()
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -32,7 +27,17 @@ func TestStalledStreamDropped(t *testing.T) {
 		a.CloseStreams(ctx)
 		srv.Close()
 	})
-	e := &env{url: srv.URL, http: srv.Client()}
+	return &env{url: srv.URL, http: srv.Client()}
+}
+
+// TestStalledStreamDropped: an event stream whose client reads nothing is dropped once
+// a write has waited StreamWriteTimeout, instead of holding its goroutine and buffers for
+// as long as the job runs.
+func TestStalledStreamDropped(t *testing.T) {
+	t.Parallel()
+	q := queue.NewMemory(queue.MemoryConfig{})
+	t.Cleanup(func() { q.Close() })
+	e := serveAPI(t, api.New(api.Config{Queue: q, KeepAlive: time.Minute, StreamWriteTimeout: 200 * time.Millisecond}))
 	ctx := context.Background()
 	if _, _, err := q.Enqueue(ctx, &queue.Job{ID: "stall", Payload: []byte("{}"), Turns: []int{0}}); err != nil {
 		t.Fatal(err)
@@ -43,7 +48,7 @@ func TestStalledStreamDropped(t *testing.T) {
 	}
 
 	// A client that asks for the stream and then never reads.
-	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
