@@ -17,8 +17,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -30,6 +30,8 @@ type analysisRequest struct {
 	MaxVisits        int    `json:"maxVisits"`
 	Path             string `json:"path"`
 	IncludeOwnership bool   `json:"includeOwnership"`
+
+	name string // the uploaded file's name, when there is one
 }
 
 // analysisCreated answers POST /api/v1/analyses.
@@ -72,7 +74,7 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 			if err != nil {
 				return nil, uploadError(err)
 			}
-			req.SGF = string(data)
+			req.SGF, req.name = string(data), fh.Filename
 		} else {
 			req.SGF = c.PostForm("sgf")
 		}
@@ -148,7 +150,7 @@ func (a *API) createAnalysis(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	rec, err := a.parseSGF([]byte(req.SGF), req.Path)
+	rec, err := a.parseSGF([]byte(req.SGF), req.name, req.Path)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -158,7 +160,12 @@ func (a *API) createAnalysis(c *gin.Context) {
 		a.writeError(c, badRequest("too_many_moves", "the game has %d moves; the limit is %d", len(g.Moves), a.cfg.MaxMoves))
 		return
 	}
-	spec := &worker.Spec{Game: g, SGF: []byte(req.SGF), Path: req.Path, MaxVisits: req.MaxVisits,
+	sgf := []byte(req.SGF)
+	if rec.Format != game.FormatSGF {
+		// A .gib or .ngf record is kept as the SGF of its game: what the download annotates.
+		sgf = game.WriteSGF(rec.Trees)
+	}
+	spec := &worker.Spec{Game: g, SGF: sgf, Path: req.Path, MaxVisits: req.MaxVisits,
 		IncludeOwnership: req.IncludeOwnership}
 	payload, err := worker.EncodeSpec(spec)
 	if err != nil {
@@ -341,7 +348,7 @@ func (a *API) analysisSGF(c *gin.Context) {
 		return
 	}
 	path, _ := game.ParsePath(spec.Path)
-	rec, err := game.ParseSGF(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
+	rec, err := game.Parse(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
 	if err != nil {
 		a.writeError(c, fmt.Errorf("api: re-read stored sgf of %s: %w", j.ID, err))
 		return
@@ -355,13 +362,15 @@ func (a *API) analysisSGF(c *gin.Context) {
 	c.Data(http.StatusOK, "application/x-go-sgf; charset=utf-8", out)
 }
 
-// parseSGF reads an uploaded record within the API's limits.
-func (a *API) parseSGF(data []byte, pathText string) (*game.Record, error) {
+// parseSGF reads an uploaded record (SGF, Tygem .gib or WBaduk .ngf; name is the file's
+// name, when it has one) within the API's limits.
+func (a *API) parseSGF(data []byte, name, pathText string) (*game.Record, error) {
 	path, err := game.ParsePath(pathText)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := game.ParseSGF(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves, Path: path})
+	rec, err := game.Parse(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves,
+		Path: path, Name: name})
 	var ge *game.Error
 	if errors.As(err, &ge) && ge.Code == game.CodeTooLarge && strings.HasPrefix(ge.Msg, "the game has more than") {
 		// Too many moves is a limit on the game, not on the upload: 400, not 413.
@@ -377,9 +386,9 @@ type gameView struct {
 	Komi          float64       `json:"komi"`
 	Rules         string        `json:"rules"`
 	Handicap      int           `json:"handicap,omitempty"`
-	InitialStones []engine.Move `json:"initialStones,omitempty"`
+	InitialStones []katago.Move `json:"initialStones,omitempty"`
 	InitialPlayer string        `json:"initialPlayer"`
-	Moves         []engine.Move `json:"moves"`
+	Moves         []katago.Move `json:"moves"`
 	Black         string        `json:"black,omitempty"`
 	White         string        `json:"white,omitempty"`
 	BlackRank     string        `json:"blackRank,omitempty"`
@@ -394,7 +403,7 @@ func newGameView(g *game.Game) gameView {
 	q := g.Query(nil)
 	moves := q.Moves
 	if moves == nil {
-		moves = []engine.Move{}
+		moves = []katago.Move{}
 	}
 	return gameView{
 		BoardXSize: g.BoardXSize, BoardYSize: g.BoardYSize, Komi: g.Komi, Rules: g.Rules,

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
 
@@ -30,10 +30,15 @@ type Config struct {
 	MaxUploadBytes int64
 	// DefaultVisits is the visits per position when a request names none. Default 500.
 	DefaultVisits int
-	// MaxVisits is the most visits per position a request may ask for; more is a 400 (the
-	// websocket caps the query instead, with a warning, as KaTrain's pondering asks for
-	// ten million). Default 100000.
+	// MaxVisits is the most visits per position a review or a single result may ask for;
+	// more is a 400 (the websocket caps the query instead, with a warning). It does not
+	// hold an interactive pondering request, which runs until its client stops it: a
+	// streamed position or a websocket query with reportDuringSearchEvery asking for more
+	// (KaTrain ponders with ten million visits). Default 100000.
 	MaxVisits int
+	// PonderTime caps the search time of a pondering request. Default 0: none, the search
+	// runs until its client stops it.
+	PonderTime time.Duration
 	// MaxMoves is the longest game accepted. Default 1000.
 	MaxMoves int
 	// KeepAlive is the interval of SSE keep-alive comments and websocket pings. Default 15s.
@@ -97,9 +102,9 @@ const DefaultStreamsPerToken = 32
 
 // Engine is one KataGo analysis process of this process; *engine.Engine implements it.
 type Engine interface {
-	Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error
-	Version(ctx context.Context) (engine.Version, error)
-	Models(ctx context.Context) ([]engine.ModelInfo, error)
+	Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error
+	Version(ctx context.Context) (katago.Version, error)
+	Models(ctx context.Context) ([]katago.ModelInfo, error)
 	Ready() bool
 	InFlight() int
 	Restarts() int64
@@ -200,6 +205,7 @@ func New(cfg Config) *API {
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.requireScope(ScopeOperator), a.listWorkers)
+	authed.GET("/models", a.listModels)
 	a.router = r
 	return a
 }

@@ -170,13 +170,19 @@ func (e *env) send(t testing.TB, req *http.Request) reply {
 // upload posts an SGF as a multipart file.
 func (e *env) upload(t testing.TB, token, sgf string, fields map[string]string) reply {
 	t.Helper()
+	return e.uploadFile(t, token, "game.sgf", sgf, fields)
+}
+
+// uploadFile posts a game record as the multipart file name.
+func (e *env) uploadFile(t testing.TB, token, name, record string, fields map[string]string) reply {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("sgf", "game.sgf")
+	fw, err := mw.CreateFormFile("sgf", name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(fw, sgf)
+	io.WriteString(fw, record)
 	for k, v := range fields {
 		mw.WriteField(k, v)
 	}

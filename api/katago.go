@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // The KataGo-protocol websocket, GET /api/v1/katago: KaTrain's remote engine (its
@@ -41,7 +42,9 @@ import (
 //   - limits: the token is checked when the connection opens (KaTrain can only put it in
 //     the URL: ws://host/api/v1/katago?token=...); each turn is a position of the hourly
 //     quota and holds one of the token's job slots while it is searched; maxVisits over
-//     MaxVisits is capped with a warning (KaTrain's pondering asks for ten million).
+//     MaxVisits is capped with a warning, except for pondering (reportDuringSearchEvery
+//     set, as KaTrain ponders with ten million visits), which runs until terminated or
+//     for PonderTime.
 //   - KaTrain reconnects after a dropped connection and sends its unanswered queries
 //     again; a closed connection terminates all of its searches at once.
 //
@@ -56,9 +59,9 @@ import (
 type katagoBackend interface {
 	// analyze runs t.query, which has exactly one turn, calling fn for each response line.
 	// Errors the client should see are *engine.QueryError.
-	analyze(ctx context.Context, s *session, t *task, fn func(*engine.Response) error) error
-	version(ctx context.Context) (engine.Version, error)
-	models(ctx context.Context) ([]engine.ModelInfo, error)
+	analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error
+	version(ctx context.Context) (katago.Version, error)
+	models(ctx context.Context) ([]katago.ModelInfo, error)
 }
 
 // KataGo priorities of websocket queries: above reviews (0), with the client's own
@@ -108,11 +111,7 @@ func (a *API) katagoSocket(c *gin.Context) {
 	a.metrics.sockets.Inc()
 	defer a.metrics.sockets.Dec()
 	conn.SetReadLimit(a.cfg.MaxUploadBytes)
-	var backend katagoBackend = queueBackend{a: a}
-	if len(a.cfg.Engines) > 0 {
-		backend = directBackend{a: a}
-	}
-	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), backend)
+	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), a.katagoBackend())
 	s.run(c.Request.Context())
 }
 
@@ -163,7 +162,7 @@ func (q *query) warn(field, text string) {
 }
 
 // attachWarnings moves the pending warnings into r, a result line.
-func (q *query) attachWarnings(r *engine.Response) {
+func (q *query) attachWarnings(r *katago.Response) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.warnings) == 0 {
@@ -201,7 +200,7 @@ func joinDistinct(xs []string, sep string) string {
 // task is one turn of a query.
 type task struct {
 	q        *query
-	query    engine.Query // the single-turn query sent on
+	query    katago.Query // the single-turn query sent on
 	turn     int
 	priority int64
 	seq      int64
@@ -211,7 +210,7 @@ type task struct {
 	ctx    context.Context // ends when the client terminates the task or leaves
 	cancel context.CancelCauseFunc
 	mu     sync.Mutex
-	last   *engine.Response // the latest partial report
+	last   *katago.Response // the latest partial report
 	final  bool
 }
 
@@ -340,8 +339,8 @@ func (s *session) writer() {
 }
 
 // send queues one response line for the client.
-func (s *session) send(r *engine.Response) {
-	b, err := r.MarshalJSON()
+func (s *session) send(r *katago.Response) {
+	b, err := json.Marshal(r)
 	if err != nil {
 		s.log.Error("encode katago response", "err", err)
 		return
@@ -353,31 +352,31 @@ func (s *session) send(r *engine.Response) {
 }
 
 func (s *session) sendError(id, field, msg string) {
-	s.send(&engine.Response{ID: id, Field: field, Error: msg})
+	s.send(&katago.Response{ID: id, Field: field, Error: msg})
 }
 
 // handle answers one query line.
 func (s *session) handle(line []byte) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(line, &raw); err != nil {
-		s.send(&engine.Response{Error: "could not parse input line as json request: " + err.Error()})
+		s.send(&katago.Response{Error: "could not parse input line as json request: " + err.Error()})
 		return
 	}
 	var id string
 	if err := json.Unmarshal(raw["id"], &id); err != nil || raw["id"] == nil {
-		s.send(&engine.Response{Error: `Request must have a string "id" field`})
+		s.send(&katago.Response{Error: `Request must have a string "id" field`})
 		return
 	}
 	if act, ok := raw["action"]; ok {
 		var action string
 		if err := json.Unmarshal(act, &action); err != nil {
-			s.send(&engine.Response{Error: unknownActionText})
+			s.send(&katago.Response{Error: unknownActionText})
 			return
 		}
 		s.action(id, action, raw)
 		return
 	}
-	var q engine.Query
+	var q katago.Query
 	if err := json.Unmarshal(line, &q); err != nil {
 		s.sendError(id, "", "could not parse query: "+err.Error())
 		return
@@ -395,14 +394,14 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 			s.sendError(id, "action", "the engine's version is not known yet: "+safeMessage(err))
 			return
 		}
-		s.send(&engine.Response{ID: id, Action: action, Version: v.Version, GitHash: v.GitHash})
+		s.send(&katago.Response{ID: id, Action: action, Version: v.Version, GitHash: v.GitHash})
 	case "query_models":
 		ms, err := s.backend.models(ctx)
 		if err != nil {
 			s.sendError(id, "action", "the engine's models are not known yet: "+safeMessage(err))
 			return
 		}
-		s.send(&engine.Response{ID: id, Action: action, Models: ms})
+		s.send(&katago.Response{ID: id, Action: action, Models: ms})
 	case "clear_cache":
 		s.sendError(id, "action", "clear_cache is not available: the engines are shared with other clients")
 	case "terminate", "terminate_all":
@@ -422,7 +421,7 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 		}
 		s.terminate(id, action, target, turns)
 	default:
-		s.send(&engine.Response{Error: unknownActionText})
+		s.send(&katago.Response{Error: unknownActionText})
 	}
 }
 
@@ -463,19 +462,19 @@ func (s *session) terminate(id, action, target string, turns []int) {
 		}
 	}
 	s.mu.Unlock()
-	s.send(&engine.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
+	s.send(&katago.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
 	for _, t := range stop {
 		t.cancel(errTerminated)
 	}
 }
 
-func noResults(id string, turn int) *engine.Response {
+func noResults(id string, turn int) *katago.Response {
 	f := false
-	return &engine.Response{ID: id, TurnNumber: &turn, IsDuringSearch: &f, NoResults: true}
+	return &katago.Response{ID: id, TurnNumber: &turn, IsDuringSearch: &f, NoResults: true}
 }
 
 // submit checks a query against the limits and queues its turns.
-func (s *session) submit(id string, in *engine.Query) {
+func (s *session) submit(id string, in *katago.Query) {
 	cfg := &s.a.cfg
 	if len(in.Moves) > cfg.MaxMoves {
 		s.sendError(id, "moves", fmt.Sprintf("the position has %d moves; this server's limit is %d", len(in.Moves), cfg.MaxMoves))
@@ -486,14 +485,26 @@ func (s *session) submit(id string, in *engine.Query) {
 	if in.MaxVisits != nil {
 		visits = *in.MaxVisits
 	}
-	if visits > cfg.MaxVisits {
+	// A query that reports during its search and asks for more than the cap is
+	// pondering: it runs until the client terminates it (or for PonderTime).
+	ponder := visits > cfg.MaxVisits && in.ReportDuringSearchEvery != nil && *in.ReportDuringSearchEvery > 0
+	if visits > cfg.MaxVisits && !ponder {
 		q.warn("maxVisits", fmt.Sprintf("maxVisits %d capped at %d, this server's limit", visits, cfg.MaxVisits))
 		visits = cfg.MaxVisits
+	}
+	if ponder && cfg.PonderTime > 0 {
+		limit := cfg.PonderTime.Seconds()
+		if t, ok := in.OverrideSettings["maxTime"].(float64); !ok || t <= 0 || t > limit {
+			if in.OverrideSettings == nil {
+				in.OverrideSettings = map[string]any{}
+			}
+			in.OverrideSettings["maxTime"] = limit
+		}
 	}
 	if in.OverrideSettings != nil {
 		settings := make(map[string]any, len(in.OverrideSettings))
 		for k, v := range in.OverrideSettings {
-			if n, ok := v.(float64); ok && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
+			if n, ok := v.(float64); ok && !ponder && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
 				q.warn("overrideSettings", fmt.Sprintf("%s %g capped at %d, this server's limit", k, n, cfg.MaxVisits))
 				v = float64(cfg.MaxVisits)
 			}
@@ -653,7 +664,7 @@ func (s *session) start(t *task, refund func()) {
 
 func (s *session) runTask(ctx context.Context, t *task, refund func()) {
 	for attempt := 0; ; attempt++ {
-		err := s.backend.analyze(ctx, s, t, func(r *engine.Response) error { return s.deliver(t, r) })
+		err := s.backend.analyze(ctx, s, t, func(r *katago.Response) error { return s.deliver(t, r) })
 		cause := context.Cause(ctx)
 		var qe *engine.QueryError
 		switch {
@@ -695,7 +706,7 @@ func (s *session) fail(q *query, field, msg string) {
 }
 
 // deliver forwards one response line of a task to the client under the client's id.
-func (s *session) deliver(t *task, r *engine.Response) error {
+func (s *session) deliver(t *task, r *katago.Response) error {
 	if r.Error != "" {
 		// Analyze reports errors as its return value; a line like this would be KataGo's.
 		return nil
@@ -781,14 +792,38 @@ func (b directBackend) pick() Engine {
 	return best
 }
 
-func (b directBackend) analyze(ctx context.Context, _ *session, t *task, fn func(*engine.Response) error) error {
+func (b directBackend) analyze(ctx context.Context, _ *session, t *task, fn func(*katago.Response) error) error {
 	return b.pick().Analyze(ctx, &t.query, fn)
 }
 
-func (b directBackend) version(ctx context.Context) (engine.Version, error) {
+func (b directBackend) version(ctx context.Context) (katago.Version, error) {
 	return b.pick().Version(ctx)
 }
 
-func (b directBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
+func (b directBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	return b.pick().Models(ctx)
+}
+
+// katagoBackend is where KataGo-protocol requests go: the local engines when there are
+// any, else the queue's workers.
+func (a *API) katagoBackend() katagoBackend {
+	if len(a.cfg.Engines) > 0 {
+		return directBackend{a: a}
+	}
+	return queueBackend{a: a}
+}
+
+// listModels answers GET /api/v1/models: the networks that analyze, as KataGo's
+// query_models describes them (from the workers' registry, by name alone, when the
+// server has no engines of its own).
+func (a *API) listModels(c *gin.Context) {
+	ms, err := a.katagoBackend().models(c.Request.Context())
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if ms == nil {
+		ms = []katago.ModelInfo{}
+	}
+	c.JSON(http.StatusOK, gin.H{"models": ms})
 }

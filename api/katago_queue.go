@@ -12,20 +12,22 @@ import (
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
 
 // queueBackend runs websocket queries as interactive jobs in the queue, for API servers
 // without engines of their own. A job carries what worker.Spec carries: the position,
-// maxVisits, overrideSettings.maxTime, includeOwnership and reportDuringSearchEvery; the
+// maxVisits, the include flags, avoidMoves and allowMoves, the overrideSettings of
+// worker.JobSettings and reportDuringSearchEvery; the
 // worker's engine reports from Black's side. Results come back as the stored game.Turn,
-// turned into KataGo's response shape: moveInfos as KataGo wrote them, rootInfo with
-// winrate, scoreLead, visits and currentPlayer, ownership. Other fields a query sets are
-// named once per connection in a warning.
+// turned into KataGo's response shape: moveInfos, rootInfo, ownership, ownershipStdev and
+// policy as KataGo wrote them. Other fields a query sets are named once per connection in
+// a warning.
 type queueBackend struct{ a *API }
 
-func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*engine.Response) error) error {
+func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
 	a := b.a
 	q, turn := &t.query, t.turn
 	g, err := game.GameFromQuery(*q)
@@ -49,15 +51,26 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		s.warnOnce(t.q, unused)
 	}
-	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership}
+	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership, SearchOptions: worker.OptionsOf(q)}
 	if q.MaxVisits != nil {
 		spec.MaxVisits = *q.MaxVisits
 	}
-	if t, ok := q.OverrideSettings["maxTime"].(float64); ok && t > 0 {
-		spec.MaxTime = t
+	for k, v := range q.OverrideSettings {
+		switch {
+		case k == "maxTime":
+			if t, ok := v.(float64); ok && t > 0 {
+				spec.MaxTime = t
+			}
+		case worker.JobSettings[k]:
+			if spec.Settings == nil {
+				spec.Settings = map[string]any{}
+			}
+			spec.Settings[k] = v
+		}
 	}
 	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
 		spec.ReportEvery = max(*r, 0.05)
+		spec.Ponder = spec.MaxVisits > a.cfg.MaxVisits
 	}
 	payload, err := worker.EncodeSpec(spec)
 	if err != nil {
@@ -65,7 +78,7 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	}
 	j, _, err := a.q.Enqueue(ctx, &queue.Job{
 		ID: newJobID(), Owner: s.owner, Priority: queue.PriorityInteractive, Payload: payload,
-		Turns: []int{turn}, Positions: int64(spec.MaxVisits),
+		Turns: []int{turn}, Positions: int64(min(spec.MaxVisits, a.cfg.MaxVisits)),
 	})
 	if err != nil {
 		return err
@@ -124,43 +137,42 @@ func jobFailure(msg string) string {
 }
 
 // turnResponse is a stored turn in the shape of KataGo's response (Black's view).
-func turnResponse(t *game.Turn, partial bool) *engine.Response {
+func turnResponse(t *game.Turn, partial bool) *katago.Response {
 	turn := t.Turn
-	return &engine.Response{
+	root := t.Root
+	if root == nil {
+		root = &katago.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
+			CurrentPlayer: t.Player}
+	}
+	return &katago.Response{
 		TurnNumber:     &turn,
 		IsDuringSearch: &partial,
 		MoveInfos:      t.Candidates,
-		RootInfo: &engine.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
-			CurrentPlayer: t.Player},
-		Ownership: t.Ownership,
+		RootInfo:       root,
+		Ownership:      t.Ownership,
+		OwnershipStdev: t.OwnershipStdev,
+		Policy:         t.Policy,
+		HumanPolicy:    t.HumanPolicy,
 	}
 }
 
 // unsupportedFields names the fields of q that a queue job does not carry.
-func unsupportedFields(q *engine.Query) []string {
+func unsupportedFields(q *katago.Query) []string {
 	var out []string
 	add := func(set bool, name string) {
 		if set {
 			out = append(out, name)
 		}
 	}
-	add(q.IncludePolicy, "includePolicy")
-	add(q.IncludeOwnershipStdev, "includeOwnershipStdev")
-	add(q.IncludeMovesOwnership, "includeMovesOwnership")
-	add(q.IncludeMovesOwnershipStdev, "includeMovesOwnershipStdev")
-	add(q.IncludePVVisits, "includePVVisits")
-	add(q.IncludeNoResultValue, "includeNoResultValue")
-	add(len(q.AvoidMoves) > 0, "avoidMoves")
-	add(len(q.AllowMoves) > 0, "allowMoves")
 	add(q.RootPolicyTemperature != nil, "rootPolicyTemperature")
 	add(q.RootFpuReductionMax != nil, "rootFpuReductionMax")
 	add(q.AnalysisPVLen != nil, "analysisPVLen")
 	add(q.WhiteHandicapBonus != "", "whiteHandicapBonus")
 	add(q.FirstReportDuringSearchAfter != nil, "firstReportDuringSearchAfter")
 	for k, v := range q.OverrideSettings {
-		switch k {
-		case "maxTime":
-		case "reportAnalysisWinratesAs":
+		switch {
+		case worker.JobSettings[k]:
+		case k == "reportAnalysisWinratesAs":
 			if s, _ := v.(string); !strings.EqualFold(s, "BLACK") {
 				out = append(out, "overrideSettings."+k)
 			}
@@ -203,20 +215,20 @@ func (b queueBackend) workers(ctx context.Context) ([]queue.WorkerInfo, error) {
 	return ws, nil
 }
 
-func (b queueBackend) version(ctx context.Context) (engine.Version, error) {
+func (b queueBackend) version(ctx context.Context) (katago.Version, error) {
 	ws, err := b.workers(ctx)
 	if err != nil {
-		return engine.Version{}, err
+		return katago.Version{}, err
 	}
 	for _, w := range ws {
 		if w.KataGoVersion != "" {
-			return engine.Version{Version: w.KataGoVersion, GitHash: "<omitted>"}, nil
+			return katago.Version{Version: w.KataGoVersion, GitHash: "<omitted>"}, nil
 		}
 	}
-	return engine.Version{}, errors.New("api: no worker reported its KataGo version")
+	return katago.Version{}, errors.New("api: no worker reported its KataGo version")
 }
 
-func (b queueBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
+func (b queueBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	ws, err := b.workers(ctx)
 	if err != nil {
 		return nil, err
@@ -227,9 +239,9 @@ func (b queueBackend) models(ctx context.Context) ([]engine.ModelInfo, error) {
 			names = append(names, w.Model)
 		}
 	}
-	ms := make([]engine.ModelInfo, len(names))
+	ms := make([]katago.ModelInfo, len(names))
 	for i, n := range names {
-		ms[i] = engine.ModelInfo{Name: n}
+		ms[i] = katago.ModelInfo{Name: n}
 	}
 	return ms, nil
 }

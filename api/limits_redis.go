@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strconv"
 	"time"
@@ -21,9 +22,16 @@ func NewRedisLimits(rdb redis.UniversalClient, prefix string) *RedisLimits {
 	return &RedisLimits{rdb: rdb, keys: newRedisKeys(prefix)}
 }
 
-// chargeScript: KEYS[1] use hash; ARGV minute, n, quota. Returns -1 when charged, else
-// the minute from which the charge fits.
+// replyTTL is how long a charge is remembered for a resend of its call: longer than a
+// client goes on resending a command (go-redis: its retries, each up to a read timeout).
+const replyTTL = 2 * time.Minute
+
+// chargeScript: KEYS[1] use hash, KEYS[2] the call's reply key; ARGV minute, n, quota.
+// Returns -1 when charged, else the minute from which the charge fits. A charge is
+// remembered under the call's reply key, so a resent call (a client that lost the reply
+// sends it again) is answered as charged without charging twice.
 var chargeScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local quota = tonumber(ARGV[3])
@@ -43,6 +51,7 @@ end
 if used + n <= quota then
   redis.call('HINCRBY', KEYS[1], ARGV[1], n)
   redis.call('EXPIRE', KEYS[1], 3660)
+  redis.call('SET', KEYS[2], 1, 'PX', ARGV[4])
   return -1
 end
 table.sort(buckets, function(a, b) return a[1] < b[1] end)
@@ -56,7 +65,8 @@ return now + 60
 // Charge implements LimitStore.
 func (s *RedisLimits) Charge(ctx context.Context, owner string, n, quota int64, now time.Time) (bool, time.Time, error) {
 	minute := now.Unix() / 60
-	m, err := chargeScript.Run(ctx, s.rdb, []string{s.keys.use(owner)}, minute, n, quota).Int64()
+	keys := []string{s.keys.use(owner), s.keys.reply(owner, rand.Text())}
+	m, err := chargeScript.Run(ctx, s.rdb, keys, minute, n, quota, replyTTL.Milliseconds()).Int64()
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("api: redis charge: %w", err)
 	}

@@ -157,6 +157,8 @@ var (
 		"Jobs that are not final, by state.", []string{"state"}, nil)
 	backlogDesc = prometheus.NewDesc("tesuji_queue_backlog_positions",
 		"Positions times visits waiting in queued jobs and in the unfinished turns of running ones.", nil, nil)
+	finishedDesc = prometheus.NewDesc("tesuji_jobs_finished_total",
+		"Jobs that reached a final state, by state (done, failed, cancelled).", []string{"state"}, nil)
 	queueUpDesc = prometheus.NewDesc("tesuji_queue_up",
 		"1 when the queue answered the scrape, 0 when it did not.", nil, nil)
 )
@@ -165,6 +167,7 @@ func (qc *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDepthDesc
 	ch <- jobsDesc
 	ch <- backlogDesc
+	ch <- finishedDesc
 	ch <- queueUpDesc
 }
 
@@ -185,6 +188,9 @@ func (qc *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(queued), string(queue.StateQueued))
 	ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(st.Running), string(queue.StateRunning))
 	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(st.PositionsWaiting))
+	for _, s := range []queue.State{queue.StateDone, queue.StateFailed, queue.StateCancelled} {
+		ch <- prometheus.MustNewConstMetric(finishedDesc, prometheus.CounterValue, float64(st.Finished[s]), string(s))
+	}
 }
 
 func priorityName(p queue.Priority) string {

@@ -54,6 +54,8 @@ func TestMetrics(t *testing.T) {
 		`tesuji_positions_analyzed_total`, `tesuji_engine_restarts_total`, `tesuji_engines_ready`,
 		`tesuji_sse_clients`, `tesuji_websocket_clients`, `tesuji_queue_up`,
 		`tesuji_jobs_submitted_total{kind="analysis"}`, `tesuji_limited_requests_total{limit="quota"}`,
+		`tesuji_jobs_finished_total{state="done"}`, `tesuji_jobs_finished_total{state="failed"}`,
+		`tesuji_jobs_finished_total{state="cancelled"}`,
 	} {
 		if _, ok := before[s]; !ok {
 			t.Errorf("no series %s", s)
@@ -103,6 +105,7 @@ func TestMetrics(t *testing.T) {
 		{`tesuji_jobs_submitted_total{kind="analysis"}`, 2},
 		{`tesuji_positions_analyzed_total`, 4},
 		{`tesuji_engine_restarts_total`, 1},
+		{`tesuji_jobs_finished_total{state="done"}`, 1},
 	}
 	for _, c := range checks {
 		if m[c.series] < c.min {

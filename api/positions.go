@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -19,8 +21,8 @@ import (
 // (with the board, komi and rules), or as an SGF and a node path (the position after the
 // last move of that line).
 type positionRequest struct {
-	Moves         []engine.Move `json:"moves"`
-	InitialStones []engine.Move `json:"initialStones"`
+	Moves         []katago.Move `json:"moves"`
+	InitialStones []katago.Move `json:"initialStones"`
 	InitialPlayer string        `json:"initialPlayer"`
 	BoardXSize    int           `json:"boardXSize"`
 	BoardYSize    int           `json:"boardYSize"`
@@ -35,6 +37,11 @@ type positionRequest struct {
 	IncludeOwnership bool    `json:"includeOwnership"`
 	Stream           bool    `json:"stream"`      // answer with SSE partial reports
 	ReportEvery      float64 `json:"reportEvery"` // seconds between partial reports; default 0.5 when streaming
+
+	// SearchOptions are KataGo's query fields of the same names; overrideSettings takes
+	// the settings of worker.JobSettings.
+	worker.SearchOptions
+	OverrideSettings map[string]any `json:"overrideSettings"`
 }
 
 // positionGame builds and validates the game of a position request.
@@ -43,13 +50,13 @@ func (a *API) positionGame(req *positionRequest) (*game.Game, error) {
 		if int64(len(req.SGF)) > a.cfg.MaxUploadBytes {
 			return nil, tooLarge(a.cfg.MaxUploadBytes)
 		}
-		rec, err := a.parseSGF([]byte(req.SGF), req.Path)
+		rec, err := a.parseSGF([]byte(req.SGF), "", req.Path)
 		if err != nil {
 			return nil, err
 		}
 		return rec.Game, nil
 	}
-	g, err := game.GameFromQuery(engine.Query{
+	g, err := game.GameFromQuery(katago.Query{
 		Moves: req.Moves, InitialStones: req.InitialStones, InitialPlayer: req.InitialPlayer,
 		BoardXSize: req.BoardXSize, BoardYSize: req.BoardYSize, Komi: req.Komi,
 		Rules: rulesJSON(req.Rules),
@@ -87,16 +94,28 @@ func (a *API) createPosition(c *gin.Context) {
 		a.writeError(c, badRequest("invalid_request", "the body is not valid JSON: %v", err))
 		return
 	}
+	// A streamed request for more visits than the cap is pondering: it runs until the
+	// client closes the stream, or for PonderTime.
+	ponder := req.Stream && req.MaxVisits > a.cfg.MaxVisits
 	switch {
 	case req.MaxVisits == 0:
 		req.MaxVisits = a.cfg.DefaultVisits
-	case req.MaxVisits < 1 || req.MaxVisits > a.cfg.MaxVisits:
+	case req.MaxVisits < 1 || (req.MaxVisits > a.cfg.MaxVisits && !ponder):
 		a.writeError(c, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits))
 		return
 	}
 	if req.MaxTime < 0 || req.ReportEvery < 0 {
 		a.writeError(c, badRequest("invalid_request", "maxTime and reportEvery must not be negative"))
 		return
+	}
+	if limit := a.cfg.PonderTime.Seconds(); ponder && limit > 0 && (req.MaxTime == 0 || req.MaxTime > limit) {
+		req.MaxTime = limit
+	}
+	for k := range req.OverrideSettings {
+		if !worker.JobSettings[k] || k == "maxTime" {
+			a.writeError(c, badRequest("invalid_request", "overrideSettings may set only %s", jobSettingNames()))
+			return
+		}
 	}
 	if req.Stream && req.ReportEvery == 0 {
 		req.ReportEvery = 0.5
@@ -114,7 +133,8 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	spec := &worker.Spec{Game: g, MaxVisits: req.MaxVisits, MaxTime: req.MaxTime,
-		IncludeOwnership: req.IncludeOwnership}
+		IncludeOwnership: req.IncludeOwnership, Ponder: ponder, SearchOptions: req.SearchOptions,
+		Settings: req.OverrideSettings}
 	if req.Stream {
 		spec.ReportEvery = req.ReportEvery
 	}
@@ -135,7 +155,7 @@ func (a *API) createPosition(c *gin.Context) {
 		Priority:  queue.PriorityInteractive,
 		Payload:   payload,
 		Turns:     []int{turn},
-		Positions: int64(req.MaxVisits),
+		Positions: int64(min(req.MaxVisits, a.cfg.MaxVisits)),
 	}, "position")
 	if err != nil {
 		a.writeError(c, err)
@@ -207,4 +227,16 @@ func (a *API) waitPosition(c *gin.Context, id string, turn int) {
 			return
 		}
 	}
+}
+
+// jobSettingNames lists worker.JobSettings but maxTime (a field of its own here).
+func jobSettingNames() string {
+	var names []string
+	for k := range worker.JobSettings {
+		if k != "maxTime" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }

@@ -20,6 +20,10 @@ package api
 //	                               query's key with its lease expiry in ms as score (its
 //	                               server renews it; a crashed server's entries lapse).
 //	                               Expires a week after its last admission.
+//	P:limits:{o:OWNER}:reply:CALL
+//	                         string  set by a charge, for a few minutes, under a random id
+//	                               per call: a resent call (a client that lost the reply
+//	                               sends it again) finds it and does not charge twice.
 //
 // OWNER is a token id (16 hex digits), or empty in open mode. The hash tag {o:OWNER} keeps
 // an owner's two keys on one slot, so each limit check is one atomic script.
@@ -39,6 +43,10 @@ func (k redisKeys) tokens() string { return k.prefix + ":tokens" }
 
 func (k redisKeys) use(owner string) string {
 	return k.prefix + ":limits:{o:" + owner + "}:use"
+}
+
+func (k redisKeys) reply(owner, call string) string {
+	return k.prefix + ":limits:{o:" + owner + "}:reply:" + call
 }
 
 func (k redisKeys) busy(owner string) string {

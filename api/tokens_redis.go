@@ -24,7 +24,10 @@ func NewRedisTokens(rdb redis.UniversalClient, prefix string) *RedisTokens {
 }
 
 // createTokenScript adds a record unless a live token has its name: 1 added, 0 taken.
+// The record's id is random per call, so finding the very record already there means this
+// call ran before (a client that lost the reply resends the call): it answers 1 again.
 var createTokenScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[3] then return 1 end
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
   local ok, r = pcall(cjson.decode, v)
   if ok and r.name == ARGV[2] and r.revokedAt == nil then return 0 end

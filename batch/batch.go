@@ -1,6 +1,6 @@
-// Package batch analyzes SGF files through a tesuji server and writes annotated SGFs:
-// what `tesuji analyze` does, with a progress bar per file on a terminal and plain lines
-// otherwise.
+// Package batch analyzes game records (SGF, Tygem .gib, WBaduk .ngf) through a tesuji server and
+// writes annotated SGFs: what `tesuji analyze` does, with a progress bar per file on a terminal
+// and plain lines otherwise.
 package batch
 
 import (

@@ -9,16 +9,17 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/worker"
 )
 
 // PositionRequest is the body of POST /api/v1/positions: one position given by its move
 // list (with the board, komi and rules), or by an SGF and a variation path. Zero fields
 // are left to the server's defaults.
 type PositionRequest struct {
-	Moves         []engine.Move `json:"moves"`
-	InitialStones []engine.Move `json:"initialStones,omitempty"`
+	Moves         []katago.Move `json:"moves"`
+	InitialStones []katago.Move `json:"initialStones,omitempty"`
 	InitialPlayer string        `json:"initialPlayer,omitempty"` // "B" or "W"
 	BoardXSize    int           `json:"boardXSize,omitempty"`
 	BoardYSize    int           `json:"boardYSize,omitempty"`
@@ -34,6 +35,12 @@ type PositionRequest struct {
 	// ReportEvery is the seconds between partial reports of StreamPosition; the server
 	// defaults it to 0.5 and allows no less than 0.05. Position ignores it.
 	ReportEvery float64 `json:"reportEvery,omitempty"`
+
+	// SearchOptions are KataGo's query fields of the same names.
+	worker.SearchOptions
+	// OverrideSettings takes the search parameters the server allows (maxPlayouts,
+	// playoutDoublingAdvantage, humanSLProfile, wideRootNoise, rootPolicyOptimism).
+	OverrideSettings map[string]any `json:"overrideSettings,omitempty"`
 }
 
 // positionBody is what goes on the wire: the request and whether to stream.
@@ -45,7 +52,7 @@ type positionBody struct {
 func (c *Client) postPosition(ctx context.Context, req *PositionRequest, stream bool) (*http.Response, error) {
 	body := positionBody{PositionRequest: *req, Stream: stream}
 	if body.Moves == nil {
-		body.Moves = []engine.Move{}
+		body.Moves = []katago.Move{}
 	}
 	data, err := json.Marshal(body)
 	if err != nil {

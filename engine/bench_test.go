@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tesuji/tesuji/engine/internal/transcript"
+	"github.com/tesuji/tesuji/katago/transcript"
 )
 
 // BenchmarkRouteResults feeds KataGo's recorded final results (01: eleven 19x19 turns

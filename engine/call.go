@@ -3,22 +3,22 @@ package engine
 import (
 	"fmt"
 	"sync"
-	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // call is one query in flight: what the router knows about it and the responses waiting
 // for the caller's goroutine. The router appends and signals; it never waits on the caller,
 // so a slow callback holds up nobody else.
 type call struct {
-	id         string
-	action     bool   // an action (query_version, ...) rather than an analysis query
-	barrier    string // for an analysis query with no turns: the id of the action that follows it
-	registered time.Time
+	id      string
+	action  bool   // an action (query_version, ...) rather than an analysis query
+	barrier string // for an analysis query with no turns: the id of the action that follows it
 
 	mu        sync.Mutex
 	turns     map[int]bool // requested turn -> final result seen
 	remaining int          // turns without a final result
-	queue     []*Response
+	queue     []*katago.Response
 	err       error // set once: the query failed
 	finished  bool  // every expected response arrived
 	abandoned bool  // the caller returned; responses are counted, not kept
@@ -26,7 +26,7 @@ type call struct {
 }
 
 func newCall(id string, turns []int, action bool) *call {
-	c := &call{id: id, action: action, registered: time.Now(), signal: make(chan struct{}, 1)}
+	c := &call{id: id, action: action, signal: make(chan struct{}, 1)}
 	if !action {
 		c.turns = make(map[int]bool, len(turns))
 		for _, t := range turns {
@@ -45,7 +45,7 @@ func (c *call) wake() {
 }
 
 // push queues r for the caller, unless the caller is gone. Callers hold c.mu.
-func (c *call) push(r *Response) {
+func (c *call) push(r *katago.Response) {
 	if c.abandoned {
 		return
 	}
@@ -55,7 +55,7 @@ func (c *call) push(r *Response) {
 
 // pushPartial queues a partial report, dropping an older one of the same turn the caller
 // has not taken yet: a caller that falls behind gets the latest state, not a backlog.
-func (c *call) pushPartial(r *Response, turn int) {
+func (c *call) pushPartial(r *katago.Response, turn int) {
 	if c.abandoned {
 		return
 	}
@@ -70,7 +70,7 @@ func (c *call) pushPartial(r *Response, turn int) {
 
 // accept applies one response line to the call. It reports whether the call expects no
 // more lines, and a note for the log when the line made no sense for this call.
-func (c *call) accept(r *Response) (done bool, note string) {
+func (c *call) accept(r *katago.Response) (done bool, note string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil || c.finished {
@@ -135,7 +135,7 @@ func (c *call) fail(err error) {
 }
 
 // take hands the queued responses to the caller, with the call's state.
-func (c *call) take() (items []*Response, err error, finished bool) {
+func (c *call) take() (items []*katago.Response, err error, finished bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	items, c.queue = c.queue, nil

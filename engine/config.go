@@ -26,17 +26,36 @@ type Config struct {
 	// -override-config. Default: none, the file is generated.
 	ConfigFile string
 
-	// AnalysisThreads is numAnalysisThreads, how many positions KataGo searches at once.
-	// Default 2: two positions in parallel keep the GPU busy while the other one's search
-	// threads wait on the CPU side.
+	// Work is what this process serves: WorkReviews (throughput settings) or
+	// WorkInteractive (latency settings). A server that keeps interactive requests fast
+	// while reviews run starts a second engine with ForInteractive. Default WorkReviews.
+	Work Work
+	// AnalysisThreads is numAnalysisThreads, how many positions KataGo searches at once,
+	// for WorkReviews. Default: fitted at Start to the backend and the machine (see Fit):
+	// about one per core on a CPU, KataGo's throughput settings on a GPU (32 or 64
+	// positions of one search thread each, measured once when CacheDir is set). When only
+	// one of AnalysisThreads and SearchThreadsPerAnalysisThread is set, the other keeps the
+	// fitted total.
 	AnalysisThreads int
 	// SearchThreadsPerAnalysisThread is numSearchThreadsPerAnalysisThread, the MCTS threads
-	// on each position. Default 8, so the default 2 positions give 16 evaluations in flight,
-	// a batch a single modern GPU handles well.
+	// on each position, for WorkReviews. Default: fitted, like AnalysisThreads.
 	SearchThreadsPerAnalysisThread int
-	// MaxBatchSize is nnMaxBatchSize. Default: AnalysisThreads *
-	// SearchThreadsPerAnalysisThread, the most evaluations that can be waiting at once.
+	// MaxBatchSize is nnMaxBatchSize, for WorkReviews. Default: the fitted batch when the
+	// threads are fitted, else AnalysisThreads * SearchThreadsPerAnalysisThread, the most
+	// evaluations that can be waiting at once.
 	MaxBatchSize int
+	// InteractiveThreads are the three settings for WorkInteractive; a zero field is
+	// fitted (a few positions, many search threads each), as for reviews. Default: fitted.
+	InteractiveThreads Threads
+	// CacheDir is where measured thread settings are kept (TuningCacheFile), per katago
+	// binary (path, size, modification time), network and device: on a GPU backend the
+	// first Start measures a few thread counts with a short search, as `katago benchmark`
+	// does, and later starts reuse the result. Default: none, nothing is measured and the
+	// fitted settings are used as they are.
+	CacheDir string
+	// Hardware is the backend and machine the settings are fitted to. Default: detected at
+	// Start from `katago version`, the CPU count and, on a GPU backend, nvidia-smi.
+	Hardware *Hardware
 	// CacheSizePowerOfTwo is nnCacheSizePowerOfTwo, the log2 of the neural net cache
 	// entries. Default 20, as in KataGo's analysis example config.
 	CacheSizePowerOfTwo int
@@ -58,11 +77,13 @@ type Config struct {
 	// ReadyTimeout bounds the wait for KataGo's ready line. Default 10 minutes: a TensorRT
 	// build tunes itself on its first start.
 	ReadyTimeout time.Duration
-	// TurnTimeout guards against a hung engine: when queries wait and KataGo produces no
-	// result for any of them for this long (or leaves an action unanswered this long), every
-	// in-flight query fails with ErrTimeout and KataGo is killed and restarted. It must
-	// exceed the longest single search, since KataGo reports a turn only when its search
-	// ends (or at reportDuringSearchEvery). Default 5 minutes.
+	// TurnTimeout guards against a hung engine: it is how long KataGo may show no sign of
+	// life while queries or actions wait. Any output line is a sign of life; after a quarter
+	// of TurnTimeout of silence (a long search without reportDuringSearchEvery) the engine
+	// sends a query_version, which a live KataGo answers at once whatever it is searching.
+	// So a search of any length is never cut short, and a KataGo that neither writes nor
+	// answers for TurnTimeout is killed, its in-flight queries fail with ErrTimeout, and it
+	// is restarted. Default 1 minute.
 	TurnTimeout time.Duration
 	// RestartBackoffMin and RestartBackoffMax bound the wait before restarting KataGo after
 	// it died; the wait doubles after each failed restart and starts over once a process
@@ -87,7 +108,7 @@ const (
 	defaultCacheSizePowerOf2 = 20
 	defaultMaxVisits         = 500
 	defaultReadyTimeout      = 10 * time.Minute
-	defaultTurnTimeout       = 5 * time.Minute
+	defaultTurnTimeout       = time.Minute
 	defaultBackoffMin        = 500 * time.Millisecond
 	defaultBackoffMax        = 30 * time.Second
 	defaultKillDelay         = 5 * time.Second
@@ -96,6 +117,23 @@ const (
 	stableAfter = time.Minute
 )
 
+// ForInteractive returns c for a process that serves interactive work: the same binary,
+// network and device with the latency settings.
+func (c Config) ForInteractive() Config {
+	c.Work = WorkInteractive
+	return c
+}
+
+// setThreads returns the thread settings c sets itself, unset fields zero.
+func (c Config) setThreads() Fitted {
+	return Fitted{
+		Reviews:     Threads{max(c.AnalysisThreads, 0), max(c.SearchThreadsPerAnalysisThread, 0), max(c.MaxBatchSize, 0)},
+		Interactive: Threads{max(c.InteractiveThreads.AnalysisThreads, 0), max(c.InteractiveThreads.SearchThreadsPerAnalysisThread, 0), max(c.InteractiveThreads.MaxBatchSize, 0)},
+	}
+}
+
+// withDefaults fills every unset field. The thread settings it fills are the fallback for
+// a KataGo whose backend is unknown; Start replaces them with the fitted ones.
 func (c Config) withDefaults() Config {
 	if c.Path == "" {
 		c.Path = "katago"

@@ -7,20 +7,27 @@
 // query it belongs to by id and turn number: partial reports, warnings and exactly one
 // final result per requested turn, in arrival order. KataGo's {"error","field","id"} lines
 // become *QueryError (permanent); a dead or hung process fails every query in flight with
-// an error matching ErrTransient and is restarted with backoff. A caller whose context
+// an error matching ErrTransient (a line cut off by the death included) and is restarted
+// with backoff. A hang is the absence of any sign of life, not a long search: a silent
+// KataGo is probed with query_version. A caller whose context
 // ends gets its query terminated in KataGo.
 //
-// The package also owns the Go types of the whole protocol (Query, Response, MoveInfo,
-// RootInfo, ModelInfo). They decode a line in one pass, keep keys they do not know in
-// Extra, and encode exactly as KataGo does, so a decoded KataGo line re-encodes to the
-// same bytes.
+// Start fits KataGo's threads and batch size to the backend `katago version` names and to
+// the machine (Fit): about one search thread per core on a CPU, KataGo's throughput
+// settings on a GPU, refined on a GPU's first start by a short measurement cached per
+// binary, network and device in Config.CacheDir. Config.Work picks throughput settings
+// for reviews or latency settings for interactive work (Config.ForInteractive); settings
+// Config sets, or Config.ConfigFile, win. Engine.Tuning reports the choice.
+//
+// The protocol's types (Query, Response, MoveInfo, ...) are package katago's; this
+// package only moves them.
 //
 // Typical use:
 //
 //	e := engine.New(engine.Config{Model: "kata1-b18.bin.gz", Logger: log})
 //	if err := e.Start(ctx); err != nil { ... }
 //	defer e.Stop(shutdownCtx)
-//	err := e.Analyze(ctx, &engine.Query{...}, func(r *engine.Response) error {
+//	err := e.Analyze(ctx, &katago.Query{...}, func(r *katago.Response) error {
 //		if r.Final() { ... }
 //		return nil
 //	})

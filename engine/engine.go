@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,12 +12,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Engine drives one katago analysis process (one per GPU) for many concurrent callers.
 // It is safe for concurrent use. Create it with New, then Start; Stop ends it.
 type Engine struct {
 	cfg Config
+	set Fitted // the thread settings Config set itself; zero fields are fitted
 	log *slog.Logger
 
 	ids      atomic.Uint64
@@ -30,6 +34,7 @@ type Engine struct {
 	stopping   chan struct{} // closed by Stop
 	tmpDir     string
 	configPath string
+	tuning     Tuning
 	wg         sync.WaitGroup // Start in progress and the supervisor
 }
 
@@ -44,9 +49,11 @@ const (
 
 // New returns an engine for cfg; nothing runs until Start.
 func New(cfg Config) *Engine {
+	set := cfg.setThreads()
 	cfg = cfg.withDefaults()
 	return &Engine{
 		cfg:      cfg,
+		set:      set,
 		log:      cfg.Logger,
 		changed:  make(chan struct{}),
 		stopping: make(chan struct{}),
@@ -113,6 +120,7 @@ func (e *Engine) firstStart(ctx context.Context) (*process, error) {
 	if e.cfg.Model == "" {
 		return nil, errors.New("engine: start katago: Config.Model is required")
 	}
+	e.tune(ctx)
 	if err := e.writeConfig(); err != nil {
 		return nil, err
 	}
@@ -309,7 +317,7 @@ func (e *Engine) newID(prefix byte) string {
 // when KataGo rejects the query; or an error matching ErrTransient when KataGo died, hung
 // or is not running. A caller that falls behind gets only the latest partial report of
 // a turn; a slow fn never blocks other queries.
-func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error) error {
+func (e *Engine) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
 	if q == nil {
 		return &QueryError{Message: "nil query"}
 	}
@@ -317,7 +325,7 @@ func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error
 		return &QueryError{Field: "action", Message: "Analyze takes analysis queries; actions are Version, Models and ClearCache"}
 	}
 	if fn == nil {
-		fn = func(*Response) error { return nil }
+		fn = func(*katago.Response) error { return nil }
 	}
 	if err := context.Cause(ctx); err != nil {
 		return err
@@ -328,7 +336,7 @@ func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error
 	}
 	qq := *q
 	qq.ID = e.newID('q')
-	line, err := qq.appendJSON(make([]byte, 0, 256+16*len(qq.Moves)))
+	line, err := json.Marshal(qq)
 	if err != nil {
 		return &QueryError{Message: err.Error()}
 	}
@@ -339,7 +347,7 @@ func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error
 		// KataGo answers a query without turns with nothing, unless it rejects it. Lines
 		// are handled in order, so the answer to an action sent next means it accepted.
 		c.barrier = e.newID('q')
-		b, _ := (&Query{ID: c.barrier, Action: "query_version"}).appendJSON(nil)
+		b, _ := json.Marshal(katago.Query{ID: c.barrier, Action: "query_version"})
 		lines = append(lines, append(b, '\n'))
 	}
 	if err := p.register(c); err != nil {
@@ -350,7 +358,7 @@ func (e *Engine) Analyze(ctx context.Context, q *Query, fn func(*Response) error
 }
 
 // await delivers c's responses to fn until the call ends.
-func (e *Engine) await(ctx context.Context, p *process, c *call, fn func(*Response) error) error {
+func (e *Engine) await(ctx context.Context, p *process, c *call, fn func(*katago.Response) error) error {
 	for {
 		items, err, finished := c.take()
 		for _, r := range items {
@@ -390,27 +398,21 @@ func (e *Engine) giveUp(p *process, c *call) {
 
 // terminate tells KataGo to stop the query with the given id.
 func (e *Engine) terminate(p *process, id string) {
-	line, _ := (&Query{ID: e.newID('k'), Action: "terminate", TerminateID: id}).appendJSON(nil)
+	line, _ := json.Marshal(katago.Query{ID: e.newID('k'), Action: "terminate", TerminateID: id})
 	p.send(append(line, '\n'))
 }
 
-// Version is KataGo's answer to query_version.
-type Version struct {
-	Version string // the release, such as "1.17.2"
-	GitHash string // the commit KataGo was built from, or "<omitted>"
-}
-
 // Version asks KataGo for its version.
-func (e *Engine) Version(ctx context.Context) (Version, error) {
+func (e *Engine) Version(ctx context.Context) (katago.Version, error) {
 	r, err := e.action(ctx, "query_version")
 	if err != nil {
-		return Version{}, err
+		return katago.Version{}, err
 	}
-	return Version{Version: r.Version, GitHash: r.GitHash}, nil
+	return katago.Version{Version: r.Version, GitHash: r.GitHash}, nil
 }
 
 // Models asks KataGo which networks it has loaded.
-func (e *Engine) Models(ctx context.Context) ([]ModelInfo, error) {
+func (e *Engine) Models(ctx context.Context) ([]katago.ModelInfo, error) {
 	r, err := e.action(ctx, "query_models")
 	if err != nil {
 		return nil, err
@@ -424,7 +426,7 @@ func (e *Engine) ClearCache(ctx context.Context) error {
 	return err
 }
 
-func (e *Engine) action(ctx context.Context, action string) (*Response, error) {
+func (e *Engine) action(ctx context.Context, action string) (*katago.Response, error) {
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
@@ -432,8 +434,8 @@ func (e *Engine) action(ctx context.Context, action string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := Query{ID: e.newID('q'), Action: action}
-	line, err := q.appendJSON(nil)
+	q := katago.Query{ID: e.newID('q'), Action: action}
+	line, err := json.Marshal(q)
 	if err != nil {
 		return nil, err
 	}
@@ -442,8 +444,8 @@ func (e *Engine) action(ctx context.Context, action string) (*Response, error) {
 		return nil, err
 	}
 	p.send(append(line, '\n'))
-	var answer *Response
-	err = e.await(ctx, p, c, func(r *Response) error {
+	var answer *katago.Response
+	err = e.await(ctx, p, c, func(r *katago.Response) error {
 		if r.Action != "" {
 			answer = r
 		}

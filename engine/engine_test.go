@@ -16,7 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
-	"github.com/tesuji/tesuji/engine/internal/transcript"
+	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/katago/transcript"
 )
 
 // TestAnalyzeMultiTurn runs 01's query: eleven turns, one final each, in any order.
@@ -103,7 +104,7 @@ func TestQueryErrors(t *testing.T) {
 	forBackends(t, func(t *testing.T, b backend) {
 		e := start(t, b.config(t))
 		for _, line := range transcript.Select(transcript.Load(t, "04"), "in") {
-			var q engine.Query
+			var q katago.Query
 			if err := json.Unmarshal([]byte(line), &q); err != nil || q.ID == "" {
 				continue // not JSON, or no id: Analyze always sends both (see TestAnonymousErrors)
 			}
@@ -112,7 +113,7 @@ func TestQueryErrors(t *testing.T) {
 				continue
 			}
 			t.Run(q.ID, func(t *testing.T) {
-				err := e.Analyze(ctxTimeout(t, time.Minute), &q, func(r *engine.Response) error {
+				err := e.Analyze(ctxTimeout(t, time.Minute), &q, func(r *katago.Response) error {
 					return fmt.Errorf("unexpected response %+v", r)
 				})
 				var qe *engine.QueryError
@@ -175,7 +176,7 @@ func TestTerminateOnCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctxTimeout(t, 2*time.Minute))
 		defer cancel()
 		partials := 0
-		err := e.Analyze(ctx, q, func(r *engine.Response) error {
+		err := e.Analyze(ctx, q, func(r *katago.Response) error {
 			if r.Partial() {
 				partials++
 				cancel()
@@ -226,7 +227,7 @@ func TestCancelKeepsFinals(t *testing.T) {
 	ctx, cancel := context.WithCancel(ctxTimeout(t, time.Minute))
 	defer cancel()
 	finals := 0
-	err := e.Analyze(ctx, q, func(r *engine.Response) error {
+	err := e.Analyze(ctx, q, func(r *katago.Response) error {
 		if r.Final() {
 			finals++
 			if finals == 2 {
@@ -250,7 +251,7 @@ func TestCallbackError(t *testing.T) {
 	e := start(t, enginetest.Config(t, enginetest.EnvVisitsPerSec+"=1000"))
 	q := queryFrom(t, "05", "long")
 	boom := errors.New("boom")
-	err := e.Analyze(ctxTimeout(t, time.Minute), q, func(r *engine.Response) error { return boom })
+	err := e.Analyze(ctxTimeout(t, time.Minute), q, func(r *katago.Response) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("got %v, want boom", err)
 	}
@@ -306,8 +307,8 @@ func TestConcurrentQueries(t *testing.T) {
 			wg.Go(func() {
 				point := fmt.Sprintf("%c%d", cols[i%19], 1+i/19)
 				komi, visits := 7.5, 10
-				q := &engine.Query{
-					Moves: []engine.Move{{"B", point}}, AnalyzeTurns: []int{0, 1}, Rules: engine.RulesString("chinese"),
+				q := &katago.Query{
+					Moves: []katago.Move{{"B", point}}, AnalyzeTurns: []int{0, 1}, Rules: katago.RulesString("chinese"),
 					Komi: &komi, MaxVisits: &visits, BoardXSize: 19, BoardYSize: 19,
 				}
 				c := newCollector()
@@ -357,8 +358,9 @@ func TestSlowCallbackBlocksNoOne(t *testing.T) {
 	ctx := ctxTimeout(t, time.Minute)
 	otherDone := make(chan struct{})
 	slowErr := make(chan error, 1)
+	slowQuery := queryFrom(t, "01", "g1") // helpers that may call t.Fatal stay on the test goroutine
 	go func() {
-		slowErr <- e.Analyze(ctx, queryFrom(t, "01", "g1"), func(r *engine.Response) error {
+		slowErr <- e.Analyze(ctx, slowQuery, func(r *katago.Response) error {
 			select {
 			case <-otherDone:
 				return nil
@@ -367,7 +369,7 @@ func TestSlowCallbackBlocksNoOne(t *testing.T) {
 			}
 		})
 	}()
-	if err := e.Analyze(ctx, queryFrom(t, "06", "nine"), func(*engine.Response) error { return nil }); err != nil {
+	if err := e.Analyze(ctx, queryFrom(t, "06", "nine"), func(*katago.Response) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	close(otherDone)
@@ -387,7 +389,8 @@ func TestCrashMidQuery(t *testing.T) {
 	ctx := ctxTimeout(t, time.Minute)
 	errs := make(chan error, 2)
 	for range 2 {
-		go func() { errs <- e.Analyze(ctx, queryFrom(t, "01", "g1"), func(*engine.Response) error { return nil }) }()
+		q := queryFrom(t, "01", "g1") // helpers that may call t.Fatal stay on the test goroutine
+		go func() { errs <- e.Analyze(ctx, q, func(*katago.Response) error { return nil }) }()
 	}
 	for range 2 {
 		err := <-errs
@@ -411,6 +414,50 @@ func TestCrashMidQuery(t *testing.T) {
 	}
 }
 
+// TestCrashMidLine kills KataGo halfway through writing a result line: the cut line is
+// part of the crash, so the query fails with a transient engine exit (to be retried), not
+// with a permanent protocol error, and the restarted engine answers.
+func TestCrashMidLine(t *testing.T) {
+	t.Parallel()
+	once := filepath.Join(t.TempDir(), "crashed")
+	cfg := enginetest.Config(t, enginetest.EnvCrashAfter+"=1", enginetest.EnvCrashOnce+"="+once, enginetest.EnvCrashMidLine+"=1")
+	cfg.TurnTimeout = 10 * time.Minute // the crash, not the watchdog, must end the query
+	err := faultThenRecover(t, cfg, 1)
+	if !errors.Is(err, engine.ErrEngineExited) || !isTransient(err) || errors.Is(err, engine.ErrPermanent) {
+		t.Fatalf("got %v, want ErrEngineExited (transient)", err)
+	}
+	if !strings.Contains(err.Error(), "ended in the middle of") {
+		t.Errorf("%v does not say the output was cut off", err)
+	}
+}
+
+// faultThenRecover runs a query on an engine whose KataGo fails once after wantFinals
+// final results and returns the query's error; it checks that KataGo is then restarted
+// once and answers the next query.
+func faultThenRecover(t *testing.T, cfg engine.Config, wantFinals int) error {
+	t.Helper()
+	e := start(t, cfg)
+	ctx := ctxTimeout(t, time.Minute)
+	finals := 0
+	err := e.Analyze(ctx, queryFrom(t, "01", "g1"), func(r *katago.Response) error {
+		if r.Final() {
+			finals++
+		}
+		return nil
+	})
+	if finals != wantFinals {
+		t.Errorf("%d finals before the fault, want %d", finals, wantFinals)
+	}
+	eventually(t, 30*time.Second, "the engine to restart", e.Ready)
+	if err := e.Analyze(ctx, queryFrom(t, "06", "rect"), func(*katago.Response) error { return nil }); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if e.Restarts() != 1 {
+		t.Errorf("Restarts = %d, want 1", e.Restarts())
+	}
+	return err
+}
+
 // TestHang stops KataGo's output after two results: past TurnTimeout the query fails with
 // ErrTimeout, KataGo is restarted, and the next query succeeds.
 func TestHang(t *testing.T) {
@@ -418,27 +465,8 @@ func TestHang(t *testing.T) {
 	once := filepath.Join(t.TempDir(), "hung")
 	cfg := enginetest.Config(t, enginetest.EnvHangAfter+"=2", enginetest.EnvHangOnce+"="+once, enginetest.EnvSpeed+"=100")
 	cfg.TurnTimeout = 300 * time.Millisecond
-	e := start(t, cfg)
-	ctx := ctxTimeout(t, time.Minute)
-	finals := 0
-	err := e.Analyze(ctx, queryFrom(t, "01", "g1"), func(r *engine.Response) error {
-		if r.Final() {
-			finals++
-		}
-		return nil
-	})
-	if !errors.Is(err, engine.ErrTimeout) || !isTransient(err) {
+	if err := faultThenRecover(t, cfg, 2); !errors.Is(err, engine.ErrTimeout) || !isTransient(err) {
 		t.Fatalf("got %v, want ErrTimeout (transient)", err)
-	}
-	if finals != 2 {
-		t.Errorf("%d finals before the hang, want 2", finals)
-	}
-	eventually(t, 30*time.Second, "the engine to restart", e.Ready)
-	if err := e.Analyze(ctx, queryFrom(t, "06", "rect"), func(*engine.Response) error { return nil }); err != nil {
-		t.Fatalf("after the restart: %v", err)
-	}
-	if e.Restarts() != 1 {
-		t.Errorf("Restarts = %d, want 1", e.Restarts())
 	}
 }
 
@@ -471,7 +499,7 @@ func TestHugeLine(t *testing.T) {
 	if r == nil {
 		t.Fatalf("no final for turn 6: %v", c.finals)
 	}
-	b, err := r.MarshalJSON()
+	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +517,7 @@ func TestLineTooLong(t *testing.T) {
 	cfg := enginetest.Config(t, enginetest.EnvLineBytes+"=300000")
 	cfg.MaxLineBytes = 100000
 	e := start(t, cfg)
-	err := e.Analyze(ctxTimeout(t, time.Minute), queryFrom(t, "01", "g1"), func(*engine.Response) error { return nil })
+	err := e.Analyze(ctxTimeout(t, time.Minute), queryFrom(t, "01", "g1"), func(*katago.Response) error { return nil })
 	if !errors.Is(err, engine.ErrProtocol) || !errors.Is(err, engine.ErrPermanent) {
 		t.Fatalf("got %v, want ErrProtocol", err)
 	}
@@ -506,14 +534,14 @@ func TestNoTurns(t *testing.T) {
 		e := start(t, b.config(t))
 		q := queryFrom(t, "01", "g1")
 		q.AnalyzeTurns = []int{}
-		if err := e.Analyze(ctxTimeout(t, time.Minute), q, func(r *engine.Response) error {
+		if err := e.Analyze(ctxTimeout(t, time.Minute), q, func(r *katago.Response) error {
 			return fmt.Errorf("unexpected response %+v", r)
 		}); err != nil {
 			t.Fatal(err)
 		}
 		q.BoardXSize = 25
 		var qe *engine.QueryError
-		if err := e.Analyze(ctxTimeout(t, time.Minute), q, func(*engine.Response) error { return nil }); !errors.As(err, &qe) || qe.Field != "boardXSize" {
+		if err := e.Analyze(ctxTimeout(t, time.Minute), q, func(*katago.Response) error { return nil }); !errors.As(err, &qe) || qe.Field != "boardXSize" {
 			t.Fatalf("got %v, want a boardXSize error", err)
 		}
 	})
@@ -523,7 +551,7 @@ func TestAnalyzeRejectsActions(t *testing.T) {
 	t.Parallel()
 	e := engine.New(engine.Config{})
 	var qe *engine.QueryError
-	err := e.Analyze(context.Background(), &engine.Query{Action: "terminate_all"}, nil)
+	err := e.Analyze(context.Background(), &katago.Query{Action: "terminate_all"}, nil)
 	if !errors.As(err, &qe) || qe.Field != "action" {
 		t.Fatalf("got %v, want an action error", err)
 	}
@@ -600,7 +628,7 @@ func TestStartFailures(t *testing.T) {
 			if e.Ready() {
 				t.Error("Ready after a failed start")
 			}
-			if err := e.Analyze(context.Background(), &engine.Query{}, nil); !errors.Is(err, engine.ErrNotRunning) {
+			if err := e.Analyze(context.Background(), &katago.Query{}, nil); !errors.Is(err, engine.ErrNotRunning) {
 				t.Errorf("Analyze after a failed start: %v, want ErrNotRunning", err)
 			}
 		})
@@ -652,7 +680,8 @@ func TestStopLetsQueriesFinish(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	c := newCollector()
-	go func() { done <- e.Analyze(ctxTimeout(t, time.Minute), queryFrom(t, "06", "nine"), c.add) }()
+	actx, q := ctxTimeout(t, time.Minute), queryFrom(t, "06", "nine") // helpers stay on the test goroutine
+	go func() { done <- e.Analyze(actx, q, c.add) }()
 	eventually(t, 30*time.Second, "the query to be in flight", func() bool { return e.InFlight() == 1 })
 	if err := e.Stop(ctxTimeout(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
@@ -682,8 +711,9 @@ func TestStopKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
+	actx, q := ctxTimeout(t, time.Minute), queryFrom(t, "05", "long") // helpers stay on the test goroutine
 	go func() {
-		done <- e.Analyze(ctxTimeout(t, time.Minute), queryFrom(t, "05", "long"), func(*engine.Response) error { return nil })
+		done <- e.Analyze(actx, q, func(*katago.Response) error { return nil })
 	}()
 	eventually(t, 30*time.Second, "the query to be in flight", func() bool { return e.InFlight() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

@@ -18,8 +18,8 @@ var (
 var (
 	// ErrEngineExited: the KataGo process died while the query was in flight.
 	ErrEngineExited error = &kindError{"engine: katago exited", ErrTransient}
-	// ErrTimeout: KataGo produced nothing for Config.TurnTimeout while queries waited; it
-	// is killed and restarted.
+	// ErrTimeout: KataGo wrote nothing and answered no query_version for
+	// Config.TurnTimeout while queries waited; it is killed and restarted.
 	ErrTimeout error = &kindError{"engine: katago stopped responding", ErrTransient}
 	// ErrNotRunning: the engine is not started, is stopped, or could not restart KataGo.
 	ErrNotRunning error = &kindError{"engine: katago is not running", ErrTransient}

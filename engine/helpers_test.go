@@ -13,7 +13,8 @@ import (
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
-	"github.com/tesuji/tesuji/engine/internal/transcript"
+	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/katago/transcript"
 )
 
 // The real KataGo runs the backend-independent tests when these name its binary and a
@@ -69,10 +70,10 @@ func start(t *testing.T, cfg engine.Config) *engine.Engine {
 }
 
 // queryFrom returns the in line of a transcript whose id is id, as a Query.
-func queryFrom(t *testing.T, name, id string) *engine.Query {
+func queryFrom(t *testing.T, name, id string) *katago.Query {
 	t.Helper()
 	for _, line := range transcript.Select(transcript.Load(t, name), "in") {
-		var q engine.Query
+		var q katago.Query
 		if err := json.Unmarshal([]byte(line), &q); err != nil {
 			continue
 		}
@@ -85,11 +86,11 @@ func queryFrom(t *testing.T, name, id string) *engine.Query {
 }
 
 // outFor returns the out lines of a transcript for id, decoded.
-func outFor(t *testing.T, name, id string) []*engine.Response {
+func outFor(t *testing.T, name, id string) []*katago.Response {
 	t.Helper()
-	var out []*engine.Response
+	var out []*katago.Response
 	for _, line := range transcript.Select(transcript.Load(t, name), "out") {
-		r := new(engine.Response)
+		r := new(katago.Response)
 		if err := json.Unmarshal([]byte(line), r); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -103,18 +104,18 @@ func outFor(t *testing.T, name, id string) []*engine.Response {
 // collector records what Analyze delivers; it is safe to read after Analyze returns.
 type collector struct {
 	mu       sync.Mutex
-	all      []*engine.Response
-	finals   map[int]*engine.Response
+	all      []*katago.Response
+	finals   map[int]*katago.Response
 	partials map[int]int
-	warnings []*engine.Response
+	warnings []*katago.Response
 	problems []string
 }
 
 func newCollector() *collector {
-	return &collector{finals: map[int]*engine.Response{}, partials: map[int]int{}}
+	return &collector{finals: map[int]*katago.Response{}, partials: map[int]int{}}
 }
 
-func (c *collector) add(r *engine.Response) error {
+func (c *collector) add(r *katago.Response) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.all = append(c.all, r)
@@ -172,15 +173,15 @@ func traceFile(t *testing.T) (string, string) {
 }
 
 // tracedQueries reads back what the fake received.
-func tracedQueries(t *testing.T, path string) []engine.Query {
+func tracedQueries(t *testing.T, path string) []katago.Query {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []engine.Query
+	var out []katago.Query
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var q engine.Query
+		var q katago.Query
 		if err := json.Unmarshal([]byte(line), &q); err != nil {
 			t.Fatalf("traced line %q: %v", line, err)
 		}

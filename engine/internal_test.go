@@ -2,12 +2,14 @@ package engine
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tesuji/tesuji/katago"
 )
 
 func TestConfigText(t *testing.T) {
@@ -188,8 +190,8 @@ func TestCallTurns(t *testing.T) {
 	var notes []string
 	var done bool
 	for _, l := range lines {
-		r := new(Response)
-		if err := r.UnmarshalJSON([]byte(l)); err != nil {
+		r := new(katago.Response)
+		if err := json.Unmarshal([]byte(l), r); err != nil {
 			t.Fatal(err)
 		}
 		var note string
@@ -221,20 +223,5 @@ func TestCallTurns(t *testing.T) {
 	}
 	if len(notes) != 2 {
 		t.Errorf("notes %q, want the unrequested turn and the duplicate", notes)
-	}
-}
-
-func TestPeekID(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		`{"id":"q1","moveInfos":[`:          "q1",
-		`{"error":"x","field":"y","id":"a"`: "a",
-		`{"moveInfos":[{"move":"D4"}],"id"`: "",
-		`[1,2]`:                             "",
-		``:                                  "",
-	} {
-		if got := peekID([]byte(in)); got != want {
-			t.Errorf("peekID(%s) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // readyLine is what katago analysis prints on stderr once it takes queries.
@@ -22,10 +25,11 @@ const readyLine = "Started, ready to begin handling requests"
 // goroutines that read, write and watch it. A process is never reused: when it dies its
 // queries fail and the supervisor starts a new one.
 type process struct {
-	e      *Engine
-	cmd    *exec.Cmd
-	cancel context.CancelFunc // SIGTERM, then SIGKILL after Config.KillDelay
-	pid    int
+	e       *Engine
+	cmd     *exec.Cmd
+	cancel  context.CancelFunc // SIGTERM, then SIGKILL after Config.KillDelay
+	pid     int
+	sigkill func() error // kills the OS process at once
 
 	stdin  io.WriteCloser
 	stdout *os.File
@@ -40,8 +44,10 @@ type process struct {
 
 	mu           sync.Mutex
 	calls        map[string]*call // by engine-assigned id, barrier ids included
-	analyses     int              // analysis calls among calls
-	progress     time.Time        // the last result for any analysis call, or when the first of them arrived
+	pending      int              // queries and actions among calls
+	heard        time.Time        // KataGo's last output line, or when work arrived after an idle spell
+	probe        string           // the id of the unanswered query_version probe; "" when none
+	cutOff       string           // what the output's last, unfinished line was, once it ended mid-line
 	failErr      error            // set when the process is done for: registrations fail with it
 	readyAt      time.Time
 	stderrTail   []string
@@ -106,21 +112,8 @@ func (e *Engine) launch(ctx context.Context) (*process, error) {
 	}
 	outW.Close()
 	errW.Close()
-	p := &process{
-		e:            e,
-		cmd:          cmd,
-		cancel:       cancel,
-		pid:          cmd.Process.Pid,
-		stdin:        stdin,
-		stdout:       outR,
-		stderr:       errR,
-		wsig:         make(chan struct{}, 1),
-		calls:        make(map[string]*call),
-		readySignal:  make(chan struct{}),
-		exited:       make(chan struct{}),
-		done:         make(chan struct{}),
-		maxLineBytes: cfg.MaxLineBytes,
-	}
+	p := newProcess(e, cmd.Process.Pid, stdin, cmd.Process.Kill)
+	p.cmd, p.cancel, p.stdout, p.stderr = cmd, cancel, outR, errR
 	e.log.Info("engine: katago started", "pid", p.pid, "binary", cfg.Path, "model", cfg.Model)
 	p.readers.Add(4)
 	go p.readStdout()
@@ -152,9 +145,26 @@ func (e *Engine) launch(ctx context.Context) (*process, error) {
 	}
 }
 
+// newProcess returns the bookkeeping of a process whose stdin is stdin and that sigkill
+// kills; launch adds the OS process and its output pipes.
+func newProcess(e *Engine, pid int, stdin io.WriteCloser, sigkill func() error) *process {
+	return &process{
+		e:            e,
+		pid:          pid,
+		sigkill:      sigkill,
+		stdin:        stdin,
+		wsig:         make(chan struct{}, 1),
+		calls:        make(map[string]*call),
+		readySignal:  make(chan struct{}),
+		exited:       make(chan struct{}),
+		done:         make(chan struct{}),
+		maxLineBytes: e.cfg.MaxLineBytes,
+	}
+}
+
 // kill stops the process at once, for a process that is hung or no longer wanted.
 func (p *process) kill() {
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := p.sigkill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		p.e.log.Warn("engine: kill katago", "pid", p.pid, "err", err)
 	}
 }
@@ -178,6 +188,11 @@ func (p *process) wait() {
 
 	p.e.processGone(p)
 	msg := fmt.Sprintf("pid %d: %v", p.pid, err)
+	p.mu.Lock()
+	if p.cutOff != "" {
+		msg += "; its output ended in the middle of " + p.cutOff
+	}
+	p.mu.Unlock()
 	if t := p.tail(); len(t) > 0 {
 		msg += "; katago said: " + strings.Join(t, " | ")
 	}
@@ -202,7 +217,7 @@ func (p *process) failAll(err error) int {
 	}
 	calls := p.calls
 	p.calls = make(map[string]*call)
-	p.analyses = 0
+	p.pending = 0
 	p.mu.Unlock()
 	n := 0
 	for id, c := range calls {
@@ -225,12 +240,11 @@ func (p *process) register(c *call) error {
 	if c.barrier != "" {
 		p.calls[c.barrier] = c
 	}
-	if !c.action {
-		if p.analyses == 0 {
-			p.progress = time.Now()
-		}
-		p.analyses++
+	if p.pending == 0 {
+		// Silence while nothing was asked is no sign of a hang.
+		p.heard = time.Now()
 	}
+	p.pending++
 	return nil
 }
 
@@ -243,9 +257,7 @@ func (p *process) unregister(c *call) {
 	if c.barrier != "" {
 		delete(p.calls, c.barrier)
 	}
-	if !c.action {
-		p.analyses--
-	}
+	p.pending--
 }
 
 // inFlight returns how many queries still wait for responses.
@@ -427,15 +439,26 @@ func (p *process) consume(rd io.Reader) error {
 	var buf []byte
 	for {
 		line, err := readLine(r, &buf, p.maxLineBytes)
+		if err == nil || errors.Is(err, errLineTooLong) {
+			p.mu.Lock()
+			p.heard = time.Now()
+			p.mu.Unlock()
+		}
 		if errors.Is(err, errLineTooLong) {
 			p.oversize(line)
 			continue
 		}
+		if err != nil {
+			// A line without its newline is one KataGo was writing when its output
+			// ended: it died mid-line. The line is part of the crash, which fails its
+			// query as an engine exit (transient), not as unreadable output (permanent).
+			if len(bytes.TrimSpace(line)) > 0 {
+				p.cut(line)
+			}
+			return err
+		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			p.route(line)
-		}
-		if err != nil {
-			return err
 		}
 		if cap(buf) > 1<<20 {
 			buf = nil // do not keep a huge buffer for ordinary lines
@@ -443,9 +466,22 @@ func (p *process) consume(rd io.Reader) error {
 	}
 }
 
+// cut records the unfinished last line of KataGo's output for the exit error.
+func (p *process) cut(line []byte) {
+	id := katago.PeekID(line)
+	what := fmt.Sprintf("a %d-byte line", len(line))
+	if id != "" {
+		what = fmt.Sprintf("a %d-byte line for query %s", len(line), id)
+	}
+	p.e.log.Warn("engine: katago output ended mid-line", "pid", p.pid, "query_id", id, "bytes", len(line))
+	p.mu.Lock()
+	p.cutOff = what
+	p.mu.Unlock()
+}
+
 // oversize fails the query a too-long line belongs to, found from the line's start.
 func (p *process) oversize(prefix []byte) {
-	id := peekID(prefix)
+	id := katago.PeekID(prefix)
 	p.e.log.Error("engine: katago response line too long", "pid", p.pid, "query_id", id, "max_bytes", p.maxLineBytes)
 	if id == "" {
 		return
@@ -467,9 +503,9 @@ func (p *process) oversize(prefix []byte) {
 // route decodes one line and hands it to the query it belongs to. It is the only decode
 // of the line: the call receives the decoded Response.
 func (p *process) route(line []byte) {
-	r := new(Response)
-	if err := r.UnmarshalJSON(line); err != nil {
-		id := peekID(line)
+	r := new(katago.Response)
+	if err := json.Unmarshal(line, r); err != nil {
+		id := katago.PeekID(line)
 		p.e.log.Error("engine: unreadable katago output", "pid", p.pid, "query_id", id, "err", err, "line", clip(line))
 		if id == "" {
 			return
@@ -491,12 +527,17 @@ func (p *process) route(line []byte) {
 	p.dispatch(r)
 }
 
-func (p *process) dispatch(r *Response) {
+func (p *process) dispatch(r *katago.Response) {
 	if r.ID == "" {
 		p.routeAnonymous(r)
 		return
 	}
 	p.mu.Lock()
+	if r.ID == p.probe {
+		p.probe = "" // the answer to a probe: KataGo is alive, as the line itself shows
+		p.mu.Unlock()
+		return
+	}
 	c := p.calls[r.ID]
 	if c == nil {
 		p.mu.Unlock()
@@ -505,9 +546,6 @@ func (p *process) dispatch(r *Response) {
 		}
 		p.e.log.Debug("engine: katago response for no waiting query", "pid", p.pid, "query_id", r.ID)
 		return
-	}
-	if !c.action {
-		p.progress = time.Now()
 	}
 	done, note := c.accept(r)
 	if done {
@@ -522,7 +560,7 @@ func (p *process) dispatch(r *Response) {
 // routeAnonymous handles a line without an id: an error KataGo could not tie to a query
 // (the line did not parse, or had no id). KataGo quotes the offending line, so the query
 // whose id appears in the message is the one to fail.
-func (p *process) routeAnonymous(r *Response) {
+func (p *process) routeAnonymous(r *katago.Response) {
 	if r.Error == "" {
 		p.e.log.Warn("engine: katago line without id", "pid", p.pid, "warning", r.Warning)
 		return
@@ -547,7 +585,12 @@ func (p *process) routeAnonymous(r *Response) {
 	c.fail(&QueryError{Field: r.Field, Message: r.Error})
 }
 
-// watchdog kills a process that leaves queries without any result for TurnTimeout.
+// watchdog kills a process that shows no sign of life for TurnTimeout while work waits.
+// Any output line is a sign of life. KataGo is silent while it searches a turn without
+// reportDuringSearchEvery, however long that takes, so after a quarter of TurnTimeout of
+// silence the watchdog asks it for its version: KataGo's input loop answers that at once
+// while its search threads work, so a live engine always answers, and a hung one (deadlocked,
+// or no longer reading its input) does not.
 func (p *process) watchdog() {
 	defer p.readers.Done()
 	select {
@@ -556,35 +599,53 @@ func (p *process) watchdog() {
 		return
 	}
 	limit := p.e.cfg.TurnTimeout
-	tick := min(max(limit/8, 5*time.Millisecond), time.Second)
-	t := time.NewTicker(tick)
+	t := time.NewTicker(watchdogTick(limit))
 	defer t.Stop()
 	for {
 		select {
 		case <-p.exited:
 			return
 		case now := <-t.C:
-			if reason := p.stuck(now, limit); reason != "" {
+			probe, reason := p.check(now, limit)
+			if reason != "" {
 				p.hung(reason)
 				return
+			}
+			if probe != "" {
+				line, _ := json.Marshal(katago.Query{ID: probe, Action: "query_version"})
+				p.send(append(line, '\n'))
 			}
 		}
 	}
 }
 
-// stuck says why the process counts as hung at now, or "" when it does not.
-func (p *process) stuck(now time.Time, limit time.Duration) string {
+// watchdogTick is how often the watchdog looks at a process guarded by limit.
+func watchdogTick(limit time.Duration) time.Duration {
+	return min(max(limit/16, 5*time.Millisecond), time.Second)
+}
+
+// check says why the process counts as hung at now, or "" when it does not; when KataGo
+// has been silent long enough to be asked for a sign of life, it returns the id of the
+// probe to send.
+func (p *process) check(now time.Time, limit time.Duration) (probe, reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.analyses > 0 && now.Sub(p.progress) > limit {
-		return fmt.Sprintf("no result for %v while %d queries waited", limit, p.analyses)
+	if p.pending == 0 {
+		return "", ""
 	}
-	for id, c := range p.calls {
-		if c.action && id == c.id && now.Sub(c.registered) > limit {
-			return fmt.Sprintf("action unanswered for %v", limit)
+	silent := now.Sub(p.heard)
+	switch {
+	case silent > limit:
+		what := "no output"
+		if p.probe != "" {
+			what = "no output and no answer to query_version"
 		}
+		return "", fmt.Sprintf("%s for %v while %d queries waited", what, limit, p.pending)
+	case silent >= limit/4 && p.probe == "":
+		p.probe = p.e.newID('p')
+		return p.probe, ""
 	}
-	return ""
+	return "", ""
 }
 
 func (p *process) hung(reason string) {
@@ -593,31 +654,6 @@ func (p *process) hung(reason string) {
 	p.e.processGone(p)
 	p.failAll(err)
 	p.kill()
-}
-
-// peekID returns the top-level "id" of a JSON object, reading no further than it must;
-// it works on a line cut short.
-func peekID(line []byte) string {
-	d := decoder{data: line}
-	if d.objectStart() != nil {
-		return ""
-	}
-	for first := true; ; {
-		key, ok, err := d.nextKey(&first)
-		if err != nil || !ok {
-			return ""
-		}
-		if string(key) == "id" {
-			s, err := d.str()
-			if err != nil {
-				return ""
-			}
-			return s
-		}
-		if _, err := d.skip(); err != nil {
-			return ""
-		}
-	}
 }
 
 func clip(b []byte) string {

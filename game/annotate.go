@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Defaults of AnnotateOptions.
@@ -52,7 +52,8 @@ func (o AnnotateOptions) withDefaults() AnnotateOptions {
 //     after the existing children, the first node of each carrying its evaluation.
 //
 // A negative point loss (the move did better than KataGo expected) reads "gained".
-// Only standard SGF properties are written, so Sabaki and KaTrain open the result.
+// Besides standard SGF properties, every analyzed position carries its analysis in the
+// forms KaTrain (KT), Lizzie (LZ) and Sabaki (SBKV, SBKS) read back (see exportAnalysis).
 // turns may be any subset of the game's turns, in any order; rec is not modified.
 func Annotate(rec *Record, turns []Turn, opt AnnotateOptions) ([]byte, error) {
 	if rec == nil || rec.Game == nil || len(rec.Line) == 0 || len(rec.Trees) == 0 {
@@ -112,6 +113,7 @@ func Annotate(rec *Record, turns []Turn, opt AnnotateOptions) ([]byte, error) {
 			addVariations(line[li-1], g, m, before, opt)
 		}
 	}
+	exportAnalysis(rec, line, turnAt)
 	return WriteSGF(trees), nil
 }
 
@@ -176,7 +178,7 @@ func addVariations(parent *Node, g *Game, m Move, before *Turn, opt AnnotateOpti
 }
 
 // variation builds the nodes of one candidate line, colors alternating from first.
-func variation(g *Game, first Color, c engine.MoveInfo, maxLen int) *Node {
+func variation(g *Game, first Color, c katago.MoveInfo, maxLen int) *Node {
 	var head, tail *Node
 	color := first
 	for k, mv := range c.PV {

@@ -10,14 +10,14 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// standardProps are the properties of the SGF FF[4] specification for Go; Annotate may
-// add no other.
+// standardProps are the properties of the SGF FF[4] specification for Go and those that
+// carry the analysis for KaTrain, Lizzie and Sabaki; Annotate may add no other.
 var standardProps = map[string]bool{}
 
 func init() {
 	for _, id := range strings.Fields(`AB AE AN AP AR AS AW B BL BM BR BT C CA CP CR DD DM DO DT EV FF FG GC GM GN
 		GW HA HO IP IT IY KM KO LB LN MA MN N OB ON OT OW PB PC PL PM PW RE RO RU SE SL SO SQ ST SU SZ TB TE TM TR
-		TW UC US V VW W WL WR WT`) {
+		TW UC US V VW W WL WR WT KT KTV LZ SBKV SBKS`) {
 		standardProps[id] = true
 	}
 }

@@ -210,19 +210,7 @@ func (b *Board) Play(c Color, p Point) (captured int, err error) {
 	}
 	opp := c.Opponent()
 
-	// Opponent groups whose last liberty is i are captured.
-	b.caps = b.caps[:0]
-	b.nextGen()
-	for _, n := range b.adj.n[i] {
-		if n < 0 || b.cells[n] != opp || b.mark[n] == b.gen {
-			continue
-		}
-		start := len(b.caps)
-		b.caps, _ = b.collect(n, i, b.caps)
-		if b.libertyBesides(b.caps[start:], i) {
-			b.caps = b.caps[:start]
-		}
-	}
+	b.findCaptures(i, opp)
 
 	newHash := b.hash ^ zobrist.stone[c][i]
 	for _, s := range b.caps {
@@ -301,7 +289,7 @@ func (b *Board) remember(hash uint64, toMove Color) {
 // situationKey is the key superko compares: the board alone for positional superko, the
 // board and the player to move for situational superko.
 func (b *Board) situationKey(hash uint64, toMove Color) uint64 {
-	if b.rules.Ko == KoSituational && toMove == White {
+	if (b.rules.Ko == KoSituational || b.rules.Ko == KoSpight) && toMove == White {
 		return hash ^ zobrist.white
 	}
 	return hash
@@ -382,4 +370,135 @@ func (b *Board) groupWithoutLiberties() (Point, bool) {
 		}
 	}
 	return Point{}, false
+}
+
+// PlayTolerant plays c at p the way KataGo replays the moves of an analysis query
+// (makeBoardMoveTolerant): an occupied or off-board point is refused, but ko and superko
+// are not checked, and a suicide removes the suicided group, a single stone too. It
+// returns the stones captured and the stones of c lost to suicide.
+func (b *Board) PlayTolerant(c Color, p Point) (captured, lost int, err error) {
+	if c != Black && c != White {
+		return 0, 0, ErrNoColor
+	}
+	if !b.OnBoard(p) {
+		return 0, 0, ErrOffBoard
+	}
+	i := p.Y*b.xsize + p.X
+	if b.cells[i] != Empty {
+		return 0, 0, ErrOccupied
+	}
+	if b.history != nil {
+		b.remember(b.hash, c)
+	}
+	opp := c.Opponent()
+	b.findCaptures(i, opp)
+	b.put(i, c)
+	for _, s := range b.caps {
+		b.put(s, Empty)
+	}
+	b.nextGen()
+	b.group, lost = b.collect(i, -1, b.group[:0])
+	if b.libertyBesides(b.group, -1) {
+		lost = 0
+	} else {
+		for _, s := range b.group {
+			b.put(s, Empty)
+		}
+	}
+	b.koPoint = -1
+	if len(b.caps) == 1 && lost == 0 && b.isLoneStoneInAtari(i, c) {
+		b.koPoint, b.koColor = b.caps[0], opp
+	}
+	if b.history != nil {
+		b.history[b.situationKey(b.hash, opp)] = struct{}{}
+	}
+	return len(b.caps), lost, nil
+}
+
+// findCaptures sets b.caps to the stones of opp's groups next to the empty point i whose
+// last liberty is i: those a stone at i captures.
+func (b *Board) findCaptures(i int, opp Color) {
+	b.caps = b.caps[:0]
+	b.nextGen()
+	for _, n := range b.adj.n[i] {
+		if n < 0 || b.cells[n] != opp || b.mark[n] == b.gen {
+			continue
+		}
+		start := len(b.caps)
+		b.caps, _ = b.collect(n, i, b.caps)
+		if b.libertyBesides(b.caps[start:], i) {
+			b.caps = b.caps[:start]
+		}
+	}
+}
+
+// put sets the cell i to c, keeping the hash.
+func (b *Board) put(i int, c Color) {
+	if old := b.cells[i]; old != Empty {
+		b.hash ^= zobrist.stone[old][i]
+	}
+	b.cells[i] = c
+	if c != Empty {
+		b.hash ^= zobrist.stone[c][i]
+	}
+}
+
+// Legal reports whether Play would accept c at p, without playing it.
+func (b *Board) Legal(c Color, p Point) bool {
+	if c != Black && c != White || !b.OnBoard(p) {
+		return false
+	}
+	i := p.Y*b.xsize + p.X
+	if b.cells[i] != Empty {
+		return false
+	}
+	if b.rules.Ko == KoSimple && i == b.koPoint && c == b.koColor {
+		return false
+	}
+	if b.history != nil {
+		// Superko depends on the position after the captures: try it on a copy.
+		_, err := b.Clone().Play(c, p)
+		return err == nil
+	}
+	for _, n := range b.adj.n[i] {
+		if n >= 0 && b.cells[n] == Empty {
+			return true
+		}
+	}
+	if b.findCaptures(i, c.Opponent()); len(b.caps) > 0 {
+		return true
+	}
+	friends := false
+	b.nextGen()
+	b.group = b.group[:0]
+	for _, n := range b.adj.n[i] {
+		if n >= 0 && b.cells[n] == c {
+			friends = true
+			if b.mark[n] != b.gen {
+				b.group, _ = b.collect(n, i, b.group)
+			}
+		}
+	}
+	return friends && (b.libertyBesides(b.group, i) || b.rules.Suicide)
+}
+
+// Group returns the stones of the group at p and how many liberties it has; nil and 0
+// for an empty point.
+func (b *Board) Group(p Point) (stones []Point, liberties int) {
+	if b.At(p) == Empty {
+		return nil, 0
+	}
+	b.nextGen()
+	b.group, _ = b.collect(p.Y*b.xsize+p.X, -1, b.group[:0])
+	b.nextGen()
+	for _, s := range b.group {
+		stones = append(stones, Point{X: s % b.xsize, Y: s / b.xsize})
+		for _, m := range b.adj.n[s] {
+			if m >= 0 && b.cells[m] == Empty && b.mark[m] != b.gen {
+				b.mark[m] = b.gen
+				liberties++
+			}
+		}
+	}
+	return stones, liberties
 }

@@ -263,12 +263,15 @@ func TestCoordinates(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"I5", "A0", "A20", "U1", "", "5A", "A+1", "resign"} {
+	for _, bad := range []string{"I5", "A0", "A20", "U1", "", "5A", "A+1", "resign", "(19,0)", "(1,2", "(a,b)", "(-1,0)"} {
 		if _, _, err := ParseGTP(bad, 19, 19); err == nil {
 			t.Errorf("ParseGTP(%q) should fail", bad)
 		}
 	}
-	for _, pass := range []string{"pass", "PASS", " Pass "} {
+	if p, pass, err := ParseGTP("(3,0)", 19, 19); err != nil || pass || p != (Point{3, 0}) {
+		t.Errorf("ParseGTP((3,0)) = %v, %v, %v; want D19", p, pass, err)
+	}
+	for _, pass := range []string{"pass", "PASS", " Pass ", "pss"} {
 		if _, ok, err := ParseGTP(pass, 19, 19); err != nil || !ok {
 			t.Errorf("ParseGTP(%q) should be a pass", pass)
 		}
@@ -278,6 +281,103 @@ func TestCoordinates(t *testing.T) {
 	}
 	if _, _, err := ParseSGFPoint("jj", 9, 9); !errors.Is(err, ErrOffBoard) {
 		t.Errorf("jj on 9x9: %v", err)
+	}
+}
+
+// TestBoardPlayTolerant replays moves as KataGo replays a query's: only an occupied or
+// off-board point is refused; ko retakes and suicides are played.
+func TestBoardPlayTolerant(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		board          []string
+		c              Color
+		gtp            string
+		captured, lost int
+		err            error
+		want           []string
+	}{
+		{"capture", []string{".O...", "OX...", ".O...", "....."}, White, "C3", 1, 0, nil,
+			[]string{".O...", "O.O..", ".O...", "....."}},
+		{"single-stone suicide removes the stone", []string{".O...", "O....", ".....", "....."}, Black, "A4", 0, 1, nil,
+			[]string{".O...", "O....", ".....", "....."}},
+		{"group suicide removes the group", []string{"XO...", ".O...", "O....", "....."}, Black, "A3", 0, 2, nil,
+			[]string{".O...", ".O...", "O....", "....."}},
+		{"occupied", []string{"X....", ".....", ".....", "....."}, White, "A4", 0, 0, ErrOccupied,
+			[]string{"X....", ".....", ".....", "....."}},
+		{"off the board", []string{".....", ".....", ".....", "....."}, White, "(5,0)", 0, 0, ErrOffBoard,
+			[]string{".....", ".....", ".....", "....."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupBoard(t, "japanese", tt.board...)
+			p, _, err := ParseGTP(tt.gtp, 5, 4)
+			if err != nil {
+				p = Point{X: 5, Y: 0}
+			}
+			captured, lost, err := b.PlayTolerant(tt.c, p)
+			if !errors.Is(err, tt.err) || captured != tt.captured || lost != tt.lost {
+				t.Errorf("PlayTolerant = %d, %d, %v; want %d, %d, %v", captured, lost, err, tt.captured, tt.lost, tt.err)
+			}
+			if diff := cmp.Diff(tt.want, diagram(b)); diff != "" {
+				t.Errorf("board (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A ko retake, refused by Play, is replayed.
+	b := setupBoard(t, "japanese", ".XO..", "XO.O.", ".XO..", ".....")
+	if _, err := b.Play(Black, Point{2, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Clone().Play(White, Point{1, 1}); !errors.Is(err, ErrKo) {
+		t.Fatalf("the retake is not a ko: %v", err)
+	}
+	if b.Legal(White, Point{1, 1}) {
+		t.Error("Legal allows the ko retake")
+	}
+	if c, _, err := b.PlayTolerant(White, Point{1, 1}); err != nil || c != 1 {
+		t.Errorf("PlayTolerant of the retake = %d, %v", c, err)
+	}
+}
+
+// TestBoardLegalAgreesWithPlay checks Legal against Play on every point of positions
+// with captures, suicides and a ko, under rules with and without suicide and superko.
+func TestBoardLegalAgreesWithPlay(t *testing.T) {
+	t.Parallel()
+	rows := []string{".XO.X", "XO.OX", ".XOX.", "OOX.O", "X.O.."}
+	for _, rules := range []string{"japanese", "tromp-taylor", "new-zealand"} {
+		t.Run(rules, func(t *testing.T) {
+			t.Parallel()
+			b := setupBoard(t, rules, rows...)
+			for _, c := range []Color{Black, White} {
+				for y := range 5 {
+					for x := range 5 {
+						p := Point{x, y}
+						_, err := b.Clone().Play(c, p)
+						if got := b.Legal(c, p); got != (err == nil) {
+							t.Errorf("%v at %s: Legal %v, Play %v", c, p.GTP(5), got, err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBoardGroup(t *testing.T) {
+	t.Parallel()
+	b := setupBoard(t, "japanese", "XX...", "XO...", ".....", ".....")
+	tests := []struct {
+		p         Point
+		stones    int
+		liberties int
+	}{{Point{0, 0}, 3, 2}, {Point{1, 1}, 1, 2}, {Point{4, 3}, 0, 0}}
+	for _, tt := range tests {
+		stones, libs := b.Group(tt.p)
+		if len(stones) != tt.stones || libs != tt.liberties {
+			t.Errorf("Group(%v) = %d stones, %d liberties; want %d, %d", tt.p, len(stones), libs, tt.stones, tt.liberties)
+		}
 	}
 }
 

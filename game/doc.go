@@ -27,6 +27,18 @@
 //
 // Any input within the default limits parses in well under 100 ms (see the benchmarks).
 //
+// # Other formats
+//
+// Parse is the entry point for uploads: it recognizes by content Tygem .gib and WBaduk
+// .ngf records (read as KaTrain and Sabaki read them, in EUC-KR, GB2312 or UTF-8) and
+// turns them into the SGF tree of the same game, so everything below applies to them;
+// a file of another kind (PDF, image, archive, HTML, JSON, UGF, ...) is named in its error.
+//
+// # Export
+//
+// Annotate also writes each analyzed position in the forms other programs read back:
+// KaTrain's KT (and KTV), Lizzie 0.7.4's LZ and Sabaki's SBKV and SBKS.
+//
 // # Variations
 //
 // The main line (the first child at every node) is analyzed unless ParseOptions.Path

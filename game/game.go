@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Komi bounds KataGo accepts in a query.
@@ -169,23 +169,23 @@ func checkKomi(k float64) error {
 
 // Query returns the KataGo query that analyzes the given turns of the game (turn t is the
 // position after t moves; nil means every turn, 0..len(Moves); a non-nil empty slice
-// analyzes none, as engine.Query documents). Turns outside 0..len(Moves) are sent as they
+// analyzes none, as katago.Query documents). Turns outside 0..len(Moves) are sent as they
 // are and KataGo answers them with an error. ID and the search settings are the caller's
 // to fill. The game should be valid (Validate).
-func (g *Game) Query(turns []int) engine.Query {
-	q := engine.Query{
-		Moves:         make([]engine.Move, len(g.Moves)),
+func (g *Game) Query(turns []int) katago.Query {
+	q := katago.Query{
+		Moves:         make([]katago.Move, len(g.Moves)),
 		InitialPlayer: g.ToMove(0).String(),
 		BoardXSize:    g.BoardXSize,
 		BoardYSize:    g.BoardYSize,
 	}
 	for i, m := range g.Moves {
-		q.Moves[i] = engine.Move{m.Color.String(), m.GTP(g.BoardYSize)}
+		q.Moves[i] = katago.Move{m.Color.String(), m.GTP(g.BoardYSize)}
 	}
 	for _, s := range g.InitialStones {
-		q.InitialStones = append(q.InitialStones, engine.Move{s.Color.String(), s.Point.GTP(g.BoardYSize)})
+		q.InitialStones = append(q.InitialStones, katago.Move{s.Color.String(), s.Point.GTP(g.BoardYSize)})
 	}
-	q.Rules = engine.RulesString(g.Rules)
+	q.Rules = katago.RulesString(g.Rules)
 	komi := g.Komi
 	q.Komi = &komi
 	if turns == nil {
@@ -202,7 +202,7 @@ func (g *Game) Query(turns []int) engine.Query {
 
 // GameFromQuery rebuilds a game from a KataGo query (the other direction of Query), for
 // clients that speak KataGo's protocol. Rules must be a JSON string.
-func GameFromQuery(q engine.Query) (*Game, error) {
+func GameFromQuery(q katago.Query) (*Game, error) {
 	g := &Game{BoardXSize: q.BoardXSize, BoardYSize: q.BoardYSize}
 	if g.BoardXSize == 0 {
 		g.BoardXSize = 19

@@ -7,12 +7,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // sgfForQuery writes a record of the game a recorded KataGo query describes, the way a
 // player's client would.
-func sgfForQuery(t *testing.T, q engine.Query) string {
+func sgfForQuery(t *testing.T, q katago.Query) string {
 	t.Helper()
 	g, err := GameFromQuery(q)
 	if err != nil {
@@ -35,7 +35,7 @@ func sgfForQuery(t *testing.T, q engine.Query) string {
 }
 
 // TestQueryMatchesTranscripts converts records into queries and compares them with the
-// queries real KataGo answered in ../shared/katago/transcripts.
+// queries real KataGo answered in the recorded sessions of package katago/transcript.
 func TestQueryMatchesTranscripts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -93,7 +93,7 @@ func TestQueryTurns(t *testing.T) {
 		t.Errorf("empty turns = %#v, want an empty non-nil slice", got)
 	}
 	q := g.Query([]int{2})
-	if diff := cmp.Diff([]engine.Move{{"B", "E5"}, {"W", "C7"}, {"B", "pass"}}, q.Moves); diff != "" {
+	if diff := cmp.Diff([]katago.Move{{"B", "E5"}, {"W", "C7"}, {"B", "pass"}}, q.Moves); diff != "" {
 		t.Errorf("moves (-want +got):\n%s", diff)
 	}
 	if string(q.Rules) != `"chinese"` || *q.Komi != 7 || q.InitialPlayer != "B" {
@@ -180,15 +180,15 @@ func TestGameFromQueryErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		q    engine.Query
+		q    katago.Query
 		err  string
 	}{
-		{"no rules", engine.Query{}, "the query has no rules"},
-		{"bad player", engine.Query{Rules: engine.RulesString("chinese"), Moves: []engine.Move{{"X", "Q16"}}},
+		{"no rules", katago.Query{}, "the query has no rules"},
+		{"bad player", katago.Query{Rules: katago.RulesString("chinese"), Moves: []katago.Move{{"X", "Q16"}}},
 			`move 1: "X" is not a color`},
-		{"bad location", engine.Query{Rules: engine.RulesString("chinese"), Moves: []engine.Move{{"B", "Z99"}}},
+		{"bad location", katago.Query{Rules: katago.RulesString("chinese"), Moves: []katago.Move{{"B", "Z99"}}},
 			"move 1 (B Z99): not a point of the board"},
-		{"big board", engine.Query{Rules: engine.RulesString("chinese"), BoardXSize: 25, BoardYSize: 25},
+		{"big board", katago.Query{Rules: katago.RulesString("chinese"), BoardXSize: 25, BoardYSize: 25},
 			"the board is 25x25; KataGo analyzes boards from 2x2 to 19x19"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,6 @@
 package game
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -10,73 +9,32 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
+	katagotranscript "github.com/tesuji/tesuji/katago/transcript"
 )
 
-// sharedDir returns ../shared beside the repository root (found by walking up to go.mod);
-// CI clones it there, so its absence fails the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Fatalf("the shared folder beside the repository is missing: %v", err)
-	}
-	return shared
-}
-
 // transcript returns the final responses KataGo wrote for the query with this id in one
-// recorded session, and the query itself.
-func transcript(t testing.TB, file, id string) (engine.Query, []*engine.Response) {
+// recorded session (named by its file or a prefix of it), and the query itself.
+func transcript(t testing.TB, file, id string) (katago.Query, []*katago.Response) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(sharedDir(t), "katago", "transcripts", file))
-	if err != nil {
-		t.Fatal(err)
+	lines := katagotranscript.Load(t, strings.TrimSuffix(file, ".jsonl"))
+	var q katago.Query
+	for _, l := range katagotranscript.Select(lines, "in") {
+		var in katago.Query
+		if json.Unmarshal([]byte(l), &in) == nil && in.ID == id {
+			q = in
+		}
 	}
-	t.Cleanup(func() { f.Close() })
-	var q engine.Query
-	var out []*engine.Response
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		var rec struct {
-			Dir  string `json:"dir"`
-			Line string `json:"line"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec.Dir == "in" {
-			var in engine.Query
-			if json.Unmarshal([]byte(rec.Line), &in) == nil && in.ID == id {
-				q = in
-			}
-			continue
-		}
-		var r engine.Response
-		if err := json.Unmarshal([]byte(rec.Line), &r); err != nil || r.ID != id || r.TurnNumber == nil {
+	var out []*katago.Response
+	for _, l := range katagotranscript.Select(lines, "out") {
+		var r katago.Response
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.ID != id || r.TurnNumber == nil {
 			continue
 		}
 		if r.IsDuringSearch != nil && *r.IsDuringSearch {
 			continue
 		}
 		out = append(out, &r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if q.ID == "" || len(out) == 0 {
 		t.Fatalf("%s has no query or result %q", file, id)

@@ -92,12 +92,25 @@ func sgfIndex(c byte) int {
 	return -1
 }
 
-// ParseGTP reads a GTP coordinate ("Q16", "q16", "pass") on a board of xsize columns and
-// ysize rows.
+// ParseGTP reads a location as GTP and KataGo write it on a board of xsize columns and
+// ysize rows: "Q16" (any case), "pass" (and KataGo's "pss"), or KataGo's "(x,y)" counted
+// from the top left, which GTP writes for points past its letters.
 func ParseGTP(s string, xsize, ysize int) (p Point, pass bool, err error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
-	if t == "PASS" {
+	if t == "PASS" || t == "PSS" {
 		return Point{}, true, nil
+	}
+	if inner, ok := strings.CutPrefix(t, "("); ok {
+		xs, ys, ok2 := strings.Cut(strings.TrimSuffix(inner, ")"), ",")
+		x, xerr := strconv.Atoi(strings.TrimSpace(xs))
+		y, yerr := strconv.Atoi(strings.TrimSpace(ys))
+		if !ok2 || !strings.HasSuffix(inner, ")") || xerr != nil || yerr != nil {
+			return Point{}, false, fmt.Errorf("game: %q is not a GTP coordinate", s)
+		}
+		if x < 0 || y < 0 || x >= xsize || y >= ysize {
+			return Point{}, false, fmt.Errorf("game: %q is not on a %dx%d board", s, xsize, ysize)
+		}
+		return Point{X: x, Y: y}, false, nil
 	}
 	if len(t) < 2 {
 		return Point{}, false, fmt.Errorf("game: %q is not a GTP coordinate", s)

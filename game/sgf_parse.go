@@ -32,6 +32,9 @@ type ParseOptions struct {
 	// or more children), the index of the child to follow, 0 being the main line. Forks
 	// beyond the end of Path follow the main line. Nil: the main line. See ParsePath.
 	Path []int
+	// Name is the uploaded file's name, or empty. Parse asks its extension (.gib, .ngf)
+	// only when the content does not show the record's format.
+	Name string
 }
 
 func (o ParseOptions) withDefaults() ParseOptions {
@@ -112,6 +115,9 @@ func (n *Node) Has(id string) bool {
 
 // Record is a parsed upload: the decoded trees, the line chosen for analysis and its Game.
 type Record struct {
+	// Format is the file's format: FormatSGF, FormatGIB or FormatNGF. A .gib or .ngf
+	// record's Trees hold the SGF tree of its game.
+	Format string
 	// Trees are the game trees of the file, decoded; Trees[0] is the one analyzed.
 	Trees []*Node
 	// Line is the chosen line of Trees[0], from the root to its last node.
@@ -140,10 +146,7 @@ func ParseSGF(data []byte, opt ParseOptions) (*Record, error) {
 	}
 	start := findStart(text)
 	if start < 0 {
-		if strings.TrimSpace(text) == "" {
-			return nil, errorf(CodeInvalidSGF, "the file is empty")
-		}
-		return nil, errorf(CodeInvalidSGF, "this is not an SGF game record: it has no \"(;\" to start a game")
+		return nil, unknownFormat(data, opt.Name)
 	}
 	sc := &scanner{s: text, pos: start, maxNodes: opt.MaxNodes}
 	sc.line = 1 + strings.Count(text[:start], "\n")
@@ -161,17 +164,22 @@ func ParseSGF(data []byte, opt ParseOptions) (*Record, error) {
 	if len(trees) > 1 {
 		warnings = append(warnings, fmt.Sprintf("the file holds %d game records; only the first is analyzed", len(trees)))
 	}
-	rec := &Record{Trees: trees, Warnings: warnings}
-	if err := rec.selectLine(opt.Path); err != nil {
+	rec := &Record{Format: FormatSGF, Trees: trees, Warnings: warnings}
+	return rec.finish(opt)
+}
+
+// finish chooses the record's line and reads and validates its game.
+func (r *Record) finish(opt ParseOptions) (*Record, error) {
+	if err := r.selectLine(opt.Path); err != nil {
 		return nil, err
 	}
-	if err := rec.readGame(opt.MaxMoves); err != nil {
+	if err := r.readGame(opt.MaxMoves); err != nil {
 		return nil, err
 	}
-	if err := rec.Game.Validate(); err != nil {
+	if err := r.Game.Validate(); err != nil {
 		return nil, err
 	}
-	return rec, nil
+	return r, nil
 }
 
 // clip shortens a value quoted in a message: a player's file can hold anything.

@@ -17,16 +17,7 @@ import (
 // expected game, or checks the expected error.
 func TestParseRecords(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		file     string // in testdata/
-		data     string // used when file is empty
-		opt      ParseOptions
-		want     *Game
-		warnings []string
-		code     string // expected *Error code; want is nil then
-		err      string // expected message
-	}{
+	tests := []parseCase{
 		{
 			name: "ogs", file: "ogs.sgf",
 			want: &Game{BoardXSize: 19, BoardYSize: 19, Komi: 6.5, Rules: "japanese", InitialPlayer: Black,
@@ -219,11 +210,12 @@ func TestParseRecords(t *testing.T) {
 		{name: "truncated file", file: "truncated.sgf", code: CodeInvalidSGF,
 			err: "line 2, column 26: the file ends inside the value of C that starts here (is it cut off?)"},
 		{name: "garbage", file: "garbage.sgf", code: CodeInvalidSGF,
-			err: `this is not an SGF game record: it has no "(;" to start a game`},
+			err: "this looks like a zip archive (unpack it and upload the records inside); " +
+				"tesuji reads SGF, Tygem (.gib) and WBaduk (.ngf) game records"},
 		{name: "empty file", data: "", code: CodeInvalidSGF, err: "the file is empty"},
 		{name: "blank file", data: " \r\n\t", code: CodeInvalidSGF, err: "the file is empty"},
 		{name: "json", data: `{"moves": [["B", "Q16"]]}`, code: CodeInvalidSGF,
-			err: `this is not an SGF game record: it has no "(;" to start a game`},
+			err: "this looks like a JSON file; tesuji reads SGF, Tygem (.gib) and WBaduk (.ngf) game records"},
 		{name: "cut after a node", data: "(;GM[1];B[aa]", code: CodeInvalidSGF,
 			err: "line 1, column 14: the file ends before the game record is closed (is it cut off?)"},
 		{name: "cut inside a variation", data: "(;GM[1](;B[aa])(;B[bb]", code: CodeInvalidSGF,
@@ -260,6 +252,24 @@ func TestParseRecords(t *testing.T) {
 		{name: "too many moves", data: "(;SZ[9]" + strings.Repeat(";B[];W[]", 6) + ")", opt: ParseOptions{MaxMoves: 10},
 			code: CodeTooLarge, err: "the game has more than 10 moves, the limit"},
 	}
+	runParseCases(t, ParseSGF, tests)
+}
+
+// parseCase is a record and what reading it must give.
+type parseCase struct {
+	name     string
+	file     string // in testdata/
+	data     string // used when file is empty
+	opt      ParseOptions
+	want     *Game
+	warnings []string
+	code     string // expected *Error code; want is nil then
+	err      string // expected message
+}
+
+// runParseCases reads each case's record with parse and checks the outcome.
+func runParseCases(t *testing.T, parse func([]byte, ParseOptions) (*Record, error), tests []parseCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -267,7 +277,7 @@ func TestParseRecords(t *testing.T) {
 			if tt.file != "" {
 				data = readTestdata(t, tt.file)
 			}
-			rec, err := ParseSGF(data, tt.opt)
+			rec, err := parse(data, tt.opt)
 			checkParse(t, rec, err, tt.want, tt.warnings, tt.code, tt.err)
 		})
 	}

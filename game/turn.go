@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Mistake classes of a move, by the points it lost (PointLoss). Thresholds lists them with
@@ -61,16 +61,27 @@ type Turn struct {
 	Winrate    float64           `json:"winrate"`             // 0..1, Black's point of view
 	ScoreLead  float64           `json:"scoreLead"`           // points, Black's point of view
 	Visits     int               `json:"visits"`              // visits of the search
-	Candidates []engine.MoveInfo `json:"candidates"`          // KataGo's moveInfos for this position, Black's view, in order
+	Candidates []katago.MoveInfo `json:"candidates"`          // KataGo's moveInfos for this position, Black's view, in order
 	Ownership  []float64         `json:"ownership,omitempty"` // Black's view, as KataGo lays it out
-	PointLoss  *float64          `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
-	Mistake    string            `json:"mistake,omitempty"`   // class of Move by point loss
-	BestMove   string            `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
+	// OwnershipStdev, Policy and HumanPolicy are KataGo's arrays of those names, present
+	// when the request asked for them (includeOwnershipStdev, includePolicy).
+	OwnershipStdev []float64 `json:"ownershipStdev,omitempty"`
+	Policy         []float64 `json:"policy,omitempty"`
+	HumanPolicy    []float64 `json:"humanPolicy,omitempty"`
+	// Root is KataGo's rootInfo as it wrote it (Black's view), with the raw network
+	// values; nil in results stored before it was kept.
+	Root *katago.RootInfo `json:"rootInfo,omitempty"`
+	// Interrupted marks the result of an open-ended search that the server ended (a worker
+	// shutting down) rather than its client: a client that still wants it asks again.
+	Interrupted bool     `json:"interrupted,omitempty"`
+	PointLoss   *float64 `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
+	Mistake     string   `json:"mistake,omitempty"`   // class of Move by point loss
+	BestMove    string   `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
 }
 
 // NewTurn reads KataGo's final response for one turn of the game. It expects the engine to
 // report from Black's point of view (reportAnalysisWinratesAs = BLACK).
-func NewTurn(g *Game, r *engine.Response) (Turn, error) {
+func NewTurn(g *Game, r *katago.Response) (Turn, error) {
 	if r == nil {
 		return Turn{}, errors.New("game: no response")
 	}
@@ -95,11 +106,16 @@ func NewTurn(g *Game, r *engine.Response) (Turn, error) {
 		Visits:     r.RootInfo.Visits,
 		Candidates: slices.Clone(r.MoveInfos),
 		Ownership:  r.Ownership,
+
+		OwnershipStdev: r.OwnershipStdev,
+		Policy:         r.Policy,
+		HumanPolicy:    r.HumanPolicy,
+		Root:           r.RootInfo,
 	}
 	if turn.Candidates == nil {
-		turn.Candidates = []engine.MoveInfo{}
+		turn.Candidates = []katago.MoveInfo{}
 	}
-	slices.SortStableFunc(turn.Candidates, func(a, b engine.MoveInfo) int { return a.Order - b.Order })
+	slices.SortStableFunc(turn.Candidates, func(a, b katago.MoveInfo) int { return a.Order - b.Order })
 	if turn.Player == "" {
 		turn.Player = g.ToMove(t).String()
 	}

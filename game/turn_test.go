@@ -8,12 +8,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // transcriptTurns builds the game of a recorded query and its turns from KataGo's real
 // responses.
-func transcriptTurns(t *testing.T, file, id string) (*Game, []Turn, []*engine.Response) {
+func transcriptTurns(t *testing.T, file, id string) (*Game, []Turn, []*katago.Response) {
 	t.Helper()
 	q, resps := transcript(t, file, id)
 	g, err := GameFromQuery(q)
@@ -85,13 +85,13 @@ func TestNewTurnErrors(t *testing.T) {
 	two, zero := 2, 0
 	tests := []struct {
 		name string
-		r    *engine.Response
+		r    *katago.Response
 	}{
 		{"nil", nil},
-		{"error line", &engine.Response{Error: "Illegal move 1: Q16"}},
-		{"no turn", &engine.Response{RootInfo: &engine.RootInfo{}}},
-		{"turn out of the game", &engine.Response{TurnNumber: &two, RootInfo: &engine.RootInfo{}}},
-		{"no root info", &engine.Response{TurnNumber: &zero}},
+		{"error line", &katago.Response{Error: "Illegal move 1: Q16"}},
+		{"no turn", &katago.Response{RootInfo: &katago.RootInfo{}}},
+		{"turn out of the game", &katago.Response{TurnNumber: &two, RootInfo: &katago.RootInfo{}}},
+		{"no root info", &katago.Response{TurnNumber: &zero}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +169,7 @@ func syntheticTurns(g *Game, leads []float64, top []string) []Turn {
 	turns := make([]Turn, len(leads))
 	for i, l := range leads {
 		turns[i] = Turn{Turn: i, Player: g.ToMove(i).String(), Winrate: 0.5, ScoreLead: l, Visits: 100,
-			Candidates: []engine.MoveInfo{{Move: top[i], Order: 0, PV: []string{top[i]}, ScoreLead: l, Winrate: 0.5, Visits: 50}}}
+			Candidates: []katago.MoveInfo{{Move: top[i], Order: 0, PV: []string{top[i]}, ScoreLead: l, Winrate: 0.5, Visits: 50}}}
 		if i > 0 {
 			turns[i].Move = g.Moves[i-1].GTP(g.BoardYSize)
 		}

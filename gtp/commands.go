@@ -33,8 +33,14 @@ var commandList = []struct {
 	{"kata-get-rules", (*session).getRules},
 	{"kata-set-rule", (*session).setRule},
 	{"kata-set-rules", (*session).setRules},
+	{"kata-get-models", (*session).getModels},
+	{"kata-get-param", (*session).getParam},
+	{"kata-set-param", (*session).setParam},
+	{"kata-list-params", (*session).listParams},
 	{"kgs-rules", (*session).kgsRules},
-	{"genmove", (*session).genmove},
+	{"genmove", (*session).search},
+	{"kata-search", (*session).search},
+	{"kata-search_cancellable", (*session).search},
 	{"clear_cache", (*session).clearCache},
 	{"showboard", (*session).showboard},
 	{"fixed_handicap", (*session).fixedHandicap},
@@ -43,13 +49,19 @@ var commandList = []struct {
 	{"time_settings", (*session).timeSettings},
 	{"kgs-time_settings", (*session).kgsTimeSettings},
 	{"time_left", (*session).timeLeft},
+	{"kata-list_time_settings", (*session).listTimeSettings},
+	{"kata-time_settings", (*session).kgsTimeSettings},
 	{"final_score", (*session).finalScore},
+	{"final_status_list", (*session).finalStatusList},
 	{"loadsgf", (*session).loadSGF},
 	{"printsgf", (*session).printSGF},
-	{"lz-genmove_analyze", (*session).genmoveAnalyze},
-	{"kata-genmove_analyze", (*session).genmoveAnalyze},
+	{"lz-genmove_analyze", (*session).search},
+	{"kata-genmove_analyze", (*session).search},
+	{"kata-search_analyze", (*session).search},
+	{"kata-search_analyze_cancellable", (*session).search},
 	{"lz-analyze", (*session).analyze},
 	{"kata-analyze", (*session).analyze},
+	{"kata-raw-nn", (*session).rawNN},
 	{"stop", func(*session, context.Context, *command) (string, error) { return "", nil }},
 }
 
@@ -65,6 +77,9 @@ func init() {
 		handlers[c.name] = c.h
 		commandNames = append(commandNames, c.name)
 	}
+	// KataGo answers these without listing them.
+	handlers["kata-get-params"] = (*session).getParams
+	handlers["kata-set-params"] = (*session).setParam
 }
 
 func (s *session) knownCommand(_ context.Context, c *command) (string, error) {
@@ -194,7 +209,7 @@ func (s *session) setPosition(_ context.Context, c *command) (string, error) {
 // setUp replaces the game with a position of these stones and no moves; it reports false
 // (and changes nothing) when stones overlap or a group has no liberty.
 func (s *session) setUp(stones []game.Stone, first game.Color) bool {
-	g := &game.Game{BoardXSize: s.xsize, BoardYSize: s.ysize, Komi: s.komi, Rules: s.rules.name(),
+	g := &game.Game{BoardXSize: s.xsize, BoardYSize: s.ysize, Komi: s.komi, Rules: s.rules.QueryName(),
 		InitialStones: stones, InitialPlayer: first}
 	seen := map[game.Point]bool{}
 	for _, st := range stones {
@@ -216,12 +231,12 @@ func (s *session) setUp(stones []game.Stone, first game.Color) bool {
 }
 
 func (s *session) getRules(context.Context, *command) (string, error) {
-	return s.rules.json(), nil
+	return rulesJSON(s.rules), nil
 }
 
 func (s *session) setRules(_ context.Context, c *command) (string, error) {
 	rest := strings.Join(c.args, " ")
-	r, err := parseRules(rest)
+	r, err := game.ParseRulesWithoutKomi(rest)
 	if err != nil {
 		return "", fail("Unknown rules '%s', %s", rest, err)
 	}
@@ -232,9 +247,9 @@ func (s *session) setRule(_ context.Context, c *command) (string, error) {
 	if len(c.args) != 2 {
 		return "", fail("Expected two arguments for kata-set-rule but got '%s'", strings.Join(c.args, " "))
 	}
-	r, err := s.rules.set(c.args[0], c.args[1])
+	r, err := s.rules.SetRule(c.args[0], c.args[1])
 	if err != nil {
-		return "", err
+		return "", fail("%s", err)
 	}
 	return "", s.changeRules(r)
 }
@@ -248,13 +263,13 @@ func (s *session) kgsRules(_ context.Context, c *command) (string, error) {
 	if !ok {
 		return "", fail("Unknown rules '%s'", strings.ToLower(strings.TrimSpace(c.args[0])))
 	}
-	r, _ := parseRules(name)
+	r, _ := game.ParseRulesWithoutKomi(name)
 	return "", s.changeRules(r)
 }
 
 // changeRules replays the game under new rules; it fails, keeping the old rules, when an
 // earlier move would become illegal.
-func (s *session) changeRules(r rules) error {
+func (s *session) changeRules(r game.Ruleset) error {
 	old := s.rules
 	s.rules = r
 	b, err := s.replay()
@@ -263,7 +278,7 @@ func (s *session) changeRules(r rules) error {
 		return fail("Could not make the rules change, some earlier moves in the game would now become illegal.")
 	}
 	s.board = b
-	s.log.Info("changed rules", "rules", r.nice())
+	s.log.Info("changed rules", "rules", niceName(r))
 	return nil
 }
 
@@ -322,7 +337,7 @@ func (s *session) showboard(context.Context, *command) (string, error) {
 		next = "White"
 	}
 	fmt.Fprintf(&b, "Next player: %s\n", next)
-	fmt.Fprintf(&b, "Rules: %s\n", s.rules.jsonWithKomi(s.komi))
+	fmt.Fprintf(&b, "Rules: %s\n", rulesJSONWithKomi(s.rules, s.komi))
 	fmt.Fprintf(&b, "B stones captured: %d\n", placed[game.Black]-onBoard[game.Black])
 	fmt.Fprintf(&b, "W stones captured: %d", placed[game.White]-onBoard[game.White])
 	return b.String(), nil

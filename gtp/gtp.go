@@ -43,7 +43,10 @@ type Config struct {
 	// Default "tromp-taylor", as KataGo's GTP engine starts.
 	Rules string
 	// AnalysisVisits is the maxVisits of the searches of kata-analyze and lz-analyze,
-	// which run until the next command. Default 100000 (the API's default limit).
+	// which run until the next command. Default 10000000, as KaTrain ponders: more than
+	// the server's cap on visits, which makes the search open-ended there (it runs until
+	// the next command, or for the server's --ponder-time). A server that refuses it is
+	// asked again with its limit.
 	AnalysisVisits int
 	// GenmoveVisits is the maxVisits of the searches of genmove, final_score and
 	// place_free_handicap. Default 0: the server's default.
@@ -81,7 +84,7 @@ func (c *Config) setDefaults() {
 		c.Rules = "tromp-taylor"
 	}
 	if c.AnalysisVisits <= 0 {
-		c.AnalysisVisits = 100000
+		c.AnalysisVisits = 10000000
 	}
 	if c.GenmoveTimeout <= 0 {
 		c.GenmoveTimeout = 2 * time.Minute
@@ -99,7 +102,7 @@ type Bridge struct {
 	client    *client.Client
 	ownClient bool // the HTTP client is the bridge's own, so its connections are too
 	log       *slog.Logger
-	rules     rules
+	rules     game.Ruleset
 }
 
 // New returns a bridge for cfg. It fails when Server is empty or Rules is not a ruleset.
@@ -109,7 +112,7 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.Server == "" {
 		return nil, errors.New("gtp: no server URL")
 	}
-	r, err := parseRules(cfg.Rules)
+	r, err := game.ParseRulesWithoutKomi(cfg.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("gtp: rules %q: %w", cfg.Rules, err)
 	}
@@ -319,13 +322,14 @@ type session struct {
 
 	xsize, ysize  int
 	komi          float64
-	rules         rules
+	rules         game.Ruleset
 	initial       []game.Stone // handicap and setup stones
 	initialPlayer game.Color
 	moves         []game.Move
 	board         *game.Board
 
 	clocks [3]clock // by game.Color
+	params params   // kata-set-param's values
 
 	active *search // the analysis streaming now, nil when none
 }
@@ -337,8 +341,9 @@ func newSession(b *Bridge, out io.Writer) *session {
 		log:   b.log,
 		out:   &output{w: bufio.NewWriterSize(out, 64<<10)},
 		xsize: 19, ysize: 19,
-		komi:  7.5,
-		rules: b.rules,
+		komi:   7.5,
+		rules:  b.rules,
+		params: params{},
 	}
 	s.clearBoard()
 	return s
@@ -354,7 +359,7 @@ func (s *session) clearBoard() {
 
 func (s *session) emptyBoard() *game.Board {
 	b := game.NewBoard(s.xsize, s.ysize)
-	b.SetRules(s.rules.ruleset())
+	b.SetRules(s.rules)
 	return b
 }
 

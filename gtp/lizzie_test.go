@@ -1,11 +1,7 @@
 package gtp
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,58 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tesuji/tesuji/katago/transcript"
 )
-
-// transcriptLine is one line of a recorded KataGo session.
-type transcriptLine struct {
-	Dir  string  `json:"dir"`
-	T    float64 `json:"t"`
-	Line string  `json:"line"`
-}
-
-// sharedPath returns a path under ../shared beside the repository root.
-func sharedPath(tb testing.TB, parts ...string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	return filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-}
-
-func readTranscript(tb testing.TB, name string) []transcriptLine {
-	tb.Helper()
-	path := sharedPath(tb, "katago", "transcripts", name)
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatalf("the KataGo transcripts must be in ../shared beside the repository: %v", err)
-	}
-	defer f.Close()
-	var out []transcriptLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var l transcriptLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			tb.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, l)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
 
 // reply is one GTP answer: its lines up to (not including) the blank line that ends it.
 type reply struct {
@@ -102,7 +48,7 @@ func splitReplies(lines []string) (replies []reply, stray []string) {
 // format of KataGo's own answers in the transcript.
 func TestLizzieSession(t *testing.T) {
 	t.Parallel()
-	tr := readTranscript(t, "07-gtp-lizzie-session.jsonl")
+	tr := transcript.Load(t, "07-gtp-lizzie-session")
 	var ins, outs []string
 	for _, l := range tr {
 		if l.Dir == "in" {

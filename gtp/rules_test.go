@@ -32,31 +32,31 @@ func TestParseRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			r, err := parseRules(tt.in)
+			r, err := game.ParseRulesWithoutKomi(tt.in)
 			if tt.wantJSON == "" {
 				if err == nil {
-					t.Fatalf("parseRules(%q) = %s, want an error", tt.in, r.json())
+					t.Fatalf("ParseRulesWithoutKomi(%q) = %s, want an error", tt.in, rulesJSON(r))
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("parseRules(%q): %v", tt.in, err)
+				t.Fatalf("ParseRulesWithoutKomi(%q): %v", tt.in, err)
 			}
-			if diff := cmp.Diff(tt.wantJSON, r.json()); diff != "" {
+			if diff := cmp.Diff(tt.wantJSON, rulesJSON(r)); diff != "" {
 				t.Errorf("json (-want +got):\n%s", diff)
 			}
-			if got := r.name(); got != tt.wantName {
-				t.Errorf("name() = %q, want %q", got, tt.wantName)
+			if got := r.QueryName(); got != tt.wantName {
+				t.Errorf("QueryName() = %q, want %q", got, tt.wantName)
 			}
 			// The name goes to the server, which must read it as the same board rules.
-			gr, ok := game.LookupRules(r.name())
-			if !ok || gr.Ko != r.ruleset().Ko || gr.Suicide != r.suicide {
-				t.Errorf("game.LookupRules(%q) = %+v, %v; want ko %v suicide %v", r.name(), gr, ok, r.ruleset().Ko, r.suicide)
+			gr, ok := game.LookupRules(r.QueryName())
+			if !ok || !gr.SameRules(r) {
+				t.Errorf("game.LookupRules(%q) = %+v, %v; want %+v", r.QueryName(), gr, ok, r)
 			}
 			// The compact form reads back as the same rules.
-			back, err := parseRules(r.compact())
-			if err != nil || back != r {
-				t.Errorf("compact %q reads back as %+v, %v", r.compact(), back, err)
+			back, err := game.ParseRulesWithoutKomi(r.Compact())
+			if err != nil || !back.SameRules(r) {
+				t.Errorf("compact %q reads back as %+v, %v", r.Compact(), back, err)
 			}
 		})
 	}
@@ -64,27 +64,27 @@ func TestParseRules(t *testing.T) {
 
 func TestSetRule(t *testing.T) {
 	t.Parallel()
-	r, _ := parseRules("tromp-taylor")
-	r, err := r.set("ko", "simple")
+	r, _ := game.ParseRulesWithoutKomi("tromp-taylor")
+	r, err := r.SetRule("ko", "simple")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err = r.set("suicide", "false"); err != nil {
+	if r, err = r.SetRule("suicide", "false"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err = r.set("friendlyPassOk", "true"); err != nil {
+	if r, err = r.SetRule("friendlyPassOk", "true"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err = r.set("whiteHandicapBonus", "N"); err != nil {
+	if r, err = r.SetRule("whiteHandicapBonus", "N"); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.name(); got != "chinese" {
+	if got := r.QueryName(); got != "chinese" {
 		t.Errorf("after the changes the rules are %q, want chinese", got)
 	}
-	if _, err := r.set("bogus", "1"); err == nil {
+	if _, err := r.SetRule("bogus", "1"); err == nil {
 		t.Error("an unknown rule was accepted")
 	}
-	if _, err := r.set("ko", "sometimes"); err == nil {
+	if _, err := r.SetRule("ko", "sometimes"); err == nil {
 		t.Error("an unknown ko rule was accepted")
 	}
 }

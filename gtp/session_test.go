@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/tesuji/tesuji/client"
-	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
 
@@ -26,7 +26,7 @@ func TestSideToMove(t *testing.T) {
 	g := startBridge(t, Config{Server: url, GenmoveVisits: 40})
 	c := client.New(url, "")
 	komi := 7.5
-	direct := func(moves ...engine.Move) *game.Turn {
+	direct := func(moves ...katago.Move) *game.Turn {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -42,20 +42,20 @@ func TestSideToMove(t *testing.T) {
 	tests := []struct {
 		name  string
 		cmd   string
-		moves []engine.Move
+		moves []katago.Move
 		white bool
 	}{
-		{"white to move", "kata-genmove_analyze W", []engine.Move{{"B", "E5"}}, true},
+		{"white to move", "kata-genmove_analyze W", []katago.Move{{"B", "E5"}}, true},
 		{"black after white", "kata-genmove_analyze", nil, false}, // moves filled in below
 		{"black out of turn", "kata-genmove_analyze B", nil, false},
 	}
-	var played []engine.Move
-	played = append(played, engine.Move{"B", "E5"})
+	var played []katago.Move
+	played = append(played, katago.Move{"B", "E5"})
 	for i, tt := range tests {
 		// Not parallel: each step plays on the same board.
-		moves := append([]engine.Move(nil), played...)
+		moves := append([]katago.Move(nil), played...)
 		if i == 2 {
-			moves = append(moves, engine.Move{"W", "pass"}) // B out of turn: White passes
+			moves = append(moves, katago.Move{"W", "pass"}) // B out of turn: White passes
 		}
 		want := direct(moves...)
 		g.send(tt.cmd)
@@ -86,7 +86,7 @@ func TestSideToMove(t *testing.T) {
 		if tt.white {
 			color = "W"
 		}
-		played = append(played, engine.Move{color, c0.Move})
+		played = append(played, katago.Move{color, c0.Move})
 	}
 	board := g.do("showboard")
 	if !strings.Contains(board, "MoveNum: 4 ") || !strings.Contains(board, "Next player: White") {

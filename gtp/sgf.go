@@ -37,7 +37,7 @@ func (s *session) loadSGF(_ context.Context, c *command) (string, error) {
 	g := rec.Game
 	root := rec.Line[0]
 	r, k := s.rules, s.komi
-	recordRules, rerr := parseRules(g.Rules)
+	recordRules, rerr := game.ParseRulesWithoutKomi(g.Rules)
 	ru, _ := root.Get("RU")
 	fromRecord := strings.TrimSpace(ru) != "" && rerr == nil
 	if fromRecord {
@@ -113,7 +113,7 @@ func (s *session) sgfTree() *game.Node {
 		{ID: "CA", Values: []string{"UTF-8"}},
 		{ID: "SZ", Values: []string{size}},
 		{ID: "KM", Values: []string{cfloat(s.komi)}},
-		{ID: "RU", Values: []string{s.rules.name()}},
+		{ID: "RU", Values: []string{s.rules.QueryName()}},
 	}}
 	var ab, aw []string
 	for _, st := range s.initial {

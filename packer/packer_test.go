@@ -3,6 +3,7 @@ package packer
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tesuji/tesuji/katago/transcript"
 	"github.com/tesuji/tesuji/packer/internal/fakeec2"
 )
 
@@ -41,7 +43,6 @@ const (
 	katagoVersion = "v1.17.2"
 	katagoZipName = "katago-v1.17.2-trt10.9.0-cuda12.8-linux-x64.zip"
 	networkName   = "g170-b6c96-s175395328-d26788732.bin.gz"
-	transcript01  = "01-basic-multi-turn.jsonl"
 )
 
 // packerDir is the directory of this package: go test runs tests there.
@@ -73,14 +74,19 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// sharedFile returns a path under ../shared/katago, beside the repository root.
-func sharedFile(t *testing.T, elem ...string) string {
+// standInNetwork is what the provisioning tests serve as the network: a gzip stream, as
+// the stand-in KataGo checks, whose contents nothing reads.
+func standInNetwork(t *testing.T) []byte {
 	t.Helper()
-	p := filepath.Join(append([]string{repoRoot(t), "..", "shared", "katago"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("packer: %s is missing: the tests need shared/ beside the repository: %v", p, err)
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(bytes.Repeat([]byte("a stand-in for a KataGo network\n"), 1024)); err != nil {
+		t.Fatal(err)
 	}
-	return p
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // requireTool fails (never skips) when a program the checks drive is not installed.
@@ -347,16 +353,12 @@ func fakeRelease(t *testing.T, appImage bool) []byte {
 
 func newImage(t *testing.T, appImage bool) *image {
 	t.Helper()
-	network, err := os.ReadFile(sharedFile(t, networkName))
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := &image{
 		binary:     []byte("#!/bin/sh\necho tesuji stand-in\n"),
 		katagoZip:  fakeRelease(t, appImage),
-		network:    network,
+		network:    standInNetwork(t),
 		buildDir:   t.TempDir(),
-		transcript: sharedFile(t, "transcripts", transcript01),
+		transcript: transcript.File(t, "01"),
 	}
 	files := t.TempDir()
 	for name, data := range map[string][]byte{katagoZipName: img.katagoZip, networkName: img.network} {
@@ -786,7 +788,7 @@ func TestProvisionRejectsBadDownloads(t *testing.T) {
 		},
 		{
 			name:    "KataGo that answers with an error",
-			env:     []string{fakeKatagoTranscript + "=" + sharedFile(t, "transcripts", "04-errors.jsonl")},
+			env:     []string{fakeKatagoTranscript + "=" + transcript.File(t, "04")},
 			wantErr: "expected 5 final results for the warm-up query, got 0",
 		},
 		{

@@ -19,6 +19,11 @@ import (
 //	P:job:{ID}:results  hash    turn -> result JSON, each written once (HSETNX)
 //	P:job:{ID}:events   stream  the job's events, fields t (type) and d (data); the event
 //	                            ids are the stream ids
+//	P:job:{ID}:reply:<call>
+//	                    string  the reply of a script call that changed the job, as JSON,
+//	                            for replyTTL: a resent call (a client that lost the reply
+//	                            sends it again) gets it instead of running twice. <call> is
+//	                            a random id per call: a new call is a new question
 //
 // A final job's three keys expire after the retention period; a job that is not final has
 // no expiry (a record whose Enqueue died before it was committed expires on its own).
@@ -31,8 +36,14 @@ import (
 //	                            so interactive jobs come first, then the oldest
 //	{P}:leases          zset    running job ids (and ids being claimed); score = lease
 //	                            expiry in ms
-//	{P}:index           hash    job id -> "ver:score": the record version the ready and
-//	                            lease entries reflect, and the job's place in line
+//	{P}:index           hash    job id -> "ver:score:left:created": the record version the
+//	                            ready and lease entries reflect, the job's place in line,
+//	                            the positions it adds to the backlog at that version and
+//	                            its creation time in ms
+//	{P}:stats           hash    the counters behind Stats, kept by the scripts that move
+//	                            jobs in the index: pos (positions waiting: the sum of left
+//	                            over the index) and done, failed, cancelled (jobs that
+//	                            reached each final state, ever)
 //	{P}:seq             string  the enqueue sequence (INCR)
 //	{P}:wake            list    one token per claimable job, for claimers blocked in BLPOP;
 //	                            trimmed to the length of {P}:ready
@@ -40,6 +51,8 @@ import (
 //	                            the retention period
 //	{P}:workers         zset    worker id -> last registration, ms
 //	{P}:worker:<id>     hash    the worker's registry entry; expires after the registry TTL
+//	{P}:reply:<call>    string  as P:job:{ID}:reply:<call>, for the calls of the scripts on
+//	                            this slot (commit, claim)
 //
 // Consistency across the two slots. The job record is the truth; the global structures are
 // an index of it. Each change of state is one script on the job's slot (atomic, fenced by
@@ -73,11 +86,23 @@ func (k keys) jobKeys(id string) []string {
 	return []string{k.job(id), k.results(id), k.events(id)}
 }
 
+// reply names the key that keeps the reply of one call of a script on the job's slot.
+func (k keys) reply(id, call string) string { return k.prefix + ":job:{" + id + "}:reply:" + call }
+
+// callKeys are the KEYS of a script on a job's slot that runs once per call.
+func (k keys) callKeys(id, call string) []string {
+	return append(k.jobKeys(id), k.reply(id, call))
+}
+
 func (k keys) ready() string  { return k.global + ":ready" }
 func (k keys) leases() string { return k.global + ":leases" }
 func (k keys) index() string  { return k.global + ":index" }
 func (k keys) seq() string    { return k.global + ":seq" }
 func (k keys) wake() string   { return k.global + ":wake" }
+func (k keys) stats() string  { return k.global + ":stats" }
+
+// globalReply names the key that keeps the reply of one call of a script on the global slot.
+func (k keys) globalReply(call string) string { return k.global + ":reply:" + call }
 
 // dedupe names the key that holds the live job for an owner's dedupe key. The owner and
 // key are hashed: they may hold anything, and a token should not show in a key name.
@@ -91,5 +116,5 @@ func (k keys) worker(id string) string { return k.global + ":worker:" + id }
 
 // indexKeys are the KEYS of the scripts on the global slot that move a job in the index.
 func (k keys) indexKeys() []string {
-	return []string{k.ready(), k.leases(), k.wake(), k.index()}
+	return []string{k.ready(), k.leases(), k.wake(), k.index(), k.stats()}
 }

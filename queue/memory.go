@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,10 +61,12 @@ type Memory struct {
 	ready   readyHeap
 	running map[string]*memJob
 	finals  []finalRef // in finish order, which is expiry order since Retention is fixed
-	workers map[string]WorkerInfo
-	seq     uint64
-	changed chan struct{} // closed and replaced when a job becomes claimable
-	closed  bool
+	// finished counts the jobs that reached each final state, for Stats.
+	finished map[State]int64
+	workers  map[string]WorkerInfo
+	seq      uint64
+	changed  chan struct{} // closed and replaced when a job becomes claimable
+	closed   bool
 
 	done      chan struct{} // closed by Close
 	kick      chan struct{} // tells the sweeper a deadline moved
@@ -93,16 +96,17 @@ var _ Queue = (*Memory)(nil)
 func NewMemory(cfg MemoryConfig) *Memory {
 	cfg.setDefaults()
 	m := &Memory{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		jobs:    make(map[string]*memJob),
-		dedupe:  make(map[string]string),
-		running: make(map[string]*memJob),
-		workers: make(map[string]WorkerInfo),
-		changed: make(chan struct{}),
-		done:    make(chan struct{}),
-		kick:    make(chan struct{}, 1),
-		swept:   make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		jobs:     make(map[string]*memJob),
+		dedupe:   make(map[string]string),
+		running:  make(map[string]*memJob),
+		workers:  make(map[string]WorkerInfo),
+		finished: map[State]int64{StateDone: 0, StateFailed: 0, StateCancelled: 0},
+		changed:  make(chan struct{}),
+		done:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
+		swept:    make(chan struct{}),
 	}
 	go m.sweeper()
 	return m
@@ -462,7 +466,7 @@ func (m *Memory) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	defer m.mu.Unlock()
-	s := Stats{Queued: map[Priority]int{PriorityReview: 0, PriorityInteractive: 0}}
+	s := Stats{Queued: map[Priority]int{PriorityReview: 0, PriorityInteractive: 0}, Finished: maps.Clone(m.finished)}
 	for _, e := range m.ready {
 		j := m.jobs[e.id]
 		if j == nil || j.job.State != StateQueued || j.seq != e.seq {
@@ -524,6 +528,7 @@ func (m *Memory) finishLocked(j *memJob, st State, now time.Time) {
 	j.job.WorkerID = ""
 	j.job.FinishedAt = now
 	m.finals = append(m.finals, finalRef{id: j.job.ID, at: now})
+	m.finished[st]++
 	typ := map[State]string{StateDone: EventDone, StateFailed: EventFailed, StateCancelled: EventCancelled}[st]
 	m.appendState(j, st, typ)
 	m.kickSweeper()

@@ -26,6 +26,10 @@
 // Delivery is at least once (a job can be claimed again after a crash), results are exactly
 // once: StoreResult keeps the first result of a turn, so a resumed job re-runs only the turns
 // that Results does not hold yet.
+//
+// A call is one change, even when its transport sends it twice: the Redis client resends a
+// command whose reply it lost, and the Redis queue answers such a resend with the first
+// answer instead of making the change again (see luaOnce in redis_scripts.go).
 package queue
 
 import (
@@ -131,11 +135,15 @@ type StateEvent struct {
 
 // WorkerInfo is one worker's entry in the registry, refreshed by its heartbeats.
 type WorkerInfo struct {
-	ID              string    `json:"id"`
-	Host            string    `json:"host"`
-	InstanceID      string    `json:"instanceId,omitempty"`
-	GPU             string    `json:"gpu,omitempty"`
-	KataGoVersion   string    `json:"katagoVersion,omitempty"`
+	ID            string `json:"id"`
+	Host          string `json:"host"`
+	InstanceID    string `json:"instanceId,omitempty"`
+	GPU           string `json:"gpu,omitempty"`
+	KataGoVersion string `json:"katagoVersion,omitempty"`
+	// KataGoSettings says how KataGo's threads and batch size were chosen for this
+	// machine: backend, device, settings and their source (fitted, measured, cached, set
+	// by flags, config file), one line per distinct engine.
+	KataGoSettings  string    `json:"katagoSettings,omitempty"`
 	Model           string    `json:"model,omitempty"`
 	Engines         int       `json:"engines"`
 	CurrentJobs     []string  `json:"currentJobs,omitempty"`
@@ -151,6 +159,10 @@ type Stats struct {
 	Running          int
 	PositionsWaiting int64     // sum of Positions over queued jobs and the unfinished turns of running ones
 	OldestQueued     time.Time // CreatedAt of the oldest queued job; zero when none waits
+	// Finished counts the jobs that reached each final state (done, failed, cancelled; all
+	// three always present) over the life of the queue's data: retention, which deletes
+	// final jobs, does not lower it.
+	Finished map[State]int64
 }
 
 // Errors of the contract. Implementations wrap them; check with errors.Is.

@@ -79,6 +79,11 @@ func (c *RedisConfig) setDefaults() {
 // orphanTTL is the least time a created record waits for its commit before it expires.
 const orphanTTL = 10 * time.Minute
 
+// replyTTL is how long the reply of a script call that changed something is kept for a
+// resend of the call (see luaOnce): longer than a client goes on resending a command
+// (go-redis: its retries, each up to a read timeout; about 15s with the defaults).
+const replyTTL = 2 * time.Minute
+
 // reapBatch is how many expired leases one script hands over at a time.
 const reapBatch = 32
 
@@ -176,6 +181,7 @@ type transition struct {
 	ver    int64
 	lexp   int64
 	dedupe string
+	left   int64 // positions the job adds to the backlog
 }
 
 func parseTransition(res []any) transition {
@@ -189,6 +195,9 @@ func parseTransition(res []any) transition {
 	if len(res) > 3 {
 		t.dedupe = str(res[3])
 	}
+	if len(res) > 4 {
+		t.left = num(res[4])
+	}
 	return t
 }
 
@@ -198,7 +207,7 @@ func (r *Redis) index(ctx context.Context, id string, t transition) error {
 	if t.dedupe != "" {
 		ks = append(ks, t.dedupe)
 	}
-	_, err := r.run(ctx, indexScript, ks, id, t.ver, t.state, t.lexp, ms(r.cfg.Retention))
+	_, err := r.run(ctx, indexScript, ks, id, t.ver, t.state, t.lexp, ms(r.cfg.Retention), t.left)
 	return err
 }
 
@@ -253,7 +262,8 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	for k, v := range fields {
 		args = append(args, k, v)
 	}
-	res, err := r.run(ctx, createScript, r.k.jobKeys(id), args...)
+	call := newID()
+	res, err := r.run(ctx, createScript, r.k.callKeys(id, call), args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
 	}
@@ -262,13 +272,14 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	}
 	fields["state"], fields["att"], fields["created"] = string(StateQueued), "0", strconv.FormatInt(num(res[1]), 10)
 
-	commitKeys := append(r.k.indexKeys(), r.k.seq())
+	commitKeys := append(r.k.indexKeys(), r.k.globalReply(call), r.k.seq())
 	if dedupe != "" {
 		commitKeys = append(commitKeys, dedupe)
 	}
 	replace := ""
 	for {
-		res, err := r.run(ctx, commitScript, commitKeys, id, int(in.Priority), ms(r.cfg.Retention), replace)
+		res, err := r.run(ctx, commitScript, commitKeys, id, int(in.Priority), ms(r.cfg.Retention), replace,
+			in.Positions, fields["created"])
 		if err != nil {
 			return nil, false, fmt.Errorf("queue: enqueue: %w", err)
 		}
@@ -312,7 +323,8 @@ func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Durati
 		if err := r.check(ctx); err != nil {
 			return nil, nil, err
 		}
-		res, err := r.run(ctx, claimNextScript, r.k.indexKeys(), ms(leaseTTL), reapBatch)
+		call := newID()
+		res, err := r.run(ctx, claimNextScript, append(r.k.indexKeys(), r.k.globalReply(call)), ms(leaseTTL), reapBatch)
 		if err != nil {
 			return nil, nil, fmt.Errorf("queue: claim: %w", err)
 		}
@@ -327,7 +339,7 @@ func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Durati
 			// The job left the line: finish the claim whatever ctx does, then hand it
 			// back at once (no attempt counted) if the caller has gone meanwhile.
 			sctx, cancel := settleCtx(ctx)
-			j, l, err := r.claim(sctx, str(res[1]), workerID, leaseTTL)
+			j, l, err := r.claim(sctx, str(res[1]), call, workerID, leaseTTL)
 			if err == nil && j != nil && ctx.Err() != nil {
 				if rerr := r.Release(sctx, l); rerr != nil {
 					r.log.Warn("hand back a job claimed after the caller left", "job_id", j.ID, "err", rerr)
@@ -369,13 +381,13 @@ func (r *Redis) block(ctx context.Context, wait time.Duration) error {
 
 // claim completes a claim the global slot handed over. A nil job with no error means the
 // job was not claimable after all (cancelled, claimed by another); the index is repaired.
-func (r *Redis) claim(ctx context.Context, id, workerID string, ttl time.Duration) (*Job, *Lease, error) {
-	res, err := r.run(ctx, claimScript, r.k.jobKeys(id), workerID, ms(ttl))
+func (r *Redis) claim(ctx context.Context, id, call, workerID string, ttl time.Duration) (*Job, *Lease, error) {
+	res, err := r.run(ctx, claimScript, r.k.callKeys(id, call), workerID, ms(ttl))
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: claim: %w", err)
 	}
 	t := parseTransition(res)
-	if t.state != string(StateRunning) || len(res) < 6 {
+	if t.state != string(StateRunning) || len(res) < 7 {
 		// Not claimable after all: repair the index, or fail the Claim so that the
 		// caller backs off instead of meeting the same stale entry again at once.
 		if err := r.index(ctx, id, t); err != nil {
@@ -384,11 +396,11 @@ func (r *Redis) claim(ctx context.Context, id, workerID string, ttl time.Duratio
 		return nil, nil, nil
 	}
 	r.reindex(ctx, id, t)
-	j, err := decodeJob(flatMap(res[5]))
+	j, err := decodeJob(flatMap(res[6]))
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: claim: %w", err)
 	}
-	return j, &Lease{JobID: id, WorkerID: workerID, Token: num(res[4]), Expires: time.UnixMilli(t.lexp)}, nil
+	return j, &Lease{JobID: id, WorkerID: workerID, Token: num(res[5]), Expires: time.UnixMilli(t.lexp)}, nil
 }
 
 // expire settles one job found past its lease entry's score.
@@ -398,7 +410,7 @@ func (r *Redis) expire(ctx context.Context, id string) error {
 		return err
 	}
 	t := parseTransition(res)
-	if len(res) > 4 && num(res[4]) == 1 {
+	if len(res) > 5 && num(res[5]) == 1 {
 		if t.state == string(StateFailed) {
 			r.log.Warn("job dead-lettered", "job_id", id, "err", "lease expired")
 		} else {
@@ -454,7 +466,7 @@ func (r *Redis) Heartbeat(ctx context.Context, l *Lease, leaseTTL time.Duration)
 	if err := r.check(ctx); err != nil {
 		return err
 	}
-	res, err := r.run(ctx, heartbeatScript, r.k.jobKeys(l.JobID), l.Token, ms(leaseTTL))
+	res, err := r.run(ctx, heartbeatScript, r.k.callKeys(l.JobID, newID()), l.Token, ms(leaseTTL))
 	if err != nil {
 		return fmt.Errorf("queue: heartbeat: %w", err)
 	}
@@ -474,17 +486,21 @@ func (r *Redis) StoreResult(ctx context.Context, l *Lease, turn int, result []by
 	if err := r.check(ctx); err != nil {
 		return false, err
 	}
-	res, err := r.run(ctx, storeScript, r.k.jobKeys(l.JobID), l.Token, turn, result)
+	res, err := r.run(ctx, storeScript, r.k.callKeys(l.JobID, newID()), l.Token, turn, result)
 	if err != nil {
 		return false, fmt.Errorf("queue: store result: %w", err)
 	}
 	if err := fenced("store result", l.JobID, res); err != nil {
 		return false, err
 	}
-	if str(res[0]) == "invalid" {
+	switch str(res[0]) {
+	case "invalid":
 		return false, fmt.Errorf("queue: store result: %w: job %s has no turn %d", ErrInvalid, l.JobID, turn)
+	case "ok":
+		return false, nil
 	}
-	return num(res[1]) == 1, nil
+	r.reindex(ctx, l.JobID, parseTransition(res))
+	return true, nil
 }
 
 func (r *Redis) Publish(ctx context.Context, l *Lease, typ string, data []byte) error {
@@ -508,7 +524,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease) error {
 	if err := r.check(ctx); err != nil {
 		return err
 	}
-	res, err := r.run(ctx, completeScript, r.k.jobKeys(l.JobID), l.Token, ms(r.cfg.Retention))
+	res, err := r.run(ctx, completeScript, r.k.callKeys(l.JobID, newID()), l.Token, ms(r.cfg.Retention))
 	if err != nil {
 		return fmt.Errorf("queue: complete: %w", err)
 	}
@@ -533,7 +549,7 @@ func (r *Redis) Fail(ctx context.Context, l *Lease, msg string, retry bool) erro
 	if retry {
 		retryArg = "1"
 	}
-	res, err := r.run(ctx, failScript, r.k.jobKeys(l.JobID), l.Token, msg, retryArg, ms(r.cfg.Retention))
+	res, err := r.run(ctx, failScript, r.k.callKeys(l.JobID, newID()), l.Token, msg, retryArg, ms(r.cfg.Retention))
 	if err != nil {
 		return fmt.Errorf("queue: fail: %w", err)
 	}
@@ -555,7 +571,7 @@ func (r *Redis) Release(ctx context.Context, l *Lease) error {
 	if err := r.check(ctx); err != nil {
 		return err
 	}
-	res, err := r.run(ctx, releaseScript, r.k.jobKeys(l.JobID), l.Token)
+	res, err := r.run(ctx, releaseScript, r.k.callKeys(l.JobID, newID()), l.Token)
 	if err != nil {
 		return fmt.Errorf("queue: release: %w", err)
 	}
@@ -570,7 +586,7 @@ func (r *Redis) Cancel(ctx context.Context, jobID string) error {
 	if err := r.check(ctx); err != nil {
 		return err
 	}
-	res, err := r.run(ctx, cancelScript, r.k.jobKeys(jobID), ms(r.cfg.Retention))
+	res, err := r.run(ctx, cancelScript, r.k.callKeys(jobID, newID()), ms(r.cfg.Retention))
 	if err != nil {
 		return fmt.Errorf("queue: cancel: %w", err)
 	}
@@ -801,54 +817,27 @@ func (r *Redis) Workers(ctx context.Context) ([]WorkerInfo, error) {
 	return out, nil
 }
 
+// Stats reads counters that the scripts keep (see keys.go): one script call, whatever
+// the backlog, so health checks and metrics scrapes stay cheap.
 func (r *Redis) Stats(ctx context.Context) (Stats, error) {
 	if err := r.check(ctx); err != nil {
 		return Stats{}, err
 	}
-	var ready, leases *redis.StringSliceCmd
-	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		ready = p.ZRange(ctx, r.k.ready(), 0, -1)
-		leases = p.ZRange(ctx, r.k.leases(), 0, -1)
-		return nil
-	})
+	res, err := r.run(ctx, statsScript, r.k.indexKeys())
 	if err != nil {
 		return Stats{}, fmt.Errorf("queue: stats: %w", err)
 	}
-	ids := append(ready.Val(), leases.Val()...)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	recs := make([]*redis.SliceCmd, len(ids))
-	counts := make([]*redis.IntCmd, len(ids))
-	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			recs[i] = p.HMGet(ctx, r.k.job(id), "state", "prio", "pos", "nturns", "created")
-			counts[i] = p.HLen(ctx, r.k.results(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+	if len(res) < 8 {
+		return Stats{}, fmt.Errorf("queue: stats: reply %v", res)
 	}
-	s := Stats{Queued: map[Priority]int{PriorityReview: 0, PriorityInteractive: 0}}
-	for i := range ids {
-		v := recs[i].Val()
-		state, _ := v[0].(string)
-		prio, _ := strconv.Atoi(strOr(v[1]))
-		pos, _ := strconv.ParseInt(strOr(v[2]), 10, 64)
-		nturns, _ := strconv.Atoi(strOr(v[3]))
-		left := positionsLeft(pos, nturns, int(counts[i].Val()))
-		switch State(state) {
-		case StateQueued:
-			s.Queued[Priority(prio)]++
-			s.PositionsWaiting += left
-			created, _ := strconv.ParseInt(strOr(v[4]), 10, 64)
-			if t := time.UnixMilli(created); s.OldestQueued.IsZero() || t.Before(s.OldestQueued) {
-				s.OldestQueued = t
-			}
-		case StateRunning:
-			s.Running++
-			s.PositionsWaiting += left
-		}
+	s := Stats{
+		Queued:           map[Priority]int{PriorityInteractive: int(num(res[0])), PriorityReview: int(num(res[1]))},
+		Running:          int(num(res[2])),
+		PositionsWaiting: max(num(res[3]), 0),
+		Finished:         map[State]int64{StateDone: num(res[4]), StateFailed: num(res[5]), StateCancelled: num(res[6])},
+	}
+	if oldest := num(res[7]); oldest > 0 {
+		s.OldestQueued = time.UnixMilli(oldest)
 	}
 	return s, nil
 }
@@ -919,7 +908,7 @@ func encodeWorker(w WorkerInfo) (map[string]any, error) {
 	}
 	return map[string]any{
 		"id": w.ID, "host": w.Host, "instance_id": w.InstanceID, "gpu": w.GPU,
-		"katago_version": w.KataGoVersion, "model": w.Model, "engines": w.Engines,
+		"katago_version": w.KataGoVersion, "katago_settings": w.KataGoSettings, "model": w.Model, "engines": w.Engines,
 		"current_jobs": string(jobs), "idle_since": t(w.IdleSince), "started_at": t(w.StartedAt),
 		"last_seen": t(w.LastSeen), "positions_per_sec": strconv.FormatFloat(w.PositionsPerSec, 'g', -1, 64),
 	}, nil
@@ -927,7 +916,7 @@ func encodeWorker(w WorkerInfo) (map[string]any, error) {
 
 func decodeWorker(m map[string]string) (WorkerInfo, error) {
 	w := WorkerInfo{ID: m["id"], Host: m["host"], InstanceID: m["instance_id"], GPU: m["gpu"],
-		KataGoVersion: m["katago_version"], Model: m["model"]}
+		KataGoVersion: m["katago_version"], KataGoSettings: m["katago_settings"], Model: m["model"]}
 	w.Engines, _ = strconv.Atoi(m["engines"])
 	w.PositionsPerSec, _ = strconv.ParseFloat(m["positions_per_sec"], 64)
 	if err := json.Unmarshal([]byte(m["current_jobs"]), &w.CurrentJobs); err != nil {
@@ -967,11 +956,6 @@ func num(v any) int64 {
 		return n
 	}
 	return 0
-}
-
-func strOr(v any) string {
-	s, _ := v.(string)
-	return s
 }
 
 // flatMap reads a flat field, value list (HGETALL inside a script).

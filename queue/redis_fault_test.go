@@ -291,7 +291,12 @@ func TestRedisKeysShareSlot(t *testing.T) {
 	for _, id := range ids {
 		var got []string
 		for _, ks := range slots[id] {
-			got = ks
+			for _, k := range ks {
+				// The replies kept for resent calls share the slot and come and go.
+				if !strings.Contains(k, "}:reply:") {
+					got = append(got, k)
+				}
+			}
 		}
 		if len(got) != 3 {
 			t.Errorf("job %s has keys %v, want its record, results and events", id, got)

@@ -72,7 +72,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		q := newQueue(t)
 		j := enqueue(t, q)
 		_, l := claim(t, q, "w1", 200*time.Millisecond)
-		run(t, q, releaseScript, q.k.jobKeys(j.ID), l.Token)
+		run(t, q, releaseScript, q.k.callKeys(j.ID, "r"), l.Token)
 		got, _ := claim(t, q, "w2", time.Minute)
 		if got.ID != j.ID || got.Attempts != 0 {
 			t.Errorf("claimed %s with %d attempts, want %s with none", got.ID, got.Attempts, j.ID)
@@ -87,7 +87,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		if _, err := q.StoreResult(ctx, l, 0, []byte(`"r"`)); err != nil {
 			t.Fatal(err)
 		}
-		run(t, q, completeScript, q.k.jobKeys(j.ID), l.Token, ms(time.Hour))
+		run(t, q, completeScript, q.k.callKeys(j.ID, "c"), l.Token, ms(time.Hour))
 		waitFor(t, "the lease entry of the done job to go", func() bool {
 			return client.ZCard(ctx, q.k.leases()).Val() == 0 && client.HLen(ctx, q.k.index()).Val() == 0
 		})
@@ -107,7 +107,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
 		j := enqueue(t, q)
-		run(t, q, cancelScript, q.k.jobKeys(j.ID), ms(time.Hour))
+		run(t, q, cancelScript, q.k.callKeys(j.ID, "c"), ms(time.Hour))
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		if got, _, err := q.Claim(cctx, "w1", time.Minute); !errors.Is(err, context.DeadlineExceeded) {
@@ -122,7 +122,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
 		j := enqueue(t, q)
-		res := run(t, q, claimNextScript, q.k.indexKeys(), ms(200*time.Millisecond), reapBatch)
+		res := run(t, q, claimNextScript, append(q.k.indexKeys(), q.k.globalReply("n")), ms(200*time.Millisecond), reapBatch)
 		if str(res[0]) != "claim" || str(res[1]) != j.ID {
 			t.Fatalf("claimNextScript: %v", res)
 		}
@@ -137,7 +137,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		q := newQueue(t)
 		j := enqueue(t, q)
 		_, l := claim(t, q, "w1", 200*time.Millisecond)
-		run(t, q, failScript, q.k.jobKeys(j.ID), l.Token, "boom", "1", ms(time.Hour))
+		run(t, q, failScript, q.k.callKeys(j.ID, "f"), l.Token, "boom", "1", ms(time.Hour))
 		got, _ := claim(t, q, "w2", time.Minute)
 		if got.ID != j.ID || got.Attempts != 1 || got.Error != "boom" {
 			t.Errorf("claimed %+v, want %s with the one failed attempt", got, j.ID)
@@ -147,7 +147,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 	t.Run("enqueue that died before its commit", func(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
-		res := run(t, q, createScript, q.k.jobKeys("orphan"), ms(orphanTTL), "id", "orphan", "turns", ",0,", "nturns", "1", "max", "3")
+		res := run(t, q, createScript, q.k.callKeys("orphan", "o"), ms(orphanTTL), "id", "orphan", "turns", ",0,", "nturns", "1", "max", "3")
 		if str(res[0]) != "ok" {
 			t.Fatalf("createScript: %v", res)
 		}

@@ -146,6 +146,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		if v, err := s.engines[0].Version(ctx); err == nil {
 			wcfg.Info.KataGoVersion = v.Version
 		}
+		var gpu string
+		wcfg.Info.KataGoSettings, gpu = engine.Summary(s.engines...)
+		if wcfg.Info.GPU == "" {
+			wcfg.Info.GPU = gpu
+		}
 		s.w = worker.New(s.q, wcfg)
 		if err := s.w.Start(ctx); err != nil {
 			return err

@@ -656,8 +656,8 @@ func TestUploadErrors(t *testing.T) {
 		want []string
 	}{
 		{name: "illegal move", sgf: string(occupied), want: []string{"illegal move", "move 5", "occupied"}},
-		{name: "broken SGF", sgf: "(;GM[1]FF[4]SZ[19];B[pd];W[dp", want: []string{"not a valid SGF"}},
-		{name: "not a game", file: testdata(t, "notes.txt"), want: []string{"not a valid SGF"}},
+		{name: "broken SGF", sgf: "(;GM[1]FF[4]SZ[19];B[pd];W[dp", want: []string{"cannot be read", "cut off"}},
+		{name: "not a game", file: testdata(t, "notes.txt"), want: []string{"cannot be read", "not a game record"}},
 		{name: "too large", sgf: "(;GM[1]FF[4]SZ[19]C[" + strings.Repeat("a long comment ", 700) + "];B[pd])", want: []string{"too large"}},
 		{name: "nothing", sgf: "", want: []string{"Choose an SGF file"}},
 	} {
@@ -693,6 +693,42 @@ func TestUploadErrors(t *testing.T) {
 			t.Errorf("message %q does not say the review does not exist", msg)
 		}
 	})
+}
+
+// TestReviewOtherFormats reviews a Tygem .gib and a WBaduk .ngf record chosen in the file
+// picker, which offers them.
+func TestReviewOtherFormats(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=200")
+	tb := newTab(t, 1280, 900)
+	for _, tc := range []struct {
+		file, title string
+		moves       int
+	}{
+		{file: "tygem_korean.gib", title: "이세돌 vs 박정환 · tesuji", moves: 20},
+		{file: "wbaduk_handicap.ngf", title: "초보기사 vs 바둑왕 · tesuji", moves: 10},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			tb := tb.with(t)
+			tb.do(chromedp.Navigate(s.url + "/"))
+			tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+			accept := eval[string](tb, `document.querySelector('#file').accept`)
+			ext := filepath.Ext(tc.file)
+			if !strings.Contains(accept, ext) {
+				t.Errorf("the file picker offers %q, not %s", accept, ext)
+			}
+			path, err := filepath.Abs(filepath.Join("..", "game", "testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{path}))
+			tb.do(chromedp.Click(chromedp.ID("submit")))
+			tb.waitFor("the review page", `location.pathname.startsWith('/review/') && !!document.querySelector('#counter')`)
+			tb.waitFor("the game's players", fmt.Sprintf(`document.title === %q`, tc.title))
+			tb.waitFor("the whole game", fmt.Sprintf(`document.querySelector('#counter').textContent.endsWith('/ %d')`, tc.moves))
+			tb.shot("review-" + strings.TrimPrefix(ext, "."))
+		})
+	}
 }
 
 // TestServerBusy shows the busy message when the server cannot take the game.

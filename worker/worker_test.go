@@ -17,6 +17,7 @@ import (
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -108,6 +109,24 @@ func startWorker(t *testing.T, q queue.Queue, cfg worker.Config) *worker.Worker 
 		}
 	})
 	return w
+}
+
+// stopWantQueued stops the worker and checks that it handed the job back without counting
+// an attempt.
+func stopWantQueued(t *testing.T, w *worker.Worker, q queue.Queue, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != queue.StateQueued || got.Attempts != 0 {
+		t.Fatalf("after stop: state %s attempts %d, want queued with 0 attempts", got.State, got.Attempts)
+	}
 }
 
 // turnsOnce checks that every turn of the job has exactly one stored result and one
@@ -229,19 +248,8 @@ func TestWorkerStopReleasesWithoutCountingAnAttempt(t *testing.T) {
 	g := sampleGame(t, 30)
 	j := enqueue(t, q, g, queue.PriorityReview, nil)
 	waitState(t, q, j.ID, queue.StateRunning)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	got, err := q.Get(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.State != queue.StateQueued || got.Attempts != 0 {
-		t.Fatalf("after stop: state %s attempts %d, want queued with 0 attempts", got.State, got.Attempts)
-	}
-	ws, _ := q.Workers(ctx)
+	stopWantQueued(t, w, q, j.ID)
+	ws, _ := q.Workers(context.Background())
 	if len(ws) != 0 {
 		t.Errorf("worker still registered: %+v", ws)
 	}
@@ -298,12 +306,12 @@ func TestWorkerInteractiveGetsKataGoPriority(t *testing.T) {
 type recorder struct {
 	next     worker.Analyzer
 	mu       sync.Mutex
-	qs       []engine.Query
+	qs       []katago.Query
 	once     sync.Once
 	finished chan struct{}
 }
 
-func (r *recorder) Analyze(ctx context.Context, q *engine.Query, fn func(*engine.Response) error) error {
+func (r *recorder) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
 	r.mu.Lock()
 	r.qs = append(r.qs, *q)
 	r.mu.Unlock()
@@ -316,7 +324,7 @@ func newRecorder(next worker.Analyzer) *recorder {
 	return &recorder{next: next, finished: make(chan struct{})}
 }
 
-func (r *recorder) queries() []engine.Query {
+func (r *recorder) queries() []katago.Query {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.qs)
@@ -324,6 +332,6 @@ func (r *recorder) queries() []engine.Query {
 
 type panicky struct{}
 
-func (panicky) Analyze(context.Context, *engine.Query, func(*engine.Response) error) error {
+func (panicky) Analyze(context.Context, *katago.Query, func(*katago.Response) error) error {
 	panic("boom")
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func runAnalyze(ctx context.Context, e *env, args []string) error {
-	fs := flagSet(e, "analyze", "[--server URL] [--visits N] [-o DIR] FILE.sgf...")
+	fs := flagSet(e, "analyze", "[--server URL] [--visits N] [-o DIR] FILE... (SGF, Tygem .gib or WBaduk .ngf records)")
 	var (
 		lf        logFlags
 		ef        engineFlags

@@ -34,11 +34,11 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.katago, "katago", "", "KataGo binary (default: katago on PATH, else the one 'tesuji katago install' put in the user cache)")
 	fs.StringVar(&f.model, "model", "", "KataGo network file (default: the newest network in the user cache)")
 	fs.StringVar(&f.configFile, "katago-config", "", "KataGo analysis config file to use instead of the one tesuji writes")
-	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: the engine's)")
-	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: the engine's)")
-	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: the engine's)")
+	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: fitted to KataGo's backend and this machine)")
+	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: fitted to KataGo's backend and this machine)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: fitted to KataGo's backend and this machine)")
 	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
-	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "a query making no progress for this long restarts KataGo (default: the engine's)")
+	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "KataGo showing no sign of life for this long while work waits (no output, no answer to a query_version probe) is restarted; a long search is never cut short (default: the engine's, 1m)")
 }
 
 // config locates KataGo and the network and returns the engine configuration.
@@ -47,7 +47,11 @@ func (f *engineFlags) config() (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
+	// Measured KataGo settings live beside the installed KataGo; without a user cache
+	// directory nothing is measured.
+	cacheDir, _ := setup.Dir()
 	return engine.Config{
+		CacheDir:                       cacheDir,
 		Path:                           katago,
 		Model:                          model,
 		ConfigFile:                     f.configFile,
@@ -95,6 +99,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		engines   = fs.Int("engines", 0, "local KataGo processes, one per GPU (default 1 without --redis, 0 with it)")
 		visits    = fs.Int("visits", 500, "visits per position when a request names none")
 		maxVisits = fs.Int("max-visits", 100000, "most visits per position a request may ask for")
+		ponder    = fs.Duration("ponder-time", 0, "longest search of an open-ended interactive analysis (KaTrain's pondering, a GTP analysis) that asks for more than --max-visits (0: until the client stops it)")
 		maxUpload = fs.Int64("max-upload", 1<<20, "largest SGF upload in bytes")
 		maxMoves  = fs.Int("max-moves", 1000, "longest game accepted, in moves")
 		grace     = fs.Duration("shutdown-grace", 10*time.Second, "how long running jobs may finish on shutdown")
@@ -129,6 +134,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.API.DefaultVisits = *visits
 	cfg.API.MaxVisits = *maxVisits
+	cfg.API.PonderTime = *ponder
 	cfg.API.MaxUploadBytes = *maxUpload
 	cfg.API.MaxMoves = *maxMoves
 	requireTokens := *tokens || (!*open && !loopback(*addr))

@@ -95,6 +95,11 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if v, err := engines[0].Version(ctx); err == nil {
 		wcfg.Info.KataGoVersion = v.Version
 	}
+	var gpu string
+	wcfg.Info.KataGoSettings, gpu = engine.Summary(engines...)
+	if wcfg.Info.GPU == "" {
+		wcfg.Info.GPU = gpu
+	}
 	wcfg.Info.Model = ecfg.Model
 
 	var watcher *spot.Watcher

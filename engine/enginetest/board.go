@@ -3,140 +3,80 @@ package enginetest
 import (
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"strings"
+
+	"github.com/tesuji/tesuji/game"
 )
 
-// This file is the little Go the fake needs: KataGo's location syntax, stones, captures,
-// and the position hashes KataGo reports. It is deliberately small; the game package owns
-// the rules tesuji itself enforces.
+// This file adapts the game package's board, coordinates and colors to what the fake
+// needs: point indexes, KataGo's tolerant replay of a query's moves, and the position
+// hashes KataGo reports.
 
-type color int8
+type color = game.Color
 
 const (
-	empty color = iota
-	black
-	white
+	empty = game.Empty
+	black = game.Black
+	white = game.White
 )
-
-func (c color) opp() color { return 3 - c }
-
-func (c color) String() string {
-	if c == white {
-		return "W"
-	}
-	return "B"
-}
 
 // parsePlayer accepts what KataGo's PlayerIO::tryParsePlayer accepts.
 func parsePlayer(s string) (color, bool) {
-	switch strings.ToLower(s) {
-	case "b", "black":
-		return black, true
-	case "w", "white":
-		return white, true
+	if t := strings.TrimSpace(s); t == "1" || t == "2" {
+		return empty, false // game reads old SGF's digits too; KataGo does not
 	}
-	return empty, false
+	c, err := game.ParseColor(s)
+	return c, err == nil
 }
 
 const passLoc = -1
 
-// parseLoc reads a location as KataGo's Location::tryOfString does: GTP letters without
-// I (extended to two letters past Z), "(x,y)", or pass. It returns the point index, or
-// passLoc.
-func parseLoc(str string, w, h int) (int, bool) {
-	s := strings.TrimSpace(str)
-	if len(s) < 2 {
+// parseLoc reads a location as KataGo does and returns its point index, or passLoc.
+func parseLoc(s string, w, h int) (int, bool) {
+	p, pass, err := game.ParseGTP(s, w, h)
+	switch {
+	case err != nil:
 		return 0, false
-	}
-	if strings.EqualFold(s, "pass") || strings.EqualFold(s, "pss") {
+	case pass:
 		return passLoc, true
 	}
-	if s[0] == '(' {
-		if s[len(s)-1] != ')' {
-			return 0, false
-		}
-		parts := strings.Split(s[1:len(s)-1], ",")
-		if len(parts) != 2 {
-			return 0, false
-		}
-		x, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
-		y, err2 := strconv.Atoi(strings.TrimSpace(parts[1]))
-		if err1 != nil || err2 != nil || x < 0 || y < 0 || x >= w || y >= h {
-			return 0, false
-		}
-		return y*w + x, true
-	}
-	x, ok := letterCoord(s[0])
-	if !ok {
-		return 0, false
-	}
-	rest := s[1:]
-	if c := s[1]; 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' {
-		x1, ok := letterCoord(c)
-		if !ok {
-			return 0, false
-		}
-		x = (x+1)*25 + x1
-		rest = s[2:]
-	}
-	row, err := strconv.Atoi(strings.TrimSpace(rest))
-	if err != nil {
-		return 0, false
-	}
-	y := h - row
-	if x < 0 || y < 0 || x >= w || y >= h {
-		return 0, false
-	}
-	return y*w + x, true
+	return p.Y*w + p.X, true
 }
 
-func letterCoord(c byte) (int, bool) {
-	switch {
-	case 'A' <= c && c <= 'H':
-		return int(c - 'A'), true
-	case 'a' <= c && c <= 'h':
-		return int(c - 'a'), true
-	case 'J' <= c && c <= 'Z':
-		return int(c-'A') - 1, true
-	case 'j' <= c && c <= 'z':
-		return int(c-'a') - 1, true
-	}
-	return 0, false
-}
-
-const columns = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
-
-// locString writes a point as KataGo's Location::toString does.
+// locString writes a point index as KataGo does.
 func locString(loc, w, h int) string {
 	if loc == passLoc {
 		return "pass"
 	}
-	x, y := loc%w, loc/w
-	if x <= 24 {
-		return fmt.Sprintf("%c%d", columns[x], h-y)
-	}
-	return fmt.Sprintf("%c%c%d", columns[x/25-1], columns[x%25], h-y)
+	return game.Point{X: loc % w, Y: loc / w}.GTP(h)
 }
 
-// board is a position: w*h points, row-major from the top-left (A19 on 19x19).
+// board is a position: w*h points, indexed row-major from the top-left (A19 on 19x19).
 type board struct {
+	g      *game.Board
 	w, h   int
-	pts    []color
 	toMove color
 	// captures counts stones each color has captured, by color index.
 	captures [3]int
 }
 
 func newBoard(w, h int) *board {
-	return &board{w: w, h: h, pts: make([]color, w*h), toMove: black}
+	return &board{g: game.NewBoard(w, h), w: w, h: h, toMove: black}
 }
 
 func (b *board) clone() *board {
 	c := *b
-	c.pts = append([]color(nil), b.pts...)
+	c.g = b.g.Clone()
 	return &c
 }
+
+func (b *board) point(loc int) game.Point { return game.Point{X: loc % b.w, Y: loc / b.w} }
+
+// at returns the stone at loc.
+func (b *board) at(loc int) color { return b.g.At(b.point(loc)) }
+
+// set puts a stone without captures, for initial stones.
+func (b *board) set(loc int, c color) { _ = b.g.Set(b.point(loc), c) } // loc is on the board
 
 func (b *board) neighbors(loc int, f func(int)) {
 	x, y := loc%b.w, loc/b.w
@@ -154,85 +94,41 @@ func (b *board) neighbors(loc int, f func(int)) {
 	}
 }
 
-// group returns the stones connected to loc and whether they have a liberty.
-func (b *board) group(loc int) ([]int, bool) {
-	c := b.pts[loc]
-	seen := make([]bool, len(b.pts))
-	seen[loc] = true
-	stack := []int{loc}
-	var stones []int
-	libs := false
-	for len(stack) > 0 {
-		p := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		stones = append(stones, p)
-		b.neighbors(p, func(n int) {
-			switch {
-			case b.pts[n] == empty:
-				libs = true
-			case b.pts[n] == c && !seen[n]:
-				seen[n] = true
-				stack = append(stack, n)
-			}
-		})
+// group returns the stones connected to loc and their number of liberties.
+func (b *board) group(loc int) ([]int, int) {
+	pts, libs := b.g.Group(b.point(loc))
+	stones := make([]int, len(pts))
+	for i, p := range pts {
+		stones[i] = p.Y*b.w + p.X
 	}
 	return stones, libs
 }
 
-// play makes a move the way KataGo replays a query's moves (makeBoardMoveTolerant): an
-// occupied point is illegal; ko and suicide are allowed, suicide removing the group.
+// play makes a move the way KataGo replays a query's moves: an occupied point is illegal;
+// ko and suicide are allowed, suicide removing the group.
 func (b *board) play(loc int, c color) bool {
+	b.toMove = c.Opponent()
 	if loc == passLoc {
-		b.toMove = c.opp()
+		b.g.Pass(c)
 		return true
 	}
-	if b.pts[loc] != empty {
+	captured, lost, err := b.g.PlayTolerant(c, b.point(loc))
+	if err != nil {
+		b.toMove = c
 		return false
 	}
-	b.pts[loc] = c
-	b.neighbors(loc, func(n int) {
-		if b.pts[n] == c.opp() {
-			if stones, libs := b.group(n); !libs {
-				for _, s := range stones {
-					b.pts[s] = empty
-				}
-				b.captures[c] += len(stones)
-			}
-		}
-	})
-	if stones, libs := b.group(loc); !libs {
-		for _, s := range stones {
-			b.pts[s] = empty
-		}
-		b.captures[c.opp()] += len(stones)
-	}
-	b.toMove = c.opp()
+	b.captures[c] += captured
+	b.captures[c.Opponent()] += lost
 	return true
 }
 
-// legal reports whether c may play loc: empty and not suicide.
-func (b *board) legal(loc int, c color) bool {
-	if b.pts[loc] != empty {
-		return false
-	}
-	libs := false
-	b.neighbors(loc, func(n int) {
-		if b.pts[n] == empty {
-			libs = true
-		}
-	})
-	if libs {
-		return true
-	}
-	t := b.clone()
-	t.play(loc, c)
-	return t.pts[loc] == c
-}
+// legal reports whether c may play loc: the candidates KataGo's search considers.
+func (b *board) legal(loc int, c color) bool { return b.g.Legal(c, b.point(loc)) }
 
 func (b *board) count(c color) int {
 	n := 0
-	for _, p := range b.pts {
-		if p == c {
+	for loc := range b.w * b.h {
+		if b.at(loc) == c {
 			n++
 		}
 	}
@@ -271,13 +167,14 @@ func (b *board) symmetries() [][]int {
 
 // hashUnder returns a 128-bit hash of the position seen through symmetry m.
 func (b *board) hashUnder(m []int) [16]byte {
-	buf := make([]byte, len(b.pts)+3)
-	for i, p := range b.pts {
-		buf[m[i]] = byte(p)
+	n := b.w * b.h
+	buf := make([]byte, n+3)
+	for i := range n {
+		buf[m[i]] = byte(b.at(i))
 	}
-	buf[len(b.pts)] = byte(b.w)
-	buf[len(b.pts)+1] = byte(b.h)
-	buf[len(b.pts)+2] = byte(b.toMove)
+	buf[n] = byte(b.w)
+	buf[n+1] = byte(b.h)
+	buf[n+2] = byte(b.toMove)
 	h := fnv.New128a()
 	h.Write(buf)
 	var out [16]byte
@@ -305,8 +202,8 @@ func (b *board) invariants() [][]int {
 	var out [][]int
 	for _, m := range b.symmetries()[1:] {
 		same := true
-		for i, p := range b.pts {
-			if b.pts[m[i]] != p {
+		for i := range b.w * b.h {
+			if b.at(m[i]) != b.at(i) {
 				same = false
 				break
 			}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tesuji/tesuji/engine/internal/transcript"
+	"github.com/tesuji/tesuji/katago/transcript"
 )
 
 // trickyInputs are lines KataGo rejects or warns about, beyond those recorded in 04.
@@ -56,8 +56,8 @@ var trickyInputs = []string{
 }
 
 // TestFakeAgreesWithKataGo sends the same lines to the fake and to the real KataGo and
-// compares what comes back: errors and warnings byte for byte and in order, results by
-// shape. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo binary and a network.
+// compares what comes back: errors and warnings field for field and in order, results
+// by shape. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo binary and a network.
 func TestFakeAgreesWithKataGo(t *testing.T) {
 	t.Parallel()
 	bin, model := os.Getenv("TESUJI_KATAGO"), os.Getenv("TESUJI_MODEL")
@@ -92,7 +92,7 @@ func TestFakeAgreesWithKataGo(t *testing.T) {
 	}
 	realMsgs, realResults := split(real)
 	fakeMsgs, fakeResults := split(fake)
-	if diff := cmp.Diff(realMsgs, fakeMsgs); diff != "" {
+	if diff := cmp.Diff(messages(t, realMsgs), messages(t, fakeMsgs)); diff != "" {
 		t.Errorf("errors and warnings (-katago +fake):\n%s", diff)
 	}
 	if diff := cmp.Diff(shapes(t, realResults), shapes(t, fakeResults)); diff != "" {

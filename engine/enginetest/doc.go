@@ -5,7 +5,7 @@
 // The fake is a separate program, fakekatago, built by Path. It is invoked exactly like
 // KataGo (fakekatago analysis -config C -model M [-override-config k=v,...]
 // [-analysis-threads N] [-quit-without-waiting], or fakekatago version) and speaks the same
-// protocol, checked against the recorded sessions in ../shared/katago/transcripts:
+// protocol, checked against the recorded sessions in package katago/transcript:
 //
 //   - it reads the config file (numAnalysisThreads, reportAnalysisWinratesAs, maxVisits,
 //     analysisPVLen, nnMaxBatchSize) and fails at start like KataGo when the model file
@@ -40,6 +40,9 @@
 //	                                 first analysis query)
 //	TESUJI_FAKE_CRASH_ONCE=FILE      crash only if FILE does not exist, creating it, so a
 //	                                 restarted engine then works (implies CRASH_AFTER=0 if unset)
+//	TESUJI_FAKE_CRASH_MID_LINE=1     the crash comes halfway through writing the next line
+//	                                 (after N whole final results, or on the first analysis
+//	                                 query's first line), as a process killed mid-write
 //	TESUJI_FAKE_HANG_AFTER=N         write nothing more after N final results (0: at once)
 //	TESUJI_FAKE_HANG_ONCE=FILE       like CRASH_ONCE, for the hang
 //	TESUJI_FAKE_LINE_BYTES=B         pad every final result to at least B bytes with a long
@@ -50,6 +53,9 @@
 //	TESUJI_FAKE_IGNORE_EOF=1         keep running after stdin closes
 //	TESUJI_FAKE_IGNORE_SIGTERM=1     ignore SIGTERM, so only SIGKILL ends it
 //	TESUJI_FAKE_TRACE=FILE           append every line read from stdin to FILE
+//	TESUJI_FAKE_BACKEND=NAME         the backend `fakekatago version` names, as KataGo's
+//	                                 build would (CUDA, TensorRT, OpenCL, Eigen(CPU));
+//	                                 default dummy
 //
 // Typical use in a test:
 //

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"container/heap"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // The environment variables that switch the fake's behaviour; see the package doc.
@@ -27,6 +28,7 @@ const (
 	EnvVisitsPerSec   = "TESUJI_FAKE_VISITS_PER_SECOND"
 	EnvCrashAfter     = "TESUJI_FAKE_CRASH_AFTER"
 	EnvCrashOnce      = "TESUJI_FAKE_CRASH_ONCE"
+	EnvCrashMidLine   = "TESUJI_FAKE_CRASH_MID_LINE"
 	EnvHangAfter      = "TESUJI_FAKE_HANG_AFTER"
 	EnvHangOnce       = "TESUJI_FAKE_HANG_ONCE"
 	EnvLineBytes      = "TESUJI_FAKE_LINE_BYTES"
@@ -35,6 +37,7 @@ const (
 	EnvIgnoreEOF      = "TESUJI_FAKE_IGNORE_EOF"
 	EnvIgnoreSIGTERM  = "TESUJI_FAKE_IGNORE_SIGTERM"
 	EnvTrace          = "TESUJI_FAKE_TRACE"
+	EnvBackend        = "TESUJI_FAKE_BACKEND"
 	fakeVersion       = "1.17.2"
 	fakeGitHash       = "<omitted>"
 	unknownActionText = "'action' field must be 'query_version' or 'query_models' or 'clear_cache' or 'terminate' or 'terminate_all'"
@@ -57,6 +60,7 @@ type faults struct {
 	visitsPerSec  float64 // visits per second per analysis thread; 0: unlimited
 	crashAfter    int     // -1: never
 	crashOnce     string
+	crashMidLine  bool
 	hangAfter     int // -1: never
 	hangOnce      string
 	lineBytes     int
@@ -120,10 +124,11 @@ type fake struct {
 	flt    faults
 	stderr io.Writer
 
-	outMu  sync.Mutex
-	out    *bufio.Writer
-	finals int
-	hung   bool
+	outMu   sync.Mutex
+	out     *bufio.Writer
+	finals  int
+	hung    bool
+	cutNext bool // crash halfway through the next line
 
 	mu      sync.Mutex
 	idle    []chan *task // threads waiting for work
@@ -147,7 +152,11 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, st
 	}
 	switch args[0] {
 	case "version":
-		fmt.Fprintf(stdout, "KataGo v%s\nGit revision: %s\nCompile Time: %s\nUsing dummy backend\n", fakeVersion, fakeGitHash, "<omitted>")
+		backend := getenv(EnvBackend)
+		if backend == "" {
+			backend = "dummy"
+		}
+		fmt.Fprintf(stdout, "KataGo v%s\nGit revision: %s\nCompile Time: %s\nUsing %s backend\n", fakeVersion, fakeGitHash, "<omitted>", backend)
 		return 0
 	case "analysis":
 	default:
@@ -308,6 +317,7 @@ func readFaults(getenv func(string) string) (faults, error) {
 		return f, err
 	}
 	f.crashOnce, f.hangOnce = getenv(EnvCrashOnce), getenv(EnvHangOnce)
+	f.crashMidLine = getenv(EnvCrashMidLine) != ""
 	if f.crashOnce != "" && f.crashAfter < 0 {
 		f.crashAfter = 0
 	}
@@ -495,6 +505,11 @@ func (f *fake) emit(line []byte, final bool) {
 	if f.hung {
 		return
 	}
+	if f.cutNext {
+		f.out.Write(line[:len(line)/2])
+		f.out.Flush()
+		f.crash()
+	}
 	f.out.Write(line)
 	f.out.WriteByte('\n')
 	f.out.Flush()
@@ -503,11 +518,21 @@ func (f *fake) emit(line []byte, final bool) {
 	}
 	f.finals++
 	if f.flt.crashAfter > 0 && f.finals >= f.flt.crashAfter && armed(f.flt.crashOnce) {
-		f.crash()
+		f.crashOrCut()
 	}
 	if f.flt.hangAfter > 0 && f.finals >= f.flt.hangAfter {
 		f.maybeHang()
 	}
+}
+
+// crashOrCut crashes now or, with TESUJI_FAKE_CRASH_MID_LINE, halfway through the next
+// line written. Callers hold outMu.
+func (f *fake) crashOrCut() {
+	if f.flt.crashMidLine {
+		f.cutNext = true
+		return
+	}
+	f.crash()
 }
 
 // crash ends the process the way a segfault would: no goodbye, no flushing of queues.
@@ -537,8 +562,8 @@ func armed(onceFile string) bool {
 	return true
 }
 
-func (f *fake) emitResponse(r *engine.Response, final bool) {
-	b, err := r.MarshalJSON()
+func (f *fake) emitResponse(r *katago.Response, final bool) {
+	b, err := json.Marshal(r)
 	if err != nil {
 		panic(fmt.Sprintf("fakekatago: encode response: %v", err))
 	}
@@ -550,7 +575,7 @@ func (f *fake) emitResponse(r *engine.Response, final bool) {
 
 // pad lengthens a result to about size bytes with a principal variation of passes: legal
 // whatever the board, and exactly as long as a line can be.
-func pad(r *engine.Response, have, size int) []byte {
+func pad(r *katago.Response, have, size int) []byte {
 	mi := &r.MoveInfos[0]
 	per := len(`,"pass"`)
 	if mi.PVVisits != nil {
@@ -563,24 +588,24 @@ func pad(r *engine.Response, have, size int) []byte {
 			mi.PVEdgeVisits = append(mi.PVEdgeVisits, 1)
 		}
 	}
-	b, _ := r.MarshalJSON()
+	b, _ := json.Marshal(r)
 	return b
 }
 
 func (f *fake) writeError(msg string) {
-	b, _ := (&engine.Response{Error: msg}).MarshalJSON()
+	b, _ := json.Marshal(&katago.Response{Error: msg})
 	f.emit(b, false)
 	f.log("Error: " + string(b))
 }
 
 func (f *fake) writeFieldError(id string, fe fieldErr) {
-	b, _ := (&engine.Response{ID: id, Field: fe.field, Error: fe.msg}).MarshalJSON()
+	b, _ := json.Marshal(&katago.Response{ID: id, Field: fe.field, Error: fe.msg})
 	f.emit(b, false)
 	f.log("Error: " + string(b))
 }
 
 func (f *fake) writeWarning(id string, fe fieldErr) {
-	b, _ := (&engine.Response{ID: id, Field: fe.field, Warning: fe.msg}).MarshalJSON()
+	b, _ := json.Marshal(&katago.Response{ID: id, Field: fe.field, Warning: fe.msg})
 	f.emit(b, false)
 	f.log("Warning: " + string(b))
 }
@@ -606,7 +631,9 @@ func (f *fake) handle(line string) {
 		return
 	}
 	if f.flt.crashAfter == 0 && armed(f.flt.crashOnce) {
-		f.crash()
+		f.outMu.Lock()
+		f.crashOrCut()
+		f.outMu.Unlock()
 	}
 	req, warnings, fe := f.parseRequest(in, id)
 	for _, w := range warnings {

@@ -2,9 +2,12 @@ package enginetest
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/tesuji/tesuji/game"
 )
 
 // This file validates a query the way KataGo's analysis engine does, in the same order
@@ -22,6 +25,7 @@ type request struct {
 	priority             int64
 	komi                 float64
 	rules                string
+	ruleset              game.Ruleset
 	maxVisits            int64 // 0: search until terminated
 	pvLen                int
 	includeOwnership     bool
@@ -35,6 +39,20 @@ type request struct {
 	firstReportAfter     float64
 	perspective          string // BLACK, WHITE or SIDETOMOVE
 	positions            []*board
+	// avoid and allow are the root moves of avoidMoves and allowMoves, by player: an
+	// avoided move is never searched, and with allowMoves only the allowed ones are.
+	avoid, allow map[color]map[int]bool
+}
+
+// restricted reports whether avoidMoves or allowMoves keep c from playing loc at the root.
+func (r *request) restricted(c color, loc int) bool {
+	if r.avoid[c][loc] {
+		return true
+	}
+	if allowed, ok := r.allow[c]; ok && !allowed[loc] {
+		return true
+	}
+	return false
 }
 
 type move struct {
@@ -186,22 +204,20 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 	}
 
 	rules := in.get("rules")
+	var text string
 	switch {
 	case rules.isString():
-		name, komi, ok := parseRules(rules.s)
-		if !ok {
-			return nil, warnings, &fieldErr{"rules", "Could not parse rules: " + rules.s}
-		}
-		r.rules, r.komi = name, komi
+		text = rules.s
 	case rules.isObject():
-		name, komi, ok := parseRulesObject(rules)
-		if !ok {
-			return nil, warnings, &fieldErr{"rules", "Could not parse rules: " + rules.dump()}
-		}
-		r.rules, r.komi = name, komi
+		text = rules.dump()
 	default:
 		return nil, warnings, &fieldErr{"rules", `Must specify rules string, such as "chinese" or "tromp-taylor", or a JSON object with detailed rules parameters.`}
 	}
+	rs, err := game.ParseRules(text)
+	if err != nil {
+		return nil, warnings, &fieldErr{"rules", "Could not parse rules: " + text}
+	}
+	r.ruleset, r.rules, r.komi = rs, rs.Name, rs.Komi
 	if v := in.get("komi"); v != nil {
 		k, fe := double(v, "komi", minKomi, maxKomi, komiMsg)
 		if fe != nil {
@@ -305,15 +321,16 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 			return nil, warnings, fe
 		}
 	}
-	if fe := checkMoveRestrictions(in, r.w, r.h); fe != nil {
+	if fe := checkMoveRestrictions(in, r); fe != nil {
 		return nil, warnings, fe
 	}
 
 	// The position at each turn; the initial player follows KataGo's rule.
 	b := newBoard(r.w, r.h)
+	b.g.SetRules(r.ruleset)
 	handicap := 0
 	for _, m := range r.initial {
-		b.pts[m.loc] = m.c
+		b.set(m.loc, m.c)
 		if m.c == black {
 			handicap++
 		}
@@ -353,7 +370,7 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(mapKeys(m))
+	return slices.Sorted(maps.Keys(m))
 }
 
 func parseMoves(v *jv, field string, w, h int, allowPass bool) ([]move, *fieldErr) {
@@ -383,7 +400,8 @@ func parseMoves(v *jv, field string, w, h int, allowPass bool) ([]move, *fieldEr
 	return out, nil
 }
 
-func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
+func checkMoveRestrictions(in *jv, r *request) *fieldErr {
+	w, h := r.w, r.h
 	allow, avoid := in.get("allowMoves"), in.get("avoidMoves")
 	if allow == nil && avoid == nil {
 		return nil
@@ -416,14 +434,17 @@ func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
 		if !mv.isArray() {
 			return &fieldErr{"moves", "Must be an array of GTP board vertices"}
 		}
+		locs := map[int]bool{}
 		for _, m := range mv.a {
 			ls, ok := m.str()
 			if !ok {
 				return &fieldErr{"moves", "Must be an array of GTP board vertices"}
 			}
-			if _, ok := parseLoc(ls, w, h); !ok {
+			loc, ok := parseLoc(ls, w, h)
+			if !ok {
 				return &fieldErr{"moves", "Could not parse board location: " + ls}
 			}
+			locs[loc] = true
 		}
 		d := e.get("untilDepth")
 		if !d.isInteger() || d.int64() < 1 || d.int64() > 1000000000 {
@@ -435,178 +456,21 @@ func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
 			}
 			seen[c] = true
 		}
+		target := &r.avoid
+		if allow != nil {
+			target = &r.allow
+		}
+		if *target == nil {
+			*target = map[color]map[int]bool{}
+		}
+		if (*target)[c] == nil {
+			(*target)[c] = map[int]bool{}
+		}
+		for loc := range locs {
+			(*target)[c][loc] = true
+		}
 	}
 	return nil
-}
-
-// ruleKomi gives each rules name KataGo knows and its default komi.
-var ruleKomi = map[string]float64{
-	"japanese": 6.5, "korean": 6.5, "chinese": 7.5,
-	"chineseogs": 7.5, "chinese_ogs": 7.5, "chinese-ogs": 7.5,
-	"chinesekgs": 7.5, "chinese_kgs": 7.5, "chinese-kgs": 7.5,
-	"ancientarea": 7.5, "ancient-area": 7.5, "ancient_area": 7.5, "ancient area": 7.5,
-	"stonescoring": 7.5, "stone-scoring": 7.5, "stone_scoring": 7.5, "stone scoring": 7.5,
-	"ancientterritory": 6.5, "ancient-territory": 6.5, "ancient_territory": 6.5, "ancient territory": 6.5,
-	"agabutton": 7.0, "aga-button": 7.0, "aga_button": 7.0, "aga button": 7.0,
-	"aga": 7.5, "bga": 7.5, "french": 7.5,
-	"nz": 7.5, "newzealand": 7.5, "new zealand": 7.5, "new-zealand": 7.5, "new_zealand": 7.5,
-	"tromp-taylor": 7.5, "tromp_taylor": 7.5, "tromp taylor": 7.5, "tromptaylor": 7.5,
-	"goe": 7.5, "ing": 7.5,
-}
-
-// parseRules accepts a rules string as KataGo's Rules::tryParseRules does: a known name
-// (any case), or the legacy "koSIMPLEscoreAREA..." form.
-func parseRules(s string) (string, float64, bool) {
-	lower := strings.TrimSpace(strings.ToLower(s))
-	if k, ok := ruleKomi[lower]; ok {
-		return lower, k, true
-	}
-	if strings.HasPrefix(s, "{") {
-		v, err := parseJSON(s)
-		if err != nil || !v.isObject() {
-			return "", 0, false
-		}
-		return parseRulesObject(v)
-	}
-	rest := strings.TrimSpace(s)
-	if rest == "" {
-		return "", 0, false
-	}
-	komi, territory, button, komiSet := 7.5, false, false, false
-	strip := func(prefix string) bool {
-		if strings.HasPrefix(rest, prefix) {
-			rest = strings.TrimSpace(rest[len(prefix):])
-			return true
-		}
-		return false
-	}
-	oneOf := func(opts ...string) bool {
-		for _, o := range opts {
-			if strip(o) {
-				return true
-			}
-		}
-		return false
-	}
-	for rest != "" {
-		switch {
-		case strip("komi"):
-			end := 0
-			for end < len(rest) && !isAlpha(rest[end]) && rest[end] != ' ' && rest[end] != '\t' {
-				end++
-			}
-			var k float64
-			if _, err := fmt.Sscanf(rest[:end], "%g", &k); err != nil || math.Abs(k) > 1e5 {
-				return "", 0, false
-			}
-			komi, komiSet = k, true
-			rest = strings.TrimSpace(rest[end:])
-		case strip("ko"):
-			if !oneOf("SIMPLE", "POSITIONAL", "SITUATIONAL", "SPIGHT") {
-				return "", 0, false
-			}
-		case strip("scoring"), strip("score"):
-			if strip("TERRITORY") {
-				territory = true
-			} else if !strip("AREA") {
-				return "", 0, false
-			}
-		case strip("tax"):
-			if !oneOf("NONE", "SEKI", "ALL") {
-				return "", 0, false
-			}
-		case strip("sui"):
-			if !oneOf("1", "0") {
-				return "", 0, false
-			}
-		case strip("button"):
-			if strip("1") {
-				button = true
-			} else if !strip("0") {
-				return "", 0, false
-			}
-		case strip("whb"):
-			if !oneOf("0", "N-1", "N") {
-				return "", 0, false
-			}
-		case strip("fpok"):
-			if !oneOf("1", "0") {
-				return "", 0, false
-			}
-		default:
-			return "", 0, false
-		}
-	}
-	if !komiSet {
-		switch {
-		case territory:
-			komi = 6.5
-		case button:
-			komi = 7.0
-		}
-	}
-	return s, komi, true
-}
-
-func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-// parseRulesObject accepts KataGo's JSON rules object.
-func parseRulesObject(v *jv) (string, float64, bool) {
-	komi, territory, button, komiSet := 7.5, false, false, false
-	for k, e := range v.o {
-		switch k {
-		case "ko":
-			s, ok := e.str()
-			if !ok || (s != "SIMPLE" && s != "POSITIONAL" && s != "SITUATIONAL" && s != "SPIGHT") {
-				return "", 0, false
-			}
-		case "score", "scoring":
-			s, ok := e.str()
-			if !ok || (s != "AREA" && s != "TERRITORY") {
-				return "", 0, false
-			}
-			territory = s == "TERRITORY"
-		case "tax":
-			s, ok := e.str()
-			if !ok || (s != "NONE" && s != "SEKI" && s != "ALL") {
-				return "", 0, false
-			}
-		case "suicide", "friendlyPassOk":
-			if !e.isBool() {
-				return "", 0, false
-			}
-		case "hasButton":
-			if !e.isBool() {
-				return "", 0, false
-			}
-			button = e.b
-		case "whiteHandicapBonus":
-			s, ok := e.str()
-			if !ok || (s != "0" && s != "N" && s != "N-1") {
-				return "", 0, false
-			}
-		case "komi":
-			if !e.isNumber() {
-				return "", 0, false
-			}
-			k := float64(float32(e.float()))
-			if k < minKomi || k > maxKomi || k*2 != math.Trunc(k*2) {
-				return "", 0, false
-			}
-			komi, komiSet = k, true
-		default:
-			return "", 0, false
-		}
-	}
-	if !komiSet {
-		switch {
-		case territory:
-			komi = 6.5
-		case button:
-			komi = 7.0
-		}
-	}
-	return v.dump(), komi, true
 }
 
 func parsePerspective(s string) (string, bool) {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // This file invents analysis results. They are not Go knowledge, but they have KataGo's
@@ -98,7 +98,7 @@ func newPosition(b *board, komi float64, rules string) *position {
 		}
 		return m
 	}
-	for loc := range b.pts {
+	for loc := range b.w * b.h {
 		if !b.legal(loc, b.toMove) {
 			continue
 		}
@@ -156,7 +156,7 @@ func newPosition(b *board, komi float64, rules string) *position {
 		rank++
 	}
 	p.ownership = ownership(b, p.seed)
-	p.ownerStdev = make([]float64, len(b.pts))
+	p.ownerStdev = make([]float64, b.w*b.h)
 	for i := range p.ownerStdev {
 		p.ownerStdev[i] = round6(0.05 + 0.4*(1-math.Abs(p.ownership[i])))
 	}
@@ -183,13 +183,13 @@ func (p *position) heuristic(loc int) float64 {
 			if nx < 0 || ny < 0 || nx >= b.w || ny >= b.h || (dx == 0 && dy == 0) {
 				continue
 			}
-			if b.pts[ny*b.w+nx] != empty {
+			if b.at(ny*b.w+nx) != empty {
 				s += 0.25
 			}
 		}
 	}
 	b.neighbors(loc, func(n int) {
-		if b.pts[n] == empty {
+		if b.at(n) == empty {
 			return
 		}
 		if libs := p.liberties(n); libs == 1 {
@@ -203,40 +203,26 @@ func (p *position) heuristic(loc int) float64 {
 // point's heuristic looks at its neighbours' groups.
 func (p *position) liberties(loc int) int {
 	if p.libs == nil {
-		p.libs = make([]int, len(p.b.pts))
+		p.libs = make([]int, p.b.w*p.b.h)
 	}
 	if n := p.libs[loc]; n > 0 {
 		return n
 	}
-	stones, _ := p.b.group(loc)
-	n := liberties(p.b, loc)
+	stones, n := p.b.group(loc)
 	for _, s := range stones {
 		p.libs[s] = n
 	}
 	return n
 }
 
-func liberties(b *board, loc int) int {
-	stones, _ := b.group(loc)
-	seen := map[int]bool{}
-	for _, s := range stones {
-		b.neighbors(s, func(n int) {
-			if b.pts[n] == empty {
-				seen[n] = true
-			}
-		})
-	}
-	return len(seen)
-}
-
 // ownership estimates who owns each point, from Black's side, row-major from the top.
 func ownership(b *board, seed uint64) []float64 {
-	out := make([]float64, len(b.pts))
+	out := make([]float64, b.w*b.h)
 	r := &rng{seed ^ 0x5DEECE66D}
-	for loc := range b.pts {
+	for loc := range b.w * b.h {
 		x, y := loc%b.w, loc/b.w
 		var v float64
-		switch b.pts[loc] {
+		switch b.at(loc) {
 		case black:
 			v = 0.7 + 0.25*r.float()
 		case white:
@@ -250,7 +236,7 @@ func ownership(b *board, seed uint64) []float64 {
 						continue
 					}
 					w := 1 / (1 + float64(dx*dx+dy*dy))
-					switch b.pts[ny*b.w+nx] {
+					switch b.at(ny*b.w + nx) {
 					case black:
 						inf += w
 					case white:
@@ -270,7 +256,7 @@ func winrate(lead, area float64) float64 {
 }
 
 // report renders the position after visits visits as KataGo would for the request.
-func (p *position) report(req *request, turn int, visits int64, during bool) *engine.Response {
+func (p *position) report(req *request, turn int, visits int64, during bool) *katago.Response {
 	b := p.b
 	area := float64(b.w * b.h)
 	r := &rng{p.seed ^ uint64(visits)*0x2545F4914F6CDD1D}
@@ -290,7 +276,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	// The searched (primary) candidates that get visits, best first.
 	var primaries []int
 	for i, c := range p.cands {
-		if c.orbit < 0 {
+		if c.orbit < 0 && !req.restricted(b.toMove, c.loc) {
 			primaries = append(primaries, i)
 		}
 	}
@@ -333,14 +319,14 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	})
 
 	rootLead := p.lead + (r.float()-0.5)/math.Sqrt(float64(visits))
-	var infos []engine.MoveInfo
+	var infos []katago.MoveInfo
 	for _, s := range searched {
 		c := p.cands[s.cand]
 		lead := rootLead - sign*c.loss*0.5 + (r.float()-0.5)*0.2
 		info := p.moveInfo(req, c, s.visits, lead, area, r, persp)
 		infos = append(infos, info)
 		for i := range p.cands {
-			if p.cands[i].orbit == s.cand {
+			if p.cands[i].orbit == s.cand && !req.restricted(b.toMove, p.cands[i].loc) {
 				copyInfo := info
 				copyInfo.Move = locString(p.cands[i].loc, b.w, b.h)
 				copyInfo.IsSymmetryOf = info.Move
@@ -365,7 +351,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	if len(infos) == 0 { // no legal move: KataGo still considers passing
 		lead := rootLead - sign*0.5
 		wr, pl := persp(winrate(lead, area), lead)
-		infos = append(infos, engine.MoveInfo{
+		infos = append(infos, katago.MoveInfo{
 			Move: "pass", Visits: int(child), EdgeVisits: ptr(int(child)), Winrate: round9(wr),
 			ScoreLead: round9(pl), ScoreMean: round9(pl), ScoreSelfplay: round9(pl * 1.05),
 			ScoreStdev: round9(p.stdev), Prior: round9(p.passPrior), Utility: round9(utility(wr, pl)),
@@ -380,7 +366,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 	wr, lead := persp(winrate(rootLead, area), rootLead)
 	rawLead := rootLead + (r.float()-0.5)*2
 	rawWr, rawL := persp(winrate(rawLead, area), rawLead)
-	root := &engine.RootInfo{
+	root := &katago.RootInfo{
 		CurrentPlayer:         b.toMove.String(),
 		RawLead:               ptr(round9(rawL)),
 		RawNoResultProb:       ptr(round9(9e-05 + r.float()*1e-5)),
@@ -400,7 +386,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 		Weight:                ptr(float64(visits)),
 		Winrate:               round9(wr),
 	}
-	resp := &engine.Response{
+	resp := &katago.Response{
 		ID:             req.id,
 		TurnNumber:     ptr(turn),
 		IsDuringSearch: ptr(during),
@@ -414,14 +400,14 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *en
 		resp.OwnershipStdev = p.ownerStdev
 	}
 	if req.includePolicy {
-		resp.Policy = make([]float64, len(b.pts)+1)
-		for i := range b.pts {
+		resp.Policy = make([]float64, b.w*b.h+1)
+		for i := range b.w * b.h {
 			resp.Policy[i] = -1
 		}
 		for _, c := range p.cands {
 			resp.Policy[c.loc] = round9(c.prior)
 		}
-		resp.Policy[len(b.pts)] = round9(p.passPrior)
+		resp.Policy[b.w*b.h] = round9(p.passPrior)
 	}
 	return resp
 }
@@ -430,7 +416,7 @@ func utility(wr, lead float64) float64 {
 	return max(-1.5, min(1.5, (2*wr-1)*0.9+0.02*lead))
 }
 
-func (p *position) moveInfo(req *request, c candidate, visits int64, lead, area float64, r *rng, persp func(float64, float64) (float64, float64)) engine.MoveInfo {
+func (p *position) moveInfo(req *request, c candidate, visits int64, lead, area float64, r *rng, persp func(float64, float64) (float64, float64)) katago.MoveInfo {
 	b := p.b
 	m := 0.5 / math.Sqrt(float64(visits)+1)
 	wr, pl := persp(winrate(lead, area), lead)
@@ -445,7 +431,7 @@ func (p *position) moveInfo(req *request, c candidate, visits int64, lead, area 
 	if c.loss == 0 {
 		psv = v * (1 + r.float()*0.3)
 	}
-	info := engine.MoveInfo{
+	info := katago.MoveInfo{
 		Move:               locString(c.loc, b.w, b.h),
 		Visits:             int(visits),
 		EdgeVisits:         ptr(int(visits)),
@@ -535,6 +521,6 @@ func mapOwnership(own []float64, sym []int) []float64 {
 }
 
 // noResults is the final line of a turn terminated before its search began.
-func noResults(id string, turn int) *engine.Response {
-	return &engine.Response{ID: id, TurnNumber: ptr(turn), IsDuringSearch: ptr(false), NoResults: true}
+func noResults(id string, turn int) *katago.Response {
+	return &katago.Response{ID: id, TurnNumber: ptr(turn), IsDuringSearch: ptr(false), NoResults: true}
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"Retention", testRetention},
 		{"Registry", testRegistry},
 		{"Stats", testStats},
+		{"StatsFinalStates", testStatsFinalStates},
 		{"CloseUnblocks", testCloseUnblocks},
 		{"ConcurrentWorkers", testConcurrentWorkers},
 	}
@@ -987,7 +988,8 @@ func testRegistry(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) 
 	ctx := testCtx(t)
 	start := time.Now().Add(-time.Hour).Round(time.Millisecond)
 	w1 := queue.WorkerInfo{ID: "w1", Host: "gpu-1", InstanceID: "i-0abc", GPU: "NVIDIA L4",
-		KataGoVersion: "1.17.2", Model: "b18c384", Engines: 2, CurrentJobs: []string{"j1", "j2"},
+		KataGoVersion: "1.17.2", KataGoSettings: "CUDA on NVIDIA L4; reviews: 32 analysis x 1 search threads, batch 32 (cached, 2150 visits/s)",
+		Model: "b18c384", Engines: 2, CurrentJobs: []string{"j1", "j2"},
 		StartedAt: start, PositionsPerSec: 812.5}
 	w2 := queue.WorkerInfo{ID: "w2", Host: "gpu-2", Engines: 1, IdleSince: start.Add(time.Minute), StartedAt: start}
 	before := time.Now().Add(-time.Second)
@@ -1035,7 +1037,8 @@ func testStats(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := queue.Stats{Queued: map[queue.Priority]int{queue.PriorityReview: 0, queue.PriorityInteractive: 0}}
+	want := queue.Stats{Queued: map[queue.Priority]int{queue.PriorityReview: 0, queue.PriorityInteractive: 0},
+		Finished: map[queue.State]int64{queue.StateDone: 0, queue.StateFailed: 0, queue.StateCancelled: 0}}
 	if diff := cmp.Diff(want, empty); diff != "" {
 		t.Errorf("Stats of an empty queue (-want +got):\n%s", diff)
 	}
@@ -1057,10 +1060,85 @@ func testStats(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 		Running:          1,
 		PositionsWaiting: 100 + 200 + 30,
 		OldestQueued:     r1.CreatedAt,
+		Finished:         map[queue.State]int64{queue.StateDone: 0, queue.StateFailed: 0, queue.StateCancelled: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
+}
+
+// testStatsFinalStates counts each job once in the final state it reached, by every way
+// there (complete, a permanent failure, a lease that expired with the attempts used up, a
+// cancel while queued or running), not a retried attempt, and keeps the counts when
+// retention deletes the jobs.
+func testStatsFinalStates(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{Retention: 2 * time.Second})
+	ctx := testCtx(t)
+	done := enqueue(t, q, review(0))
+	_, l := claim(t, q, "w1", long)
+	store(t, q, l, 0, `"r"`)
+	if err := q.Complete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, q, review(0))
+	_, l = claim(t, q, "w1", long)
+	if err := q.Fail(ctx, l, "bad", false); err != nil {
+		t.Fatal(err)
+	}
+	lost := review(0)
+	lost.MaxAttempts = 1
+	lost = enqueue(t, q, lost)
+	claim(t, q, "w1", 200*time.Millisecond)
+	waitFor(t, "the lost job to be dead-lettered", func() bool { return get(t, q, lost.ID).State == queue.StateFailed })
+	queued := enqueue(t, q, review(0))
+	if err := q.Cancel(ctx, queued.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "Cancel of a cancelled job", q.Cancel(ctx, queued.ID), queue.ErrFinal)
+	enqueue(t, q, review(0))
+	_, l = claim(t, q, "w1", long)
+	if err := q.Cancel(ctx, l.JobID); err != nil {
+		t.Fatal(err)
+	}
+	retried := enqueue(t, q, review(0))
+	_, l = claim(t, q, "w1", long)
+	if err := q.Fail(ctx, l, "again", true); err != nil {
+		t.Fatal(err)
+	}
+
+	want := queue.Stats{
+		Queued:           map[queue.Priority]int{queue.PriorityReview: 1, queue.PriorityInteractive: 0},
+		PositionsWaiting: 100,
+		OldestQueued:     retried.CreatedAt,
+		Finished:         map[queue.State]int64{queue.StateDone: 1, queue.StateFailed: 2, queue.StateCancelled: 2},
+	}
+	check := func(what string) {
+		t.Helper()
+		// A lease expiry reaches the counters just after the job's record.
+		deadline := time.Now().Add(waitLimit)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			got, err := q.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := cmp.Diff(want, got)
+			if diff == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Stats %s (-want +got):\n%s", what, diff)
+			}
+			<-tick.C
+		}
+	}
+	check("after the jobs ended")
+	waitFor(t, "the done job to expire", func() bool {
+		_, err := q.Get(ctx, done.ID)
+		return errors.Is(err, queue.ErrNotFound)
+	})
+	check("after retention deleted the final jobs")
 }
 
 func testCloseUnblocks(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {

@@ -95,7 +95,7 @@ export function Upload({ onCreated }) {
             ref={picker}
             id="file"
             type="file"
-            accept=".sgf,application/x-go-sgf,text/plain"
+            accept=".sgf,.gib,.ngf,application/x-go-sgf,text/plain"
             hidden
             onChange={(e) => take(e.currentTarget.files[0])}
           />

@@ -35,7 +35,7 @@ export class ApiError extends Error {
 export function explain(status, code, message) {
   switch (code) {
     case 'invalid_sgf':
-      return `This is not a valid SGF game record: ${message}`;
+      return `This file cannot be read: ${message}`;
     case 'illegal_move':
       return `The game contains an illegal move: ${message}`;
     case 'too_large':

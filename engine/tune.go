@@ -1,0 +1,378 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Backend is the neural net backend a katago binary was built with, as `katago version`
+// names it.
+type Backend string
+
+// The backends KataGo builds with. BackendUnknown is a binary whose version output names
+// none of them (or that could not be asked).
+const (
+	BackendUnknown  Backend = ""
+	BackendEigen    Backend = "Eigen"
+	BackendOpenCL   Backend = "OpenCL"
+	BackendCUDA     Backend = "CUDA"
+	BackendTensorRT Backend = "TensorRT"
+	BackendMetal    Backend = "Metal"
+	BackendDummy    Backend = "dummy"
+)
+
+// GPU reports whether the backend evaluates the network on a GPU (or Apple's neural
+// engine), where batches of many positions pay.
+func (b Backend) GPU() bool {
+	switch b {
+	case BackendOpenCL, BackendCUDA, BackendTensorRT, BackendMetal:
+		return true
+	}
+	return false
+}
+
+// Hardware is what the thread settings are fitted to: KataGo's build and the machine.
+type Hardware struct {
+	// KataGoVersion is the release `katago version` names, such as "1.17.2".
+	KataGoVersion string `json:"katagoVersion,omitempty"`
+	// Backend is the neural net backend of the binary.
+	Backend Backend `json:"backend"`
+	// Cores is the number of CPU cores the process may use.
+	Cores int `json:"cores"`
+	// GPUs are the models of the GPUs visible on the machine (from nvidia-smi), one entry
+	// per GPU; empty when none can be seen.
+	GPUs []string `json:"gpus,omitempty"`
+}
+
+// Threads are the three settings that decide how KataGo spreads its work.
+type Threads struct {
+	// AnalysisThreads is numAnalysisThreads: positions searched at once.
+	AnalysisThreads int `json:"analysisThreads"`
+	// SearchThreadsPerAnalysisThread is numSearchThreadsPerAnalysisThread: MCTS threads on
+	// each position.
+	SearchThreadsPerAnalysisThread int `json:"searchThreadsPerAnalysisThread"`
+	// MaxBatchSize is nnMaxBatchSize: the most evaluations sent to the device at once.
+	MaxBatchSize int `json:"maxBatchSize"`
+}
+
+// Total is how many search threads can be working at once.
+func (t Threads) Total() int { return t.AnalysisThreads * t.SearchThreadsPerAnalysisThread }
+
+func (t Threads) String() string {
+	return fmt.Sprintf("%d analysis x %d search threads, batch %d", t.AnalysisThreads, t.SearchThreadsPerAnalysisThread, t.MaxBatchSize)
+}
+
+// Work is what a KataGo process is tuned for.
+type Work int
+
+const (
+	// WorkReviews is batch work, whole-game reviews: many positions known at once. It
+	// gets throughput settings, many analysis threads with few search threads each, which
+	// KataGo recommends for throughput and which also evaluate better per visit.
+	WorkReviews Work = iota
+	// WorkInteractive is a position someone waits for (the GTP bridge, the websocket,
+	// single positions): latency settings, few analysis threads with many search threads
+	// each, so one position's search ends soon.
+	WorkInteractive
+)
+
+func (w Work) String() string {
+	if w == WorkInteractive {
+		return "interactive"
+	}
+	return "reviews"
+}
+
+// Fitted holds the settings chosen for one KataGo process: one set for each kind of work.
+type Fitted struct {
+	Reviews     Threads `json:"reviews"`
+	Interactive Threads `json:"interactive"`
+}
+
+// For returns the settings for w.
+func (f Fitted) For(w Work) Threads {
+	if w == WorkInteractive {
+		return f.Interactive
+	}
+	return f.Reviews
+}
+
+// gpuTotal is the starting point for total search threads on one GPU, from KataGo's
+// analysis_example.cfg: 16 to 64 for mid-range GPUs, 32 to 256 for strong ones. The
+// measurement on first start refines it.
+func gpuTotal(h Hardware) int {
+	model := ""
+	if len(h.GPUs) > 0 {
+		model = strings.ToUpper(h.GPUs[0])
+	}
+	for _, strong := range []string{"H100", "H200", "H800", "B100", "B200", "A100", "A800", "L40", "RTX 4090", "RTX 5090", "RTX 6000", "A6000"} {
+		if strings.Contains(model, strong) {
+			return 64
+		}
+	}
+	return 32
+}
+
+// Fit chooses thread settings for one KataGo process on h, without measuring anything:
+// on a CPU backend about one search thread per core in all; on a GPU KataGo's
+// throughput settings (gpuTotal analysis threads of one search thread each) for reviews
+// and two positions sharing the same threads for interactive work. A backend it does not
+// know keeps 2 x 8, a batch of 16.
+func Fit(h Hardware) Fitted {
+	switch {
+	case h.Backend == BackendEigen:
+		return fitCPU(max(h.Cores, 1))
+	case h.Backend.GPU():
+		return fitGPU(gpuTotal(h))
+	}
+	t := Threads{defaultAnalysisThreads, defaultSearchThreads, defaultAnalysisThreads * defaultSearchThreads}
+	return Fitted{Reviews: t, Interactive: t}
+}
+
+// fitCPU: each search thread evaluates the network itself on the CPU, so threads beyond
+// the cores only contend. Reviews search one position per core; interactive work puts up
+// to 8 cores on each of at most 4 positions.
+func fitCPU(cores int) Fitted {
+	a := min(max(cores/8, 1), 4)
+	s := max(cores/a, 1)
+	return Fitted{
+		Reviews:     Threads{cores, 1, cores},
+		Interactive: Threads{a, s, a * s},
+	}
+}
+
+// fitGPU spreads total search threads over positions: one thread each for reviews, two
+// positions for interactive work. The batch holds every thread's evaluation.
+func fitGPU(total int) Fitted {
+	total = max(total, 2)
+	return Fitted{
+		Reviews:     Threads{total, 1, total},
+		Interactive: Threads{2, total / 2, total},
+	}
+}
+
+// resolve applies the settings a user set (zero fields are unset) over fitted ones. When
+// only one of the thread counts is set, the other keeps the fitted total.
+func resolve(set, fit Threads) Threads {
+	out := set
+	switch {
+	case set.AnalysisThreads > 0 && set.SearchThreadsPerAnalysisThread == 0:
+		out.SearchThreadsPerAnalysisThread = max(fit.Total()/set.AnalysisThreads, 1)
+	case set.AnalysisThreads == 0 && set.SearchThreadsPerAnalysisThread > 0:
+		out.AnalysisThreads = max(fit.Total()/set.SearchThreadsPerAnalysisThread, 1)
+	case set.AnalysisThreads == 0:
+		out.AnalysisThreads, out.SearchThreadsPerAnalysisThread = fit.AnalysisThreads, fit.SearchThreadsPerAnalysisThread
+	}
+	if out.MaxBatchSize <= 0 {
+		out.MaxBatchSize = fit.MaxBatchSize
+		if out.Total() != fit.Total() {
+			out.MaxBatchSize = out.Total()
+		}
+	}
+	return out
+}
+
+// ParseVersion reads `katago version` output: the release and the backend.
+func ParseVersion(out string) (version string, backend Backend) {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if v, ok := strings.CutPrefix(line, "KataGo v"); ok && version == "" {
+			version = strings.TrimSpace(v)
+		}
+		name, ok := strings.CutPrefix(line, "Using ")
+		if !ok {
+			continue
+		}
+		name, ok = strings.CutSuffix(name, " backend")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(name, "Eigen"): // "Eigen(CPU)"
+			backend = BackendEigen
+		case name == "CUDA":
+			backend = BackendCUDA
+		case name == "TensorRT":
+			backend = BackendTensorRT
+		case name == "OpenCL":
+			backend = BackendOpenCL
+		case name == "Metal":
+			backend = BackendMetal
+		case name == "dummy":
+			backend = BackendDummy
+		}
+	}
+	return version, backend
+}
+
+// detectHardware asks the katago binary for its backend, counts the cores and, where
+// nvidia-smi is installed, lists the GPUs.
+func detectHardware(ctx context.Context, c Config) (Hardware, error) {
+	h := Hardware{Cores: runtime.NumCPU()}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.Path, "version")
+	cmd.Env = append(os.Environ(), c.Env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return h, fmt.Errorf("engine: %s version: %w", c.Path, err)
+	}
+	h.KataGoVersion, h.Backend = ParseVersion(string(out))
+	if h.Backend.GPU() {
+		h.GPUs = nvidiaGPUs(ctx)
+	}
+	return h, nil
+}
+
+// nvidiaGPUs lists the GPU models nvidia-smi sees; nil without nvidia-smi.
+func nvidiaGPUs(ctx context.Context) []string {
+	path, err := exec.LookPath("nvidia-smi")
+	if err != nil {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, path, "--query-gpu=name", "--format=csv,noheader").Output()
+	if err != nil {
+		return nil
+	}
+	var gpus []string
+	for l := range strings.SplitSeq(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			gpus = append(gpus, l)
+		}
+	}
+	return gpus
+}
+
+// Where the settings of a process came from (Tuning.Source).
+const (
+	SourceFitted     = "fitted"      // Fit's choice for the hardware
+	SourceMeasured   = "measured"    // measured at this start, now cached
+	SourceCached     = "cached"      // measured at an earlier start on this binary, network and device
+	SourceSet        = "set"         // Config (flags) set them
+	SourceConfigFile = "config file" // Config.ConfigFile decides
+)
+
+// Tuning says how a process's thread settings were chosen; Engine.Tuning returns it.
+type Tuning struct {
+	Work     Work     `json:"-"`
+	Hardware Hardware `json:"hardware"`
+	// Threads is what the process runs with (its config file's, with Source
+	// SourceConfigFile, unless Config set them too).
+	Threads Threads `json:"threads"`
+	// Source is where Threads came from: SourceFitted, SourceMeasured, SourceCached,
+	// SourceSet or SourceConfigFile.
+	Source string `json:"source"`
+	// VisitsPerSecond is the measured throughput of Threads, when they were measured.
+	VisitsPerSecond float64 `json:"visitsPerSecond,omitempty"`
+}
+
+// String is the one-line summary the start-up log and the worker registry show.
+func (t Tuning) String() string {
+	var b strings.Builder
+	backend := string(t.Hardware.Backend)
+	if backend == "" {
+		backend = "unknown backend"
+	}
+	b.WriteString(backend)
+	if len(t.Hardware.GPUs) > 0 {
+		fmt.Fprintf(&b, " on %s", t.Hardware.GPUs[0])
+	} else if t.Hardware.Cores > 0 {
+		fmt.Fprintf(&b, " on %d cores", t.Hardware.Cores)
+	}
+	if t.Source == SourceConfigFile {
+		fmt.Fprintf(&b, "; %s: settings from the config file", t.Work)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "; %s: %s (%s", t.Work, t.Threads, t.Source)
+	if t.VisitsPerSecond > 0 {
+		fmt.Fprintf(&b, ", %.0f visits/s", t.VisitsPerSecond)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// tune chooses the process's thread settings before its first start and writes them into
+// e.cfg: Config.ConfigFile decides when set; otherwise the settings Config set win and the
+// rest are fitted to the hardware and, on a GPU with a CacheDir, measured once per binary,
+// network and device.
+func (e *Engine) tune(ctx context.Context) {
+	h := Hardware{}
+	if e.cfg.Hardware != nil {
+		h = *e.cfg.Hardware
+	} else {
+		var err error
+		if h, err = detectHardware(ctx, e.cfg); err != nil {
+			e.log.Warn("engine: katago backend unknown; default thread settings", "err", err)
+		}
+	}
+	t := Tuning{Work: e.cfg.Work, Hardware: h, Source: SourceFitted}
+	fit := Fit(h)
+	set := e.set.For(e.cfg.Work)
+	unset := set == Threads{}
+	switch {
+	case e.cfg.ConfigFile != "":
+		t.Source = SourceConfigFile
+	case !unset:
+		t.Source = SourceSet
+	case h.Backend.GPU() && e.cfg.CacheDir != "":
+		m, source, err := e.measured(ctx, h)
+		if err != nil {
+			e.log.Warn("engine: measure katago thread settings; using the fitted ones", "err", err)
+			break
+		}
+		fit = fitGPU(m.Best)
+		t.Source, t.VisitsPerSecond = source, m.VisitsPerSecond
+	}
+	t.Threads = resolve(set, fit.For(e.cfg.Work))
+	e.cfg.AnalysisThreads = t.Threads.AnalysisThreads
+	e.cfg.SearchThreadsPerAnalysisThread = t.Threads.SearchThreadsPerAnalysisThread
+	e.cfg.MaxBatchSize = t.Threads.MaxBatchSize
+	if t.Source == SourceConfigFile {
+		t.Threads = Threads{} // the file's, which tesuji does not read
+	}
+	e.mu.Lock()
+	e.tuning = t
+	e.mu.Unlock()
+	e.log.Info("engine: katago settings", "work", t.Work.String(), "backend", string(h.Backend), "gpus", h.GPUs, "cores", h.Cores,
+		"analysis_threads", t.Threads.AnalysisThreads, "search_threads", t.Threads.SearchThreadsPerAnalysisThread,
+		"batch_size", t.Threads.MaxBatchSize, "source", t.Source, "visits_per_second", t.VisitsPerSecond)
+}
+
+// Tuning says which thread settings KataGo runs with and why; it is set by Start.
+func (e *Engine) Tuning() Tuning {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tuning
+}
+
+// errNoMeasurement is a measurement that produced no usable figure.
+var errNoMeasurement = errors.New("no candidate completed its measurement")
+
+// Summary describes the settings of engines for a worker's registry entry: the distinct
+// Tuning lines joined by "; ", and the GPU model the first of them runs on ("" when none
+// is known).
+func Summary(engines ...*Engine) (settings, gpu string) {
+	var lines []string
+	for _, e := range engines {
+		t := e.Tuning()
+		if s := t.String(); !slices.Contains(lines, s) {
+			lines = append(lines, s)
+		}
+		if gpu == "" && len(t.Hardware.GPUs) > 0 {
+			gpu = t.Hardware.GPUs[0]
+			if d := e.cfg.Device; d != nil && *d >= 0 && *d < len(t.Hardware.GPUs) {
+				gpu = t.Hardware.GPUs[*d]
+			}
+		}
+	}
+	return strings.Join(lines, "; "), gpu
+}
