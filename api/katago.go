@@ -92,9 +92,17 @@ func (a *API) katagoSocket(c *gin.Context) {
 			Message: "this endpoint speaks KataGo's analysis protocol over a websocket (ws://host/api/v1/katago?token=...)"})
 		return
 	}
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
+	// The connection outlives the server's timeouts; the websocket has its own pings.
+	longRequest(c)
 	// Tokens are not cookies: a page of another origin cannot use a token it does not
-	// have, so the origin check that guards cookie sessions adds nothing here, and it
-	// would refuse KaTrain behind a proxy that rewrites the host.
+	// have, so the library's origin check adds nothing with tokens, and it would refuse
+	// KaTrain behind a proxy that rewrites the host. Open mode on loopback has its own
+	// check, guardOpenMode.
 	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		a.reqLog(c).Info("websocket handshake failed", "err", err)

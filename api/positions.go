@@ -144,6 +144,11 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	turn := len(g.Moves)
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
 	j, _, err := a.enqueue(c, &queue.Job{
 		ID:        newJobID(),
 		Owner:     ownerOf(c),
@@ -188,9 +193,12 @@ func (a *API) isClosing() bool {
 // waitPosition answers with the final turn once the job has it.
 func (a *API) waitPosition(c *gin.Context, id string, turn int) {
 	ctx := c.Request.Context()
+	// The search may outlast the server's timeouts; the answer gets a deadline of its own.
+	rc := longRequest(c)
 	after := ""
 	for {
 		events, err := a.q.Events(ctx, id, after, 0, a.cfg.KeepAlive)
+		a.writeDeadline(rc)
 		if err != nil {
 			a.writeError(c, err)
 			return

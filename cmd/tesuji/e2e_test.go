@@ -309,7 +309,8 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestServeRejectsBadInput(t *testing.T) {
 	t.Parallel()
-	p := startServe(t, []string{"TESUJI_FAKE_SPEED=5"})
+	// A job to cancel: at a position per 100 seconds it cannot end before the cancel.
+	p := startServe(t, []string{"TESUJI_FAKE_SPEED=0.01"})
 
 	// A job to cancel.
 	resp, body := uploadSGF(t, p.url, e2eGame, nil)
