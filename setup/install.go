@@ -100,6 +100,10 @@ type InstallConfig struct {
 	// any other. Default: the digest pinned for its URL; where none is pinned, it is
 	// required.
 	KataGoSHA256 string
+	// ReleaseAPI is where the digests of the pinned release's archives are read when
+	// none is pinned or given (GitHub publishes one per asset). Default: GitHub's API for
+	// KataGoVersion.
+	ReleaseAPI string
 	// ModelURL overrides the network. Default: ModelURL.
 	ModelURL string
 	// ModelSHA256 is the SHA-256 (hex) the network must have. Default: the digest pinned
@@ -146,7 +150,13 @@ func Install(ctx context.Context, cfg InstallConfig) (katago, model string, err 
 	}
 	katago = KataGoPath(cfg.Dir)
 	if cfg.Force || !isExecutable(katago) {
-		sum, err := expectedSHA256(cfg.KataGoURL, cfg.KataGoSHA256, "KataGo release archive", "--katago-sha256")
+		given := cfg.KataGoSHA256
+		if given == "" && pinnedSHA256[cfg.KataGoURL] == "" && strings.HasPrefix(cfg.KataGoURL, releaseBase) {
+			if given, err = cfg.releaseSHA256(ctx, cfg.KataGoURL); err != nil {
+				return "", "", err
+			}
+		}
+		sum, err := expectedSHA256(cfg.KataGoURL, given, "KataGo release archive", "--katago-sha256")
 		if err != nil {
 			return "", "", err
 		}

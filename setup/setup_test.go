@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -192,6 +193,10 @@ func TestInstallVerifiesChecksums(t *testing.T) {
 		switch path.Base(r.URL.Path) {
 		case "katago.zip", "katago-" + setup.KataGoVersion + "-eigen-linux-x64.zip":
 			w.Write(archive)
+		case "good", "bad", "empty": // GitHub's description of the release
+			digest := map[string]string{"good": sha(archive), "bad": sha([]byte("other")), "empty": ""}[path.Base(r.URL.Path)]
+			pinned, _ := setup.ReleaseURL(setup.BackendCPU, "linux", "amd64", false)
+			fmt.Fprintf(w, `{"assets":[{"browser_download_url":%q,"digest":"sha256:%s"},{"browser_download_url":"x","digest":"sha256:00"}]}`, pinned, digest)
 		case "tampered.zip":
 			w.Write(append(bytes.Clone(archive[:len(archive)-1]), archive[len(archive)-1]^1))
 		default: // a network, the pinned one's name included
@@ -216,15 +221,19 @@ func TestInstallVerifiesChecksums(t *testing.T) {
 		model, modelSum         string
 		want                    string // "" : installed
 		wantKataGo, wantNetwork bool
+		api                     string // the release's digests: good, bad or empty
 	}{
-		{"right archive and network", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", sha(network), "", true, true},
-		{"tampered archive", srv.URL + "/tampered.zip", sha(archive), srv.URL + "/net.bin.gz", sha(network), "has SHA-256", false, false},
-		{"wrong network", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", sha([]byte("another network")), "has SHA-256", true, false},
-		{"archive with no digest", srv.URL + "/katago.zip", "", srv.URL + "/net.bin.gz", sha(network), "--katago-sha256", false, false},
-		{"network with no digest", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", "", "--model-sha256", true, false},
-		{"not a digest", srv.URL + "/katago.zip", "abc", srv.URL + "/net.bin.gz", sha(network), "64 hex digits", false, false},
-		{"pinned network, other bytes", srv.URL + "/katago.zip", sha(archive), setup.ModelURL, "", setup.ModelSHA256, true, false},
-		{"pinned release, digest given", pinnedRelease, strings.ToUpper(sha(archive)), srv.URL + "/net.bin.gz", sha(network), "", true, true},
+		{"right archive and network", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", sha(network), "", true, true, "empty"},
+		{"tampered archive", srv.URL + "/tampered.zip", sha(archive), srv.URL + "/net.bin.gz", sha(network), "has SHA-256", false, false, "empty"},
+		{"wrong network", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", sha([]byte("another network")), "has SHA-256", true, false, "empty"},
+		{"archive with no digest", srv.URL + "/katago.zip", "", srv.URL + "/net.bin.gz", sha(network), "--katago-sha256", false, false, "empty"},
+		{"network with no digest", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", "", "--model-sha256", true, false, "empty"},
+		{"not a digest", srv.URL + "/katago.zip", "abc", srv.URL + "/net.bin.gz", sha(network), "64 hex digits", false, false, "empty"},
+		{"pinned network, other bytes", srv.URL + "/katago.zip", sha(archive), setup.ModelURL, "", setup.ModelSHA256, true, false, "empty"},
+		{"pinned release, digest given", pinnedRelease, strings.ToUpper(sha(archive)), srv.URL + "/net.bin.gz", sha(network), "", true, true, "bad"},
+		{"pinned release, GitHub's digest", pinnedRelease, "", srv.URL + "/net.bin.gz", sha(network), "", true, true, "good"},
+		{"pinned release, GitHub's digest differs", pinnedRelease, "", srv.URL + "/net.bin.gz", sha(network), "has SHA-256", false, false, "bad"},
+		{"pinned release, no digest published", pinnedRelease, "", srv.URL + "/net.bin.gz", sha(network), "--katago-sha256", false, false, "empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,6 +242,7 @@ func TestInstallVerifiesChecksums(t *testing.T) {
 			_, _, err := setup.Install(context.Background(), setup.InstallConfig{
 				Dir: dir, KataGoURL: tc.katago, KataGoSHA256: tc.katagoSum, ModelURL: tc.model, ModelSHA256: tc.modelSum,
 				HTTP: toServer, Check: func(context.Context, string, string) error { return nil },
+				ReleaseAPI: srv.URL + "/api/" + tc.api,
 			})
 			switch {
 			case tc.want == "" && err != nil:
