@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,7 @@ func startServer(tb testing.TB, addr string) *server.Server {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	s := server.New(server.Config{
 		Addr:          addr,
+		DataFile:      filepath.Join(tb.TempDir(), "tesuji.db"),
 		Engine:        cfg,
 		ShutdownGrace: time.Second,
 		Logger:        slog.New(slog.DiscardHandler),

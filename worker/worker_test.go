@@ -18,6 +18,7 @@ import (
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/worker"
 )
 
@@ -89,7 +90,7 @@ func waitState(t *testing.T, q queue.Queue, id string, want queue.State) *queue.
 
 func newQueue(t *testing.T) queue.Queue {
 	t.Helper()
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
 	return q
 }
