@@ -133,6 +133,14 @@ func OpenSQLite(ctx context.Context, cfg SQLiteConfig) (*SQLite, error) {
 		unlock()
 		return nil, err
 	}
+	// The lock is this process's alone, so a job running now ran in a process that
+	// ended (a crash, kill -9): its lease ends at once, and the sweeper's first round puts
+	// it back in line the way an expired lease does. Its stored turns stay.
+	if _, err := db.ExecContext(ctx, "UPDATE jobs SET lease_exp = 0 WHERE state = 'running'"); err != nil {
+		db.Close()
+		unlock()
+		return nil, fmt.Errorf("queue: %w", explainOpen(cfg.Path, err))
+	}
 	rdb, err := sql.Open("sqlite", sqliteDSN(cfg.Path, false))
 	if err != nil {
 		db.Close()
