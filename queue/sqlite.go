@@ -574,6 +574,24 @@ func (t *txn) row(where string, args ...any) (*jobRow, error) {
 	return r, err
 }
 
+// rows returns the jobs matching where, without their payloads.
+func (t *txn) rows(where string, args ...any) ([]*jobRow, error) {
+	rows, err := t.query("SELECT "+jobColumns("NULL")+" FROM jobs WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*jobRow
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 func (s *SQLite) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	if err := validate(in); err != nil {
 		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
@@ -727,21 +745,8 @@ func (s *SQLite) Claim(ctx context.Context, workerID string, leaseTTL time.Durat
 
 // expireLeases counts a failed attempt for every running job whose lease has ended.
 func (s *SQLite) expireLeases(t *txn) error {
-	rows, err := t.query("SELECT "+jobColumns("NULL")+" FROM jobs WHERE state = 'running' AND lease_exp <= ?", t.now)
+	expired, err := t.rows("state = 'running' AND lease_exp <= ?", t.now)
 	if err != nil {
-		return err
-	}
-	var expired []*jobRow
-	for rows.Next() {
-		r, err := scanRow(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		expired = append(expired, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, r := range expired {
@@ -1383,21 +1388,8 @@ func (s *SQLite) sweep(ctx context.Context) (time.Time, error) {
 		}
 		if ret := s.cfg.Retention.Nanoseconds(); ret > 0 {
 			for {
-				rows, err := t.query("SELECT "+jobColumns("NULL")+" FROM jobs WHERE finished_at > 0 AND finished_at <= ? LIMIT 100", t.now-ret)
+				old, err := t.rows("finished_at > 0 AND finished_at <= ? LIMIT 100", t.now-ret)
 				if err != nil {
-					return err
-				}
-				var old []*jobRow
-				for rows.Next() {
-					r, err := scanRow(rows)
-					if err != nil {
-						rows.Close()
-						return err
-					}
-					old = append(old, r)
-				}
-				rows.Close()
-				if err := rows.Err(); err != nil {
 					return err
 				}
 				for _, r := range old {

@@ -14,24 +14,6 @@ import (
 	"github.com/tesuji/tesuji/game"
 )
 
-// crashGame is a legal game of n moves (n <= 200) without captures: Black fills the top
-// rows, White the bottom ones.
-func crashGame(n int) string {
-	var b strings.Builder
-	b.WriteString("(;GM[1]FF[4]CA[UTF-8]SZ[19]KM[6.5]RU[Japanese]PB[Crash Black]PW[Crash White]DT[2026-11-21]")
-	for i := range n {
-		k := i / 2
-		x, y := k%19, k/19
-		color := "B"
-		if i%2 == 1 {
-			color, y = "W", 18-y
-		}
-		fmt.Fprintf(&b, ";%s[%c%c]", color, 'a'+x, 'a'+y)
-	}
-	b.WriteString(")")
-	return b.String()
-}
-
 // stop ends a serve with SIGTERM and waits for it.
 func (p *proc) stop(t *testing.T, sig syscall.Signal) {
 	t.Helper()
@@ -67,7 +49,7 @@ func TestServeSurvivesCrash(t *testing.T) {
 
 	// A serve whose engine goes silent after 30 results, killed once turns are stored.
 	second := startServe(t, []string{enginetest.EnvHangAfter + "=30"}, "--data", data)
-	id := submit(t, second.url, crashGame(200))
+	id := submit(t, second.url, stonesGame("CA[UTF-8]SZ[19]KM[6.5]RU[Japanese]PB[Crash Black]PW[Crash White]DT[2026-11-21]", 200, 200))
 	seen := map[int]int{}
 	lastID := ""
 	for _, e := range readSSEUntil(t, second.url+"/api/v1/analyses/"+id+"/events", 10) {
