@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/queue/sqlitetest"
@@ -127,5 +128,53 @@ func TestSQLiteFullDisk(t *testing.T) {
 	}
 	if _, _, err := q.Enqueue(ctx, &queue.Job{Owner: "alice", Payload: big}); err != nil {
 		t.Errorf("Enqueue once there is room: %v", err)
+	}
+}
+
+// TestSQLiteReopenResumes: a store opened again after its process died with a job running
+// hands that job out again at once, counting the lost attempt, with the turns stored before
+// kept and the event log continuing where it stopped.
+func TestSQLiteReopenResumes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tesuji.db")
+	q, err := queue.OpenSQLite(ctx, queue.SQLiteConfig{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := q.Enqueue(ctx, &queue.Job{Turns: []int{0, 1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, l, err := q.Claim(ctx, "w1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.StoreResult(ctx, l, 0, []byte(`"r0"`)); err != nil {
+		t.Fatal(err)
+	}
+	q.Close() // as far as the file knows, the process died: the lease still runs for an hour
+
+	q, err = queue.OpenSQLite(ctx, queue.SQLiteConfig{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	c, l2, err := q.Claim(cctx, "w2", time.Hour)
+	if err != nil {
+		t.Fatalf("Claim after the reopen: %v", err)
+	}
+	if c.ID != j.ID || c.Attempts != 1 || l2.Token <= l.Token {
+		t.Errorf("claimed %+v (token %d), want %s again after one lost attempt", c, l2.Token, j.ID)
+	}
+	rs, err := q.Results(ctx, j.ID)
+	if err != nil || len(rs) != 1 || string(rs[0]) != `"r0"` {
+		t.Errorf("results after the reopen: %v, %v; want turn 0's", rs, err)
+	}
+	evs, err := q.Events(ctx, j.ID, "1", 0, 0)
+	if err != nil || len(evs) != 1 || evs[0].Type != queue.EventRetry {
+		t.Errorf("events after the turn event: %v, %v; want the retry", evs, err)
 	}
 }
