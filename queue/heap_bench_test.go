@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 
@@ -48,8 +49,12 @@ func BenchmarkSQLiteHeap(b *testing.B) {
 			if err := q.Complete(ctx, l); err != nil {
 				b.Fatal(err)
 			}
-			if i+1 == reviews/10 {
-				b.ReportMetric(heap(), "heap-MiB-at-1000")
+			if (i+1)%(reviews/10) == 0 {
+				h := heap()
+				fmt.Fprintf(os.Stderr, "%d reviews: heap %.1f MiB\n", i+1, h) // progress of a long run
+				if i+1 == reviews/10 {
+					b.ReportMetric(h, "heap-MiB-at-1000")
+				}
 			}
 		}
 		b.ReportMetric(heap(), "heap-MiB-at-10000")

@@ -567,7 +567,16 @@ func unixNano(ns int64) time.Time {
 // row returns the job matching where (a condition, with ORDER BY and LIMIT if needed), or
 // nil.
 func (t *txn) row(where string, args ...any) (*jobRow, error) {
-	r, err := scanRow(t.queryRow("SELECT "+jobColumns("payload")+" FROM jobs WHERE "+where, args...))
+	return t.scanOne("payload", where, args...)
+}
+
+// bareRow is row without the payload, for the writes that do not need it.
+func (t *txn) bareRow(where string, args ...any) (*jobRow, error) {
+	return t.scanOne("NULL", where, args...)
+}
+
+func (t *txn) scanOne(payload, where string, args ...any) (*jobRow, error) {
+	r, err := scanRow(t.queryRow("SELECT "+jobColumns(payload)+" FROM jobs WHERE "+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -763,7 +772,7 @@ func fence(t *txn, l *Lease) (*jobRow, error) {
 	if l == nil {
 		return nil, fmt.Errorf("%w: no lease", ErrInvalid)
 	}
-	r, err := t.row("id = ?", l.JobID)
+	r, err := t.bareRow("id = ?", l.JobID)
 	switch {
 	case err != nil:
 		return nil, err
@@ -823,10 +832,11 @@ func (s *SQLite) StoreResult(ctx context.Context, l *Lease, turn int, result []b
 		if err != nil {
 			return err
 		}
-		if _, err := t.exec("UPDATE jobs SET nresults = nresults + 1 WHERE seq = ?", r.seq); err != nil {
+		delta := int64(len(result)) - freed
+		if _, err := t.exec("UPDATE jobs SET nresults = nresults + 1, bytes = bytes + ? WHERE seq = ?", delta, r.seq); err != nil {
 			return err
 		}
-		if err := addBytes(t, r, int64(len(result))-freed); err != nil {
+		if _, err := t.exec("UPDATE owners SET bytes = bytes + ? WHERE owner = ?", delta, r.job.Owner); err != nil {
 			return err
 		}
 		stored = true
@@ -859,14 +869,21 @@ func partialTurn(data []byte) int {
 // dropPartials deletes the job's partial events matching cond and returns the bytes they
 // held.
 func dropPartials(t *txn, seq int64, cond string, args ...any) (int64, error) {
-	var freed int64
-	err := t.queryRow("SELECT coalesce(sum(length(data)), 0) FROM events WHERE job_seq = ? AND type = 'partial' "+cond,
-		append([]any{seq}, args...)...).Scan(&freed)
+	rows, err := t.query("DELETE FROM events WHERE job_seq = ? AND type = 'partial' "+cond+" RETURNING length(data)",
+		append([]any{seq}, args...)...)
 	if err != nil {
 		return 0, err
 	}
-	_, err = t.exec("DELETE FROM events WHERE job_seq = ? AND type = 'partial' "+cond, append([]any{seq}, args...)...)
-	return freed, err
+	defer rows.Close()
+	var freed int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+		freed += n
+	}
+	return freed, rows.Err()
 }
 
 // addBytes counts delta more bytes held by the job, for it and its owner.
