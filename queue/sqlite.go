@@ -404,18 +404,30 @@ func (s *SQLite) check(ctx context.Context) error {
 
 // do runs fn in a transaction and, once it commits, wakes who waits for what it changed.
 func (s *SQLite) do(ctx context.Context, op string, fn func(t *txn) error) error {
+	return s.run(ctx, op, s.db, s.wstmts, true, fn)
+}
+
+// read runs fn on a consistent snapshot, for the calls that change nothing.
+func (s *SQLite) read(ctx context.Context, op string, fn func(t *txn) error) error {
+	return s.run(ctx, op, s.rdb, s.rstmts, false, fn)
+}
+
+func (s *SQLite) run(ctx context.Context, op string, db *sql.DB, st *stmts, write bool, fn func(t *txn) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	t := &txn{Tx: tx, stmts: s.wstmts, ctx: ctx, now: time.Now().UnixNano()}
-	defer func() { s.wstmts.warm(t.missed) }()
+	t := &txn{Tx: tx, stmts: st, ctx: ctx, now: time.Now().UnixNano()}
+	defer func() { st.warm(t.missed) }()
 	defer tx.Rollback()
 	if err := fn(t); err != nil {
 		return s.fail(op, err)
+	}
+	if !write {
+		return nil
 	}
 	if err := tx.Commit(); err != nil {
 		return s.fail(op, err)
@@ -1040,24 +1052,6 @@ func errorFor(st State, msg string) string {
 		return msg
 	}
 	return ""
-}
-
-// read runs fn on a consistent snapshot, for the calls that change nothing.
-func (s *SQLite) read(ctx context.Context, op string, fn func(t *txn) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	tx, err := s.rdb.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail(op, err)
-	}
-	t := &txn{Tx: tx, stmts: s.rstmts, ctx: ctx, now: time.Now().UnixNano()}
-	defer func() { s.rstmts.warm(t.missed) }()
-	defer tx.Rollback()
-	if err := fn(t); err != nil {
-		return s.fail(op, err)
-	}
-	return nil
 }
 
 func (s *SQLite) Get(ctx context.Context, jobID string) (*Job, error) {
