@@ -75,9 +75,10 @@ type Config struct {
 	// websocket queries being searched; over it a submission gets 429 and websocket
 	// queries wait their turn. Default 0: no limit.
 	JobsPerToken int
-	// Limits keeps the usage behind PositionsPerHour and JobsPerToken. Default: this
-	// process's memory (NewMemoryLimits); with several API servers use NewRedisLimits so
-	// they agree.
+	// Limits keeps the usage behind PositionsPerHour and JobsPerToken. Default: the
+	// database of the queue when it is the SQLite store (NewSQLiteLimits); with Redis use
+	// NewRedisLimits so that several API servers agree. Another queue with either limit
+	// set needs one.
 	Limits LimitStore
 	// Engines are KataGo engines running in this process. When there are any, the
 	// websocket sends its queries to them directly: every KataGo query field works and a
@@ -140,8 +141,11 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.Limits == nil {
-		c.Limits = NewMemoryLimits()
+	if sq, ok := c.Queue.(*queue.SQLite); ok && c.Limits == nil {
+		c.Limits = NewSQLiteLimits(sq.DB())
+	}
+	if c.Limits == nil && (c.PositionsPerHour > 0 || c.JobsPerToken > 0) {
+		panic("api: PositionsPerHour or JobsPerToken without a LimitStore")
 	}
 	if c.SocketQueries <= 0 {
 		c.SocketQueries = 64

@@ -9,19 +9,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/queue/redistest"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
 // BenchmarkTokenCheck: the cost auth adds to every request, per store.
 func BenchmarkTokenCheck(b *testing.B) {
 	stores := map[string]func(b *testing.B) api.TokenStore{
 		"file": func(b *testing.B) api.TokenStore {
-			return api.NewFileTokens(filepath.Join(b.TempDir(), "tokens.json"))
+			return api.NewSQLiteTokens(sqlitetest.DB(b))
 		},
 		"redis": func(b *testing.B) api.TokenStore {
 			return api.NewRedisTokens(redistest.Start(b, redistest.Options{}).Client(b), "")
@@ -53,9 +53,9 @@ func BenchmarkTokenCheck(b *testing.B) {
 // BenchmarkSubmitAnalysis: POST /api/v1/analyses of a short game through the whole
 // handler (token, quota, SGF parsing, validation, enqueue) into the memory queue.
 func BenchmarkSubmitAnalysis(b *testing.B) {
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(b, queue.SQLiteConfig{MaxOwnerJobs: -1, MaxOwnerBytes: -1})
 	b.Cleanup(func() { q.Close() })
-	tokens := api.NewFileTokens(filepath.Join(b.TempDir(), "tokens.json"))
+	tokens := api.NewSQLiteTokens(sqlitetest.DB(b))
 	tok, _, err := tokens.Create(context.Background(), "bench")
 	if err != nil {
 		b.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
 // serveAPI serves a over loopback until the test ends, closing its streams first.
@@ -35,8 +36,7 @@ func serveAPI(t *testing.T, a *api.API) *env {
 // as long as the job runs.
 func TestStalledStreamDropped(t *testing.T) {
 	t.Parallel()
-	q := queue.NewMemory(queue.MemoryConfig{})
-	t.Cleanup(func() { q.Close() })
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	e := serveAPI(t, api.New(api.Config{Queue: q, KeepAlive: time.Minute, StreamWriteTimeout: 200 * time.Millisecond}))
 	ctx := context.Background()
 	if _, _, err := q.Enqueue(ctx, &queue.Job{ID: "stall", Payload: []byte("{}"), Turns: []int{0}}); err != nil {

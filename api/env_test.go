@@ -18,6 +18,7 @@ import (
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/server"
 )
 
@@ -53,7 +54,7 @@ func startEnv(t testing.TB, o envOptions) *env {
 	e := &env{logs: logs, http: &http.Client{Transport: &http.Transport{}}}
 	cfg := o.api
 	if !o.noTokens {
-		e.tokens = api.NewFileTokens(filepath.Join(t.TempDir(), "tokens.json"))
+		e.tokens = api.NewSQLiteTokens(sqlitetest.DB(t))
 		cfg.Tokens = e.tokens
 	}
 	ecfg := enginetest.Config(t, o.fakeEnv...)
@@ -61,7 +62,7 @@ func startEnv(t testing.TB, o envOptions) *env {
 		ecfg.AnalysisThreads = o.threads
 	}
 	scfg := server.Config{Addr: "127.0.0.1:0", Engine: ecfg, API: cfg, Logger: log, Engines: o.engines,
-		ShutdownGrace: time.Second}
+		ShutdownGrace: time.Second, DataFile: filepath.Join(t.TempDir(), "tesuji.db")}
 	scfg.Worker.JobsPerEngine = o.jobsPerEn
 	scfg.Worker.HeartbeatInterval = 100 * time.Millisecond
 	e.srv = server.New(scfg)

@@ -57,7 +57,22 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 			Message: fmt.Sprintf("the upload is larger than the limit of %d bytes", mbe.Limit)}
 	}
+	var le *queue.OwnerLimitError
+	if errors.As(err, &le) {
+		what := fmt.Sprintf("%d analyses", le.Max)
+		if le.Limit == queue.LimitBytes {
+			what = fmt.Sprintf("%d bytes of games and results", le.Max)
+		}
+		return &Error{Status: http.StatusForbidden, Code: "storage_limit", Message: fmt.Sprintf(
+			"this token keeps %s stored, the most it may (limit: %s); delete finished analyses to make room", what, le.Limit)}
+	}
 	switch {
+	case errors.Is(err, queue.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
+			Message:    "the server cannot store data now (its disk is full or failing); nothing stored before is lost; try again later",
+			RetryAfter: 30 * time.Second}
+	case errors.Is(err, queue.ErrNotFinal):
+		return &Error{Status: http.StatusConflict, Code: "not_finished", Message: "the analysis has not finished; cancel it first"}
 	case errors.Is(err, queue.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such analysis"}
 	case errors.Is(err, queue.ErrFinal):

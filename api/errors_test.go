@@ -45,6 +45,9 @@ func TestWriteError(t *testing.T) {
 		{"client gone", context.Canceled, 499, "client_closed", "", false},
 		{"timeout", context.DeadlineExceeded, 503, "unavailable", "5", false},
 		{"queue closed", queue.ErrClosed, 503, "unavailable", "5", false},
+		{"store cannot write", fmt.Errorf("queue: enqueue: %w", queue.ErrUnavailable), 503, "storage_unavailable", "30", false},
+		{"owner cap", fmt.Errorf("queue: enqueue: %w", &queue.OwnerLimitError{Limit: queue.LimitJobs, Max: 10, Used: 10, Need: 1}), 403, "storage_limit", "", false},
+		{"job not final", fmt.Errorf("queue: delete: %w", queue.ErrNotFinal), 409, "not_finished", "", false},
 		{"anything else", errors.New(secret), 500, "internal", "", true},
 	}
 	for _, tt := range tests {

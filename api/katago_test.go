@@ -19,6 +19,7 @@ import (
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/worker"
 )
 
@@ -473,7 +474,7 @@ func TestKaTrainPriority(t *testing.T) {
 // queries as interactive jobs for the workers, and says once which fields they drop.
 func TestKaTrainThroughQueue(t *testing.T) {
 	t.Parallel()
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
 	eng := enginetest.Start(t, enginetest.Config(t, enginetest.EnvVisitsPerSec+"=4000"))
 	v, err := eng.Version(context.Background())

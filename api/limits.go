@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/tesuji/tesuji/queue"
 )
 
 // Per-token limits. Two of them outlive a request, so their state lives in a LimitStore
-// (this process's memory, or Redis so that several API servers agree):
+// (the embedded default's database, or Redis so that several API servers agree):
 //
 //   - the quota: positions per hour, over a sliding hour of one-minute buckets. A review
 //     charges one position per turn it analyzes, a single position one, a websocket query
@@ -26,7 +25,7 @@ import (
 // are checked where requests are read.
 
 // LimitStore keeps per-owner usage for the quota and the limit of jobs at once.
-// NewMemoryLimits serves one API process; NewRedisLimits several.
+// NewSQLiteLimits serves the embedded default; NewRedisLimits several API servers.
 type LimitStore interface {
 	// Charge counts n positions for owner at now, unless the owner's positions over the
 	// hour before now plus n would exceed quota: then it counts nothing and returns when
@@ -154,50 +153,6 @@ func (a *API) releaseJob(ctx context.Context, log *slog.Logger, owner string, id
 	}
 }
 
-// MemoryLimits is a LimitStore in this process's memory.
-type MemoryLimits struct {
-	mu     sync.Mutex
-	owners map[string]*memOwner
-}
-
-type memOwner struct {
-	minutes map[int64]int64      // unix minute -> positions charged
-	busy    map[string]time.Time // entry -> lease expiry; zero for queue jobs
-}
-
-// NewMemoryLimits returns an empty in-memory LimitStore.
-func NewMemoryLimits() *MemoryLimits { return &MemoryLimits{owners: map[string]*memOwner{}} }
-
-func (m *MemoryLimits) owner(name string) *memOwner {
-	o := m.owners[name]
-	if o == nil {
-		o = &memOwner{minutes: map[int64]int64{}, busy: map[string]time.Time{}}
-		m.owners[name] = o
-	}
-	return o
-}
-
-// Charge implements LimitStore.
-func (m *MemoryLimits) Charge(_ context.Context, owner string, n, quota int64, now time.Time) (bool, time.Time, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o := m.owner(owner)
-	minute := now.Unix() / 60
-	var used int64
-	for k, c := range o.minutes {
-		if k <= minute-60 {
-			delete(o.minutes, k)
-			continue
-		}
-		used += c
-	}
-	if used+n <= quota {
-		o.minutes[minute] += n
-		return true, time.Time{}, nil
-	}
-	return false, fitsAt(o.minutes, used, n, quota, minute), nil
-}
-
 // fitsAt returns when a charge of n fits: the start of the minute in which enough of the
 // oldest buckets have left the hour.
 func fitsAt(minutes map[int64]int64, used, n, quota, now int64) time.Time {
@@ -208,59 +163,4 @@ func fitsAt(minutes map[int64]int64, used, n, quota, now int64) time.Time {
 		}
 	}
 	return time.Unix((now+60)*60, 0)
-}
-
-// Refund implements LimitStore.
-func (m *MemoryLimits) Refund(_ context.Context, owner string, n int64, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.owner(owner).minutes[now.Unix()/60] -= n
-	return nil
-}
-
-// Admit implements LimitStore.
-func (m *MemoryLimits) Admit(_ context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o := m.owner(owner)
-	if _, held := o.busy[id]; !held && limit > 0 && len(o.busy) >= limit {
-		// Full unless some websocket leases have lapsed.
-		for k, exp := range o.busy {
-			if !exp.IsZero() && !exp.After(now) {
-				delete(o.busy, k)
-			}
-		}
-		if len(o.busy) >= limit {
-			return false, nil
-		}
-	}
-	o.busy[id] = expires
-	return true, nil
-}
-
-// Jobs implements LimitStore.
-func (m *MemoryLimits) Jobs(_ context.Context, owner string) ([]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var ids []string
-	for k, exp := range m.owner(owner).busy {
-		if exp.IsZero() {
-			ids = append(ids, k)
-		}
-	}
-	return ids, nil
-}
-
-// Remove implements LimitStore.
-func (m *MemoryLimits) Remove(_ context.Context, owner string, ids ...string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o := m.owner(owner)
-	for _, id := range ids {
-		delete(o.busy, id)
-	}
-	if len(o.busy) == 0 && len(o.minutes) == 0 {
-		delete(m.owners, owner)
-	}
-	return nil
 }

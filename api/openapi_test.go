@@ -11,13 +11,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
 // TestOpenAPIMatchesRouter walks gin's routes and the document's operations both ways:
 // every route is documented and every documented operation is served.
 func TestOpenAPIMatchesRouter(t *testing.T) {
 	t.Parallel()
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
 	a := New(Config{Queue: q})
 
@@ -119,9 +120,9 @@ func resolves(doc map[string]any, ref string) bool {
 // TestOpenAPIServed: the document is served as JSON without a token.
 func TestOpenAPIServed(t *testing.T) {
 	t.Parallel()
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
-	a := New(Config{Queue: q, Tokens: NewFileTokens(t.TempDir() + "/tokens.json")})
+	a := New(Config{Queue: q, Tokens: NewSQLiteTokens(sqlitetest.DB(t))})
 	rec := newRecorder()
 	req, _ := http.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil)
 	a.Handler().ServeHTTP(rec, req)

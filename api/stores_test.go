@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,18 +12,32 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/queue/redistest"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
 // tokenStores returns a fresh store of each kind, and a function that dumps what the
 // store keeps (to check that no token is stored in clear).
 func tokenStores(t *testing.T) map[string]func(t *testing.T) (api.TokenStore, func() string) {
 	return map[string]func(t *testing.T) (api.TokenStore, func() string){
-		"file": func(t *testing.T) (api.TokenStore, func() string) {
-			path := filepath.Join(t.TempDir(), "sub", "tokens.json")
-			return api.NewFileTokens(path), func() string {
-				data, _ := os.ReadFile(path)
-				return string(data)
+		"sqlite": func(t *testing.T) (api.TokenStore, func() string) {
+			db := sqlitetest.DB(t)
+			return api.NewSQLiteTokens(db), func() string {
+				var b strings.Builder
+				rows, err := db.Query("SELECT id, name, hash FROM tokens")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var id, name, hash string
+					if err := rows.Scan(&id, &name, &hash); err != nil {
+						t.Fatal(err)
+					}
+					b.WriteString(id + " " + name + " " + hash + "\n")
+				}
+				return b.String()
 			}
 		},
 		"redis-cluster": func(t *testing.T) (api.TokenStore, func() string) {
@@ -138,15 +151,25 @@ func TestTokenStores(t *testing.T) {
 	}
 }
 
-// TestFileTokensSeesOtherWriters: `tesuji token` writes the file while a server checks
-// tokens from its own FileTokens; the server must see new and revoked tokens at once.
-func TestFileTokensSeesOtherWriters(t *testing.T) {
+// TestSQLiteTokensSeesOtherWriters: `tesuji token` writes the database while a server
+// checks tokens through its own handle; the server must see new and revoked tokens at once.
+func TestSQLiteTokensSeesOtherWriters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	server, cli := api.NewFileTokens(path), api.NewFileTokens(path)
+	path := filepath.Join(t.TempDir(), "tesuji.db")
+	q, err := queue.OpenSQLite(ctx, queue.SQLiteConfig{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	db, err := queue.OpenSQLiteDB(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	server, cli := api.NewSQLiteTokens(q.DB()), api.NewSQLiteTokens(db)
 	if _, err := server.Check(ctx, "tesuji_0123456789abcdef_"+strings.Repeat("00", 32)); !errors.Is(err, api.ErrTokenInvalid) {
-		t.Fatalf("check before the file exists: %v", err)
+		t.Fatalf("check of an unknown token: %v", err)
 	}
 	for i := range 3 {
 		tok, info, err := cli.Create(ctx, "t"+string(rune('a'+i)))
@@ -164,18 +187,11 @@ func TestFileTokensSeesOtherWriters(t *testing.T) {
 			t.Fatalf("server check after another writer revoked: %v", err)
 		}
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
-	}
 }
 
 func limitStores(t *testing.T) map[string]func(t *testing.T) api.LimitStore {
 	return map[string]func(t *testing.T) api.LimitStore{
-		"memory": func(t *testing.T) api.LimitStore { return api.NewMemoryLimits() },
+		"sqlite": func(t *testing.T) api.LimitStore { return api.NewSQLiteLimits(sqlitetest.DB(t)) },
 		"redis-cluster": func(t *testing.T) api.LimitStore {
 			return api.NewRedisLimits(redistest.Start(t, redistest.Options{Cluster: true}).Client(t), "")
 		},

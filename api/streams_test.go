@@ -19,6 +19,7 @@ import (
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/worker"
 )
 
@@ -76,7 +77,7 @@ func TestEventsResume(t *testing.T) {
 // an httptest server whose WriteTimeout is short: a stream must outlive it.
 func slowAPI(t *testing.T, cfg api.Config, writeTimeout time.Duration, fakeEnv ...string) (*api.API, *httptest.Server) {
 	t.Helper()
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
 	eng := enginetest.Start(t, enginetest.Config(t, fakeEnv...))
 	w := worker.New(q, worker.Config{Engines: []worker.Analyzer{eng}, HeartbeatInterval: 50 * time.Millisecond})

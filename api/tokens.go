@@ -6,14 +6,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -48,8 +44,8 @@ type TokenInfo struct {
 // Revoked reports whether the token was revoked.
 func (t TokenInfo) Revoked() bool { return !t.RevokedAt.IsZero() }
 
-// TokenStore keeps API tokens, hashed. NewFileTokens keeps them in a local file (the
-// embedded default), NewRedisTokens in Redis (several API servers).
+// TokenStore keeps API tokens, hashed. NewSQLiteTokens keeps them in the embedded
+// default's database, NewRedisTokens in Redis (several API servers).
 type TokenStore interface {
 	// Create makes a token named name, with the given scopes beyond analysing, and
 	// returns it; this is the only time it is shown.
@@ -154,142 +150,7 @@ func checkName(recs []tokenRecord, name string) error {
 	return nil
 }
 
-// FileTokens is a TokenStore in a local JSON file, for the embedded default: `tesuji token`
-// writes it and a running server reads it again whenever it changes, so a new or revoked
-// token takes effect without a restart. Writers take a lock file beside it.
-type FileTokens struct {
-	path string
-
-	mu      sync.Mutex
-	modTime time.Time
-	size    int64
-	byID    map[string]*tokenRecord
-}
-
-// NewFileTokens returns the store in the file at path; the file need not exist yet.
-func NewFileTokens(path string) *FileTokens {
-	return &FileTokens{path: path}
-}
-
-// tokenFile is the file's JSON.
-type tokenFile struct {
-	Tokens []tokenRecord `json:"tokens"`
-}
-
-func (s *FileTokens) read() ([]tokenRecord, error) {
-	data, err := os.ReadFile(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("api: read token file: %w", err)
-	}
-	var f tokenFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("api: token file %s: %w", s.path, err)
-	}
-	return f.Tokens, nil
-}
-
-func (s *FileTokens) write(recs []tokenRecord) error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	data, err := json.MarshalIndent(tokenFile{Tokens: recs}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".tokens-*")
-	if err != nil {
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("api: token file: %w", err)
-	}
-	return nil
-}
-
-// update runs fn on the file's records under the writers' lock and writes the result.
-func (s *FileTokens) update(ctx context.Context, fn func([]tokenRecord) ([]tokenRecord, error)) error {
-	unlock, err := lockFile(ctx, s.path+".lock")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	recs, err := s.read()
-	if err != nil {
-		return err
-	}
-	recs, err = fn(recs)
-	if err != nil {
-		return err
-	}
-	return s.write(recs)
-}
-
-// lockFile takes an exclusive lock by creating path, waiting while another writer holds
-// it. A lock older than a minute is a crashed writer's and is broken.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("api: token file lock: %w", err)
-	}
-	for {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err == nil {
-			f.Close()
-			return func() { os.Remove(path) }, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("api: token file lock: %w", err)
-		}
-		if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > time.Minute {
-			os.Remove(path)
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("api: token file lock %s: %w", path, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// Create implements TokenStore.
-func (s *FileTokens) Create(ctx context.Context, name string, scopes ...Scope) (string, TokenInfo, error) {
-	token, rec := newToken(name, time.Now(), scopes)
-	err := s.update(ctx, func(recs []tokenRecord) ([]tokenRecord, error) {
-		if err := checkName(recs, name); err != nil {
-			return nil, err
-		}
-		return append(recs, rec), nil
-	})
-	if err != nil {
-		return "", TokenInfo{}, err
-	}
-	return token, rec.TokenInfo, nil
-}
-
-// List implements TokenStore.
-func (s *FileTokens) List(ctx context.Context) ([]TokenInfo, error) {
-	recs, err := s.read()
-	if err != nil {
-		return nil, err
-	}
-	return infos(recs), nil
-}
-
+// infos returns the records' infos, oldest first.
 func infos(recs []tokenRecord) []TokenInfo {
 	out := make([]TokenInfo, len(recs))
 	for i := range recs {
@@ -297,50 +158,4 @@ func infos(recs []tokenRecord) []TokenInfo {
 	}
 	slices.SortStableFunc(out, func(a, b TokenInfo) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out
-}
-
-// Revoke implements TokenStore.
-func (s *FileTokens) Revoke(ctx context.Context, idOrName string) (TokenInfo, error) {
-	var info TokenInfo
-	err := s.update(ctx, func(recs []tokenRecord) ([]tokenRecord, error) {
-		i, err := findRecord(recs, idOrName)
-		if err != nil {
-			return nil, err
-		}
-		if !recs[i].Revoked() {
-			recs[i].RevokedAt = time.Now().UTC().Truncate(time.Second)
-		}
-		info = recs[i].TokenInfo
-		return recs, nil
-	})
-	return info, err
-}
-
-// Check implements TokenStore. It reads the file again only when its size or
-// modification time changed.
-func (s *FileTokens) Check(ctx context.Context, token string) (TokenInfo, error) {
-	id, ok := tokenID(token)
-	if !ok {
-		return TokenInfo{}, ErrTokenInvalid
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fi, err := os.Stat(s.path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		s.byID, s.modTime, s.size = nil, time.Time{}, 0
-	case err != nil:
-		return TokenInfo{}, fmt.Errorf("api: token file: %w", err)
-	case s.byID == nil || !fi.ModTime().Equal(s.modTime) || fi.Size() != s.size:
-		recs, err := s.read()
-		if err != nil {
-			return TokenInfo{}, err
-		}
-		s.byID = make(map[string]*tokenRecord, len(recs))
-		for i := range recs {
-			s.byID[recs[i].ID] = &recs[i]
-		}
-		s.modTime, s.size = fi.ModTime(), fi.Size()
-	}
-	return checkRecord(s.byID[id], token)
 }

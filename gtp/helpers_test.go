@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ func startServer(tb testing.TB, addr string) *server.Server {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	s := server.New(server.Config{
 		Addr:          addr,
+		DataFile:      filepath.Join(tb.TempDir(), "tesuji.db"),
 		Engine:        cfg,
 		ShutdownGrace: time.Second,
 		Logger:        slog.New(slog.DiscardHandler),

@@ -11,6 +11,7 @@ import (
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/worker"
 )
 
@@ -18,8 +19,7 @@ import (
 // once with its latest report; the bridge asks again, and the next worker streams it on.
 func TestAnalysisGoesOnWhenAWorkerStops(t *testing.T) {
 	t.Parallel()
-	q := queue.NewMemory(queue.MemoryConfig{})
-	t.Cleanup(func() { q.Close() })
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	startWorker := func() *worker.Worker {
 		eng := enginetest.Start(t, enginetest.Config(t, fakeEnv...))
 		// The grace is an hour: the worker must not wait for the open-ended search.

@@ -9,23 +9,22 @@ import (
 
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/queue/redistest"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
-// BenchmarkQueueMemory and BenchmarkQueueRedis measure one job's whole trip through the
+// BenchmarkQueueSQLite and BenchmarkQueueRedis measure one job's whole trip through the
 // queue (Enqueue, Claim, StoreResult for every turn, Complete) with many workers at once,
 // and report jobs and positions (stored turns) per second.
-func BenchmarkQueueMemory(b *testing.B) {
+func BenchmarkQueueSQLite(b *testing.B) {
 	benchQueue(b, func(b *testing.B) queue.Queue {
-		q := queue.NewMemory(queue.MemoryConfig{})
-		b.Cleanup(func() { q.Close() })
-		return q
+		return sqlitetest.Open(b, queue.SQLiteConfig{MaxOwnerJobs: -1, MaxOwnerBytes: -1})
 	})
 }
 
 func BenchmarkQueueRedis(b *testing.B) {
 	client := redistest.Start(b, redistest.Options{}).Client(b)
 	benchQueue(b, func(b *testing.B) queue.Queue {
-		return newRedisQueue(b, client, queue.RedisConfig{})
+		return newRedisQueue(b, client, queue.RedisConfig{MaxOwnerJobs: -1, MaxOwnerBytes: -1})
 	})
 }
 

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +32,9 @@ func validate(j *Job) error {
 	if j.Positions < 0 {
 		return fmt.Errorf("%w: positions %d", ErrInvalid, j.Positions)
 	}
+	if len(j.Meta) > 0 && !json.Valid(j.Meta) {
+		return fmt.Errorf("%w: meta is not JSON", ErrInvalid)
+	}
 	if strings.ContainsAny(j.ID, "{}") || len(j.ID) > 128 {
 		// Braces would break the Redis hash tag that keeps a job's keys together.
 		return fmt.Errorf("%w: job id %q", ErrInvalid, j.ID)
@@ -50,6 +54,7 @@ func (j *Job) clone() *Job {
 	c := *j
 	c.Payload = slices.Clone(j.Payload)
 	c.Turns = slices.Clone(j.Turns)
+	c.Meta = slices.Clone(j.Meta)
 	return &c
 }
 

@@ -119,3 +119,27 @@ func (k keys) worker(id string) string { return k.global + ":worker:" + id }
 func (k keys) indexKeys() []string {
 	return []string{k.ready(), k.leases(), k.wake(), k.index(), k.stats()}
 }
+
+// The review library and the owner caps, on the global slot; <sha> is the hex SHA-256 of
+// the owner:
+//
+//	{P}:owner:<sha>     zset    the owner's job ids; score = a number from {P}:seq taken
+//	                            when the job was submitted (newest last)
+//	{P}:sizes:<sha>     hash    job id -> the bytes it holds of the owner's cap
+//	{P}:usage:<sha>     hash    jobs, bytes: the owner's totals, checked by Enqueue
+//
+// An owner's entries are added before the job is created and removed when it is deleted,
+// when its creation fails, or when List or a refused Enqueue finds its record expired. A
+// job's record also holds p:<turn> -> the stream id of the turn's latest partial event.
+func (k keys) ownerHash(owner string) string {
+	sum := sha256.Sum256([]byte(owner))
+	return hex.EncodeToString(sum[:])
+}
+func (k keys) ownerJobs(owner string) string  { return k.global + ":owner:" + k.ownerHash(owner) }
+func (k keys) ownerSizes(owner string) string { return k.global + ":sizes:" + k.ownerHash(owner) }
+func (k keys) ownerUsage(owner string) string { return k.global + ":usage:" + k.ownerHash(owner) }
+
+// libraryKeys are the KEYS of the scripts that keep an owner's library and usage.
+func (k keys) libraryKeys(owner string) []string {
+	return []string{k.ownerJobs(owner), k.ownerSizes(owner), k.ownerUsage(owner), k.seq()}
+}

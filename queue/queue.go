@@ -1,8 +1,9 @@
-// Package queue owns tesuji's job queue: the contract every implementation keeps (this
-// file), the in-memory implementation used by the embedded default (memory.go), and the
-// Redis implementation used when API and workers run on several machines (redis.go, with
-// its data layout in keys.go). One conformance suite (queue/queuetest) runs against both;
-// queue/redistest starts the real redis-server that tests use.
+// Package queue owns tesuji's job queue and review library: the contract every
+// implementation keeps (this file), the SQLite implementation used by the embedded default
+// (sqlite.go, with its schema in sqlite_schema.go), and the Redis implementation used when
+// API and workers run on several machines (redis.go, with its data layout in keys.go). One
+// conformance suite (queue/queuetest) runs against both; queue/redistest starts the real
+// redis-server that tests use.
 //
 // A job moves through these states:
 //
@@ -17,6 +18,14 @@
 // A queued job can also be cancelled. done, failed and cancelled are final; a final job's
 // record, results and events expire after the retention period. A job that goes back to
 // queued keeps its place: it is claimed before the jobs of its priority enqueued after it.
+// A final job can be deleted (Delete) with all its data; one that is not final cannot.
+//
+// Bounds. A job's payload is stored once. Partial reports (EventPartial) reach the
+// listeners that wait when they are published but do not accumulate: a job keeps at most
+// the latest partial event of each turn, none for a turn once it has a result, and none
+// once the job is final. Each owner may store at most a number of jobs and of bytes
+// (payload, meta, results and events); Enqueue over either refuses with an
+// *OwnerLimitError, and nothing stored is dropped to make room.
 //
 // Fencing: every write a worker makes carries its Lease, and the queue rejects it with
 // ErrLeaseLost unless the job is running under that lease's token and the lease has not
@@ -35,6 +44,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -81,6 +91,13 @@ type Job struct {
 	// MaxAttempts is how many failed attempts move the job to failed. 0 means the
 	// queue's default.
 	MaxAttempts int
+	// Black and White are the players' names as the game record gives them (SGF PB and
+	// PW), for the review library: List filters on them. Empty when unknown.
+	Black, White string
+	// Meta is a small JSON object the enqueuer sets for the review library to show
+	// (ranks, date, result, board size, moves); opaque to the queue. Counted in the
+	// owner's stored bytes.
+	Meta []byte
 
 	// The fields below are the queue's; Enqueue ignores what the caller puts in them.
 	State      State
@@ -177,6 +194,60 @@ var (
 	ErrInvalid = errors.New("queue: invalid request")
 	// ErrIncomplete is Complete on a job with turns that have no stored result.
 	ErrIncomplete = errors.New("queue: job has turns without a result")
+	// ErrNotFinal is Delete of a job that is queued or running: cancel it first.
+	ErrNotFinal = errors.New("queue: job not final")
+	// ErrOwnerLimit is Enqueue over one of the owner's caps; the error is an
+	// *OwnerLimitError that names the cap.
+	ErrOwnerLimit = errors.New("queue: owner limit reached")
+	// ErrUnavailable is a store that cannot take a write now (a full or read-only disk, an
+	// I/O error): the call changed nothing, and what was stored before is intact.
+	ErrUnavailable = errors.New("queue: store unavailable")
+)
+
+// Owner caps, as OwnerLimitError.Limit names them.
+const (
+	LimitJobs  = "jobs"  // jobs stored, in any state
+	LimitBytes = "bytes" // bytes stored: payloads, meta, results and events
+)
+
+// OwnerLimitError is Enqueue refused because the owner holds as much as a cap allows.
+type OwnerLimitError struct {
+	Owner string
+	Limit string // LimitJobs or LimitBytes
+	Max   int64  // the cap
+	Used  int64  // what the owner holds now
+	Need  int64  // what the refused job would add
+}
+
+func (e *OwnerLimitError) Error() string {
+	return fmt.Sprintf("queue: owner limit reached: %d %s stored of at most %d, the job needs %d more", e.Used, e.Limit, e.Max, e.Need)
+}
+
+func (e *OwnerLimitError) Is(target error) bool { return target == ErrOwnerLimit }
+
+// ListFilter selects jobs of the review library. Owner is always applied ("" is the
+// owner of jobs made in open mode).
+type ListFilter struct {
+	Owner string
+	// Player keeps jobs whose Black or White contains it, ignoring case. Empty: any.
+	Player string
+	// States keeps jobs in one of these states. Empty: any.
+	States []State
+	// Since and Until keep jobs created at or after Since and before Until (zero: no
+	// bound).
+	Since, Until time.Time
+	// Cursor continues a listing where the page that returned it ended; "" starts at the
+	// newest job. A cursor not made by this queue is ErrInvalid.
+	Cursor string
+	// Limit is the most jobs one page holds. 0 means DefaultListLimit; more than
+	// MaxListLimit means MaxListLimit.
+	Limit int
+}
+
+// Page sizes of List.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
 )
 
 // Queue is the contract between the API, the workers and the autoscaler. Implementations
@@ -241,6 +312,14 @@ type Queue interface {
 
 	// Stats returns queue depth and backlog.
 	Stats(ctx context.Context) (Stats, error)
+
+	// List returns a page of the owner's jobs matching f, newest first, without their
+	// Payload, and the cursor of the next page ("" after the last).
+	List(ctx context.Context, f ListFilter) (jobs []*Job, next string, err error)
+	// Delete removes a final job with its results and events, and frees what it held of
+	// its owner's caps. ErrNotFinal when the job is queued or running; ErrNotFound when
+	// there is no such job.
+	Delete(ctx context.Context, jobID string) error
 
 	// Close releases the implementation's resources; blocked calls return ErrClosed, and
 	// so does every later call. Close is idempotent. The Redis queue does not close the

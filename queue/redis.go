@@ -26,10 +26,16 @@ type RedisConfig struct {
 	LeaseTTL time.Duration
 	// MaxAttempts is how many failed attempts a job gets when it names none. Default 3.
 	MaxAttempts int
-	// Retention is how long a final job's record, results and events stay. Default 7 days.
+	// Retention is how long a final job's record, results and events stay. Default 30 days.
 	Retention time.Duration
 	// RegistryTTL is how long a worker's registry entry lives without a refresh. Default 30s.
 	RegistryTTL time.Duration
+	// MaxOwnerJobs caps the jobs one owner stores, in any state. Default 10,000; negative:
+	// no cap.
+	MaxOwnerJobs int
+	// MaxOwnerBytes caps the bytes one owner stores. The Redis queue counts what each job
+	// brings when it is submitted (payload and meta). Default 1 GiB; negative: no cap.
+	MaxOwnerBytes int64
 	// BlockTimeout is the longest one blocking command (BLPOP for Claim, XREAD BLOCK for
 	// Events) waits before the call looks at its context and at Close again: go-redis
 	// cannot interrupt a blocking command, so this bounds how late a blocked call notices
@@ -60,7 +66,13 @@ func (c *RedisConfig) setDefaults() {
 		c.MaxAttempts = defaultMaxAttempts
 	}
 	if c.Retention <= 0 {
-		c.Retention = 7 * 24 * time.Hour
+		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.MaxOwnerJobs == 0 {
+		c.MaxOwnerJobs = DefaultMaxOwnerJobs
+	}
+	if c.MaxOwnerBytes == 0 {
+		c.MaxOwnerBytes = DefaultMaxOwnerBytes
 	}
 	if c.RegistryTTL <= 0 {
 		c.RegistryTTL = 30 * time.Second
@@ -256,8 +268,23 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 		"id": id, "owner": in.Owner, "prio": strconv.Itoa(int(in.Priority)), "dkey": in.DedupeKey,
 		"dedupe": dedupe, "payload": string(in.Payload), "turns": encodeTurns(in.Turns),
 		"nturns": strconv.Itoa(len(in.Turns)), "pos": strconv.FormatInt(in.Positions, 10),
-		"max": strconv.Itoa(maxAttempts),
+		"max": strconv.Itoa(maxAttempts), "black": in.Black, "white": in.White, "meta": string(in.Meta),
 	}
+	size := int64(len(in.Payload) + len(in.Meta))
+	if err := r.admit(ctx, in.Owner, id, size); err != nil {
+		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	// Until the job is created, the library entry is a reservation that goes if it fails.
+	created := false
+	defer func() {
+		if !created {
+			sctx, cancel := settleCtx(ctx)
+			defer cancel()
+			if err := r.forget(sctx, in.Owner, id); err != nil {
+				r.log.Warn("forget a submission that made no job", "job_id", id, "err", err)
+			}
+		}
+	}()
 	args := []any{ms(max(r.cfg.Retention, orphanTTL))}
 	for k, v := range fields {
 		args = append(args, k, v)
@@ -312,6 +339,7 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
 	}
+	created = true
 	return j, true, nil
 }
 
@@ -500,6 +528,7 @@ func (r *Redis) StoreResult(ctx context.Context, l *Lease, turn int, result []by
 		return false, nil
 	}
 	r.reindex(ctx, l.JobID, parseTransition(res))
+	r.dropPartial(ctx, l.JobID, turn)
 	return true, nil
 }
 
@@ -509,6 +538,9 @@ func (r *Redis) Publish(ctx context.Context, l *Lease, typ string, data []byte) 
 	}
 	if err := r.check(ctx); err != nil {
 		return err
+	}
+	if typ == EventPartial {
+		return r.publishPartial(ctx, l, data)
 	}
 	res, err := r.run(ctx, publishScript, r.k.jobKeys(l.JobID), l.Token, typ, data)
 	if err != nil {
@@ -885,12 +917,16 @@ func decodeJob(m map[string]string) (*Job, error) {
 	pos, _ := strconv.ParseInt(m["pos"], 10, 64)
 	j := &Job{
 		ID: m["id"], Owner: m["owner"], Priority: Priority(atoi("prio")), DedupeKey: m["dkey"],
+		Black: m["black"], White: m["white"],
 		Turns: turns, Positions: pos, MaxAttempts: atoi("max"),
 		State: State(m["state"]), Attempts: atoi("att"), Error: m["err"], WorkerID: m["worker"],
 		CreatedAt: msTime("created"), StartedAt: msTime("started"), FinishedAt: msTime("finished"),
 	}
 	if p := m["payload"]; p != "" {
 		j.Payload = []byte(p)
+	}
+	if p := m["meta"]; p != "" {
+		j.Meta = []byte(p)
 	}
 	return j, nil
 }

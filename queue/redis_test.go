@@ -54,7 +54,8 @@ func TestRedisConformance(t *testing.T) {
 			t.Parallel()
 			client := redistest.Start(t, tt.opt).Client(t)
 			queuetest.Run(t, func(t *testing.T, opt queuetest.Options) queue.Queue {
-				return newRedisQueue(t, client, queue.RedisConfig{Retention: opt.Retention, RegistryTTL: opt.RegistryTTL})
+				return newRedisQueue(t, client, queue.RedisConfig{Retention: opt.Retention, RegistryTTL: opt.RegistryTTL,
+					MaxOwnerJobs: opt.MaxOwnerJobs, MaxOwnerBytes: opt.MaxOwnerBytes})
 			})
 		})
 	}

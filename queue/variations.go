@@ -2,9 +2,9 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -12,29 +12,42 @@ import (
 // The variations a player made on a review are kept beside the job as one opaque value:
 // the queue neither reads nor limits them, and they live and expire with the job's record.
 
-func (m *Memory) SaveVariations(ctx context.Context, jobID string, data []byte) error {
-	if _, err := m.lock(ctx); err != nil {
-		return err
+func (s *SQLite) SaveVariations(ctx context.Context, jobID string, data []byte) error {
+	if data == nil {
+		data = []byte{} // NULL is "none saved"
 	}
-	defer m.mu.Unlock()
-	j := m.jobs[jobID]
-	if j == nil {
-		return fmt.Errorf("queue: save variations: %w", notFound(jobID))
-	}
-	j.vars = slices.Clone(data)
-	return nil
+	return s.do(ctx, "save variations", func(t *txn) error {
+		res, err := t.exec("UPDATE jobs SET vars = ? WHERE id = ?", data, jobID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound(jobID)
+		}
+		return nil
+	})
 }
 
-func (m *Memory) Variations(ctx context.Context, jobID string) ([]byte, error) {
-	if _, err := m.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer m.mu.Unlock()
-	j := m.jobs[jobID]
-	if j == nil {
-		return nil, fmt.Errorf("queue: variations: %w", notFound(jobID))
-	}
-	return slices.Clone(j.vars), nil
+func (s *SQLite) Variations(ctx context.Context, jobID string) ([]byte, error) {
+	var out []byte
+	err := s.read(ctx, "variations", func(t *txn) error {
+		var vars []byte
+		var saved bool
+		err := t.queryRow("SELECT vars, vars IS NOT NULL FROM jobs WHERE id = ?", jobID).Scan(&vars, &saved)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(jobID)
+		}
+		if err != nil {
+			return err
+		}
+		if saved {
+			out = append([]byte{}, vars...)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // saveVarsScript stores the vars field of a record that exists. ARGV: the bytes.

@@ -1,6 +1,6 @@
-// Package server assembles one tesuji process: the HTTP API and web UI, the queue (in
-// memory, or Redis when a URL is given), and local workers over local KataGo processes.
-// With no Redis URL it is the whole system in one process, the embedded default.
+// Package server assembles one tesuji process: the HTTP API and web UI, the queue (a
+// SQLite file, or Redis when a URL is given), and local workers over local KataGo
+// processes. With no Redis URL it is the whole system in one process, the embedded default.
 package server
 
 import (
@@ -23,10 +23,14 @@ import (
 type Config struct {
 	// Addr is the listen address. Default "127.0.0.1:8080"; port 0 picks a free one.
 	Addr string
-	// Queue is the job queue. Default: an in-memory queue (the embedded default).
+	// Queue is the job queue. Default: the SQLite store in DataFile, which Start opens and
+	// Stop closes (the embedded default).
 	Queue queue.Queue
+	// DataFile is the SQLite database of the embedded default, used when Queue is nil;
+	// required then.
+	DataFile string
 	// Engines is how many local KataGo processes (one per GPU) run local workers. Default
-	// 1 with the in-memory queue; with a shared queue set it to run workers beside the API.
+	// 1 with the embedded store; with a shared queue set it to run workers beside the API.
 	// -1 means none.
 	Engines int
 	// Engine configures each local KataGo process; Device is set per process when
@@ -84,20 +88,14 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
-	if cfg.Queue == nil {
-		s.q = queue.NewMemory(queue.MemoryConfig{})
-		s.ownQ = true
-		if cfg.Engines == 0 {
-			s.cfg.Engines = 1
-		}
-	} else {
-		s.q = cfg.Queue
+	s := &Server{cfg: cfg, log: cfg.Logger, q: cfg.Queue}
+	if cfg.Queue == nil && cfg.Engines == 0 {
+		s.cfg.Engines = 1
 	}
 	return s
 }
 
-// Queue returns the server's queue.
+// Queue returns the server's queue (nil before Start when the server opens its own).
 func (s *Server) Queue() queue.Queue { return s.q }
 
 // Addr returns the address the server listens on, once started.
@@ -116,6 +114,17 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			_ = s.Stop(context.WithoutCancel(ctx))
 		}
 	}()
+	if s.q == nil {
+		if s.cfg.DataFile == "" {
+			return errors.New("server: no queue and no data file")
+		}
+		q, err := queue.OpenSQLite(ctx, queue.SQLiteConfig{Path: s.cfg.DataFile, Logger: s.log})
+		if err != nil {
+			return err
+		}
+		s.q, s.ownQ = q, true
+		s.log.Info("reviews kept in SQLite", "file", s.cfg.DataFile)
+	}
 	for i := range max(s.cfg.Engines, 0) {
 		ecfg := s.cfg.Engine
 		if s.cfg.Engines > 1 {

@@ -12,14 +12,14 @@ import (
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/server"
 )
 
-// startServer starts a server with no engines over a memory queue.
+// startServer starts a server with no engines over an SQLite store.
 func startServer(t *testing.T, cfg server.Config) (*server.Server, queue.Queue) {
 	t.Helper()
-	q := queue.NewMemory(queue.MemoryConfig{})
-	t.Cleanup(func() { q.Close() })
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	cfg.Addr, cfg.Queue, cfg.Engines = "127.0.0.1:0", q, -1
 	s := server.New(cfg)
 	if err := s.Start(context.Background()); err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/server"
 	"github.com/tesuji/tesuji/web"
 )
@@ -98,10 +99,11 @@ func startSite(t *testing.T, acfg api.Config, engines int, env ...string) *site 
 	logs := &syncBuffer{}
 	acfg.Web = web.Handler()
 	cfg := server.Config{
-		Addr:    "127.0.0.1:0",
-		Engines: engines,
-		API:     acfg,
-		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Addr:     "127.0.0.1:0",
+		DataFile: filepath.Join(t.TempDir(), "tesuji.db"),
+		Engines:  engines,
+		API:      acfg,
+		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	if engines >= 0 {
 		cfg.Engine = enginetest.Config(t, env...)
@@ -840,7 +842,7 @@ func TestCancel(t *testing.T) {
 // the review.
 func TestToken(t *testing.T) {
 	t.Parallel()
-	tokens := api.NewFileTokens(filepath.Join(t.TempDir(), "tokens.json"))
+	tokens := api.NewSQLiteTokens(sqlitetest.DB(t))
 	tok, _, err := tokens.Create(context.Background(), "browser")
 	if err != nil {
 		t.Fatal(err)

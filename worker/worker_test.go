@@ -19,6 +19,7 @@ import (
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/worker"
 )
 
@@ -90,7 +91,7 @@ func waitState(t *testing.T, q queue.Queue, id string, want queue.State) *queue.
 
 func newQueue(t *testing.T) queue.Queue {
 	t.Helper()
-	q := queue.NewMemory(queue.MemoryConfig{})
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
 	return q
 }

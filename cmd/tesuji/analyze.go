@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/term"
@@ -54,7 +55,13 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		ecfg.Logger = log
-		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log})
+		// A scratch store: a batch run keeps nothing, and stays off the data of a serve.
+		dir, err := os.MkdirTemp("", "tesuji-analyze-")
+		if err != nil {
+			return fmt.Errorf("scratch store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log, DataFile: filepath.Join(dir, "tesuji.db")})
 		if err := s.Start(ctx); err != nil {
 			return err
 		}

@@ -18,25 +18,27 @@ import (
 
 // game250 is a legal 250-move game on 19x19 (passes fill the end, so no captures matter).
 func game250() string {
+	return stonesGame("SZ[19]KM[7.5]RU[Chinese]", 120, 250)
+}
+
+// stonesGame is a legal game of total moves on 19x19 whose first stones moves place
+// stones and whose rest pass; header holds the root's properties after GM and FF. Black
+// fills rows from the top, White from the bottom: no stone ever touches the other colour,
+// so nothing is captured (stones <= 340).
+func stonesGame(header string, stones, total int) string {
 	var b strings.Builder
-	b.WriteString("(;GM[1]FF[4]SZ[19]KM[7.5]RU[Chinese]")
-	// Black fills rows from the top, White from the bottom: no stone ever touches the
-	// other colour, so nothing is captured.
-	n := 0
-	for ; n < 120; n++ {
+	b.WriteString("(;GM[1]FF[4]" + header)
+	for n := range total {
 		k := n / 2
 		x, y := k%19, k/19
 		c := "B"
 		if n%2 == 1 {
 			c, y = "W", 18-y
 		}
-		fmt.Fprintf(&b, ";%s[%c%c]", c, 'a'+x, 'a'+y)
-	}
-	for ; n < 250; n++ {
-		if n%2 == 0 {
-			b.WriteString(";B[]")
+		if n < stones {
+			fmt.Fprintf(&b, ";%s[%c%c]", c, 'a'+x, 'a'+y)
 		} else {
-			b.WriteString(";W[]")
+			fmt.Fprintf(&b, ";%s[]", c)
 		}
 	}
 	b.WriteString(")")

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,6 +85,9 @@ func startServe(t testing.TB, extraEnv []string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--katago", enginetest.Path(t), "--model", model, "--log-format", "json"}, args...)
+	if !slices.Contains(args, "--data") {
+		all = append(all, "--data", t.TempDir()) // never the user's data directory
+	}
 	cmd := exec.Command(bin, all...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	stderr, err := cmd.StderrPipe()
@@ -164,6 +168,26 @@ type sseEvent struct {
 // readSSE reads events until a terminal one, or fails after the deadline.
 func readSSE(t testing.TB, url string, lastID string) []sseEvent {
 	t.Helper()
+	return readSSEWhile(t, url, lastID, func([]sseEvent) bool { return true })
+}
+
+// readSSEUntil reads events until n turn events have come (or a terminal one).
+func readSSEUntil(t testing.TB, url string, n int) []sseEvent {
+	t.Helper()
+	return readSSEWhile(t, url, "", func(evs []sseEvent) bool {
+		turns := 0
+		for _, e := range evs {
+			if e.typ == "turn" {
+				turns++
+			}
+		}
+		return turns < n
+	})
+}
+
+// readSSEWhile reads events while more(the events so far) holds and none is terminal.
+func readSSEWhile(t testing.TB, url string, lastID string, more func([]sseEvent) bool) []sseEvent {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
@@ -194,6 +218,9 @@ func readSSE(t testing.TB, url string, lastID string) []sseEvent {
 				events = append(events, cur)
 				switch cur.typ {
 				case "done", "failed", "cancelled":
+					return events
+				}
+				if !more(events) {
 					return events
 				}
 			}

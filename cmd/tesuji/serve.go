@@ -95,7 +95,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		lf        logFlags
 		ef        engineFlags
 		addr      = fs.String("addr", "127.0.0.1:8080", "listen address")
-		redisURL  = fs.String("redis", "", "Redis URL (redis://, rediss://, unix://; see README for Sentinel and Cluster); empty: in-memory queue, everything in this process")
+		redisURL  = fs.String("redis", "", "Redis URL (redis://, rediss://, unix://; see README for Sentinel and Cluster); empty: everything in this process, reviews kept in SQLite under --data")
+		dataDir   = fs.String("data", "", "directory of the SQLite database that keeps reviews, tokens and quotas when there is no --redis (default: tesuji/ under the user data directory)")
+		retention = fs.Duration("retention", 0, "how long finished reviews are kept (default: until deleted with the SQLite store, 720h with --redis)")
+		ownerJobs = fs.Int("max-stored-jobs", queue.DefaultMaxOwnerJobs, "most reviews one token (or the open API) may keep stored; -1: no limit")
+		ownerSize = fs.Int64("max-stored-bytes", queue.DefaultMaxOwnerBytes, "most bytes of games and results one token (or the open API) may keep stored; -1: no limit")
 		engines   = fs.Int("engines", 0, "local KataGo processes, one per GPU (default 1 without --redis, 0 with it)")
 		visits    = fs.Int("visits", 500, "visits per position when a request names none")
 		maxVisits = fs.Int("max-visits", 100000, "most visits per position a request may ask for")
@@ -106,7 +110,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		webDir    = fs.String("web-dir", "", "serve the web UI from this directory (web/dist while 'node build.mjs --watch' rebuilds it) instead of the built-in one")
 		open      = fs.Bool("open", false, "serve /api/v1 without API tokens even on an address beyond loopback (by default tokens are required there)")
 		tokens    = fs.Bool("tokens", false, "require API tokens even on a loopback address")
-		tokenFile = fs.String("token-file", "", "API tokens of 'tesuji token' when there is no --redis (default: tokens.json in the user config directory)")
 		quota     = fs.Int("positions-per-hour", 0, "with tokens: each token's quota of analyzed positions per hour (0: none)")
 		jobsPer   = fs.Int("jobs-per-token", 16, "with tokens: analyses one token may have queued or running at once (0: no limit)")
 		streams   = fs.Int("streams-per-token", api.DefaultStreamsPerToken, "event streams, websockets and positions one token (without tokens: all clients together) may have open at once")
@@ -151,14 +154,26 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			cfg.API.Tokens = api.NewRedisTokens(client, "")
 			cfg.API.Limits = api.NewRedisLimits(client, "")
 		}
-	} else if requireTokens {
-		path := *tokenFile
-		if path == "" {
-			if path, err = defaultTokenFile(); err != nil {
-				return err
-			}
+	} else {
+		path, err := dataFile(*dataDir, e.getenv)
+		if err != nil {
+			return err
 		}
-		cfg.API.Tokens = api.NewFileTokens(path)
+		q, err := queue.OpenSQLite(ctx, queue.SQLiteConfig{Path: path, Retention: *retention,
+			MaxOwnerJobs: *ownerJobs, MaxOwnerBytes: *ownerSize, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer q.Close()
+		log.Info("reviews kept in SQLite", "file", path)
+		cfg.Queue = q
+		if cfg.Engines == 0 {
+			cfg.Engines = 1
+		}
+		cfg.API.Limits = api.NewSQLiteLimits(q.DB())
+		if requireTokens {
+			cfg.API.Tokens = api.NewSQLiteTokens(q.DB())
+		}
 	}
 	live := 0
 	if requireTokens {
@@ -189,7 +204,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer blocking.Close()
-		q := queue.NewRedis(client, queue.RedisConfig{Blocking: blocking})
+		q := queue.NewRedis(client, queue.RedisConfig{Blocking: blocking, Retention: *retention,
+			MaxOwnerJobs: *ownerJobs, MaxOwnerBytes: *ownerSize})
 		defer q.Close()
 		cfg.Queue = q
 		if cfg.Engines == 0 {

@@ -5,37 +5,40 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/server"
 )
 
-// tokenFlags choose the token store: Redis when --redis is given, else the local file.
+// tokenFlags choose the token store: Redis when --redis is given, else the SQLite
+// database of the embedded default.
 type tokenFlags struct {
-	redisURL  string
-	tokenFile string
+	redisURL string
+	dataDir  string
 }
 
 func (f *tokenFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.redisURL, "redis", "", "keep API tokens in this Redis (the one 'tesuji serve --redis' uses); empty: in --token-file")
-	fs.StringVar(&f.tokenFile, "token-file", "", "keep API tokens in this file when there is no Redis (default: tokens.json in the user config directory)")
+	fs.StringVar(&f.redisURL, "redis", "", "keep API tokens in this Redis (the one 'tesuji serve --redis' uses); empty: in the database under --data")
+	fs.StringVar(&f.dataDir, "data", "", "data directory of 'tesuji serve' when there is no Redis (default: tesuji/ under the user data directory)")
 }
 
-// defaultTokenFile is where the embedded default keeps its tokens.
-func defaultTokenFile() (string, error) {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("no user config directory for the token file (give --token-file): %w", err)
+// dataFile is the embedded default's database in dir, or in the default data directory.
+func dataFile(dir string, getenv func(string) string) (string, error) {
+	if dir == "" {
+		var err error
+		if dir, err = server.DefaultDataDir(getenv); err != nil {
+			return "", err
+		}
 	}
-	return filepath.Join(dir, "tesuji", "tokens.json"), nil
+	return filepath.Join(dir, server.DataFileName), nil
 }
 
 // store opens the token store the flags name, and a description of it for messages.
-func (f *tokenFlags) store() (api.TokenStore, string, func(), error) {
+func (f *tokenFlags) store(ctx context.Context, getenv func(string) string) (api.TokenStore, string, func(), error) {
 	if f.redisURL != "" {
 		client, err := queue.OpenRedis(f.redisURL)
 		if err != nil {
@@ -43,21 +46,22 @@ func (f *tokenFlags) store() (api.TokenStore, string, func(), error) {
 		}
 		return api.NewRedisTokens(client, ""), "Redis", func() { client.Close() }, nil
 	}
-	path := f.tokenFile
-	if path == "" {
-		var err error
-		if path, err = defaultTokenFile(); err != nil {
-			return nil, "", nil, err
-		}
+	path, err := dataFile(f.dataDir, getenv)
+	if err != nil {
+		return nil, "", nil, err
 	}
-	return api.NewFileTokens(path), path, func() {}, nil
+	db, err := queue.OpenSQLiteDB(ctx, path)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return api.NewSQLiteTokens(db), path, func() { db.Close() }, nil
 }
 
 func runToken(ctx context.Context, e *env, args []string) error {
 	usage := func() {
-		fmt.Fprint(e.stdout, `Usage: tesuji token create --name NAME [--redis URL | --token-file FILE]
-       tesuji token list [--redis URL | --token-file FILE]
-       tesuji token revoke ID|NAME [--redis URL | --token-file FILE]
+		fmt.Fprint(e.stdout, `Usage: tesuji token create --name NAME [--redis URL | --data DIR]
+       tesuji token list [--redis URL | --data DIR]
+       tesuji token revoke ID|NAME [--redis URL | --data DIR]
 
 API tokens let programs and KaTrain use a server that listens beyond localhost. A token is
 shown once, when it is created; servers keep only its SHA-256. Send it as
@@ -99,7 +103,7 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, where, done, err := tf.store()
+	s, where, done, err := tf.store(ctx, e.getenv)
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func tokenList(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
 	}
-	s, _, done, err := tf.store()
+	s, _, done, err := tf.store(ctx, e.getenv)
 	if err != nil {
 		return err
 	}
@@ -171,7 +175,7 @@ func tokenRevoke(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, _, done, err := tf.store()
+	s, _, done, err := tf.store(ctx, e.getenv)
 	if err != nil {
 		return err
 	}

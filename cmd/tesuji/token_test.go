@@ -10,19 +10,26 @@ import (
 	"testing"
 
 	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/server"
 )
 
 // TestTokenCommands: create prints the token once, list shows it, revoke makes the
-// server's store refuse it, all through the file a server would read.
+// server's store refuse it, all through the database a running server holds open.
 func TestTokenCommands(t *testing.T) {
 	t.Parallel()
-	file := filepath.Join(t.TempDir(), "tokens.json")
+	dir := t.TempDir()
 	getenv := func(k string) string {
-		if k == "TESUJI_TOKEN_FILE" {
-			return file
+		if k == "TESUJI_DATA" {
+			return dir
 		}
 		return ""
 	}
+	q, err := queue.OpenSQLite(context.Background(), queue.SQLiteConfig{Path: filepath.Join(dir, server.DataFileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
 	tesuji := func(args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), args, getenv, strings.NewReader(""), &out, &errOut)
@@ -33,7 +40,7 @@ func TestTokenCommands(t *testing.T) {
 		t.Fatalf("create: %v\n%s", err, msg)
 	}
 	token := strings.TrimSpace(out)
-	store := api.NewFileTokens(file)
+	store := api.NewSQLiteTokens(q.DB())
 	info, err := store.Check(context.Background(), token)
 	if err != nil || info.Name != "ci-bot" {
 		t.Fatalf("the created token does not check: %+v %v (stdout %q)", info, err, out)
@@ -41,9 +48,10 @@ func TestTokenCommands(t *testing.T) {
 	if !strings.Contains(msg, info.ID) || strings.Contains(msg, token) {
 		t.Errorf("create's message should name the id and not repeat the token: %q", msg)
 	}
-	data, _ := os.ReadFile(file)
-	if strings.Contains(string(data), token[len(token)-64:]) {
-		t.Error("the token file holds the token's secret")
+	db, _ := os.ReadFile(filepath.Join(dir, server.DataFileName))
+	wal, _ := os.ReadFile(filepath.Join(dir, server.DataFileName+"-wal"))
+	if strings.Contains(string(db)+string(wal), token[len(token)-64:]) {
+		t.Error("the database holds the token's secret")
 	}
 	if _, _, err := tesuji("token", "create", "--name", "ci-bot"); !errors.Is(err, api.ErrTokenName) {
 		t.Errorf("second token with the same name: %v", err)

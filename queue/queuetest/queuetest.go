@@ -1,5 +1,5 @@
 // Package queuetest owns the conformance suite of queue.Queue: every implementation (the
-// in-memory queue, the Redis queue on a single node and on a cluster) runs the same
+// SQLite store, the Redis queue on a single node and on a cluster) runs the same
 // subtests, one per behaviour of the contract in package queue.
 package queuetest
 
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ type Options struct {
 	Retention time.Duration
 	// RegistryTTL is how long a worker entry lives without a refresh.
 	RegistryTTL time.Duration
+	// MaxOwnerJobs and MaxOwnerBytes are the owner caps.
+	MaxOwnerJobs  int
+	MaxOwnerBytes int64
 }
 
 // Run runs the suite. newQueue returns a fresh, empty queue configured with opt and the
@@ -67,6 +71,12 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"ConcurrentWorkers", testConcurrentWorkers},
 		{"Variations", testVariations},
 		{"VariationsExpire", testVariationsExpire},
+		{"PartialEventsBounded", testPartialEventsBounded},
+		{"List", testList},
+		{"ListPages", testListPages},
+		{"Delete", testDelete},
+		{"OwnerCaps", testOwnerCaps},
+		{"RetentionFreesCaps", testRetentionFreesCaps},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -572,10 +582,10 @@ func testEventsOrderAndResume(t *testing.T, newQueue func(*testing.T, Options) q
 	for i, e := range all {
 		got[i] = [2]string{e.Type, string(e.Data)}
 	}
+	// The partial report of turn 1 went when the turn's result came.
 	want := [][2]string{
 		{queue.EventProgress, `{"p":1}`},
 		{queue.EventTurn, `{"turn":0}`},
-		{queue.EventPartial, `{"turn":1,"partial":true}`},
 		{queue.EventTurn, `{"turn":1}`},
 		{queue.EventTurn, `{"turn":2}`},
 	}
@@ -1226,4 +1236,274 @@ func testConcurrentWorkers(t *testing.T, newQueue func(*testing.T, Options) queu
 	if diff := cmp.Diff(slices.Sorted(slices.Values(ids)), slices.Sorted(maps.Keys(claims))); diff != "" {
 		t.Errorf("claimed jobs (-want +got):\n%s", diff)
 	}
+}
+
+func partial(turn, n int) []byte {
+	return fmt.Appendf(nil, `{"turn":%d,"n":%d}`, turn, n)
+}
+
+func testPartialEventsBounded(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	j := enqueue(t, q, review(0, 1))
+	_, l := claim(t, q, "w1", long)
+
+	// A listener that waits gets each partial report as it comes.
+	type answer struct {
+		evs []queue.Event
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		evs, err := q.Events(testCtx(t), j.ID, "", 0, waitLimit)
+		ch <- answer{evs, err}
+	}()
+	if err := q.Publish(ctx, l, queue.EventPartial, partial(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	a := <-ch
+	if a.err != nil || len(a.evs) != 1 || string(a.evs[0].Data) != string(partial(0, 1)) {
+		t.Fatalf("waiting Events: %v, %v; want the partial report", a.evs, a.err)
+	}
+	for n := 2; n <= 5; n++ {
+		for _, turn := range []int{0, 1} {
+			if err := q.Publish(ctx, l, queue.EventPartial, partial(turn, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	data := func(evs []queue.Event) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Type+" "+string(e.Data))
+		}
+		return out
+	}
+	want := []string{"partial " + string(partial(0, 5)), "partial " + string(partial(1, 5))}
+	if diff := cmp.Diff(want, data(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("events after many partial reports: only the latest of each turn stays (-want +got):\n%s", diff)
+	}
+	// A listener that resumes after a replaced report gets the one that replaced it.
+	if diff := cmp.Diff(want, data(events(t, q, j.ID, a.evs[0].ID))); diff != "" {
+		t.Errorf("events after the first, replaced report (-want +got):\n%s", diff)
+	}
+	store(t, q, l, 0, `{"turn":0}`)
+	if err := q.Publish(ctx, l, queue.EventPartial, partial(0, 6)); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"partial " + string(partial(1, 5)), `turn {"turn":0}`}
+	if diff := cmp.Diff(want, data(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("events once turn 0 has its result: none of its partial reports stays (-want +got):\n%s", diff)
+	}
+	store(t, q, l, 1, `{"turn":1}`)
+	if err := q.Complete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{queue.EventTurn, queue.EventTurn, queue.EventDone}, eventTypes(events(t, q, j.ID, ""))); diff != "" {
+		t.Errorf("events of the done job (-want +got):\n%s", diff)
+	}
+}
+
+// library enqueues a finished review between the players, for the List and Delete tests.
+func library(t *testing.T, q queue.Queue, owner, black, white string, st queue.State) *queue.Job {
+	t.Helper()
+	ctx := testCtx(t)
+	in := review()
+	in.Owner, in.Black, in.White, in.Meta = owner, black, white, []byte(`{"result":"B+R"}`)
+	j := enqueue(t, q, in)
+	switch st {
+	case queue.StateDone:
+		c, l := claim(t, q, "w1", long)
+		if c.ID != j.ID {
+			t.Fatalf("claimed %s, want %s", c.ID, j.ID)
+		}
+		if err := q.Complete(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	case queue.StateCancelled:
+		if err := q.Cancel(ctx, j.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return get(t, q, j.ID)
+}
+
+func ids(jobs []*queue.Job) []string {
+	out := []string{}
+	for _, j := range jobs {
+		out = append(out, j.ID)
+	}
+	return out
+}
+
+func testList(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	a := library(t, q, "alice", "Shin Jinseo", "Ke Jie", queue.StateDone)
+	b := library(t, q, "alice", "Iyama Yuta", "shin minjun", queue.StateCancelled)
+	c := library(t, q, "alice", "Lee Sedol", "AlphaGo", queue.StateQueued)
+	library(t, q, "bob", "Shin Jinseo", "Park Junghwan", queue.StateQueued)
+	d := library(t, q, "alice", "Cho Chikun", "Go Seigen", queue.StateQueued)
+	// The jobs created at d's time or after it, and before it (several may share a clock
+	// tick), newest first.
+	var since, until []string
+	for _, j := range []*queue.Job{d, c, b, a} {
+		if j.CreatedAt.Before(d.CreatedAt) {
+			until = append(until, j.ID)
+		} else {
+			since = append(since, j.ID)
+		}
+	}
+
+	tests := []struct {
+		name   string
+		filter queue.ListFilter
+		want   []string
+	}{
+		{"all of an owner, newest first", queue.ListFilter{Owner: "alice"}, []string{d.ID, c.ID, b.ID, a.ID}},
+		{"player, any case, black or white", queue.ListFilter{Owner: "alice", Player: "SHIN"}, []string{b.ID, a.ID}},
+		{"player substring", queue.ListFilter{Owner: "alice", Player: "phag"}, []string{c.ID}},
+		{"states", queue.ListFilter{Owner: "alice", States: []queue.State{queue.StateDone, queue.StateCancelled}}, []string{b.ID, a.ID}},
+		{"since", queue.ListFilter{Owner: "alice", Since: d.CreatedAt}, since},
+		{"until", queue.ListFilter{Owner: "alice", Until: d.CreatedAt}, until},
+		{"another owner", queue.ListFilter{Owner: "carol"}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, next, err := q.List(testCtx(t), tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ids(got)); diff != "" {
+				t.Errorf("List (-want +got):\n%s", diff)
+			}
+			if next != "" {
+				t.Errorf("next cursor %q after the only page", next)
+			}
+		})
+	}
+	got, _, err := q.List(ctx, queue.ListFilter{Owner: "alice", States: []queue.State{queue.StateDone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := get(t, q, a.ID)
+	want.Payload = nil
+	if diff := cmp.Diff([]*queue.Job{want}, got); diff != "" {
+		t.Errorf("a listed job is the record without its payload (-want +got):\n%s", diff)
+	}
+	_, _, err = q.List(ctx, queue.ListFilter{Owner: "alice", Cursor: "not a cursor"})
+	wantErr(t, "List with a cursor not made by the queue", err, queue.ErrInvalid)
+}
+
+func testListPages(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	var want []string
+	for i := range 7 {
+		j := library(t, q, "alice", fmt.Sprintf("Black %d", i), "White", queue.StateQueued)
+		want = append([]string{j.ID}, want...)
+	}
+	var got []string
+	cursor := ""
+	for page := 0; ; page++ {
+		jobs, next, err := q.List(testCtx(t), queue.ListFilter{Owner: "alice", Cursor: cursor, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) > 3 || page > 3 {
+			t.Fatalf("page %d has %d jobs (limit 3)", page, len(jobs))
+		}
+		got = append(got, ids(jobs)...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("jobs over the pages (-want +got):\n%s", diff)
+	}
+}
+
+func testDelete(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	ctx := testCtx(t)
+	in := review(0)
+	in.DedupeKey = "game"
+	j := enqueue(t, q, in)
+	wantErr(t, "Delete of a queued job", q.Delete(ctx, j.ID), queue.ErrNotFinal)
+	_, l := claim(t, q, "w1", long)
+	store(t, q, l, 0, `"r0"`)
+	wantErr(t, "Delete of a running job", q.Delete(ctx, j.ID), queue.ErrNotFinal)
+	if err := q.Complete(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Delete(ctx, j.ID); err != nil {
+		t.Fatalf("Delete of a done job: %v", err)
+	}
+	_, err := q.Get(ctx, j.ID)
+	wantErr(t, "Get of a deleted job", err, queue.ErrNotFound)
+	_, err = q.Results(ctx, j.ID)
+	wantErr(t, "Results of a deleted job", err, queue.ErrNotFound)
+	_, err = q.Events(ctx, j.ID, "", 0, 0)
+	wantErr(t, "Events of a deleted job", err, queue.ErrNotFound)
+	wantErr(t, "Delete twice", q.Delete(ctx, j.ID), queue.ErrNotFound)
+	if got, _, err := q.List(ctx, queue.ListFilter{Owner: "owner"}); err != nil || len(got) != 0 {
+		t.Errorf("List after the delete: %v, %v; want nothing", ids(got), err)
+	}
+	again, created, err := q.Enqueue(ctx, in)
+	if err != nil || !created || again.ID == j.ID {
+		t.Errorf("the same submission after the delete: %v created %v, want a new job", err, created)
+	}
+}
+
+func testOwnerCaps(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{MaxOwnerJobs: 3, MaxOwnerBytes: 1000})
+	ctx := testCtx(t)
+	sized := func(owner string, n int) *queue.Job {
+		return &queue.Job{Owner: owner, Payload: []byte(`"` + strings.Repeat("x", n-2) + `"`)}
+	}
+	first := enqueue(t, q, sized("alice", 400))
+	second := enqueue(t, q, sized("alice", 400))
+	_, _, err := q.Enqueue(ctx, sized("alice", 400))
+	var le *queue.OwnerLimitError
+	if !errors.As(err, &le) || !errors.Is(err, queue.ErrOwnerLimit) || le.Limit != queue.LimitBytes || le.Max != 1000 {
+		t.Fatalf("Enqueue over the byte cap: %v, want an OwnerLimitError of bytes", err)
+	}
+	third := enqueue(t, q, sized("alice", 100))
+	_, _, err = q.Enqueue(ctx, sized("alice", 10))
+	if !errors.As(err, &le) || le.Limit != queue.LimitJobs || le.Max != 3 {
+		t.Fatalf("Enqueue over the job cap: %v, want an OwnerLimitError of jobs", err)
+	}
+	enqueue(t, q, sized("bob", 400)) // another owner's caps are their own
+	for _, j := range []*queue.Job{first, second, third} {
+		if g := get(t, q, j.ID); g.State != queue.StateQueued || len(g.Payload) != len(j.Payload) {
+			t.Errorf("job %s after refused submissions: %s with %d bytes, want it queued as it was", j.ID, g.State, len(g.Payload))
+		}
+	}
+	// Deleting a finished job makes room.
+	if err := q.Cancel(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Delete(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, q, sized("alice", 400))
+}
+
+func testRetentionFreesCaps(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{Retention: time.Second, MaxOwnerJobs: 1})
+	ctx := testCtx(t)
+	j := enqueue(t, q, review(0))
+	if err := q.Cancel(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := q.Enqueue(ctx, review(0))
+	wantErr(t, "Enqueue over the cap while the cancelled job is kept", err, queue.ErrOwnerLimit)
+	waitFor(t, "the cancelled job to expire and free the cap", func() bool {
+		_, created, err := q.Enqueue(ctx, review(0))
+		if err != nil && !errors.Is(err, queue.ErrOwnerLimit) {
+			t.Fatalf("Enqueue: %v", err)
+		}
+		return created
+	})
 }

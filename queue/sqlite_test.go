@@ -7,17 +7,17 @@ import (
 
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/queue/queuetest"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func TestMemoryConformance(t *testing.T) {
+func TestSQLiteConformance(t *testing.T) {
 	t.Parallel()
 	queuetest.Run(t, func(t *testing.T, opt queuetest.Options) queue.Queue {
-		q := queue.NewMemory(queue.MemoryConfig{Retention: opt.Retention, RegistryTTL: opt.RegistryTTL})
-		t.Cleanup(func() { q.Close() })
-		return q
+		return sqlitetest.Open(t, queue.SQLiteConfig{Retention: opt.Retention, RegistryTTL: opt.RegistryTTL,
+			MaxOwnerJobs: opt.MaxOwnerJobs, MaxOwnerBytes: opt.MaxOwnerBytes})
 	})
 }
