@@ -29,16 +29,17 @@ import (
 // duration) for a quick run; make test uses the default.
 const (
 	loadSSEClients = 1000
-	loadSubmitRate = 200 // submissions per second
 	loadDuration   = 30 * time.Second
 	loadSubmitters = 64 // concurrent submitting clients
 )
 
 // TestLoad runs the server in this process over loopback with the fake KataGo: 1,000
 // Server-Sent Events clients follow one job (a long position search, reporting twice a
-// second) while 200 small games per second are submitted. Every request must succeed,
-// every stream must see all of the job's reports in order and its end, and no goroutine
-// may be left once the server has stopped. Nothing is asserted about speed: on a busy
+// second) while small games are submitted at loadSubmitRate per second (200; fewer under
+// the race detector). Every request must succeed, every stream must see the job's reports
+// in order (a newer partial report replaces an older one that a slow reader has not read
+// yet, so streams may see different numbers of them) and its end, and no goroutine may be
+// left once the server has stopped. Nothing is asserted about speed: on a busy
 // machine the followed job may even finish before the submissions do, and then every
 // stream must end with done instead of cancelled. The peak memory of the process
 // (server and clients) and the submission latencies are logged; BenchmarkSubmit measures
@@ -223,10 +224,10 @@ func TestLoad(t *testing.T) {
 	var partials []int
 	for i, r := range results {
 		partials = append(partials, r.partials)
-		if r.err != nil || r.last != wantLast || r.partials != ref.partials {
+		if r.err != nil || r.last != wantLast {
 			if bad++; bad <= 5 {
-				t.Errorf("follower %d: %d partial reports, last event %q, err %v; want %d and %s",
-					i, r.partials, r.last, r.err, ref.partials, wantLast)
+				t.Errorf("follower %d: %d partial reports, last event %q, err %v; want %s",
+					i, r.partials, r.last, r.err, wantLast)
 			}
 		}
 	}
@@ -234,6 +235,9 @@ func TestLoad(t *testing.T) {
 		t.Errorf("... %d followers failed in all", bad)
 	}
 	slices.Sort(partials)
+	if ref.partials > 0 && partials[len(partials)-1] == 0 {
+		t.Errorf("the creator saw %d partial reports and no follower saw any", ref.partials)
+	}
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	t.Logf("submissions: %d in %v (%.0f/s), latency p50 %v p99 %v max %v; jobs queued %v, running %v when they ended",
 		planned, elapsed.Round(time.Millisecond), float64(planned)/elapsed.Seconds(),

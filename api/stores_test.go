@@ -151,6 +151,50 @@ func TestTokenStores(t *testing.T) {
 	}
 }
 
+// TestTokenStoresKeepScopes: a token's scopes come back from Check and List as Create
+// was given them, in every store, and a token made without scopes has none.
+func TestTokenStoresKeepScopes(t *testing.T) {
+	t.Parallel()
+	for name, open := range tokenStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, _ := open(t)
+			ops, oi, err := s.Create(ctx, "ops", api.ScopeOperator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, pi, err := s.Create(ctx, "plain")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]api.Scope{oi.ID: {api.ScopeOperator}, pi.ID: nil}
+			got := map[string][]api.Scope{}
+			for _, tok := range []string{ops, plain} {
+				info, err := s.Check(ctx, tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[info.ID] = info.Scopes
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("scopes from Check (-want +got):\n%s", diff)
+			}
+			list, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = map[string][]api.Scope{}
+			for _, info := range list {
+				got[info.ID] = info.Scopes
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("scopes from List (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestSQLiteTokensSeesOtherWriters: `tesuji token` writes the database while a server
 // checks tokens through its own handle; the server must see new and revoked tokens at once.
 func TestSQLiteTokensSeesOtherWriters(t *testing.T) {
