@@ -53,7 +53,7 @@ import (
 //	{P}:workers         zset    worker id -> last registration, ms
 //	{P}:worker:<id>     hash    the worker's registry entry; expires after the registry TTL
 //	{P}:reply:<call>    string  as P:job:{ID}:reply:<call>, for the calls of the scripts on
-//	                            this slot (commit, claim)
+//	                            this slot (commit, claim, a library admission)
 //
 // Consistency across the two slots. The job record is the truth; the global structures are
 // an index of it. Each change of state is one script on the job's slot (atomic, fenced by

@@ -13,9 +13,11 @@ import (
 // the keys are described in keys.go.
 
 // libraryAddScript admits a new job to its owner's library unless a cap refuses it. KEYS:
-// keys.libraryKeys. ARGV: job id, size, max jobs, max bytes (<= 0: no cap).
-// Returns {ok}, {exists} or {limit, jobs or bytes, used}.
-var libraryAddScript = redis.NewScript(`
+// keys.libraryKeys, the reply key (keys.globalReply). ARGV: job id, size, max jobs, max
+// bytes (<= 0: no cap). Returns {ok}, {exists} or {limit, jobs or bytes, used}; a resent
+// call gets the reply of the one that ran.
+var libraryAddScript = redis.NewScript(luaOnce + `
+return once(KEYS[5], function()
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'exists'} end
 local jobs = tonumber(redis.call('HGET', KEYS[3], 'jobs') or '0')
 local bytes = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
@@ -26,7 +28,8 @@ redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[4]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], size)
 redis.call('HINCRBY', KEYS[3], 'jobs', 1)
 redis.call('HINCRBY', KEYS[3], 'bytes', size)
-return {'ok'}
+return {'ok'}, true
+end)
 `)
 
 // libraryRemoveScript takes jobs out of their owner's library and gives back what they
@@ -45,13 +48,16 @@ return {'ok'}
 `)
 
 // deleteScript deletes a final job's keys. Returns {ok, owner}, {notfinal, state} or
-// {missing}.
+// {missing}. KEYS: the job's keys, the reply key: a resent call gets the reply of the
+// one that ran.
 var deleteScript = redis.NewScript(luaJob + `
-local st, owner = unpack(redis.call('HMGET', rec, 'state', 'owner'))
-if not st then return {'missing'} end
-if st == 'queued' or st == 'running' then return {'notfinal', st} end
-redis.call('DEL', rec, results, events)
-return {'ok', owner or ''}
+return once(KEYS[4], function()
+  local st, owner = unpack(redis.call('HMGET', rec, 'state', 'owner'))
+  if not st then return {'missing'} end
+  if st == 'queued' or st == 'running' then return {'notfinal', st} end
+  redis.call('DEL', rec, results, events)
+  return {'ok', owner or ''}, true
+end)
 `)
 
 // publishPartialScript appends a partial event, fenced, in place of the turn's previous
@@ -102,7 +108,7 @@ func (r *Redis) dropPartial(ctx context.Context, jobID string, turn int) {
 // the owner's expired jobs are let go and the cap is asked once more.
 func (r *Redis) admit(ctx context.Context, owner, id string, size int64) error {
 	for attempt := 0; ; attempt++ {
-		res, err := r.run(ctx, libraryAddScript, r.k.libraryKeys(owner), id, size,
+		res, err := r.run(ctx, libraryAddScript, append(r.k.libraryKeys(owner), r.k.globalReply(newID())), id, size,
 			r.cfg.MaxOwnerJobs, r.cfg.MaxOwnerBytes)
 		if err != nil {
 			return err
@@ -270,7 +276,7 @@ func (r *Redis) Delete(ctx context.Context, jobID string) error {
 	if err := r.check(ctx); err != nil {
 		return err
 	}
-	res, err := r.run(ctx, deleteScript, r.k.jobKeys(jobID))
+	res, err := r.run(ctx, deleteScript, r.k.callKeys(jobID, newID()))
 	if err != nil {
 		return fmt.Errorf("queue: delete: %w", err)
 	}
