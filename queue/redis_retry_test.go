@@ -165,6 +165,36 @@ func TestRedisResentScriptRunsOnce(t *testing.T) {
 				t.Errorf("claimed %s, want %s", got.ID, j.ID)
 			}
 		}},
+		{"enqueue admits the job to its owner's library", libraryAddScript, nil, func(t *testing.T, e *env) {
+			j, created, err := e.q.Enqueue(ctx, &Job{ID: "mine", Owner: "o", Turns: []int{0}, Positions: 10})
+			if err != nil || !created {
+				t.Fatalf("Enqueue: %v, created %v; want the job created", err, created)
+			}
+			list, _, err := e.d.List(ctx, ListFilter{Owner: "o"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 1 || list[0].ID != j.ID {
+				t.Errorf("the owner's library lists %v, want job %s once", list, j.ID)
+			}
+		}},
+		{"delete removes a final job", deleteScript, nil, func(t *testing.T, e *env) {
+			enqueue(t, e, 1)
+			id := e.jobs[0].ID
+			if err := e.d.Cancel(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.q.Delete(ctx, id); err != nil {
+				t.Errorf("Delete: %v", err)
+			}
+			if _, err := e.d.Get(ctx, id); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Get after Delete: %v, want ErrNotFound", err)
+			}
+			want := Stats{Queued: queued(0), Finished: finished(0, 0, 1)}
+			if diff := cmp.Diff(want, stats(t, e)); diff != "" {
+				t.Errorf("Stats (-want +got):\n%s", diff)
+			}
+		}},
 		{"claim takes the next job from the line", claimNextScript, nil, func(t *testing.T, e *env) {
 			enqueue(t, e, 2)
 			got, _ := claim(t, e.q, "w1")
