@@ -170,12 +170,14 @@ func New(cfg Config) *API {
 	authed := v1.Group("", a.authenticate)
 	authed.POST("/analyses", a.createAnalysis)
 	authed.GET("/analyses/:id", a.getAnalysis)
-	authed.DELETE("/analyses/:id", a.cancelAnalysis)
+	authed.GET("/analyses", a.listAnalyses)
+	authed.DELETE("/analyses/:id", a.deleteAnalysis)
 	authed.GET("/analyses/:id/events", a.analysisEvents)
 	authed.GET("/analyses/:id/sgf", a.analysisSGF)
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.listWorkers)
+	authed.GET("/players/:name", a.getPlayer)
 	a.router = r
 	return a
 }
