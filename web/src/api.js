@@ -77,7 +77,8 @@ async function failure(res) {
   return new ApiError(res.status, code, explain(res.status, code, message));
 }
 
-async function request(url, init) {
+// request sends an API request and returns its JSON answer (null for 204 No Content).
+export async function request(url, init) {
   let res;
   try {
     const headers = new Headers(init?.headers);
@@ -87,6 +88,7 @@ async function request(url, init) {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
   if (!res.ok) throw await failure(res);
+  if (res.status === 204) return null;
   return res.json();
 }
 
