@@ -154,6 +154,17 @@ func TestLibrary(t *testing.T) {
 	// A name leads to the player's page.
 	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q] .player-link`, ids[1]))))
 	tb.waitFor("the player page", `location.pathname === '/player/Lee%20Sedol' && document.querySelector('#player-name').textContent === 'Lee Sedol'`)
+
+	// On a phone the library fits the screen's width.
+	tb.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	tb.do(chromedp.Navigate(s.url + "/"))
+	tb.waitFor("the library on a phone", `document.querySelectorAll('#library-list li').length === 3`)
+	if w := eval[int](tb, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the home page is %d pixels wide on a 390 pixel screen", w)
+	}
+	tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#library').scrollIntoView()`))
+	tb.viewport = true
+	tb.shot("home-library-phone")
 }
 
 // TestPlayerPage: a player's page over three reviewed games, one under another spelling
@@ -223,6 +234,14 @@ func TestPlayerPage(t *testing.T) {
 		}
 	}
 	tb.shot("player")
+	tb.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	tb.waitFor("the phone layout", `matchMedia('(max-width: 400px)').matches || document.documentElement.scrollWidth > 390`)
+	if w := eval[int](tb, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the player page is %d pixels wide on a 390 pixel screen", w)
+	}
+	tb.shot("player-phone")
+	tb.do(chromedp.EmulateViewport(1280, 1100))
+	tb.waitFor("the wide layout", `innerWidth === 1280`)
 
 	// The worst move opens its review at that move.
 	turn := links[0][strings.Index(links[0], "#")+1:]

@@ -65,11 +65,9 @@ function Entry({ a, go, onDeleted, onError }) {
   return (
     <li class={`lib-entry s-${a.status}`} data-id={a.id}>
       <div class="lib-players">
-        <span class="stone sb" aria-label="Black" />
-        <Name name={a.black} rank={a.blackRank} fallback="Black" go={go} />
+        <span class="pside"><span class="stone sb" aria-label="Black" /><Name name={a.black} rank={a.blackRank} fallback="Black" go={go} /></span>
         <span class="vs">vs</span>
-        <span class="stone sw" aria-label="White" />
-        <Name name={a.white} rank={a.whiteRank} fallback="White" go={go} />
+        <span class="pside"><span class="stone sw" aria-label="White" /><Name name={a.white} rank={a.whiteRank} fallback="White" go={go} /></span>
       </div>
       <div class="lib-meta muted">
         <span class="lib-date">{gameDate(a)}</span>

@@ -171,7 +171,7 @@ export function Player({ name, names, go }) {
             </section>
             <section class="pcard">
               <h2>By phase of the game</h2>
-              <table class="ptable" id="phases">
+              <div class="scroll"><table class="ptable" id="phases">
                 <thead><tr><th />{t.phases.map((p) => <th key={p.phase}>{PHASES[p.phase]}</th>)}</tr></thead>
                 <tbody>
                   <tr><td>Moves</td>{t.phases.map((p) => <td key={p.phase}>{p.moves}</td>)}</tr>
@@ -184,7 +184,7 @@ export function Player({ name, names, go }) {
                     </tr>
                   ))}
                 </tbody>
-              </table>
+              </table></div>
               <p class="muted small">The opening is the first ninth of the board's points in moves (40 on 19×19), the endgame begins after half of them (move 181).</p>
             </section>
           </div>
