@@ -24,18 +24,18 @@ func game9(header string) string {
 
 // entry is an analysis of GET /api/v1/analyses.
 type entry struct {
-	ID         string            `json:"id"`
-	Status     string            `json:"status"`
-	Black      string            `json:"black"`
-	White      string            `json:"white"`
-	BlackRank  string            `json:"blackRank"`
-	WhiteRank  string            `json:"whiteRank"`
-	Date       string            `json:"date"`
-	Result     string            `json:"result"`
-	BoardXSize int               `json:"boardXSize"`
-	BoardYSize int               `json:"boardYSize"`
-	Moves      int               `json:"moves"`
-	CreatedAt  time.Time         `json:"createdAt"`
+	ID         string    `json:"id"`
+	Status     string    `json:"status"`
+	Black      string    `json:"black"`
+	White      string    `json:"white"`
+	BlackRank  string    `json:"blackRank"`
+	WhiteRank  string    `json:"whiteRank"`
+	Date       string    `json:"date"`
+	Result     string    `json:"result"`
+	BoardXSize int       `json:"boardXSize"`
+	BoardYSize int       `json:"boardYSize"`
+	Moves      int       `json:"moves"`
+	CreatedAt  time.Time `json:"createdAt"`
 	Progress   struct{ Done, Total int }
 	Links      map[string]string `json:"links"`
 }
@@ -251,26 +251,19 @@ func TestPlayerReport(t *testing.T) {
 		game9(`PB[Lee Sedolx]PW[Shin Jinseo]DT[2026-11-20]`))
 	e.reviewed(t, bob, game9(`PB[Lee Sedol]PW[Bob]`))
 
-	type figures struct {
-		Moves          int                `json:"moves"`
-		Accuracy       float64            `json:"accuracy"`
-		AvgPointLoss   float64            `json:"avgPointLoss"`
-		Classes        map[string]int     `json:"classes"`
-		MistakesPer100 map[string]float64 `json:"mistakesPer100"`
-	}
 	type report struct {
 		Names []string `json:"names"`
 		Games []struct {
 			ID, Date, Color, Name, Opponent string
-			figures
+			game.Figures
 			Phases []struct {
 				Phase string `json:"phase"`
-				figures
+				game.Figures
 			} `json:"phases"`
 		} `json:"games"`
 		Totals struct {
 			Games int `json:"games"`
-			figures
+			game.Figures
 		} `json:"totals"`
 		WorstMoves []struct {
 			ID        string  `json:"id"`
@@ -332,7 +325,7 @@ func TestPlayerReport(t *testing.T) {
 			losses = append(losses, m.PointLoss)
 		}
 		f := tally.Figures()
-		if diff := cmp.Diff(figures{f.Moves, f.Accuracy, f.AvgPointLoss, f.Classes, f.PerHundred}, g.figures,
+		if diff := cmp.Diff(f, g.Figures,
 			cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 			t.Errorf("game %s figures (-want +got):\n%s", g.ID, diff)
 		}

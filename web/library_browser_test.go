@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -36,16 +34,11 @@ func reviewGame(t *testing.T, black, white, date, result string) string {
 // submitGame posts a record to the site's API and returns the review's id.
 func submitGame(t *testing.T, s *site, sgf string, visits int) string {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("sgf", "game.sgf")
+	body, err := json.Marshal(map[string]any{"sgf": sgf, "maxVisits": visits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(fw, sgf)
-	mw.WriteField("maxVisits", fmt.Sprint(visits))
-	mw.Close()
-	res, err := http.Post(s.url+"/api/v1/analyses", mw.FormDataContentType(), &body)
+	res, err := http.Post(s.url+"/api/v1/analyses", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
