@@ -187,13 +187,16 @@ func queryTime(c *gin.Context, name string, endOfDay bool) (time.Time, error) {
 }
 
 // deleteAnalysis cancels a review that is queued or running, and removes a finished one
-// with all its data.
+// with all its data. With cancel=true it only ever cancels: a client that stops a review
+// it watches (the review page, the batch command) never deletes one that finished the
+// moment before; it gets 409 already_finished instead.
 func (a *API) deleteAnalysis(c *gin.Context) {
 	j, ok := a.loadJob(c)
 	if !ok {
 		return
 	}
-	if !j.State.Final() {
+	cancelOnly, _ := strconv.ParseBool(c.Query("cancel"))
+	if !j.State.Final() || cancelOnly {
 		a.cancelAnalysis(c, j)
 		return
 	}

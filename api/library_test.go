@@ -167,7 +167,8 @@ func TestLibraryList(t *testing.T) {
 }
 
 // TestLibraryDelete: DELETE removes a finished review with its data, cancels a live one
-// (which a second DELETE then removes), and never touches another token's.
+// (which a second DELETE then removes), keeps a finished one with cancel=true, and never
+// touches another token's.
 func TestLibraryDelete(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{fakeEnv: []string{enginetest.EnvVisitsPerSec + "=1000"}})
@@ -175,6 +176,11 @@ func TestLibraryDelete(t *testing.T) {
 	done := e.reviewed(t, alice, game9(`PB[A]PW[B]`), game9(`PB[C]PW[D]`))
 
 	wantError(t, e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0], bob, nil), http.StatusNotFound, "not_found")
+	// A client that only means to stop a review keeps one that has finished.
+	wantError(t, e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0]+"?cancel=true", alice, nil), http.StatusConflict, "already_finished")
+	if r := e.do(t, http.MethodGet, "/api/v1/analyses/"+done[0], alice, nil); r.status != http.StatusOK {
+		t.Fatalf("a finished review after cancel=true: %d %s", r.status, r.body)
+	}
 	if r := e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0], alice, nil); r.status != http.StatusNoContent {
 		t.Fatalf("delete a done review: %d %s", r.status, r.body)
 	}

@@ -104,8 +104,9 @@ export function submit({ sgf, name, maxVisits, includeOwnership }) {
 
 export const getAnalysis = (id) => request(`${BASE}/${encodeURIComponent(id)}`);
 
+// cancelAnalysis stops a review; one that finished meanwhile is kept (409 already_finished).
 export const cancelAnalysis = (id) =>
-  request(`${BASE}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  request(`${BASE}/${encodeURIComponent(id)}?cancel=true`, { method: 'DELETE' });
 
 export const eventsURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/events`);
 export const sgfURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/sgf`);
