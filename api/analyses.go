@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -45,7 +46,7 @@ type analysisCreated struct {
 
 func links(id string) map[string]string {
 	base := "/api/v1/analyses/" + id
-	return map[string]string{"self": base, "events": base + "/events", "sgf": base + "/sgf"}
+	return map[string]string{"self": base, "events": base + "/events", "sgf": base + "/sgf", "review": "/review/" + id}
 }
 
 // readAnalysisRequest reads an upload in any of the accepted forms: multipart with a
@@ -204,6 +205,9 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		Turns:     turns,
 		Positions: int64(len(turns)) * int64(req.MaxVisits),
 	}
+	if err := libraryFields(job, g); err != nil {
+		return nil, err
+	}
 	j, created, err := a.enqueue(c, job, "analysis")
 	if err != nil {
 		return nil, err
@@ -290,12 +294,12 @@ type Progress struct {
 }
 
 // review reads a job's payload and stored results as reviewed turns in turn order.
-func (a *API) review(c *gin.Context, j *queue.Job) (*worker.Spec, []game.Turn, error) {
+func (a *API) review(ctx context.Context, j *queue.Job) (*worker.Spec, []game.Turn, error) {
 	spec, err := worker.DecodeSpec(j.Payload)
 	if err != nil {
 		return nil, nil, err
 	}
-	results, err := a.q.Results(c.Request.Context(), j.ID)
+	results, err := a.q.Results(ctx, j.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -317,7 +321,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 	if !ok {
 		return
 	}
-	spec, turns, err := a.review(c, j)
+	spec, turns, err := a.review(c.Request.Context(), j)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -336,11 +340,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 	c.JSON(http.StatusOK, res)
 }
 
-func (a *API) cancelAnalysis(c *gin.Context) {
-	j, ok := a.loadJob(c)
-	if !ok {
-		return
-	}
+func (a *API) cancelAnalysis(c *gin.Context, j *queue.Job) {
 	if err := a.q.Cancel(c.Request.Context(), j.ID); err != nil {
 		a.writeError(c, err)
 		return
@@ -354,7 +354,7 @@ func (a *API) analysisSGF(c *gin.Context) {
 	if !ok {
 		return
 	}
-	spec, turns, err := a.review(c, j)
+	spec, turns, err := a.review(c.Request.Context(), j)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -378,7 +378,7 @@ func (a *API) analysisSGF(c *gin.Context) {
 		a.writeError(c, fmt.Errorf("api: annotate %s: %w", j.ID, err))
 		return
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="tesuji-%s.sgf"`, j.ID))
+	c.Header("Content-Disposition", contentDisposition(downloadName(spec.Game)))
 	c.Data(http.StatusOK, "application/x-go-sgf; charset=utf-8", out)
 }
 

@@ -215,7 +215,8 @@ func New(cfg Config) *API {
 	authed := v1.Group("", a.authenticate)
 	authed.POST("/analyses", a.createAnalysis)
 	authed.GET("/analyses/:id", a.getAnalysis)
-	authed.DELETE("/analyses/:id", a.cancelAnalysis)
+	authed.GET("/analyses", a.listAnalyses)
+	authed.DELETE("/analyses/:id", a.deleteAnalysis)
 	authed.GET("/analyses/:id/events", a.analysisEvents)
 	authed.GET("/analyses/:id/sgf", a.analysisSGF)
 	authed.GET("/analyses/:id/variations", a.getVariations)
@@ -224,6 +225,7 @@ func New(cfg Config) *API {
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.requireScope(ScopeOperator), a.listWorkers)
 	authed.GET("/models", a.listModels)
+	authed.GET("/players/:name", a.getPlayer)
 	a.router = r
 	return a
 }

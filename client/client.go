@@ -281,9 +281,9 @@ func (c *Client) SGF(ctx context.Context, id string) ([]byte, error) {
 	return io.ReadAll(resp.Body)
 }
 
-// Cancel cancels an analysis.
+// Cancel cancels an analysis; one that has finished is kept.
 func (c *Client) Cancel(ctx context.Context, id string) error {
-	req, err := http.NewRequestWithContext(ctx, "DELETE", c.BaseURL+"/api/v1/analyses/"+id, nil)
+	req, err := http.NewRequestWithContext(ctx, "DELETE", c.BaseURL+"/api/v1/analyses/"+id+"?cancel=true", nil)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,8 @@ func Built() bool { return assets() != nil }
 func Handler() http.Handler { return NewHandler(assets()) }
 
 // NewHandler serves the UI from fsys, laid out as build.mjs lays out dist/: index.html
-// and assets/. It answers / and the links /review/{id} and /batch/{key} with index.html, and
+// and assets/. It answers /, the review links /review/{id}, the batch links /batch/{key}
+// and the player pages /player/{name} with index.html, and
 // /assets/... with the content-hashed files, which browsers may cache for good. A nil
 // fsys, or one without index.html, serves the page that says how to build the UI.
 //
@@ -46,6 +47,9 @@ type handler struct {
 // reviewPath is the stable link of a review (the id is the queue's job id) or of a batch
 // of reviews uploaded at once (the page keeps the batch under its key).
 var reviewPath = regexp.MustCompile(`^/(review|batch)/[A-Za-z0-9_-]{1,64}/?$`)
+
+// playerPath is a player's page; the name is the player's as the records write it.
+var playerPath = regexp.MustCompile(`^/player/[^/]{1,200}/?$`)
 
 // contentSecurityPolicy keeps the page on its own origin: no script, style, image or
 // connection to any other host. Shudan and uPlot set element styles from script, and the
@@ -63,7 +67,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.Path
 	switch {
-	case p == "/" || p == "/index.html" || reviewPath.MatchString(p):
+	case p == "/" || p == "/index.html" || reviewPath.MatchString(p) || playerPath.MatchString(p):
 		h.serveIndex(w, r)
 	case strings.HasPrefix(p, "/assets/") && h.fsys != nil:
 		h.serveAsset(w, r, strings.TrimPrefix(p, "/assets/"))

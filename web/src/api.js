@@ -83,7 +83,8 @@ async function failure(res) {
   return new ApiError(res.status, code, explain(res.status, code, message));
 }
 
-async function request(url, init) {
+// request sends an API request and returns its JSON answer (null for 204 No Content).
+export async function request(url, init) {
   let res;
   try {
     const headers = new Headers(init?.headers);
@@ -93,6 +94,7 @@ async function request(url, init) {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
   if (!res.ok) throw await failure(res);
+  if (res.status === 204) return null;
   return res.json();
 }
 
@@ -192,8 +194,9 @@ export async function analyzePosition(query, onReport, signal) {
 
 export const getAnalysis = (id) => request(`${BASE}/${encodeURIComponent(id)}`);
 
+// cancelAnalysis stops a review; one that finished meanwhile is kept (409 already_finished).
 export const cancelAnalysis = (id) =>
-  request(`${BASE}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  request(`${BASE}/${encodeURIComponent(id)}?cancel=true`, { method: 'DELETE' });
 
 export const eventsURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/events`);
 export const sgfURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/sgf`);
