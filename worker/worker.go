@@ -23,6 +23,7 @@ import (
 
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/internal/startstop"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
@@ -109,19 +110,16 @@ type Worker struct {
 	cfg Config
 	log *slog.Logger
 
+	life startstop.Lifecycle // Start, Stop and the worker's goroutines
+
 	mu        sync.Mutex
-	started   bool
-	stopped   bool
 	running   map[string]context.CancelCauseFunc // job id -> cancel
 	idleSince time.Time
 
-	claimCtx    context.Context // ends when the worker stops claiming
-	stopClaim   context.CancelFunc
+	claimCtx    context.Context // ends when the worker stops claiming (Stop cancels it)
 	jobCtx      context.Context // ends when running jobs must stop
 	stopJobs    context.CancelCauseFunc
 	slots       sync.WaitGroup
-	background  sync.WaitGroup
-	done        chan struct{}
 	kick        chan struct{} // asks for a registry refresh now (a job started or ended)
 	positions   atomic.Int64  // final results stored
 	work        atomic.Int64  // their share of job Positions (visits), for the rate the fleet reads
@@ -141,7 +139,6 @@ func New(q queue.Queue, cfg Config) *Worker {
 		cfg:     cfg,
 		log:     cfg.Logger.With("worker_id", cfg.ID),
 		running: make(map[string]context.CancelCauseFunc),
-		done:    make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 	}
 }
@@ -158,44 +155,41 @@ func (w *Worker) Start(ctx context.Context) error {
 		return errors.New("worker: no engines")
 	}
 	w.mu.Lock()
-	if w.started {
+	claimCtx, err := w.life.Begin(context.Background())
+	if err != nil {
 		w.mu.Unlock()
-		return errors.New("worker: already started")
+		return fmt.Errorf("worker: %w", err)
 	}
-	w.started = true
 	now := time.Now()
 	w.startedAt, w.idleSince, w.rateSince = now, now, now
-	w.claimCtx, w.stopClaim = context.WithCancel(context.Background())
+	w.claimCtx = claimCtx
 	w.jobCtx, w.stopJobs = context.WithCancelCause(context.Background())
 	w.registryCtx, w.stopReg = context.WithCancel(context.Background())
 	w.mu.Unlock()
 	if err := w.q.RegisterWorker(ctx, w.info()); err != nil {
-		w.stopClaim()
 		w.stopJobs(ErrShutdown)
 		w.stopReg()
-		close(w.done)
+		w.life.Failed()
 		return fmt.Errorf("worker: register: %w", err)
 	}
 	for _, eng := range w.cfg.Engines {
 		for range w.cfg.JobsPerEngine {
 			w.slots.Add(1)
-			go w.slot(eng)
+			w.life.Go(func() { w.slot(eng) })
 		}
 	}
-	w.background.Add(1)
-	go w.registry()
-	go func() {
+	w.life.Go(w.registry)
+	w.life.Go(func() {
 		w.slots.Wait()
 		w.stopReg()
-		w.background.Wait()
-		close(w.done)
-	}()
+	})
+	w.life.Started()
 	w.log.Info("worker started", "engines", len(w.cfg.Engines), "jobs_per_engine", w.cfg.JobsPerEngine)
 	return nil
 }
 
 // Done is closed once the worker has stopped and handed back all its jobs.
-func (w *Worker) Done() <-chan struct{} { return w.done }
+func (w *Worker) Done() <-chan struct{} { return w.life.Done() }
 
 // Stop stops claiming, lets running jobs finish within the shutdown grace (or until ctx
 // ends), then releases what is left to other workers without counting an attempt, and
@@ -211,28 +205,25 @@ func (w *Worker) Interrupt(ctx context.Context, cause error) error {
 }
 
 func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) error {
-	w.mu.Lock()
-	if !w.started {
-		w.mu.Unlock()
+	w.mu.Lock() // Start sets the contexts under w.mu in the same step as Begin
+	first, began := w.life.StopInit()
+	w.mu.Unlock()
+	if !began {
 		return nil
 	}
-	first := !w.stopped
-	w.stopped = true
-	w.mu.Unlock()
 	if first {
 		w.log.Info("worker stopping", "cause", cause.Error(), "grace", grace)
 	}
-	w.stopClaim()
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
-	case <-w.done:
+	case <-w.life.Done():
 	case <-timer.C:
 	case <-ctx.Done():
 	}
 	w.stopJobs(cause)
 	select {
-	case <-w.done:
+	case <-w.life.Done():
 	case <-ctx.Done():
 		return fmt.Errorf("worker: stop: %w", ctx.Err())
 	}
@@ -517,7 +508,6 @@ func panicSite() string {
 }
 
 func (w *Worker) registry() {
-	defer w.background.Done()
 	t := time.NewTicker(w.cfg.RegistryInterval)
 	defer t.Stop()
 	for {
