@@ -10,11 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/internal/startstop"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -56,8 +56,7 @@ type Server struct {
 	ln      net.Listener
 	served  chan error
 
-	stopOnce sync.Once
-	stopErr  error
+	life startstop.Lifecycle
 }
 
 // New returns a server for cfg. Start starts it.
@@ -98,10 +97,16 @@ func (s *Server) Addr() string {
 // Start starts the engines (waiting until each is ready), the workers and the HTTP
 // server. On error everything started is stopped again.
 func (s *Server) Start(ctx context.Context) (err error) {
+	if _, err := s.life.Begin(ctx); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	defer func() {
 		if err != nil {
+			s.life.Failed()
 			_ = s.Stop(context.WithoutCancel(ctx))
+			return
 		}
+		s.life.Started()
 	}()
 	for i := range max(s.cfg.Engines, 0) {
 		ecfg := s.cfg.Engine
@@ -170,7 +175,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.served = make(chan error, 1)
-	go func() { s.served <- s.http.Serve(ln) }()
+	s.life.Go(func() { s.served <- s.http.Serve(ln) })
 	s.log.Info("tesuji listening", "addr", "http://"+ln.Addr().String(), "engines", len(s.engines))
 	return nil
 }
@@ -204,10 +209,9 @@ func (s *Server) ready(ctx context.Context) error {
 
 // Stop stops taking requests and work, lets running jobs finish within the grace
 // period, closes event streams, then stops workers, engines and the queue, in that order.
-// It is idempotent and safe before Start.
+// It is idempotent and safe before Start; during a Start it waits for the Start to end.
 func (s *Server) Stop(ctx context.Context) error {
-	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
-	return s.stopErr
+	return s.life.Stop(ctx, func() error { return s.stop(ctx) })
 }
 
 func (s *Server) stop(ctx context.Context) error {
