@@ -46,7 +46,7 @@ type RedisConfig struct {
 
 func (c *RedisConfig) setDefaults() {
 	if c.Prefix == "" {
-		c.Prefix = "tesuji"
+		c.Prefix = DefaultPrefix
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 30 * time.Second
