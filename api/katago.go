@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/internal/prio"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -126,7 +126,7 @@ type session struct {
 
 	mu      sync.Mutex
 	seq     int64
-	waiting taskHeap
+	waiting prio.Queue[*task] // highest priority first, then oldest
 	running map[*task]bool
 	warned  map[string]bool // fields already named in a warning on this connection
 }
@@ -199,40 +199,12 @@ type task struct {
 	priority int64
 	seq      int64
 	key      string // the entry among the owner's jobs in progress
-	index    int
 
 	ctx    context.Context // ends when the client terminates the task or leaves
 	cancel context.CancelCauseFunc
 	mu     sync.Mutex
 	last   *katago.Response // the latest partial report
 	final  bool
-}
-
-// taskHeap orders waiting tasks: highest priority first, then oldest.
-type taskHeap []*task
-
-func (h taskHeap) Len() int { return len(h) }
-func (h taskHeap) Less(i, j int) bool {
-	if h[i].priority != h[j].priority {
-		return h[i].priority > h[j].priority
-	}
-	return h[i].seq < h[j].seq
-}
-func (h taskHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *taskHeap) Push(x any) {
-	t := x.(*task)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-func (h *taskHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
-	t.index = -1
-	return t
 }
 
 func newSession(a *API, conn *websocket.Conn, owner, id string, log *slog.Logger, b katagoBackend) *session {
@@ -438,18 +410,13 @@ func (s *session) terminate(id, action, target string, turns []int) {
 	}
 	var stop []*task
 	s.mu.Lock()
-	kept := s.waiting[:0]
-	for _, t := range s.waiting {
+	s.waiting.DeleteFunc(func(t *task) bool {
 		if match(t) {
 			s.send(noResults(t.q.id, t.turn))
-			continue
+			return true
 		}
-		t.index = len(kept)
-		kept = append(kept, t)
-	}
-	clear(s.waiting[len(kept):])
-	s.waiting = kept
-	heap.Init(&s.waiting)
+		return false
+	})
 	for t := range s.running {
 		if match(t) {
 			stop = append(stop, t)
@@ -497,7 +464,7 @@ func (s *session) submit(id string, in *katago.Query) {
 	in.MaxVisits = &visits
 	turns := in.Turns()
 	s.mu.Lock()
-	if len(s.waiting)+len(turns) > maxWaitingQueries {
+	if s.waiting.Len()+len(turns) > maxWaitingQueries {
 		s.mu.Unlock()
 		s.sendError(id, "", fmt.Sprintf("too many queries are waiting on this connection (limit %d); terminate some first", maxWaitingQueries))
 		return
@@ -525,7 +492,7 @@ func (s *session) submit(id string, in *katago.Query) {
 		s.seq++
 		t := &task{q: q, query: one, turn: turn, priority: p, seq: s.seq,
 			key: "ws:" + s.id + ":" + strconv.FormatInt(s.seq, 10)}
-		heap.Push(&s.waiting, t)
+		s.waiting.Push(t, t.priority, t.seq)
 	}
 	s.poke()
 }
@@ -562,13 +529,13 @@ func (s *session) dispatcher() {
 func (s *session) startReady() {
 	for s.ctx.Err() == nil {
 		s.mu.Lock()
-		if len(s.waiting) == 0 || len(s.running) >= s.a.cfg.SocketQueries {
+		if s.waiting.Len() == 0 || len(s.running) >= s.a.cfg.SocketQueries {
 			s.mu.Unlock()
 			return
 		}
 		// The task counts as running from here, so a terminate finds it while its slot
 		// is being taken.
-		t := heap.Pop(&s.waiting).(*task)
+		t := s.waiting.Pop()
 		t.ctx, t.cancel = context.WithCancelCause(s.ctx)
 		s.running[t] = true
 		s.mu.Unlock()
@@ -584,7 +551,7 @@ func (s *session) startReady() {
 			delete(s.running, t)
 			terminated := t.ctx.Err() != nil
 			if !terminated {
-				heap.Push(&s.waiting, t)
+				s.waiting.Push(t, t.priority, t.seq)
 			}
 			s.mu.Unlock()
 			t.cancel(nil)
