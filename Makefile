@@ -44,7 +44,7 @@ build: web
 # the pinned KataGo release and network into the user cache first, once.
 run: build
 	@if [ -z "$(KATAGO)$(TESUJI_KATAGO)" ] && ! ./$(BIN) katago which >/dev/null 2>&1; then \
-		./$(BIN) katago install; \
+		./$(BIN) katago install || exit 1; \
 	fi
 	./$(BIN) serve --addr $(ADDR) $(if $(KATAGO),--katago $(KATAGO)) $(if $(MODEL),--model $(MODEL))
 

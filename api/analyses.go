@@ -145,20 +145,38 @@ func uploadError(err error) error {
 }
 
 func (a *API) createAnalysis(c *gin.Context) {
+	files, err := a.readBatch(c)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if files != nil {
+		a.createBatch(c, files)
+		return
+	}
 	req, err := a.readAnalysisRequest(c)
 	if err != nil {
 		a.writeError(c, err)
 		return
 	}
-	rec, err := a.parseSGF([]byte(req.SGF), req.name, req.Path)
+	res, err := a.submitGame(c, req)
 	if err != nil {
 		a.writeError(c, err)
 		return
 	}
+	c.Header("Location", "/api/v1/analyses/"+res.ID)
+	c.JSON(http.StatusAccepted, res)
+}
+
+// submitGame reads one uploaded record and queues its review.
+func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated, error) {
+	rec, err := a.parseSGF([]byte(req.SGF), req.name, req.Path)
+	if err != nil {
+		return nil, err
+	}
 	g := rec.Game
 	if len(g.Moves) > a.cfg.MaxMoves {
-		a.writeError(c, badRequest("too_many_moves", "the game has %d moves; the limit is %d", len(g.Moves), a.cfg.MaxMoves))
-		return
+		return nil, badRequest("too_many_moves", "the game has %d moves; the limit is %d", len(g.Moves), a.cfg.MaxMoves)
 	}
 	sgf := []byte(req.SGF)
 	if rec.Format != game.FormatSGF {
@@ -169,8 +187,7 @@ func (a *API) createAnalysis(c *gin.Context) {
 		IncludeOwnership: req.IncludeOwnership}
 	payload, err := worker.EncodeSpec(spec)
 	if err != nil {
-		a.writeError(c, err)
-		return
+		return nil, err
 	}
 	turns := make([]int, len(g.Moves)+1)
 	for i := range turns {
@@ -189,15 +206,13 @@ func (a *API) createAnalysis(c *gin.Context) {
 	}
 	j, created, err := a.enqueue(c, job, "analysis")
 	if err != nil {
-		a.writeError(c, err)
-		return
+		return nil, err
 	}
 	if created {
 		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits)
 	}
-	c.Header("Location", "/api/v1/analyses/"+j.ID)
-	c.JSON(http.StatusAccepted, analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns),
-		Warnings: rec.Warnings, Links: links(j.ID)})
+	return &analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns),
+		Warnings: rec.Warnings, Links: links(j.ID)}, nil
 }
 
 // newJobID returns an unguessable job id, as the queue would make: the API names a job
@@ -317,6 +332,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 		s := game.Summarize(spec.Game, turns)
 		res.Summary = &s
 	}
+	res.Game.Comments, res.Game.Variations = recordText(spec)
 	c.JSON(http.StatusOK, res)
 }
 
@@ -347,13 +363,17 @@ func (a *API) analysisSGF(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusNotFound, Code: "no_sgf", Message: "this analysis was not made from an SGF"})
 		return
 	}
-	path, _ := game.ParsePath(spec.Path)
-	rec, err := game.Parse(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
+	rec, err := storedRecord(spec)
 	if err != nil {
 		a.writeError(c, fmt.Errorf("api: re-read stored sgf of %s: %w", j.ID, err))
 		return
 	}
-	out, err := game.Annotate(rec, turns, game.AnnotateOptions{})
+	set, err := a.variations(c, j)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	out, err := game.Annotate(rec, turns, game.AnnotateOptions{Own: ownVariations(rec.Game, set)})
 	if err != nil {
 		a.writeError(c, fmt.Errorf("api: annotate %s: %w", j.ID, err))
 		return
@@ -397,6 +417,11 @@ type gameView struct {
 	Date          string        `json:"date,omitempty"`
 	Event         string        `json:"event,omitempty"`
 	GameName      string        `json:"gameName,omitempty"`
+	// Comments[t] is the record's own comment at turn t ("" where none); absent when the
+	// record has none.
+	Comments []string `json:"comments,omitempty"`
+	// Variations are the record's own variations off the analyzed line.
+	Variations []game.RecordVariation `json:"variations,omitempty"`
 }
 
 func newGameView(g *game.Game) gameView {

@@ -28,12 +28,22 @@ type Config struct {
 	// MaxUploadBytes limits an SGF upload, a position request and a websocket message.
 	// Default 1 MiB.
 	MaxUploadBytes int64
+	// MaxBatchBytes limits an upload of several games (multipart with several files, or a
+	// zip) and what a zip unpacks to. Default 16 MiB.
+	MaxBatchBytes int64
+	// MaxBatchGames is the most games one batch may hold. Default 100.
+	MaxBatchGames int
 	// DefaultVisits is the visits per position when a request names none. Default 500.
 	DefaultVisits int
-	// MaxVisits is the most visits per position a request may ask for; more is a 400 (the
-	// websocket caps the query instead, with a warning, as KaTrain's pondering asks for
-	// ten million). Default 100000.
+	// MaxVisits is the most visits per position a review or a single result may ask for;
+	// more is a 400 (the websocket caps the query instead, with a warning). It does not
+	// hold an interactive pondering request, which runs until its client stops it: a
+	// streamed position or a websocket query with reportDuringSearchEvery asking for more
+	// (KaTrain ponders with ten million visits). Default 100000.
 	MaxVisits int
+	// PonderTime caps the search time of a pondering request. Default 0: none, the search
+	// runs until its client stops it.
+	PonderTime time.Duration
 	// MaxMoves is the longest game accepted. Default 1000.
 	MaxMoves int
 	// KeepAlive is the interval of SSE keep-alive comments and websocket pings. Default 15s.
@@ -51,6 +61,12 @@ type Config struct {
 	// that made it. Default nil: open mode, every request is served and every job belongs
 	// to the empty owner.
 	Tokens TokenStore
+	// Loopback says the server listens on loopback addresses only. In open mode it then
+	// refuses what a web page of another site could send through the user's browser: a
+	// Host that does not name this machine (DNS rebinding), and a request that changes
+	// state or opens the websocket from another origin (see guardOpenMode). Default false;
+	// server.Server sets it from its listener.
+	Loopback bool
 	// PositionsPerHour is each token's quota of positions over any hour (a review charges
 	// one per turn, a single position one, a websocket query one per turn it analyzes).
 	// Over it a request gets 429 with Retry-After. Default 0: no quota.
@@ -68,6 +84,16 @@ type Config struct {
 	// terminate stops the search at once. Without, queries go through the queue as
 	// interactive jobs. Default none.
 	Engines []Engine
+	// StreamWriteTimeout is how long one write of a stream (an event, a keep-alive, a
+	// position's answer) may take. A client that reads nothing for so long is taken as
+	// stalled and dropped, rather than buffered for. Default 30s.
+	StreamWriteTimeout time.Duration
+	// StreamsPerToken is how many long-lived requests one token (in open mode, everyone
+	// together) may have open in this process at once: event streams, KataGo websockets,
+	// and positions, streamed or waited for. One more is answered 429 too_many_streams.
+	// Each holds a blocking read of the queue, so with Redis give the queue a blocking
+	// client of its own sized from this (see queue.RedisConfig.Blocking). Default 32.
+	StreamsPerToken int
 	// SocketQueries is how many queries of one websocket connection are searched at once;
 	// the others wait, highest priority first. Default 64.
 	SocketQueries int
@@ -75,6 +101,9 @@ type Config struct {
 	// for /metrics. Default: none counted but the websocket's own.
 	PositionsAnalyzed func() int64
 }
+
+// DefaultStreamsPerToken is Config.StreamsPerToken's default.
+const DefaultStreamsPerToken = 32
 
 // Engine is one KataGo analysis process of this process; *engine.Engine implements it.
 type Engine interface {
@@ -89,6 +118,12 @@ type Engine interface {
 func (c *Config) setDefaults() {
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = 1 << 20
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 16 << 20
+	}
+	if c.MaxBatchGames <= 0 {
+		c.MaxBatchGames = 100
 	}
 	if c.DefaultVisits <= 0 {
 		c.DefaultVisits = 500
@@ -111,6 +146,12 @@ func (c *Config) setDefaults() {
 	if c.SocketQueries <= 0 {
 		c.SocketQueries = 64
 	}
+	if c.StreamWriteTimeout <= 0 {
+		c.StreamWriteTimeout = 30 * time.Second
+	}
+	if c.StreamsPerToken <= 0 {
+		c.StreamsPerToken = DefaultStreamsPerToken
+	}
 }
 
 // API is the HTTP interface. Handler serves it; CloseStreams ends its long-lived streams
@@ -122,6 +163,8 @@ type API struct {
 	router  *gin.Engine
 	limits  LimitStore
 	metrics *metrics
+
+	streamSlots *streamSlots
 
 	streamMu sync.Mutex // orders beginStream against CloseStreams
 	closed   bool
@@ -139,7 +182,8 @@ const (
 // New builds the API over cfg.Queue.
 func New(cfg Config) *API {
 	cfg.setDefaults()
-	a := &API{cfg: cfg, q: cfg.Queue, log: cfg.Logger, limits: cfg.Limits, closing: make(chan struct{})}
+	a := &API{cfg: cfg, q: cfg.Queue, log: cfg.Logger, limits: cfg.Limits, closing: make(chan struct{}),
+		streamSlots: newStreamSlots(cfg.StreamsPerToken)}
 	if a.cfg.Ready == nil {
 		a.cfg.Ready = func(ctx context.Context) error {
 			_, err := a.q.Stats(ctx)
@@ -150,7 +194,7 @@ func New(cfg Config) *API {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(a.requestID, a.metrics.observe, a.recoverer, a.accessLog)
+	r.Use(a.requestID, a.metrics.observe, a.recoverer, a.accessLog, a.guardOpenMode)
 	r.NoRoute(a.noRoute)
 	r.NoMethod(func(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
@@ -163,15 +207,19 @@ func New(cfg Config) *API {
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", a.openAPI)
+	v1.GET("/info", a.info)
 	authed := v1.Group("", a.authenticate)
 	authed.POST("/analyses", a.createAnalysis)
 	authed.GET("/analyses/:id", a.getAnalysis)
 	authed.DELETE("/analyses/:id", a.cancelAnalysis)
 	authed.GET("/analyses/:id/events", a.analysisEvents)
 	authed.GET("/analyses/:id/sgf", a.analysisSGF)
+	authed.GET("/analyses/:id/variations", a.getVariations)
+	authed.PUT("/analyses/:id/variations", a.putVariations)
 	authed.POST("/positions", a.createPosition)
 	authed.GET("/katago", a.katagoSocket)
-	authed.GET("/workers", a.listWorkers)
+	authed.GET("/workers", a.requireScope(ScopeOperator), a.listWorkers)
+	authed.GET("/models", a.listModels)
 	a.router = r
 	return a
 }

@@ -37,6 +37,7 @@ func (a *API) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(ownerKey, info.ID)
+	c.Set(tokenKey, info)
 	c.Set(loggerKey, a.reqLog(c).With("token_id", info.ID))
 	c.Next()
 }

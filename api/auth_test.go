@@ -89,13 +89,13 @@ func TestRevokeTakesEffectAtOnce(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{})
 	dave := e.token(t, "dave")
-	if r := e.do(t, "GET", "/api/v1/workers", dave, nil); r.status != 200 {
+	if r := e.do(t, "GET", "/api/v1/analyses/nosuch", dave, nil); r.status != 404 {
 		t.Fatalf("before revoking: %d %s", r.status, r.body)
 	}
 	if _, err := e.tokens.Revoke(context.Background(), "dave"); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.do(t, "GET", "/api/v1/workers", dave, nil); r.status != 401 || r.errCode() != "token_revoked" {
+	if r := e.do(t, "GET", "/api/v1/analyses/nosuch", dave, nil); r.status != 401 || r.errCode() != "token_revoked" {
 		t.Fatalf("after revoking: %d %s", r.status, r.body)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -176,26 +175,7 @@ func (e *env) upload(t testing.TB, token, sgf string, fields map[string]string) 
 // uploadFile posts a game record as the multipart file name.
 func (e *env) uploadFile(t testing.TB, token, name, record string, fields map[string]string) reply {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("sgf", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(fw, record)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	mw.Close()
-	req, err := http.NewRequest(http.MethodPost, e.url+"/api/v1/analyses", &body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return e.send(t, req)
+	return e.uploadFiles(t, token, [][2]string{{name, record}}, fields)
 }
 
 // submit uploads sgf and returns the new analysis id, failing unless the answer is 202.

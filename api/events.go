@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -36,6 +35,11 @@ func (a *API) analysisEvents(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
 		return
 	}
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
 	a.stream(c, j.ID, after)
 }
 
@@ -59,9 +63,9 @@ func (a *API) stream(c *gin.Context, id, after string) {
 		case <-ctx.Done():
 		}
 	}()
-	// A long stream must outlive the server's write timeout.
-	rc := http.NewResponseController(c.Writer)
-	_ = rc.SetWriteDeadline(time.Time{})
+	// A long stream must outlive the server's timeouts; each write has a deadline of its
+	// own instead, so a stalled client is dropped.
+	rc := longRequest(c)
 
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -69,11 +73,13 @@ func (a *API) stream(c *gin.Context, id, after string) {
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
+	a.writeDeadline(rc)
 	if err := rc.Flush(); err != nil {
 		return
 	}
 	for {
 		events, err := a.q.Events(ctx, id, after, 256, a.cfg.KeepAlive)
+		a.writeDeadline(rc)
 		if err != nil {
 			if ctx.Err() == nil {
 				a.reqLog(c).Warn("event stream failed", "job_id", id, "err", err)
@@ -89,12 +95,14 @@ func (a *API) stream(c *gin.Context, id, after string) {
 		}
 		end := false
 		for _, e := range events {
+			a.writeDeadline(rc)
 			if err := writeEvent(c.Writer, e); err != nil {
 				return
 			}
 			after = e.ID
 			end = end || terminal(e.Type)
 		}
+		a.writeDeadline(rc)
 		if err := rc.Flush(); err != nil || end {
 			return
 		}

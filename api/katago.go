@@ -42,7 +42,9 @@ import (
 //   - limits: the token is checked when the connection opens (KaTrain can only put it in
 //     the URL: ws://host/api/v1/katago?token=...); each turn is a position of the hourly
 //     quota and holds one of the token's job slots while it is searched; maxVisits over
-//     MaxVisits is capped with a warning (KaTrain's pondering asks for ten million).
+//     MaxVisits is capped with a warning, except for pondering (reportDuringSearchEvery
+//     set, as KaTrain ponders with ten million visits), which runs until terminated or
+//     for PonderTime.
 //   - KaTrain reconnects after a dropped connection and sends its unanswered queries
 //     again; a closed connection terminates all of its searches at once.
 //
@@ -90,9 +92,17 @@ func (a *API) katagoSocket(c *gin.Context) {
 			Message: "this endpoint speaks KataGo's analysis protocol over a websocket (ws://host/api/v1/katago?token=...)"})
 		return
 	}
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
+	// The connection outlives the server's timeouts; the websocket has its own pings.
+	longRequest(c)
 	// Tokens are not cookies: a page of another origin cannot use a token it does not
-	// have, so the origin check that guards cookie sessions adds nothing here, and it
-	// would refuse KaTrain behind a proxy that rewrites the host.
+	// have, so the library's origin check adds nothing with tokens, and it would refuse
+	// KaTrain behind a proxy that rewrites the host. Open mode on loopback has its own
+	// check, guardOpenMode.
 	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		a.reqLog(c).Info("websocket handshake failed", "err", err)
@@ -101,11 +111,7 @@ func (a *API) katagoSocket(c *gin.Context) {
 	a.metrics.sockets.Inc()
 	defer a.metrics.sockets.Dec()
 	conn.SetReadLimit(a.cfg.MaxUploadBytes)
-	var backend katagoBackend = queueBackend{a: a}
-	if len(a.cfg.Engines) > 0 {
-		backend = directBackend{a: a}
-	}
-	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), backend)
+	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), a.katagoBackend())
 	s.run(c.Request.Context())
 }
 
@@ -446,14 +452,26 @@ func (s *session) submit(id string, in *katago.Query) {
 	if in.MaxVisits != nil {
 		visits = *in.MaxVisits
 	}
-	if visits > cfg.MaxVisits {
+	// A query that reports during its search and asks for more than the cap is
+	// pondering: it runs until the client terminates it (or for PonderTime).
+	ponder := visits > cfg.MaxVisits && in.ReportDuringSearchEvery != nil && *in.ReportDuringSearchEvery > 0
+	if visits > cfg.MaxVisits && !ponder {
 		q.warn("maxVisits", fmt.Sprintf("maxVisits %d capped at %d, this server's limit", visits, cfg.MaxVisits))
 		visits = cfg.MaxVisits
+	}
+	if ponder && cfg.PonderTime > 0 {
+		limit := cfg.PonderTime.Seconds()
+		if t, ok := in.OverrideSettings["maxTime"].(float64); !ok || t <= 0 || t > limit {
+			if in.OverrideSettings == nil {
+				in.OverrideSettings = map[string]any{}
+			}
+			in.OverrideSettings["maxTime"] = limit
+		}
 	}
 	if in.OverrideSettings != nil {
 		settings := make(map[string]any, len(in.OverrideSettings))
 		for k, v := range in.OverrideSettings {
-			if n, ok := v.(float64); ok && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
+			if n, ok := v.(float64); ok && !ponder && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
 				q.warn("overrideSettings", fmt.Sprintf("%s %g capped at %d, this server's limit", k, n, cfg.MaxVisits))
 				v = float64(cfg.MaxVisits)
 			}
@@ -751,4 +769,28 @@ func (b directBackend) version(ctx context.Context) (katago.Version, error) {
 
 func (b directBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	return b.pick().Models(ctx)
+}
+
+// katagoBackend is where KataGo-protocol requests go: the local engines when there are
+// any, else the queue's workers.
+func (a *API) katagoBackend() katagoBackend {
+	if len(a.cfg.Engines) > 0 {
+		return directBackend{a: a}
+	}
+	return queueBackend{a: a}
+}
+
+// listModels answers GET /api/v1/models: the networks that analyze, as KataGo's
+// query_models describes them (from the workers' registry, by name alone, when the
+// server has no engines of its own).
+func (a *API) listModels(c *gin.Context) {
+	ms, err := a.katagoBackend().models(c.Request.Context())
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	if ms == nil {
+		ms = []katago.ModelInfo{}
+	}
+	c.JSON(http.StatusOK, gin.H{"models": ms})
 }

@@ -19,11 +19,12 @@ import (
 
 // queueBackend runs websocket queries as interactive jobs in the queue, for API servers
 // without engines of their own. A job carries what worker.Spec carries: the position,
-// maxVisits, overrideSettings.maxTime, includeOwnership and reportDuringSearchEvery; the
+// maxVisits, the include flags, avoidMoves and allowMoves, the overrideSettings of
+// worker.JobSettings and reportDuringSearchEvery; the
 // worker's engine reports from Black's side. Results come back as the stored game.Turn,
-// turned into KataGo's response shape: moveInfos as KataGo wrote them, rootInfo with
-// winrate, scoreLead, visits and currentPlayer, ownership. Other fields a query sets are
-// named once per connection in a warning.
+// turned into KataGo's response shape: moveInfos, rootInfo, ownership, ownershipStdev and
+// policy as KataGo wrote them. Other fields a query sets are named once per connection in
+// a warning.
 type queueBackend struct{ a *API }
 
 func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
@@ -50,15 +51,26 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		s.warnOnce(t.q, unused)
 	}
-	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership}
+	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership, SearchOptions: worker.OptionsOf(q)}
 	if q.MaxVisits != nil {
 		spec.MaxVisits = *q.MaxVisits
 	}
-	if t, ok := q.OverrideSettings["maxTime"].(float64); ok && t > 0 {
-		spec.MaxTime = t
+	for k, v := range q.OverrideSettings {
+		switch {
+		case k == "maxTime":
+			if t, ok := v.(float64); ok && t > 0 {
+				spec.MaxTime = t
+			}
+		case worker.JobSettings[k]:
+			if spec.Settings == nil {
+				spec.Settings = map[string]any{}
+			}
+			spec.Settings[k] = v
+		}
 	}
 	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
 		spec.ReportEvery = max(*r, 0.05)
+		spec.Ponder = spec.MaxVisits > a.cfg.MaxVisits
 	}
 	payload, err := worker.EncodeSpec(spec)
 	if err != nil {
@@ -66,7 +78,7 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	}
 	j, _, err := a.q.Enqueue(ctx, &queue.Job{
 		ID: newJobID(), Owner: s.owner, Priority: queue.PriorityInteractive, Payload: payload,
-		Turns: []int{turn}, Positions: int64(spec.MaxVisits),
+		Turns: []int{turn}, Positions: int64(min(spec.MaxVisits, a.cfg.MaxVisits)),
 	})
 	if err != nil {
 		return err
@@ -127,13 +139,20 @@ func jobFailure(msg string) string {
 // turnResponse is a stored turn in the shape of KataGo's response (Black's view).
 func turnResponse(t *game.Turn, partial bool) *katago.Response {
 	turn := t.Turn
+	root := t.Root
+	if root == nil {
+		root = &katago.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
+			CurrentPlayer: t.Player}
+	}
 	return &katago.Response{
 		TurnNumber:     &turn,
 		IsDuringSearch: &partial,
 		MoveInfos:      t.Candidates,
-		RootInfo: &katago.RootInfo{Winrate: t.Winrate, ScoreLead: t.ScoreLead, Visits: t.Visits,
-			CurrentPlayer: t.Player},
-		Ownership: t.Ownership,
+		RootInfo:       root,
+		Ownership:      t.Ownership,
+		OwnershipStdev: t.OwnershipStdev,
+		Policy:         t.Policy,
+		HumanPolicy:    t.HumanPolicy,
 	}
 }
 
@@ -145,23 +164,15 @@ func unsupportedFields(q *katago.Query) []string {
 			out = append(out, name)
 		}
 	}
-	add(q.IncludePolicy, "includePolicy")
-	add(q.IncludeOwnershipStdev, "includeOwnershipStdev")
-	add(q.IncludeMovesOwnership, "includeMovesOwnership")
-	add(q.IncludeMovesOwnershipStdev, "includeMovesOwnershipStdev")
-	add(q.IncludePVVisits, "includePVVisits")
-	add(q.IncludeNoResultValue, "includeNoResultValue")
-	add(len(q.AvoidMoves) > 0, "avoidMoves")
-	add(len(q.AllowMoves) > 0, "allowMoves")
 	add(q.RootPolicyTemperature != nil, "rootPolicyTemperature")
 	add(q.RootFpuReductionMax != nil, "rootFpuReductionMax")
 	add(q.AnalysisPVLen != nil, "analysisPVLen")
 	add(q.WhiteHandicapBonus != "", "whiteHandicapBonus")
 	add(q.FirstReportDuringSearchAfter != nil, "firstReportDuringSearchAfter")
 	for k, v := range q.OverrideSettings {
-		switch k {
-		case "maxTime":
-		case "reportAnalysisWinratesAs":
+		switch {
+		case worker.JobSettings[k]:
+		case k == "reportAnalysisWinratesAs":
 			if s, _ := v.(string); !strings.EqualFold(s, "BLACK") {
 				out = append(out, "overrideSettings."+k)
 			}

@@ -327,8 +327,9 @@ func TestKaTrainSession(t *testing.T) {
 		if first.id != id || first.kind != "partial" {
 			t.Fatalf("want a partial report of %s first, got %s", id, first.raw)
 		}
-		if w, _ := first.m["warning"].(string); !strings.Contains(w, "capped at 100000") {
-			t.Errorf("the first line does not carry the cap as a warning: %s", first.raw)
+		// Pondering is not held to the cap on visits, so KaTrain shows no warning.
+		if strings.Contains(first.raw, "warning") {
+			t.Errorf("a warning for KaTrain's pondering: %s", first.raw)
 		}
 		second := k.read()
 		if second.id != id || second.kind != "partial" || strings.Contains(second.raw, "warning") {
@@ -355,6 +356,23 @@ func TestKaTrainSession(t *testing.T) {
 		final := lines[len(lines)-1]
 		if final.visits() < second.visits() || final.visits() >= 100000 {
 			t.Errorf("final after terminate has %d visits; want at least the %d reported, far from the cap", final.visits(), second.visits())
+		}
+	})
+
+	t.Run("cap on reviews, not on pondering", func(t *testing.T) {
+		// The pondering query above reached KataGo with its ten million visits.
+		data, _ := os.ReadFile(trace)
+		if !strings.Contains(string(data), `"maxVisits":10000000`) {
+			t.Errorf("the pondering query did not reach KataGo uncapped:\n%s", data)
+		}
+		// A query without reports during the search is held to the cap, with a warning.
+		id := k.send(katrainQuery(opening, 10_000_000, map[string]any{"overrideSettings": map[string]any{"maxTime": 0.05}}))
+		l := k.read()
+		if l.id != id || l.kind != "final" {
+			t.Fatalf("want the final result of %s, got %s", id, l.raw)
+		}
+		if w, _ := l.m["warning"].(string); !strings.Contains(w, "capped at 100000") {
+			t.Errorf("the result does not carry the cap as a warning: %s", l.raw)
 		}
 	})
 
@@ -494,17 +512,24 @@ func TestKaTrainThroughQueue(t *testing.T) {
 	if l.id != id || l.kind != "final" || l.turn() != 3 || l.visits() != 100 {
 		t.Fatalf("want the final result of %s, got %s", id, l.raw)
 	}
-	w1, _ := l.m["warning"].(string)
-	if !strings.Contains(w1, "includePolicy") || !strings.Contains(w1, "overrideSettings.wideRootNoise") {
-		t.Errorf("want a warning naming includePolicy and wideRootNoise, got %q", w1)
+	// A worker's job carries everything KaTrain asks for: no warning, the policy and
+	// each move's ownership come back.
+	if w1, ok := l.m["warning"]; ok {
+		t.Errorf("a warning for KaTrain's query: %v", w1)
+	}
+	if pol, _ := l.m["policy"].([]any); len(pol) != 362 {
+		t.Errorf("policy has %d values, want 362", len(pol))
+	}
+	if mis, _ := l.m["moveInfos"].([]any); len(mis) == 0 || len(mis[0].(map[string]any)["ownership"].([]any)) != 361 {
+		t.Errorf("the moves have no ownership: %s", l.raw)
 	}
 	if own, _ := l.m["ownership"].([]any); len(own) != 361 {
 		t.Errorf("ownership has %d values, want 361", len(own))
 	}
 	id = k.send(katrainQuery(opening, 10_000_000, map[string]any{"reportDuringSearchEvery": 0.1}))
 	first := k.read()
-	if first.id != id || first.kind != "partial" || strings.Contains(first.raw, "includePolicy") {
-		t.Fatalf("want a partial report of %s without a second warning, got %s", id, first.raw)
+	if first.id != id || first.kind != "partial" || strings.Contains(first.raw, "warning") {
+		t.Fatalf("want a partial report of %s without a warning, got %s", id, first.raw)
 	}
 	term := k.send(map[string]any{"action": "terminate", "terminateId": id})
 	lines := k.readUntil(func(l kline) bool { return l.id == id && l.kind == "final" })

@@ -80,12 +80,16 @@ func TestQuota(t *testing.T) {
 // when one ends; websocket queries wait for a slot instead of failing.
 func TestJobsAtOnce(t *testing.T) {
 	t.Parallel()
+	// KataGo threads enough for every turn of the slow jobs and the websocket's query, so
+	// that the query is not searched after them.
 	e := startEnv(t, envOptions{
 		api:     api.Config{JobsPerToken: 2},
 		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=1000"},
+		threads: 32,
 	})
 	alice, bob := e.token(t, "alice"), e.token(t, "bob")
-	slow := func(n int) map[string]string { return map[string]string{"maxVisits": strconv.Itoa(2000 + n)} }
+	// A minute a turn and more: no slow job ends before the test cancels it.
+	slow := func(n int) map[string]string { return map[string]string{"maxVisits": strconv.Itoa(100000 - n)} }
 	a := e.submit(t, alice, game3, slow(0))
 	e.submit(t, alice, game3, slow(1))
 	r := e.upload(t, alice, game3, slow(2))

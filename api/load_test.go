@@ -35,11 +35,14 @@ const (
 )
 
 // TestLoad runs the server in this process over loopback with the fake KataGo: 1,000
-// Server-Sent Events clients follow one job (a position searched for the whole test,
-// reporting twice a second) while 200 small games per second are submitted. Every
-// request must succeed, every stream must see the job's reports in order and its end,
-// and no goroutine may be left once the server has stopped. The peak memory of the
-// process (server and clients) is logged.
+// Server-Sent Events clients follow one job (a long position search, reporting twice a
+// second) while 200 small games per second are submitted. Every request must succeed,
+// every stream must see all of the job's reports in order and its end, and no goroutine
+// may be left once the server has stopped. Nothing is asserted about speed: on a busy
+// machine the followed job may even finish before the submissions do, and then every
+// stream must end with done instead of cancelled. The peak memory of the process
+// (server and clients) and the submission latencies are logged; BenchmarkSubmit measures
+// them.
 //
 // Not parallel: it measures the goroutines and memory of the whole process.
 func TestLoad(t *testing.T) {
@@ -66,17 +69,17 @@ func TestLoad(t *testing.T) {
 	const visitsPerSec = 2000
 	e := startEnv(t, envOptions{
 		fakeEnv:   []string{enginetest.EnvVisitsPerSec + "=" + strconv.Itoa(visitsPerSec)},
-		api:       api.Config{MaxVisits: 10_000_000, KeepAlive: 5 * time.Second},
+		api:       api.Config{MaxVisits: 10_000_000, KeepAlive: 5 * time.Second, StreamsPerToken: 2 * loadSSEClients},
 		threads:   4,
 		jobsPerEn: 8,
 	})
 	token := e.token(t, "load")
-	ctx, cancel := context.WithTimeout(context.Background(), duration+90*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	// The followed job: a streamed position that would search longer than the test (the
-	// fake varies search times by up to 40%), cancelled at the end.
-	visits := int((duration + 10*time.Second).Seconds() / 0.6 * visitsPerSec)
+	// The followed job: a streamed position searched with the most visits allowed, far
+	// longer than the test on any machine, cancelled at the end.
+	const visits = 10_000_000
 	body, _ := json.Marshal(position(map[string]any{"stream": true, "maxVisits": visits, "reportEvery": 0.5}))
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/api/v1/positions", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -89,17 +92,23 @@ func TestLoad(t *testing.T) {
 	if creator.StatusCode != http.StatusOK || jobID == "" {
 		t.Fatalf("position: %d", creator.StatusCode)
 	}
-	go io.Copy(io.Discard, creator.Body)
-
-	// The followers, each on its own connection.
-	sseTransport := &http.Transport{MaxIdleConnsPerHost: loadSSEClients, DisableCompression: true}
-	defer sseTransport.CloseIdleConnections()
-	sseHTTP := &http.Client{Transport: sseTransport}
+	// The creator's own stream is the reference every follower is compared with.
 	type followResult struct {
 		partials int
 		last     string
 		err      error
 	}
+	creatorEnd := make(chan followResult, 1)
+	go func() {
+		var r followResult
+		r.partials, r.last, r.err = countEvents(creator.Body)
+		creatorEnd <- r
+	}()
+
+	// The followers, each on its own connection.
+	sseTransport := &http.Transport{MaxIdleConnsPerHost: loadSSEClients, DisableCompression: true}
+	defer sseTransport.CloseIdleConnections()
+	sseHTTP := &http.Client{Transport: sseTransport}
 	results := make([]followResult, loadSSEClients)
 	var followers sync.WaitGroup
 	for i := range loadSSEClients {
@@ -186,31 +195,38 @@ func TestLoad(t *testing.T) {
 	elapsed := time.Since(start)
 	mid := e.scrape(t)
 
-	if r := e.do(t, http.MethodDelete, "/api/v1/analyses/"+jobID, token, nil); r.status != http.StatusOK {
+	// A job that already ended answers the cancel with 409; its streams end with its
+	// final state either way.
+	wantLast := "cancelled"
+	switch r := e.do(t, http.MethodDelete, "/api/v1/analyses/"+jobID, token, nil); r.status {
+	case http.StatusOK:
+	case http.StatusConflict:
+		var j struct{ State string }
+		if err := json.Unmarshal(e.do(t, http.MethodGet, "/api/v1/analyses/"+jobID, token, nil).body, &j); err != nil {
+			t.Fatalf("read the followed job: %v", err)
+		}
+		wantLast = j.State
+		t.Logf("the followed job ended (%s) before it was cancelled", j.State)
+	default:
 		t.Errorf("cancel the followed job: %d %s", r.status, r.body)
 	}
-	done := make(chan struct{})
-	go func() { followers.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cancel()
-		<-done
-		t.Error("followers still open 30s after the job was cancelled")
+	followers.Wait()
+	ref := <-creatorEnd
+	if ref.err != nil || ref.last != wantLast {
+		t.Errorf("the creator's stream: last event %q, err %v; want %s", ref.last, ref.err, wantLast)
 	}
 
 	if n := submitErrs.Load(); n > 0 {
 		t.Errorf("%d of %d submissions failed; the first: %v", n, planned, firstErr.Load())
 	}
-	minPartials := int(duration.Seconds()/2) - 1
 	bad := 0
 	var partials []int
 	for i, r := range results {
 		partials = append(partials, r.partials)
-		if r.err != nil || r.last != "cancelled" || r.partials < minPartials {
+		if r.err != nil || r.last != wantLast || r.partials != ref.partials {
 			if bad++; bad <= 5 {
-				t.Errorf("follower %d: %d partial reports, last event %q, err %v; want at least %d and cancelled",
-					i, r.partials, r.last, r.err, minPartials)
+				t.Errorf("follower %d: %d partial reports, last event %q, err %v; want %d and %s",
+					i, r.partials, r.last, r.err, ref.partials, wantLast)
 			}
 		}
 	}

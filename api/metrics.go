@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,7 @@ func newMetrics(a *API) *metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tesuji_http_requests_total",
-			Help: "HTTP requests answered, by route pattern, method and status.",
+			Help: "HTTP requests answered, by route pattern, method and status class (2xx, 4xx, ...).",
 		}, []string{"route", "method", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tesuji_http_request_duration_seconds",
@@ -51,7 +52,7 @@ func newMetrics(a *API) *metrics {
 		}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tesuji_limited_requests_total",
-			Help: "Requests refused by a per-token limit (quota, jobs), by limit.",
+			Help: "Requests refused by a per-token limit (quota, jobs, streams), by limit.",
 		}, []string{"limit"}),
 		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tesuji_jobs_submitted_total",
@@ -97,7 +98,7 @@ func newMetrics(a *API) *metrics {
 	)
 	// Both priorities and both live states are present from the start, so dashboards
 	// never see a series appear.
-	for _, l := range []string{"quota", "jobs"} {
+	for _, l := range []string{"quota", "jobs", "streams"} {
 		m.limited.WithLabelValues(l)
 	}
 	for _, k := range []string{"analysis", "position", "katago"} {
@@ -106,8 +107,10 @@ func newMetrics(a *API) *metrics {
 	return m
 }
 
-// observe is the middleware that counts every request. Routes are gin's patterns, so an
-// id in a path never makes a series of its own.
+// observe is the middleware that counts every request. Every label comes from a fixed
+// set, so no client can make series without end: routes are gin's patterns (an id in a
+// path never makes a series of its own), methods the standard ones or "other", statuses
+// their class.
 func (m *metrics) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -115,10 +118,28 @@ func (m *metrics) observe(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+	m.requests.WithLabelValues(route, methodLabel(c.Request.Method), statusClass(c.Writer.Status())).Inc()
 	if !c.GetBool(streamKey) {
 		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	}
+}
+
+// methodLabel is the method as a label: one of HTTP's methods, or "other".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// statusClass is the status as a label: "2xx", "4xx" and so on.
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 func (m *metrics) handler() gin.HandlerFunc {

@@ -3,11 +3,15 @@ package api_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/engine/enginetest"
 )
@@ -94,10 +98,10 @@ func TestMetrics(t *testing.T) {
 		series string
 		min    float64
 	}{
-		{`tesuji_http_requests_total{method="POST",route="/api/v1/analyses",status="202"}`, 2},
-		{`tesuji_http_requests_total{method="GET",route="/api/v1/analyses/:id",status="404"}`, 1},
-		{`tesuji_http_requests_total{method="GET",route="/metrics",status="200"}`, 1},
-		{`tesuji_http_requests_total{method="GET",route="/api/v1/analyses/:id/events",status="200"}`, 1},
+		{`tesuji_http_requests_total{method="POST",route="/api/v1/analyses",status="2xx"}`, 2},
+		{`tesuji_http_requests_total{method="GET",route="/api/v1/analyses/:id",status="4xx"}`, 1},
+		{`tesuji_http_requests_total{method="GET",route="/metrics",status="2xx"}`, 1},
+		{`tesuji_http_requests_total{method="GET",route="/api/v1/analyses/:id/events",status="2xx"}`, 1},
 		{`tesuji_jobs_submitted_total{kind="analysis"}`, 2},
 		{`tesuji_positions_analyzed_total`, 4},
 		{`tesuji_engine_restarts_total`, 1},
@@ -108,7 +112,54 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want at least %v", c.series, m[c.series], c.min)
 		}
 	}
-	if _, ok := m[`tesuji_http_requests_total{method="GET",route="/api/v1/analyses/nope",status="404"}`]; ok {
+	if _, ok := m[`tesuji_http_requests_total{method="GET",route="/api/v1/analyses/nope",status="4xx"}`]; ok {
 		t.Error("a request's path, not its route, became a label")
+	}
+}
+
+// TestMetricsLabelsBounded: requests with invented methods, to paths that exist and paths
+// that do not, add no series beyond the fixed set of labels.
+func TestMetricsLabelsBounded(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true})
+	series := func() []string {
+		var out []string
+		for s := range e.scrape(t) {
+			if strings.HasPrefix(s, "tesuji_http_requests_total") {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	send := func(i int) {
+		path := []string{"/api/v1/analyses", "/api/v1/analyses/x" + strconv.Itoa(i), "/nope/" + strconv.Itoa(i)}[i%3]
+		req, err := http.NewRequest("M"+strconv.Itoa(i), e.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	// The first few make the series an invented method can make at all.
+	for i := range 3 {
+		send(i)
+	}
+	e.scrape(t)
+	before := series()
+	for i := range 2000 {
+		send(i)
+	}
+	if diff := cmp.Diff(before, series()); diff != "" {
+		t.Errorf("2,000 requests with invented methods added series (-before +after):\n%s", diff)
+	}
+	for _, s := range before {
+		if strings.Contains(s, `method="M`) {
+			t.Errorf("an invented method became a label: %s", s)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,6 +37,11 @@ type positionRequest struct {
 	IncludeOwnership bool    `json:"includeOwnership"`
 	Stream           bool    `json:"stream"`      // answer with SSE partial reports
 	ReportEvery      float64 `json:"reportEvery"` // seconds between partial reports; default 0.5 when streaming
+
+	// SearchOptions are KataGo's query fields of the same names; overrideSettings takes
+	// the settings of worker.JobSettings.
+	worker.SearchOptions
+	OverrideSettings map[string]any `json:"overrideSettings"`
 }
 
 // positionGame builds and validates the game of a position request.
@@ -87,16 +94,28 @@ func (a *API) createPosition(c *gin.Context) {
 		a.writeError(c, badRequest("invalid_request", "the body is not valid JSON: %v", err))
 		return
 	}
+	// A streamed request for more visits than the cap is pondering: it runs until the
+	// client closes the stream, or for PonderTime.
+	ponder := req.Stream && req.MaxVisits > a.cfg.MaxVisits
 	switch {
 	case req.MaxVisits == 0:
 		req.MaxVisits = a.cfg.DefaultVisits
-	case req.MaxVisits < 1 || req.MaxVisits > a.cfg.MaxVisits:
+	case req.MaxVisits < 1 || (req.MaxVisits > a.cfg.MaxVisits && !ponder):
 		a.writeError(c, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits))
 		return
 	}
 	if req.MaxTime < 0 || req.ReportEvery < 0 {
 		a.writeError(c, badRequest("invalid_request", "maxTime and reportEvery must not be negative"))
 		return
+	}
+	if limit := a.cfg.PonderTime.Seconds(); ponder && limit > 0 && (req.MaxTime == 0 || req.MaxTime > limit) {
+		req.MaxTime = limit
+	}
+	for k := range req.OverrideSettings {
+		if !worker.JobSettings[k] || k == "maxTime" {
+			a.writeError(c, badRequest("invalid_request", "overrideSettings may set only %s", jobSettingNames()))
+			return
+		}
 	}
 	if req.Stream && req.ReportEvery == 0 {
 		req.ReportEvery = 0.5
@@ -114,7 +133,8 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	spec := &worker.Spec{Game: g, MaxVisits: req.MaxVisits, MaxTime: req.MaxTime,
-		IncludeOwnership: req.IncludeOwnership}
+		IncludeOwnership: req.IncludeOwnership, Ponder: ponder, SearchOptions: req.SearchOptions,
+		Settings: req.OverrideSettings}
 	if req.Stream {
 		spec.ReportEvery = req.ReportEvery
 	}
@@ -124,13 +144,18 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	turn := len(g.Moves)
+	release, ok := a.openStream(c)
+	if !ok {
+		return
+	}
+	defer release()
 	j, _, err := a.enqueue(c, &queue.Job{
 		ID:        newJobID(),
 		Owner:     ownerOf(c),
 		Priority:  queue.PriorityInteractive,
 		Payload:   payload,
 		Turns:     []int{turn},
-		Positions: int64(req.MaxVisits),
+		Positions: int64(min(req.MaxVisits, a.cfg.MaxVisits)),
 	}, "position")
 	if err != nil {
 		a.writeError(c, err)
@@ -168,9 +193,12 @@ func (a *API) isClosing() bool {
 // waitPosition answers with the final turn once the job has it.
 func (a *API) waitPosition(c *gin.Context, id string, turn int) {
 	ctx := c.Request.Context()
+	// The search may outlast the server's timeouts; the answer gets a deadline of its own.
+	rc := longRequest(c)
 	after := ""
 	for {
 		events, err := a.q.Events(ctx, id, after, 0, a.cfg.KeepAlive)
+		a.writeDeadline(rc)
 		if err != nil {
 			a.writeError(c, err)
 			return
@@ -199,4 +227,16 @@ func (a *API) waitPosition(c *gin.Context, id string, turn int) {
 			return
 		}
 	}
+}
+
+// jobSettingNames lists worker.JobSettings but maxTime (a field of its own here).
+func jobSettingNames() string {
+	var names []string
+	for k := range worker.JobSettings {
+		if k != "maxTime" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }

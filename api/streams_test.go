@@ -180,7 +180,9 @@ func TestPositionStream(t *testing.T) {
 	e := startEnv(t, envOptions{fakeEnv: []string{enginetest.EnvVisitsPerSec + "=2000", enginetest.EnvTrace + "=" + trace}})
 	tok := e.token(t, "p")
 
-	r := e.do(t, "POST", "/api/v1/positions", tok, position(map[string]any{"stream": true, "maxVisits": 400, "reportEvery": 0.05}))
+	// A search of more than a second, so that reports every 50ms come before its end
+	// even when the machine is busy.
+	r := e.do(t, "POST", "/api/v1/positions", tok, position(map[string]any{"stream": true, "maxVisits": 4000, "reportEvery": 0.05}))
 	events, _, err := readSSE(bytes.NewReader(r.body), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +203,8 @@ func TestPositionStream(t *testing.T) {
 	if err := json.Unmarshal([]byte(events[len(events)-2].data), &final); err != nil {
 		t.Fatal(err)
 	}
-	if final.Turn != 2 || final.Visits != 400 || final.Player != "B" {
-		t.Errorf("final turn %+v, want turn 2, 400 visits, B to move", final)
+	if final.Turn != 2 || final.Visits != 4000 || final.Player != "B" {
+		t.Errorf("final turn %+v, want turn 2, 4000 visits, B to move", final)
 	}
 
 	// A long search, abandoned by its client after the first partial report.

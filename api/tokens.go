@@ -40,6 +40,7 @@ const tokenPrefix = "tesuji_"
 type TokenInfo struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
+	Scopes    []Scope   `json:"scopes,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	RevokedAt time.Time `json:"revokedAt,omitzero"`
 }
@@ -50,8 +51,9 @@ func (t TokenInfo) Revoked() bool { return !t.RevokedAt.IsZero() }
 // TokenStore keeps API tokens, hashed. NewFileTokens keeps them in a local file (the
 // embedded default), NewRedisTokens in Redis (several API servers).
 type TokenStore interface {
-	// Create makes a token named name and returns it; this is the only time it is shown.
-	Create(ctx context.Context, name string) (token string, info TokenInfo, err error)
+	// Create makes a token named name, with the given scopes beyond analysing, and
+	// returns it; this is the only time it is shown.
+	Create(ctx context.Context, name string, scopes ...Scope) (token string, info TokenInfo, err error)
 	// List returns every token, revoked ones included, oldest first.
 	List(ctx context.Context) ([]TokenInfo, error)
 	// Revoke revokes the token with this id or name; revoking twice is not an error.
@@ -68,14 +70,14 @@ type tokenRecord struct {
 }
 
 // newToken returns a fresh token and its record.
-func newToken(name string, now time.Time) (string, tokenRecord) {
+func newToken(name string, now time.Time, scopes []Scope) (string, tokenRecord) {
 	var id [8]byte
 	var secret [32]byte
 	_, _ = rand.Read(id[:])
 	_, _ = rand.Read(secret[:])
 	token := tokenPrefix + hex.EncodeToString(id[:]) + "_" + hex.EncodeToString(secret[:])
 	return token, tokenRecord{
-		TokenInfo: TokenInfo{ID: hex.EncodeToString(id[:]), Name: name, CreatedAt: now.UTC()},
+		TokenInfo: TokenInfo{ID: hex.EncodeToString(id[:]), Name: name, Scopes: slices.Clone(scopes), CreatedAt: now.UTC()},
 		Hash:      hashToken(token),
 	}
 }
@@ -265,8 +267,8 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 }
 
 // Create implements TokenStore.
-func (s *FileTokens) Create(ctx context.Context, name string) (string, TokenInfo, error) {
-	token, rec := newToken(name, time.Now())
+func (s *FileTokens) Create(ctx context.Context, name string, scopes ...Scope) (string, TokenInfo, error) {
+	token, rec := newToken(name, time.Now(), scopes)
 	err := s.update(ctx, func(recs []tokenRecord) ([]tokenRecord, error) {
 		if err := checkName(recs, name); err != nil {
 			return nil, err

@@ -39,11 +39,11 @@ return 1
 `)
 
 // Create implements TokenStore.
-func (s *RedisTokens) Create(ctx context.Context, name string) (string, TokenInfo, error) {
+func (s *RedisTokens) Create(ctx context.Context, name string, scopes ...Scope) (string, TokenInfo, error) {
 	if err := checkName(nil, name); err != nil {
 		return "", TokenInfo{}, err
 	}
-	token, rec := newToken(name, time.Now())
+	token, rec := newToken(name, time.Now(), scopes)
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("api: encode token: %w", err)

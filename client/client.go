@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Client calls one tesuji server.
@@ -291,4 +293,25 @@ func (c *Client) Cancel(ctx context.Context, id string) error {
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// Models returns the networks the server analyzes with, as KataGo's query_models
+// describes them.
+func (c *Client) Models(ctx context.Context) ([]katago.ModelInfo, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+"/api/v1/models", nil)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Models []katago.ModelInfo `json:"models"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("client: decode models: %w", err)
+	}
+	return body.Models, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/worker"
 )
 
 // PositionRequest is the body of POST /api/v1/positions: one position given by its move
@@ -34,6 +35,12 @@ type PositionRequest struct {
 	// ReportEvery is the seconds between partial reports of StreamPosition; the server
 	// defaults it to 0.5 and allows no less than 0.05. Position ignores it.
 	ReportEvery float64 `json:"reportEvery,omitempty"`
+
+	// SearchOptions are KataGo's query fields of the same names.
+	worker.SearchOptions
+	// OverrideSettings takes the search parameters the server allows (maxPlayouts,
+	// playoutDoublingAdvantage, humanSLProfile, wideRootNoise, rootPolicyOptimism).
+	OverrideSettings map[string]any `json:"overrideSettings,omitempty"`
 }
 
 // positionBody is what goes on the wire: the request and whether to stream.

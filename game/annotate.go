@@ -25,6 +25,9 @@ type AnnotateOptions struct {
 	// VariationLength is the most moves of each added variation. Default
 	// DefaultVariationLength (10).
 	VariationLength int
+	// Own are the variations a player tried on the review, added after the other
+	// children of the node they start from.
+	Own []OwnVariation
 }
 
 func (o AnnotateOptions) withDefaults() AnnotateOptions {
@@ -114,6 +117,7 @@ func Annotate(rec *Record, turns []Turn, opt AnnotateOptions) ([]byte, error) {
 		}
 	}
 	exportAnalysis(rec, line, turnAt)
+	addOwnVariations(rec, line, turnAt, opt.Own)
 	return WriteSGF(trees), nil
 }
 
@@ -123,20 +127,8 @@ func annotateMove(node *Node, g *Game, i int, t *Turn) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "KataGo after move %d (%s %s): %s", i+1, m.Color, m.GTP(g.BoardYSize),
 		evaluation(t.Winrate, t.ScoreLead, t.Visits))
+	b.WriteString(lossText(t))
 	if t.PointLoss != nil {
-		loss := *t.PointLoss
-		if loss >= 0 {
-			fmt.Fprintf(&b, "\nPoint loss: %.1f (%s)", loss, t.Mistake)
-		} else {
-			fmt.Fprintf(&b, "\nPoint loss: none, gained %.1f on KataGo's estimate (%s)", -loss, t.Mistake)
-		}
-		switch {
-		case t.BestMove == "":
-		case strings.EqualFold(t.BestMove, t.Move):
-			b.WriteString("\nThis was KataGo's top move.")
-		default:
-			fmt.Fprintf(&b, "\nKataGo's best move: %s", t.BestMove)
-		}
 		if !node.Has("BM") && !node.Has("TE") && !node.Has("DO") && !node.Has("IT") {
 			switch t.Mistake {
 			case ClassBlunder:
@@ -154,6 +146,31 @@ func annotateMove(node *Node, g *Game, i int, t *Turn) {
 		}
 	}
 	addComment(node, b.String())
+}
+
+// lossText words a move's point loss, class and KataGo's best move for a comment. KataGo's
+// top move is named as such and never also said to lose points: what it "loses" is only
+// the search changing its mind.
+func lossText(t *Turn) string {
+	if t.PointLoss == nil {
+		return ""
+	}
+	loss := *t.PointLoss
+	switch {
+	case t.BestMove != "" && strings.EqualFold(t.BestMove, t.Move):
+		return "\nThis was KataGo's top move."
+	case loss >= 0:
+		s := fmt.Sprintf("\nPoint loss: %.1f (%s)", loss, t.Mistake)
+		if t.BestMove != "" {
+			s += "\nKataGo's best move: " + t.BestMove
+		}
+		return s
+	}
+	s := fmt.Sprintf("\nPoint loss: none, gained %.1f on KataGo's estimate (%s)", -loss, t.Mistake)
+	if t.BestMove != "" {
+		s += "\nKataGo's best move: " + t.BestMove
+	}
+	return s
 }
 
 // addVariations adds KataGo's candidate lines for the position before move m as children

@@ -3,6 +3,7 @@ package game
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/tesuji/tesuji/katago"
@@ -36,8 +37,11 @@ var Thresholds = []Threshold{
 	{ClassGood, -1e308},
 }
 
-// Classify returns the mistake class of a move that lost the given points.
+// Classify returns the mistake class of a move that lost the given points, rounded to the
+// tenth of a point that reviews show: a loss shown as 6.0 is a mistake, whatever the
+// hundredths said.
 func Classify(pointLoss float64) string {
+	pointLoss = math.Round(pointLoss*10) / 10
 	for _, t := range Thresholds {
 		if pointLoss >= t.MinLoss {
 			return t.Class
@@ -63,9 +67,20 @@ type Turn struct {
 	Visits     int               `json:"visits"`              // visits of the search
 	Candidates []katago.MoveInfo `json:"candidates"`          // KataGo's moveInfos for this position, Black's view, in order
 	Ownership  []float64         `json:"ownership,omitempty"` // Black's view, as KataGo lays it out
-	PointLoss  *float64          `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
-	Mistake    string            `json:"mistake,omitempty"`   // class of Move by point loss
-	BestMove   string            `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
+	// OwnershipStdev, Policy and HumanPolicy are KataGo's arrays of those names, present
+	// when the request asked for them (includeOwnershipStdev, includePolicy).
+	OwnershipStdev []float64 `json:"ownershipStdev,omitempty"`
+	Policy         []float64 `json:"policy,omitempty"`
+	HumanPolicy    []float64 `json:"humanPolicy,omitempty"`
+	// Root is KataGo's rootInfo as it wrote it (Black's view), with the raw network
+	// values; nil in results stored before it was kept.
+	Root *katago.RootInfo `json:"rootInfo,omitempty"`
+	// Interrupted marks the result of an open-ended search that the server ended (a worker
+	// shutting down) rather than its client: a client that still wants it asks again.
+	Interrupted bool     `json:"interrupted,omitempty"`
+	PointLoss   *float64 `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
+	Mistake     string   `json:"mistake,omitempty"`   // class of Move by point loss
+	BestMove    string   `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
 }
 
 // NewTurn reads KataGo's final response for one turn of the game. It expects the engine to
@@ -95,6 +110,11 @@ func NewTurn(g *Game, r *katago.Response) (Turn, error) {
 		Visits:     r.RootInfo.Visits,
 		Candidates: slices.Clone(r.MoveInfos),
 		Ownership:  r.Ownership,
+
+		OwnershipStdev: r.OwnershipStdev,
+		Policy:         r.Policy,
+		HumanPolicy:    r.HumanPolicy,
+		Root:           r.RootInfo,
 	}
 	if turn.Candidates == nil {
 		turn.Candidates = []katago.MoveInfo{}

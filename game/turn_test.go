@@ -153,9 +153,9 @@ func TestClassify(t *testing.T) {
 		loss float64
 		want string
 	}{
-		{40, ClassBlunder}, {12, ClassBlunder}, {11.99, ClassMistake}, {6, ClassMistake}, {5.9, ClassInaccuracy},
-		{3, ClassInaccuracy}, {2.9, ClassDubious}, {1.5, ClassDubious}, {1.49, ClassMinor}, {0.5, ClassMinor},
-		{0.49, ClassGood}, {0, ClassGood}, {-4, ClassGood}, {math.NaN(), ClassGood},
+		{40, ClassBlunder}, {12, ClassBlunder}, {11.94, ClassMistake}, {6, ClassMistake}, {5.9, ClassInaccuracy},
+		{3, ClassInaccuracy}, {2.9, ClassDubious}, {1.5, ClassDubious}, {1.44, ClassMinor}, {0.5, ClassMinor},
+		{0.44, ClassGood}, {0, ClassGood}, {-4, ClassGood}, {math.NaN(), ClassGood},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.loss); got != tt.want {

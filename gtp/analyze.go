@@ -25,20 +25,25 @@ type analyzeArgs struct {
 	maxMoves  int
 	rootInfo  bool
 	ownership bool
+
+	ownershipStdev      bool
+	movesOwnership      bool
+	movesOwnershipStdev bool
+	pvVisits            bool
+	pvEdgeVisits        bool
+	noResultValue       bool
+	// avoid and allow are the avoid and allow options as the analysis protocol takes
+	// them (avoidMoves, allowMoves), one entry per option given.
+	avoid, allow []katago.MoveRestriction
 }
 
-// unsupportedKeys are kata-analyze options that need data the server does not return;
-// asking for them fails clearly instead of being ignored.
-var unsupportedKeys = map[string]bool{
-	"ownershipStdev": true, "movesOwnership": true, "movesOwnershipStdev": true,
-	"pvVisits": true, "pvEdgeVisits": true, "noResultValue": true,
-}
-
-// parseAnalyzeArgs reads "[player] [interval] [key value ...]" as KataGo does: interval
-// in centiseconds, then interval, minmoves, maxmoves, and for kata- commands rootInfo and
-// ownership. ok is false where KataGo answers "Could not parse ... arguments"; err is set
-// for options KataGo knows but tesuji cannot serve.
-func parseAnalyzeArgs(kata bool, args []string) (a analyzeArgs, ok bool, err error) {
+// parseAnalyzeArgs reads "[player] [interval] [key value ...]" as KataGo's
+// parseAnalyzeCommand does: interval in centiseconds, then interval, avoid and allow
+// ("avoid PLAYER MOVE,MOVE,... UNTILDEPTH"), minmoves, maxmoves, and for kata- commands
+// rootInfo, ownership, ownershipStdev, movesOwnership, movesOwnershipStdev, pvVisits,
+// pvEdgeVisits and noResultValue. vertex normalizes a board vertex ("" when it is not
+// one). ok is false where KataGo answers "Could not parse ... arguments".
+func parseAnalyzeArgs(kata bool, args []string, vertex func(string) string) (a analyzeArgs, ok bool) {
 	a = analyzeArgs{interval: -1, maxMoves: 10000000}
 	i := 0
 	if i < len(args) {
@@ -53,57 +58,108 @@ func parseAnalyzeArgs(kata bool, args []string) (a analyzeArgs, ok bool, err err
 			i++
 		}
 	}
+	flags := map[string]*bool{}
+	if kata {
+		flags = map[string]*bool{
+			"rootInfo": &a.rootInfo, "ownership": &a.ownership, "ownershipStdev": &a.ownershipStdev,
+			"movesOwnership": &a.movesOwnership, "movesOwnershipStdev": &a.movesOwnershipStdev,
+			"pvVisits": &a.pvVisits, "pvEdgeVisits": &a.pvEdgeVisits, "noResultValue": &a.noResultValue,
+		}
+	}
+	restricted := map[string]string{} // player -> "avoid" or "allow"
 	for i < len(args) {
 		key := args[i]
 		if i+1 >= len(args) {
-			return a, false, nil
+			return a, false
 		}
 		value := args[i+1]
 		i += 2
-		switch {
+		switch flag, isFlag := flags[key]; {
 		case key == "interval":
 			v, ok := parseInterval(value)
 			if !ok {
-				return a, false, nil
+				return a, false
 			}
 			a.interval = v
 		case key == "avoid" || key == "allow":
-			return a, false, fail("%s is not supported by tesuji", key)
+			if i+2 > len(args) {
+				return a, false
+			}
+			movesArg, depthArg := args[i], args[i+1]
+			i += 2
+			depth, err := strconv.Atoi(depthArg)
+			player, okPlayer := parsePlayer(value)
+			if err != nil || depth < 1 || !okPlayer {
+				return a, false
+			}
+			r := katago.MoveRestriction{Player: player.String(), Moves: []string{}, UntilDepth: depth}
+			for _, m := range strings.Split(movesArg, ",") {
+				if m = strings.TrimSpace(m); m == "" {
+					continue
+				}
+				v := vertex(m)
+				if v == "" {
+					return a, false
+				}
+				r.Moves = append(r.Moves, v)
+			}
+			// One command cannot both avoid and allow for a player, nor allow twice.
+			prev := restricted[r.Player]
+			if (key == "allow" && prev != "") || (key == "avoid" && prev == "allow") {
+				return a, false
+			}
+			restricted[r.Player] = key
+			if key == "avoid" {
+				a.avoid = append(a.avoid, r)
+			} else {
+				a.allow = append(a.allow, r)
+			}
 		case key == "minmoves" || key == "maxmoves":
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 0 || n >= 1000000000 {
-				return a, false, nil
+				return a, false
 			}
 			if key == "minmoves" {
 				a.minMoves = n
 			} else {
 				a.maxMoves = n
 			}
-		case kata && key == "rootInfo":
+		case isFlag:
 			b, err := parseBool(value)
 			if err != nil {
-				return a, false, nil
+				return a, false
 			}
-			a.rootInfo = b
-		case kata && key == "ownership":
-			b, err := parseBool(value)
-			if err != nil {
-				return a, false, nil
-			}
-			a.ownership = b
-		case kata && unsupportedKeys[key]:
-			b, err := parseBool(value)
-			if err != nil {
-				return a, false, nil
-			}
-			if b {
-				return a, false, fail("%s is not supported by tesuji", key)
-			}
+			*flag = b
 		default:
-			return a, false, nil
+			return a, false
 		}
 	}
-	return a, true, nil
+	return a, true
+}
+
+// apply asks req for what the options show.
+func (a *analyzeArgs) apply(req *client.PositionRequest) {
+	req.IncludeOwnership = a.ownership || a.ownershipStdev
+	req.IncludeOwnershipStdev = a.ownershipStdev
+	req.IncludeMovesOwnership = a.movesOwnership || a.movesOwnershipStdev
+	req.IncludeMovesOwnershipStdev = a.movesOwnershipStdev
+	req.IncludePVVisits = a.pvVisits || a.pvEdgeVisits
+	req.IncludeNoResultValue = a.noResultValue
+	req.AvoidMoves = a.avoid
+	req.AllowMoves = a.allow
+}
+
+// vertexArg normalizes a vertex of an analysis option for the request: upper case, or
+// "pass"; "" when it is not a vertex of the board.
+func (s *session) vertexArg(v string) string {
+	p, pass, ok := s.parseVertex(v)
+	switch {
+	case !ok:
+		return ""
+	case pass:
+		return "pass"
+	}
+	return p.GTP(s.ysize)
 }
 
 // parsePlayer accepts what KataGo's PlayerIO::tryParsePlayer accepts.
@@ -164,6 +220,8 @@ const minReportEvery = 0.05
 type search struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	// answers is set for the cancellable searches, which end their answer themselves.
+	answers bool
 }
 
 // endAnalysis stops the running analysis, if any, and ends its answer with the blank
@@ -174,18 +232,17 @@ func (s *session) endAnalysis() {
 	}
 	s.active.cancel()
 	<-s.active.done
+	if !s.active.answers {
+		s.out.write("\n")
+	}
 	s.active = nil
-	s.out.write("\n")
 }
 
 // analyze runs kata-analyze and lz-analyze: "=id" at once, then one info line per
 // report until the next input line.
 func (s *session) analyze(ctx context.Context, c *command) (string, error) {
 	kata := c.name == "kata-analyze"
-	a, ok, err := parseAnalyzeArgs(kata, c.args)
-	if err != nil {
-		return "", err
-	}
+	a, ok := parseAnalyzeArgs(kata, c.args, s.vertexArg)
 	if !ok {
 		return "", fail("Could not parse analyze arguments or arguments out of range: '%s'", strings.Join(c.args, " "))
 	}
@@ -196,7 +253,8 @@ func (s *session) analyze(ctx context.Context, c *command) (string, error) {
 	f := &infoFormat{kata: kata, white: player == game.White, args: a}
 	req := s.positionRequest(player)
 	req.MaxVisits = s.cfg.AnalysisVisits
-	req.IncludeOwnership = a.ownership
+	s.params.applyAnalysis(req)
+	a.apply(req)
 	req.ReportEvery = max(a.interval, minReportEvery)
 
 	s.header(c.id)
@@ -229,17 +287,25 @@ func (b *Bridge) analyzeUntilStopped(ctx context.Context, req *client.PositionRe
 	down := false
 	for {
 		started := time.Now()
-		err := b.client.StreamPosition(ctx, req, func(t *game.Turn, _ bool) error {
+		interrupted := false
+		err := b.client.StreamPosition(ctx, req, func(t *game.Turn, final bool) error {
 			if down {
 				b.log.Info("tesuji server is back; analysis resumed", "server", b.cfg.Server)
 				down = false
 			}
+			interrupted = final && t.Interrupted
 			report(t)
 			return nil
 		})
 		switch {
 		case ctx.Err() != nil:
 			return
+		case err == nil && interrupted:
+			// The server stopped the search (its worker shut down), not its limits:
+			// the analysis goes on with a new request.
+			b.log.Info("the server interrupted the analysis; asking again", "server", b.cfg.Server)
+			wait = b.cfg.RetryInterval
+			continue
 		case err == nil:
 			return
 		case lowerVisits(err, req):
@@ -331,6 +397,7 @@ func (s *session) searchRequest(player game.Color) (*client.PositionRequest, tim
 	req := s.positionRequest(player)
 	req.MaxVisits = s.cfg.GenmoveVisits
 	req.MaxTime = s.clocks[player].budget(s.xsize*s.ysize, len(s.moves))
+	s.params.applySearch(req)
 	timeout := s.cfg.GenmoveTimeout + time.Duration(req.MaxTime*float64(time.Second))
 	return req, timeout
 }
@@ -352,90 +419,6 @@ func (s *session) chooseMove(t *game.Turn, player game.Color) game.Move {
 		s.log.Warn("the engine suggested an illegal move; trying its next one", "move", c.Move)
 	}
 	return game.Move{Color: player, Pass: true}
-}
-
-func (s *session) genmove(ctx context.Context, c *command) (string, error) {
-	if len(c.args) != 1 {
-		return "", fail("Expected one argument for genmove but got '%s'", strings.Join(c.args, " "))
-	}
-	player, ok := parsePlayer(c.args[0])
-	if !ok {
-		return "", fail("Could not parse color: '%s'", c.args[0])
-	}
-	req, timeout := s.searchRequest(player)
-	gctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	start := time.Now()
-	t, err := s.b.client.Position(gctx, req)
-	if err != nil {
-		return "", s.serverError("genmove", err)
-	}
-	s.clocks[player].spend(time.Since(start))
-	m := s.chooseMove(t, player)
-	if err := s.play(m); err != nil {
-		return "", fmt.Errorf("gtp: play the chosen move %s: %w", m.GTP(s.ysize), err)
-	}
-	return m.GTP(s.ysize), nil
-}
-
-// genmoveAnalyze runs lz-genmove_analyze and kata-genmove_analyze: "=id", info lines
-// while the search runs, the final one, then "play MOVE" and the blank line. Like
-// KataGo's, it is not interrupted by the next command.
-func (s *session) genmoveAnalyze(ctx context.Context, c *command) (string, error) {
-	kata := c.name == "kata-genmove_analyze"
-	a, ok, err := parseAnalyzeArgs(kata, c.args)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return "", fail("Could not parse genmove_analyze arguments or arguments out of range: '%s'", strings.Join(c.args, " "))
-	}
-	player := a.player
-	if player == game.Empty {
-		player = s.toMove()
-	}
-	f := &infoFormat{kata: kata, white: player == game.White, args: a}
-	req, timeout := s.searchRequest(player)
-	req.IncludeOwnership = a.ownership
-	if a.interval >= 0 {
-		req.ReportEvery = max(a.interval, minReportEvery)
-	}
-
-	s.header(c.id)
-	gctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	start := time.Now()
-	var final *game.Turn
-	err = s.b.client.StreamPosition(gctx, req, func(t *game.Turn, last bool) error {
-		if last {
-			final = t
-		}
-		if last || a.interval >= 0 {
-			if line := f.line(t); line != "" {
-				s.out.write(line + "\n")
-			}
-		}
-		return nil
-	})
-	if err == nil && final == nil {
-		err = client.ErrStreamEnded
-	}
-	if err != nil {
-		// KataGo ends a failed genmove_analyze with the blank line alone and says why on
-		// stderr; the reason goes to the log here.
-		s.log.Error("genmove_analyze failed", "server", s.cfg.Server, "err", err)
-		s.out.write("\n")
-		return "", errAnswered
-	}
-	s.clocks[player].spend(time.Since(start))
-	m := s.chooseMove(final, player)
-	if err := s.play(m); err != nil {
-		s.log.Error("genmove_analyze: play the chosen move", "move", m.GTP(s.ysize), "err", err)
-		s.out.write("\n")
-		return "", errAnswered
-	}
-	s.out.write("play " + m.GTP(s.ysize) + "\n\n")
-	return "", errAnswered
 }
 
 // placeFreeHandicap places the fixed handicap stones where they fit (instantly, with no

@@ -18,6 +18,11 @@ type clock struct {
 	overtime   bool
 	periodLeft float64
 	stonesLeft int
+	// increment is Fischer time's seconds added after each move, capped at mainLimit;
+	// perMove caps one move's time (fischer-capped). Zero: none.
+	increment float64
+	mainLimit float64
+	perMove   float64
 }
 
 // lagBuffer is the time kept back for the network and the GUI, as KataGo keeps 1s.
@@ -40,6 +45,12 @@ func (c *clock) budget(area, moveNum int) float64 {
 	default:
 		t = c.mainLeft / movesLeft
 	}
+	if c.increment > 0 {
+		t += 0.8 * c.increment
+	}
+	if c.perMove > 0 {
+		t = math.Min(t, c.perMove)
+	}
 	return math.Max(0.1, t-lagBuffer)
 }
 
@@ -49,6 +60,13 @@ func (c *clock) spend(d time.Duration) {
 		return
 	}
 	s := d.Seconds()
+	if c.increment > 0 {
+		c.mainLeft = math.Max(0, c.mainLeft-s) + c.increment
+		if c.mainLimit > 0 {
+			c.mainLeft = math.Min(c.mainLeft, c.mainLimit)
+		}
+		return
+	}
 	switch {
 	case c.overtime:
 		c.periodLeft -= s
@@ -126,10 +144,15 @@ func (s *session) timeSettings(_ context.Context, c *command) (string, error) {
 	return "", nil
 }
 
-// kgsTimeSettings reads KGS's none, absolute, byoyomi and canadian time systems;
-// byo-yomi's periods are each one stone's time.
+// kgsTimeSettings reads KGS's none, absolute, byoyomi and canadian time systems, and for
+// kata-time_settings also fischer and fischer-capped; byo-yomi's periods are each one
+// stone's time.
 func (s *session) kgsTimeSettings(_ context.Context, c *command) (string, error) {
+	kata := c.name == "kata-time_settings"
 	usage := fail("Expected 'none', 'absolute', 'byoyomi', or 'canadian' as first argument for kgs-time_settings")
+	if kata {
+		usage = fail("Expected 'none', 'absolute', 'byoyomi', 'canadian', 'fischer', or 'fischer-capped' as first argument for kata-time_settings")
+	}
 	if len(c.args) < 1 {
 		return "", usage
 	}
@@ -174,10 +197,43 @@ func (s *session) kgsTimeSettings(_ context.Context, c *command) (string, error)
 			return "", err
 		}
 		s.setClocks(newClock(main, period, stones))
+	case "fischer", "fischer-capped":
+		if !kata {
+			return "", usage
+		}
+		main, err := parseSeconds(c.args, 1, "main time")
+		if err != nil {
+			return "", err
+		}
+		inc, err := parseSeconds(c.args, 2, "increment time")
+		if err != nil {
+			return "", err
+		}
+		cl := clock{limited: true, mainLeft: main, increment: inc}
+		if strings.EqualFold(strings.TrimSpace(c.args[0]), "fischer-capped") {
+			// A negative cap means none, as KataGo reads it.
+			if cl.mainLimit, err = parseSecondsOrNone(c.args, 3, "main time limit"); err != nil {
+				return "", err
+			}
+			if cl.perMove, err = parseSecondsOrNone(c.args, 4, "max time per move"); err != nil {
+				return "", err
+			}
+		}
+		s.setClocks(cl)
 	default:
 		return "", usage
 	}
 	return "", nil
+}
+
+// parseSecondsOrNone is parseSeconds that reads a negative value as no limit (0).
+func parseSecondsOrNone(args []string, i int, what string) (float64, error) {
+	if i < len(args) {
+		if v, err := strconv.ParseFloat(args[i], 64); err == nil && v < 0 {
+			return 0, nil
+		}
+	}
+	return parseSeconds(args, i, what)
 }
 
 func (s *session) timeLeft(_ context.Context, c *command) (string, error) {

@@ -33,8 +33,14 @@ var commandList = []struct {
 	{"kata-get-rules", (*session).getRules},
 	{"kata-set-rule", (*session).setRule},
 	{"kata-set-rules", (*session).setRules},
+	{"kata-get-models", (*session).getModels},
+	{"kata-get-param", (*session).getParam},
+	{"kata-set-param", (*session).setParam},
+	{"kata-list-params", (*session).listParams},
 	{"kgs-rules", (*session).kgsRules},
-	{"genmove", (*session).genmove},
+	{"genmove", (*session).search},
+	{"kata-search", (*session).search},
+	{"kata-search_cancellable", (*session).search},
 	{"clear_cache", (*session).clearCache},
 	{"showboard", (*session).showboard},
 	{"fixed_handicap", (*session).fixedHandicap},
@@ -43,13 +49,19 @@ var commandList = []struct {
 	{"time_settings", (*session).timeSettings},
 	{"kgs-time_settings", (*session).kgsTimeSettings},
 	{"time_left", (*session).timeLeft},
+	{"kata-list_time_settings", (*session).listTimeSettings},
+	{"kata-time_settings", (*session).kgsTimeSettings},
 	{"final_score", (*session).finalScore},
+	{"final_status_list", (*session).finalStatusList},
 	{"loadsgf", (*session).loadSGF},
 	{"printsgf", (*session).printSGF},
-	{"lz-genmove_analyze", (*session).genmoveAnalyze},
-	{"kata-genmove_analyze", (*session).genmoveAnalyze},
+	{"lz-genmove_analyze", (*session).search},
+	{"kata-genmove_analyze", (*session).search},
+	{"kata-search_analyze", (*session).search},
+	{"kata-search_analyze_cancellable", (*session).search},
 	{"lz-analyze", (*session).analyze},
 	{"kata-analyze", (*session).analyze},
+	{"kata-raw-nn", (*session).rawNN},
 	{"stop", func(*session, context.Context, *command) (string, error) { return "", nil }},
 }
 
@@ -65,6 +77,9 @@ func init() {
 		handlers[c.name] = c.h
 		commandNames = append(commandNames, c.name)
 	}
+	// KataGo answers these without listing them.
+	handlers["kata-get-params"] = (*session).getParams
+	handlers["kata-set-params"] = (*session).setParam
 }
 
 func (s *session) knownCommand(_ context.Context, c *command) (string, error) {

@@ -58,14 +58,64 @@ func (f *infoFormat) line(t *game.Turn) string {
 	if f.kata && f.args.rootInfo {
 		f.rootInfo(&b, t)
 	}
-	if f.kata && f.args.ownership && len(t.Ownership) > 0 {
-		b.WriteString(" ownership")
-		for _, o := range t.Ownership {
-			b.WriteByte(' ')
-			b.WriteString(cfloat(f.signed(o)))
-		}
+	if f.kata && f.args.ownership {
+		f.floats(&b, "ownership", t.Ownership, true)
+	}
+	if f.kata && f.args.ownershipStdev {
+		f.floats(&b, "ownershipStdev", t.OwnershipStdev, false)
 	}
 	return b.String()
+}
+
+// floats writes " key v v v ...", the values flipped to the side to move when signed;
+// nothing when there are none (a server that did not send them).
+func (f *infoFormat) floats(b *strings.Builder, key string, vs []float64, signed bool) {
+	if len(vs) == 0 {
+		return
+	}
+	b.WriteByte(' ')
+	b.WriteString(key)
+	for _, v := range vs {
+		if signed {
+			v = f.signed(v)
+		}
+		b.WriteByte(' ')
+		b.WriteString(cfloat(v))
+	}
+}
+
+// ints writes " key n n n ..." (pvVisits, pvEdgeVisits).
+func ints(b *strings.Builder, key string, ns []int) {
+	b.WriteByte(' ')
+	b.WriteString(key)
+	b.WriteByte(' ')
+	for i, n := range ns {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(n))
+	}
+}
+
+// pvExtras writes what follows a move's pv, in KataGo's order: pvVisits, pvEdgeVisits,
+// then for kata- lines movesOwnership and movesOwnershipStdev.
+func (f *infoFormat) pvExtras(b *strings.Builder, c *katago.MoveInfo) {
+	if f.args.pvVisits {
+		ints(b, "pvVisits", c.PVVisits)
+	}
+	if f.args.pvEdgeVisits {
+		edge := c.PVEdgeVisits
+		if edge == nil {
+			edge = c.PVVisits
+		}
+		ints(b, "pvEdgeVisits", edge)
+	}
+	if f.kata && f.args.movesOwnership {
+		f.floats(b, "movesOwnership", c.Ownership, true)
+	}
+	if f.kata && f.args.movesOwnershipStdev {
+		f.floats(b, "movesOwnershipStdev", c.OwnershipStdev, false)
+	}
 }
 
 // winrate returns a Black-view winrate (or lcb) from the side to move.
@@ -115,6 +165,10 @@ func (f *infoFormat) kataMove(b *strings.Builder, c *katago.MoveInfo) {
 	b.WriteString(lead)
 	b.WriteString(" scoreSelfplay ")
 	b.WriteString(cfloat(f.signed(c.ScoreSelfplay)))
+	if f.args.noResultValue && c.NoResultValue != nil {
+		b.WriteString(" noResultValue ")
+		b.WriteString(cfloat(*c.NoResultValue))
+	}
 	b.WriteString(" prior ")
 	b.WriteString(cfloat(c.Prior))
 	b.WriteString(" lcb ")
@@ -131,6 +185,7 @@ func (f *infoFormat) kataMove(b *strings.Builder, c *katago.MoveInfo) {
 	b.WriteString(strconv.Itoa(c.Order))
 	b.WriteString(" pv ")
 	b.WriteString(strings.Join(c.PV, " "))
+	f.pvExtras(b, c)
 }
 
 // lzMove writes one move as lz-analyze does: winrate, prior and lcb as integers x10000.
@@ -149,19 +204,44 @@ func (f *infoFormat) lzMove(b *strings.Builder, c *katago.MoveInfo) {
 	b.WriteString(strconv.Itoa(c.Order))
 	b.WriteString(" pv ")
 	b.WriteString(strings.Join(c.PV, " "))
+	f.pvExtras(b, c)
 }
 
-// rootInfo writes the root's values that the server reports (visits, winrate and score
-// lead), in KataGo's order; KataGo's other root fields are not part of the server's
-// answer and are left out rather than invented.
+// rootInfo writes rootInfo's fields in KataGo's order: visits, utility, winrate,
+// scoreMean (the lead, as in the moves), scoreStdev, scoreLead, scoreSelfplay, weight, and
+// the network's rawStWrError, rawStScoreError and rawVarTimeLeft. A server that sends no
+// rootInfo (an older one) gives the four values every result has.
 func (f *infoFormat) rootInfo(b *strings.Builder, t *game.Turn) {
-	lead := cfloat(f.signed(t.ScoreLead))
+	r := t.Root
+	if r == nil {
+		lead := cfloat(f.signed(t.ScoreLead))
+		b.WriteString(" rootInfo visits " + strconv.Itoa(t.Visits) + " winrate " + cfloat(f.winrate(t.Winrate)) +
+			" scoreMean " + lead + " scoreLead " + lead)
+		return
+	}
+	lead := cfloat(f.signed(r.ScoreLead))
 	b.WriteString(" rootInfo visits ")
-	b.WriteString(strconv.Itoa(t.Visits))
+	b.WriteString(strconv.Itoa(r.Visits))
+	b.WriteString(" utility ")
+	b.WriteString(cfloat(f.signed(r.Utility)))
 	b.WriteString(" winrate ")
-	b.WriteString(cfloat(f.winrate(t.Winrate)))
+	b.WriteString(cfloat(f.winrate(r.Winrate)))
 	b.WriteString(" scoreMean ")
 	b.WriteString(lead)
+	b.WriteString(" scoreStdev ")
+	b.WriteString(cfloat(deref(r.ScoreStdev, 0)))
 	b.WriteString(" scoreLead ")
 	b.WriteString(lead)
+	b.WriteString(" scoreSelfplay ")
+	b.WriteString(cfloat(f.signed(r.ScoreSelfplay)))
+	b.WriteString(" weight ")
+	b.WriteString(cfloat(deref(r.Weight, float64(r.Visits))))
+	for _, raw := range []struct {
+		key string
+		v   *float64
+	}{{"rawStWrError", r.RawStWrError}, {"rawStScoreError", r.RawStScoreError}, {"rawVarTimeLeft", r.RawVarTimeLeft}} {
+		if raw.v != nil {
+			b.WriteString(" " + raw.key + " " + cfloat(*raw.v))
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package gtp
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,33 +113,57 @@ func TestInfoPerspective(t *testing.T) {
 
 func TestParseAnalyzeArgs(t *testing.T) {
 	t.Parallel()
+	const none = 10000000
+	vertex := func(v string) string {
+		if v == "Z99" {
+			return ""
+		}
+		return strings.ToUpper(v)
+	}
+	avoidD4 := katago.MoveRestriction{Player: "B", Moves: []string{"D4", "Q16"}, UntilDepth: 1}
 	tests := []struct {
-		name    string
-		kata    bool
-		args    []string
-		want    analyzeArgs
-		ok      bool
-		failure bool
+		name string
+		kata bool
+		args []string
+		want analyzeArgs
+		ok   bool
 	}{
-		{"interval only", true, []string{"50"}, analyzeArgs{interval: 0.5, maxMoves: 10000000}, true, false},
+		{"interval only", true, []string{"50"}, analyzeArgs{interval: 0.5, maxMoves: none}, true},
 		{"player and keys", true, []string{"B", "50", "ownership", "true", "maxmoves", "5"},
-			analyzeArgs{player: game.Black, interval: 0.5, maxMoves: 5, ownership: true}, true, false},
+			analyzeArgs{player: game.Black, interval: 0.5, maxMoves: 5, ownership: true}, true},
 		{"interval key", false, []string{"white", "interval", "25", "minmoves", "2"},
-			analyzeArgs{player: game.White, interval: 0.25, minMoves: 2, maxMoves: 10000000}, true, false},
-		{"nothing", false, nil, analyzeArgs{interval: -1, maxMoves: 10000000}, true, false},
-		{"ownership is kata only", false, []string{"50", "ownership", "true"}, analyzeArgs{}, false, false},
-		{"missing value", true, []string{"50", "ownership"}, analyzeArgs{}, false, false},
-		{"unknown key", true, []string{"50", "bogus", "1"}, analyzeArgs{}, false, false},
-		{"pvVisits false is fine", true, []string{"pvVisits", "false"}, analyzeArgs{interval: -1, maxMoves: 10000000}, true, false},
-		{"pvVisits true is refused", true, []string{"pvVisits", "true"}, analyzeArgs{}, false, true},
-		{"avoid is refused", true, []string{"avoid", "b", "D4", "1"}, analyzeArgs{}, false, true},
+			analyzeArgs{player: game.White, interval: 0.25, minMoves: 2, maxMoves: none}, true},
+		{"nothing", false, nil, analyzeArgs{interval: -1, maxMoves: none}, true},
+		{"ownership is kata only", false, []string{"50", "ownership", "true"}, analyzeArgs{}, false},
+		{"pvVisits is kata only", false, []string{"50", "pvVisits", "true"}, analyzeArgs{}, false},
+		{"missing value", true, []string{"50", "ownership"}, analyzeArgs{}, false},
+		{"unknown key", true, []string{"50", "bogus", "1"}, analyzeArgs{}, false},
+		{"bad bool", true, []string{"50", "pvVisits", "maybe"}, analyzeArgs{}, false},
+		{"lizzieyzy", true, []string{"B", "10", "pvVisits", "true", "movesOwnership", "true", "ownership", "true"},
+			analyzeArgs{player: game.Black, interval: 0.1, maxMoves: none, pvVisits: true, movesOwnership: true, ownership: true}, true},
+		{"every flag", true, []string{"10", "rootInfo", "true", "ownershipStdev", "true", "movesOwnershipStdev", "true",
+			"pvEdgeVisits", "true", "noResultValue", "true"},
+			analyzeArgs{interval: 0.1, maxMoves: none, rootInfo: true, ownershipStdev: true, movesOwnershipStdev: true,
+				pvEdgeVisits: true, noResultValue: true}, true},
+		{"avoid", false, []string{"10", "avoid", "b", "d4,q16", "1"},
+			analyzeArgs{interval: 0.1, maxMoves: none, avoid: []katago.MoveRestriction{avoidD4}}, true},
+		{"avoid for both", true, []string{"avoid", "b", "d4,q16", "1", "avoid", "white", "c3", "2"},
+			analyzeArgs{interval: -1, maxMoves: none, avoid: []katago.MoveRestriction{avoidD4,
+				{Player: "W", Moves: []string{"C3"}, UntilDepth: 2}}}, true},
+		{"allow", true, []string{"10", "allow", "w", "c3,,r3", "5"},
+			analyzeArgs{interval: 0.1, maxMoves: none, allow: []katago.MoveRestriction{{Player: "W", Moves: []string{"C3", "R3"}, UntilDepth: 5}}}, true},
+		{"avoid and allow for one player", true, []string{"avoid", "b", "d4", "1", "allow", "b", "c3", "1"}, analyzeArgs{}, false},
+		{"allow twice", true, []string{"allow", "b", "d4", "1", "allow", "b", "c3", "1"}, analyzeArgs{}, false},
+		{"avoid bad vertex", true, []string{"avoid", "b", "Z99", "1"}, analyzeArgs{}, false},
+		{"avoid bad depth", true, []string{"avoid", "b", "d4", "0"}, analyzeArgs{}, false},
+		{"avoid short", true, []string{"avoid", "b", "d4"}, analyzeArgs{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok, err := parseAnalyzeArgs(tt.kata, tt.args)
-			if ok != tt.ok || (err != nil) != tt.failure {
-				t.Fatalf("ok %v err %v, want ok %v failure %v", ok, err, tt.ok, tt.failure)
+			got, ok := parseAnalyzeArgs(tt.kata, tt.args, vertex)
+			if ok != tt.ok {
+				t.Fatalf("ok %v, want %v", ok, tt.ok)
 			}
 			if ok {
 				if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(analyzeArgs{})); diff != "" {

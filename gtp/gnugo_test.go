@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -31,29 +29,7 @@ func startGnugo(t *testing.T) *gnugo {
 	if _, err := os.Stat(gnugoPath); err != nil {
 		t.Fatalf("GNU Go must be installed (Debian package gnugo, %s): %v", gnugoPath, err)
 	}
-	cmd := exec.Command(gnugoPath, "--mode", "gtp", "--level", "1", "--chinese-rules", "--never-resign")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	in, out := startProgram(t, gnugoPath, "--mode", "gtp", "--level", "1", "--chinese-rules", "--never-resign")
 	return &gnugo{t: t, in: in, out: bufio.NewReader(out)}
 }
 

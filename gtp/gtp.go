@@ -43,7 +43,10 @@ type Config struct {
 	// Default "tromp-taylor", as KataGo's GTP engine starts.
 	Rules string
 	// AnalysisVisits is the maxVisits of the searches of kata-analyze and lz-analyze,
-	// which run until the next command. Default 100000 (the API's default limit).
+	// which run until the next command. Default 10000000, as KaTrain ponders: more than
+	// the server's cap on visits, which makes the search open-ended there (it runs until
+	// the next command, or for the server's --ponder-time). A server that refuses it is
+	// asked again with its limit.
 	AnalysisVisits int
 	// GenmoveVisits is the maxVisits of the searches of genmove, final_score and
 	// place_free_handicap. Default 0: the server's default.
@@ -81,7 +84,7 @@ func (c *Config) setDefaults() {
 		c.Rules = "tromp-taylor"
 	}
 	if c.AnalysisVisits <= 0 {
-		c.AnalysisVisits = 100000
+		c.AnalysisVisits = 10000000
 	}
 	if c.GenmoveTimeout <= 0 {
 		c.GenmoveTimeout = 2 * time.Minute
@@ -326,6 +329,7 @@ type session struct {
 	board         *game.Board
 
 	clocks [3]clock // by game.Color
+	params params   // kata-set-param's values
 
 	active *search // the analysis streaming now, nil when none
 }
@@ -337,8 +341,9 @@ func newSession(b *Bridge, out io.Writer) *session {
 		log:   b.log,
 		out:   &output{w: bufio.NewWriterSize(out, 64<<10)},
 		xsize: 19, ysize: 19,
-		komi:  7.5,
-		rules: b.rules,
+		komi:   7.5,
+		rules:  b.rules,
+		params: params{},
 	}
 	s.clearBoard()
 	return s

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +73,7 @@ type line struct {
 // reads its stdout line by line.
 type gui struct {
 	tb    testing.TB
-	in    *io.PipeWriter
+	in    io.WriteCloser
 	lines chan line
 	done  chan error // Serve's result
 	logs  *logBuffer
@@ -201,4 +202,34 @@ func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// startProgram starts a GTP program with pipes to its stdin and stdout, and ends it when
+// the test ends: stdin is closed, and the process killed if it has not exited 10s later.
+func startProgram(t *testing.T, path string, args ...string) (io.WriteCloser, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return in, out
 }

@@ -22,7 +22,8 @@ import (
 //	                            ",0,1,2,", nturns, pos, max, att, err, worker, created, started,
 //	                            finished in ms) plus state, token (the lease token, +1 per
 //	                            claim), lexp (lease expiry, ms by Redis's clock), ver (+1 per
-//	                            change of state or lease) and dedupe (the dedupe key's name)
+//	                            change of state or lease), dedupe (the dedupe key's name) and
+//	                            vars (SaveVariations' bytes, expiring with the record)
 //	P:job:{ID}:results  hash    turn -> result JSON, each written once (HSETNX)
 //	P:job:{ID}:events   stream  the job's events, fields t (type) and d (data); the event
 //	                            ids are the stream ids

@@ -83,6 +83,7 @@ type memJob struct {
 	seq      uint64        // place in the queue, kept across requeues
 	token    int64
 	leaseExp time.Time
+	vars     []byte // SaveVariations
 }
 
 type finalRef struct {

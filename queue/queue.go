@@ -223,6 +223,15 @@ type Queue interface {
 	// event id of this queue.
 	Events(ctx context.Context, jobID, afterID string, limit int, wait time.Duration) ([]Event, error)
 
+	// SaveVariations replaces what the job keeps beside its analysis for its owner (the
+	// review page's own variations): opaque bytes the queue stores as they are, in any
+	// state of the job, and lets expire with the job's record. The caller limits their
+	// size. ErrNotFound when the job does not exist (or expired).
+	SaveVariations(ctx context.Context, jobID string, data []byte) error
+	// Variations returns what SaveVariations last stored; nil, and no error, when nothing
+	// was saved. ErrNotFound when the job does not exist.
+	Variations(ctx context.Context, jobID string) ([]byte, error)
+
 	// RegisterWorker creates or refreshes a worker's registry entry; entries not refreshed
 	// within the registry TTL disappear. RemoveWorker deletes one at once. Workers lists
 	// the live entries by ID.

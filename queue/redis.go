@@ -35,6 +35,11 @@ type RedisConfig struct {
 	// cannot interrupt a blocking command, so this bounds how late a blocked call notices
 	// either. Keep it below the client's read timeout (go-redis's default is 3s). Default 1s.
 	BlockTimeout time.Duration
+	// Blocking is the client for Events' blocking reads (XREAD BLOCK), each of which holds
+	// a connection for up to BlockTimeout: an API server following many streams gives
+	// them a pool of their own, so that its other commands never wait behind them.
+	// Default: the queue's client.
+	Blocking redis.UniversalClient
 	// ReapInterval is how often the queue looks for expired leases on its own, so a dead
 	// worker's job is requeued (or dead-lettered) even while no Claim runs. Negative: never.
 	// Default 1s.
@@ -102,8 +107,9 @@ func settleCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // each job and lose wake-ups across reconnects; a token left in the list is never lost.
 //
 // A blocked Claim or Events holds one of the client's pooled connections while it waits:
-// an API server that streams events to many watchers needs a pool at least that large
-// (the pool_size option of the Redis URL).
+// an API server that streams events to many watchers gives Events a client of its own
+// (RedisConfig.Blocking) with a pool that large, so that they never starve its other
+// commands.
 type Redis struct {
 	c   redis.UniversalClient
 	cfg RedisConfig
@@ -690,7 +696,7 @@ func (r *Redis) Events(ctx context.Context, jobID, afterID string, limit int, wa
 		if dl, ok := ctx.Deadline(); ok {
 			block = min(block, time.Until(dl))
 		}
-		streams, err := r.c.XRead(ctx, &redis.XReadArgs{
+		streams, err := r.blocking().XRead(ctx, &redis.XReadArgs{
 			Streams: []string{r.k.events(jobID), after},
 			Count:   int64(limit),
 			Block:   max(block, time.Millisecond),
@@ -706,6 +712,14 @@ func (r *Redis) Events(ctx context.Context, jobID, afterID string, limit int, wa
 			return toEvents(streams[0].Messages), nil
 		}
 	}
+}
+
+// blocking returns the client for blocking reads.
+func (r *Redis) blocking() redis.UniversalClient {
+	if r.cfg.Blocking != nil {
+		return r.cfg.Blocking
+	}
+	return r.c
 }
 
 func toEvents(msgs []redis.XMessage) []Event {

@@ -23,7 +23,13 @@ import (
 // The options are go-redis's, in snake case (dial_timeout=3s, pool_size=50, ...). For
 // Sentinel the user and password are the sentinels'; the master's are the username and
 // password options. A Cluster keeps each job's keys on one slot (see keys.go).
-func OpenRedis(rawURL string) (redis.UniversalClient, error) {
+//
+// Options override what the URL says (RedisPoolSize).
+func OpenRedis(rawURL string, opts ...RedisOption) (redis.UniversalClient, error) {
+	var o redisOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, fmt.Errorf("queue: redis url %q: no scheme (redis://host:port, see tesuji serve --help)", redact(rawURL))
@@ -34,6 +40,7 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
 		}
+		o.pool(&opt.PoolSize)
 		return redis.NewClient(opt), nil
 	case "redis+sentinel", "rediss+sentinel":
 		u, err := multiHostURL(strings.TrimSuffix(scheme, "+sentinel"), rest)
@@ -52,6 +59,7 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
 		}
+		o.pool(&opt.PoolSize)
 		return redis.NewFailoverClient(opt), nil
 	case "redis+cluster", "rediss+cluster":
 		u, err := multiHostURL(strings.TrimSuffix(scheme, "+cluster"), rest)
@@ -62,9 +70,26 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
 		}
+		o.pool(&opt.PoolSize)
 		return redis.NewClusterClient(opt), nil
 	}
 	return nil, fmt.Errorf("queue: redis url %q: unknown scheme %q (redis, rediss, unix, redis+sentinel, redis+cluster)", redact(rawURL), scheme)
+}
+
+// RedisOption adjusts a client OpenRedis makes.
+type RedisOption func(*redisOptions)
+
+type redisOptions struct {
+	poolSize int
+}
+
+// RedisPoolSize sets the most connections the client keeps (per node, for a Cluster).
+func RedisPoolSize(n int) RedisOption { return func(o *redisOptions) { o.poolSize = n } }
+
+func (o redisOptions) pool(size *int) {
+	if o.poolSize > 0 {
+		*size = o.poolSize
+	}
 }
 
 // multiHostURL turns "[userinfo@]h1:p1,h2:p2/path?query" into a go-redis URL with the first

@@ -39,6 +39,13 @@ type Config struct {
 	API api.Config
 	// ShutdownGrace is how long running jobs may finish when the server stops. Default 10s.
 	ShutdownGrace time.Duration
+	// ReadTimeout is how long a client may take to send a request, body included (its
+	// headers get 10s of it at most). Default 1 minute.
+	ReadTimeout time.Duration
+	// WriteTimeout is how long an answer may take to write, from the end of its request's
+	// headers. Streams (events, websockets, positions waited for) lift it and give each
+	// of their writes API.StreamWriteTimeout instead. Default 1 minute.
+	WriteTimeout time.Duration
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -66,6 +73,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = time.Minute
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -161,18 +174,22 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.w != nil && acfg.PositionsAnalyzed == nil {
 		acfg.PositionsAnalyzed = s.w.Positions
 	}
-	s.api = api.New(acfg)
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		acfg.Loopback = true
+	}
+	s.api = api.New(acfg)
 	s.http = &http.Server{
 		Handler:           s.api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// No WriteTimeout: event streams last as long as a review.
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.served = make(chan error, 1)
 	s.life.Go(func() { s.served <- s.http.Serve(ln) })

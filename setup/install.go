@@ -3,6 +3,8 @@ package setup
 import (
 	"archive/zip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +18,8 @@ import (
 )
 
 // The pinned KataGo release and network that install downloads. Override them with
-// InstallConfig's URLs (the --katago-url and --model-url flags).
+// InstallConfig's URLs (the --katago-url and --model-url flags). Their digests are
+// pinned in checksums.go.
 const (
 	KataGoVersion = "v1.16.4"
 	releaseBase   = "https://github.com/lightvector/KataGo/releases/download/" + KataGoVersion + "/"
@@ -93,8 +96,19 @@ type InstallConfig struct {
 	Backend Backend
 	// KataGoURL overrides the release archive (a .zip holding the katago binary).
 	KataGoURL string
+	// KataGoSHA256 is the SHA-256 (hex) the release archive must have; Install refuses
+	// any other. Default: the digest pinned for its URL; where none is pinned, it is
+	// required.
+	KataGoSHA256 string
+	// ReleaseAPI is where the digests of the pinned release's archives are read when
+	// none is pinned or given (GitHub publishes one per asset). Default: GitHub's API for
+	// KataGoVersion.
+	ReleaseAPI string
 	// ModelURL overrides the network. Default: ModelURL.
 	ModelURL string
+	// ModelSHA256 is the SHA-256 (hex) the network must have. Default: the digest pinned
+	// for its URL (ModelSHA256 for ModelURL); where none is pinned, it is required.
+	ModelSHA256 string
 	// Force downloads again what is already there.
 	Force bool
 	// HTTP downloads. Default: http.DefaultClient.
@@ -136,16 +150,30 @@ func Install(ctx context.Context, cfg InstallConfig) (katago, model string, err 
 	}
 	katago = KataGoPath(cfg.Dir)
 	if cfg.Force || !isExecutable(katago) {
-		if err := cfg.installKataGo(ctx, katago); err != nil {
+		given := cfg.KataGoSHA256
+		if given == "" && pinnedSHA256[cfg.KataGoURL] == "" && strings.HasPrefix(cfg.KataGoURL, releaseBase) {
+			if given, err = cfg.releaseSHA256(ctx, cfg.KataGoURL); err != nil {
+				return "", "", err
+			}
+		}
+		sum, err := expectedSHA256(cfg.KataGoURL, given, "KataGo release archive", "--katago-sha256")
+		if err != nil {
+			return "", "", err
+		}
+		if err := cfg.installKataGo(ctx, katago, sum); err != nil {
 			return "", "", err
 		}
 	}
 	model = filepath.Join(ModelDir(cfg.Dir), path.Base(cfg.ModelURL))
 	if _, statErr := os.Stat(model); cfg.Force || statErr != nil {
+		sum, err := expectedSHA256(cfg.ModelURL, cfg.ModelSHA256, "network", "--model-sha256")
+		if err != nil {
+			return "", "", err
+		}
 		if err := os.MkdirAll(ModelDir(cfg.Dir), 0o755); err != nil {
 			return "", "", fmt.Errorf("setup: %w", err)
 		}
-		if err := cfg.download(ctx, cfg.ModelURL, model, "network"); err != nil {
+		if err := cfg.download(ctx, cfg.ModelURL, model, "network", sum); err != nil {
 			return "", "", err
 		}
 	}
@@ -157,15 +185,16 @@ func Install(ctx context.Context, cfg InstallConfig) (katago, model string, err 
 	return katago, model, nil
 }
 
-// installKataGo downloads the release archive and unpacks it into katago's directory.
-func (cfg *InstallConfig) installKataGo(ctx context.Context, katago string) error {
+// installKataGo downloads the release archive, checks that its SHA-256 is sum, and
+// unpacks it into katago's directory.
+func (cfg *InstallConfig) installKataGo(ctx context.Context, katago, sum string) error {
 	dir := filepath.Dir(katago)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
 	archive := filepath.Join(dir, "release.zip.part")
 	defer os.Remove(archive)
-	if err := cfg.download(ctx, cfg.KataGoURL, archive, "KataGo "+KataGoVersion); err != nil {
+	if err := cfg.download(ctx, cfg.KataGoURL, archive, "KataGo "+KataGoVersion, sum); err != nil {
 		return err
 	}
 	zr, err := zip.OpenReader(archive)
@@ -226,8 +255,8 @@ func extract(f *zip.File, dst string) error {
 }
 
 // download fetches url into dst (through a .part file, so an interrupted download never
-// looks finished), drawing progress.
-func (cfg *InstallConfig) download(ctx context.Context, url, dst, what string) error {
+// looks finished), drawing progress, and keeps it only when its SHA-256 is sum.
+func (cfg *InstallConfig) download(ctx context.Context, url, dst, what, sum string) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
@@ -247,7 +276,8 @@ func (cfg *InstallConfig) download(ctx context.Context, url, dst, what string) e
 	}
 	defer os.Remove(tmp)
 	bar := &progressBar{w: cfg.Progress, terminal: cfg.Terminal, what: what, total: resp.ContentLength, lastTenth: -1}
-	_, err = io.Copy(out, io.TeeReader(resp.Body, bar))
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(out, h), io.TeeReader(resp.Body, bar))
 	bar.done()
 	if err != nil {
 		out.Close()
@@ -255,6 +285,10 @@ func (cfg *InstallConfig) download(ctx context.Context, url, dst, what string) e
 	}
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("setup: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return fmt.Errorf("%w: the %s from %s has SHA-256 %s, want %s: it is damaged or not the file expected; refused",
+			ErrChecksum, what, url, got, sum)
 	}
 	return os.Rename(tmp, dst)
 }

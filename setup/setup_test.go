@@ -3,11 +3,18 @@ package setup_test
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -61,6 +68,7 @@ func TestInstallDownloadsUnpacksAndChecks(t *testing.T) {
 	var checked []string
 	cfg := setup.InstallConfig{
 		Dir: dir, KataGoURL: srv.URL + "/katago.zip", ModelURL: srv.URL + "/net.bin.gz",
+		KataGoSHA256: sha(archive), ModelSHA256: sha([]byte("network bytes")),
 		Progress: &progress,
 		Check: func(_ context.Context, katago, model string) error {
 			checked = append(checked, katago, model)
@@ -131,6 +139,16 @@ func TestInstallFailures(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
+	sums := map[string]string{}
+	for _, p := range []string{"/notzip", "/nobinary.zip", "/ok.zip", "/net"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		sums[p] = sha(b)
+	}
 	cases := []struct {
 		name, katago, model string
 		check               error
@@ -147,6 +165,7 @@ func TestInstallFailures(t *testing.T) {
 			t.Parallel()
 			_, _, err := setup.Install(context.Background(), setup.InstallConfig{
 				Dir: t.TempDir(), KataGoURL: srv.URL + tc.katago, ModelURL: srv.URL + tc.model,
+				KataGoSHA256: cmp.Or(sums[tc.katago], sha(nil)), ModelSHA256: cmp.Or(sums[tc.model], sha(nil)),
 				Check: func(context.Context, string, string) error { return tc.check },
 			})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -155,6 +174,97 @@ func TestInstallFailures(t *testing.T) {
 		})
 	}
 }
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestInstallVerifiesChecksums: a download whose SHA-256 is not the expected one is
+// refused and leaves nothing installed, and so is one with no digest to check it by;
+// the pinned network's digest applies to the pinned URL.
+func TestInstallVerifiesChecksums(t *testing.T) {
+	t.Parallel()
+	archive := release(t, []byte("#!/bin/sh\necho KataGo\n"))
+	network := []byte("network bytes")
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch path.Base(r.URL.Path) {
+		case "katago.zip", "katago-" + setup.KataGoVersion + "-eigen-linux-x64.zip":
+			w.Write(archive)
+		case "good", "bad", "empty": // GitHub's description of the release
+			digest := map[string]string{"good": sha(archive), "bad": sha([]byte("other")), "empty": ""}[path.Base(r.URL.Path)]
+			pinned, _ := setup.ReleaseURL(setup.BackendCPU, "linux", "amd64", false)
+			fmt.Fprintf(w, `{"assets":[{"browser_download_url":%q,"digest":"sha256:%s"},{"browser_download_url":"x","digest":"sha256:00"}]}`, pinned, digest)
+		case "tampered.zip":
+			w.Write(append(bytes.Clone(archive[:len(archive)-1]), archive[len(archive)-1]^1))
+		default: // a network, the pinned one's name included
+			w.Write(network)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	// Every request goes to the test's server, whatever host its URL names.
+	toServer := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		u, _ := url.Parse(srv.URL)
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host = u.Scheme, u.Host
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	pinnedRelease, err := setup.ReleaseURL(setup.BackendCPU, "linux", "amd64", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name                    string
+		katago, katagoSum       string
+		model, modelSum         string
+		want                    string // "" : installed
+		wantKataGo, wantNetwork bool
+		api                     string // the release's digests: good, bad or empty
+	}{
+		{"right archive and network", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", sha(network), "", true, true, "empty"},
+		{"tampered archive", srv.URL + "/tampered.zip", sha(archive), srv.URL + "/net.bin.gz", sha(network), "has SHA-256", false, false, "empty"},
+		{"wrong network", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", sha([]byte("another network")), "has SHA-256", true, false, "empty"},
+		{"archive with no digest", srv.URL + "/katago.zip", "", srv.URL + "/net.bin.gz", sha(network), "--katago-sha256", false, false, "empty"},
+		{"network with no digest", srv.URL + "/katago.zip", sha(archive), srv.URL + "/net.bin.gz", "", "--model-sha256", true, false, "empty"},
+		{"not a digest", srv.URL + "/katago.zip", "abc", srv.URL + "/net.bin.gz", sha(network), "64 hex digits", false, false, "empty"},
+		{"pinned network, other bytes", srv.URL + "/katago.zip", sha(archive), setup.ModelURL, "", setup.ModelSHA256, true, false, "empty"},
+		{"pinned release, digest given", pinnedRelease, strings.ToUpper(sha(archive)), srv.URL + "/net.bin.gz", sha(network), "", true, true, "bad"},
+		{"pinned release, GitHub's digest", pinnedRelease, "", srv.URL + "/net.bin.gz", sha(network), "", true, true, "good"},
+		{"pinned release, GitHub's digest differs", pinnedRelease, "", srv.URL + "/net.bin.gz", sha(network), "has SHA-256", false, false, "bad"},
+		{"pinned release, no digest published", pinnedRelease, "", srv.URL + "/net.bin.gz", sha(network), "--katago-sha256", false, false, "empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			_, _, err := setup.Install(context.Background(), setup.InstallConfig{
+				Dir: dir, KataGoURL: tc.katago, KataGoSHA256: tc.katagoSum, ModelURL: tc.model, ModelSHA256: tc.modelSum,
+				HTTP: toServer, Check: func(context.Context, string, string) error { return nil },
+				ReleaseAPI: srv.URL + "/api/" + tc.api,
+			})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("install: %v", err)
+			case tc.want != "" && (!errors.Is(err, setup.ErrChecksum) || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want a checksum error containing %q", err, tc.want)
+			}
+			_, kerr := os.Stat(setup.KataGoPath(dir))
+			if got := kerr == nil; got != tc.wantKataGo {
+				t.Errorf("katago installed: %v, want %v", got, tc.wantKataGo)
+			}
+			nets, _ := os.ReadDir(setup.ModelDir(dir))
+			if got := len(nets) > 0; got != tc.wantNetwork {
+				t.Errorf("network files %v, want installed %v", nets, tc.wantNetwork)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestReleaseURL(t *testing.T) {
 	t.Parallel()

@@ -31,7 +31,7 @@ func Built() bool { return assets() != nil }
 func Handler() http.Handler { return NewHandler(assets()) }
 
 // NewHandler serves the UI from fsys, laid out as build.mjs lays out dist/: index.html
-// and assets/. It answers / and the review links /review/{id} with index.html, and
+// and assets/. It answers / and the links /review/{id} and /batch/{key} with index.html, and
 // /assets/... with the content-hashed files, which browsers may cache for good. A nil
 // fsys, or one without index.html, serves the page that says how to build the UI.
 //
@@ -43,8 +43,9 @@ type handler struct {
 	fsys fs.FS
 }
 
-// reviewPath is the stable link of a review; the id is the queue's job id.
-var reviewPath = regexp.MustCompile(`^/review/[A-Za-z0-9_-]{1,64}/?$`)
+// reviewPath is the stable link of a review (the id is the queue's job id) or of a batch
+// of reviews uploaded at once (the page keeps the batch under its key).
+var reviewPath = regexp.MustCompile(`^/(review|batch)/[A-Za-z0-9_-]{1,64}/?$`)
 
 // contentSecurityPolicy keeps the page on its own origin: no script, style, image or
 // connection to any other host. Shudan and uPlot set element styles from script, and the

@@ -42,6 +42,9 @@ var (
 
 	errJobCancelled = errors.New("worker: job cancelled")
 	errLeaseLost    = errors.New("worker: lease lost")
+	// errPonderStopped ends an open-ended search (Spec.Ponder) when the worker stops:
+	// its latest report becomes its result, as nobody would resume it.
+	errPonderStopped = errors.New("worker: open-ended analysis stopped by shutdown")
 )
 
 // KataGo priorities: interactive positions are searched before the turns of a review
@@ -113,7 +116,7 @@ type Worker struct {
 	life startstop.Lifecycle // Start, Stop and the worker's goroutines
 
 	mu        sync.Mutex
-	running   map[string]context.CancelCauseFunc // job id -> cancel
+	running   map[string]*runningJob // by job id
 	idleSince time.Time
 
 	claimCtx    context.Context // ends when the worker stops claiming (Stop cancels it)
@@ -138,7 +141,7 @@ func New(q queue.Queue, cfg Config) *Worker {
 		q:       q,
 		cfg:     cfg,
 		log:     cfg.Logger.With("worker_id", cfg.ID),
-		running: make(map[string]context.CancelCauseFunc),
+		running: make(map[string]*runningJob),
 		kick:    make(chan struct{}, 1),
 	}
 }
@@ -214,6 +217,7 @@ func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) err
 	if first {
 		w.log.Info("worker stopping", "cause", cause.Error(), "grace", grace)
 	}
+	w.stopPondering()
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
@@ -262,7 +266,8 @@ func (w *Worker) slot(eng Analyzer) {
 func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 	log := w.log.With("job_id", job.ID)
 	ctx, cancel := context.WithCancelCause(w.jobCtx)
-	w.track(job.ID, cancel)
+	rj := &runningJob{cancel: cancel}
+	w.track(job.ID, rj)
 	defer w.untrack(job.ID)
 
 	var hb sync.WaitGroup
@@ -273,7 +278,7 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 	}()
 
 	start := time.Now()
-	stored, err := w.analyze(ctx, job, lease, eng)
+	stored, err := w.analyze(ctx, job, lease, eng, rj)
 	cause := context.Cause(ctx)
 	cancel(nil)
 	hb.Wait()
@@ -287,10 +292,13 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 			return
 		}
 		log.Info("job done", attrs...)
-	case errors.Is(err, queue.ErrLeaseLost) || errors.Is(cause, errLeaseLost):
-		log.Warn("lease lost; job left to its new owner", attrs...)
+	// A cancelled job's errors match ErrLeaseLost too, so cancellation is checked first.
 	case errors.Is(err, queue.ErrCancelled) || errors.Is(cause, errJobCancelled):
 		log.Info("job cancelled", attrs...)
+	case errors.Is(err, queue.ErrLeaseLost) || errors.Is(cause, errLeaseLost):
+		log.Warn("lease lost; job left to its new owner", attrs...)
+	case errors.Is(cause, errPonderStopped):
+		w.endPonder(job, lease, rj, log, attrs)
 	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption):
 		if err := w.settle(log, "release", func(ctx context.Context) error { return w.q.Release(ctx, lease) }); err != nil {
 			log.Warn("release failed", append(attrs, "err", err)...)
@@ -386,9 +394,91 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string   { return e.err.Error() }
 func (e *permanentError) Unwrap() []error { return []error{e.err, errPermanent} }
 func permanent(err error) error           { return &permanentError{err} }
-func (w *Worker) track(id string, c context.CancelCauseFunc) {
+
+// runningJob is a job a slot runs: how to stop it and, for an open-ended search, its
+// latest report.
+type runningJob struct {
+	cancel context.CancelCauseFunc
+
+	mu     sync.Mutex
+	ponder bool
+	turn   int
+	last   []byte // the latest partial report of an open-ended search
+}
+
+func (rj *runningJob) setPonder(turn int) {
+	rj.mu.Lock()
+	rj.ponder, rj.turn = true, turn
+	rj.mu.Unlock()
+}
+
+func (rj *runningJob) keep(data []byte) {
+	rj.mu.Lock()
+	rj.last = data
+	rj.mu.Unlock()
+}
+
+// stopPondering ends the open-ended searches at once: waiting for them would use the
+// whole shutdown grace for nothing, as they run until their client stops them.
+func (w *Worker) stopPondering() {
 	w.mu.Lock()
-	w.running[id] = c
+	defer w.mu.Unlock()
+	for _, rj := range w.running {
+		rj.mu.Lock()
+		ponder := rj.ponder
+		rj.mu.Unlock()
+		if ponder {
+			rj.cancel(errPonderStopped)
+		}
+	}
+}
+
+// endPonder finishes an open-ended search that the shutdown stopped: its latest report
+// is stored as its result and the job completes, so its client gets what it would get
+// from a terminate. A search stopped before its first report fails without a retry.
+func (w *Worker) endPonder(job *queue.Job, lease *queue.Lease, rj *runningJob, log *slog.Logger, attrs []any) {
+	rj.mu.Lock()
+	turn, last := rj.turn, rj.last
+	rj.mu.Unlock()
+	if last == nil {
+		if err := w.settle(log, "fail", func(ctx context.Context) error {
+			return w.q.Fail(ctx, lease, "the worker shut down before the analysis reported", false)
+		}); err != nil {
+			log.Warn("fail failed", append(attrs, "err", err)...)
+			return
+		}
+		log.Info("open-ended analysis stopped by shutdown before its first report", attrs...)
+		return
+	}
+	var t game.Turn
+	if err := json.Unmarshal(last, &t); err != nil {
+		log.Warn("decode the last report failed", append(attrs, "err", err)...)
+		return
+	}
+	t.Interrupted = true
+	data, err := json.Marshal(t)
+	if err != nil {
+		log.Warn("encode the last report failed", append(attrs, "err", err)...)
+		return
+	}
+	if err := w.settle(log, "store", func(ctx context.Context) error {
+		_, err := w.q.StoreResult(ctx, lease, turn, data)
+		return err
+	}); err != nil {
+		log.Warn("store the last report failed", append(attrs, "err", err)...)
+		return
+	}
+	if err := w.settle(log, "complete", func(ctx context.Context) error { return w.q.Complete(ctx, lease) }); err != nil {
+		log.Warn("complete failed", append(attrs, "err", err)...)
+		return
+	}
+	w.positions.Add(1)
+	log.Info("open-ended analysis stopped by shutdown", append(attrs, "job_id", job.ID)...)
+}
+
+func (w *Worker) track(id string, rj *runningJob) {
+	w.mu.Lock()
+	w.running[id] = rj
 	w.mu.Unlock()
 	w.refresh()
 }
@@ -414,7 +504,7 @@ func (w *Worker) untrack(id string) {
 
 // analyze sends one query for every turn of the job without a stored result and stores
 // each final result as it arrives. It returns how many turns it stored.
-func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer) (stored int, err error) {
+func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer, rj *runningJob) (stored int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = permanent(fmt.Errorf("worker: panic: %v at %s", r, panicSite()))
@@ -438,19 +528,15 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		return 0, nil
 	}
 	slices.Sort(missing)
-	q := spec.Game.Query(missing)
-	if spec.MaxVisits > 0 {
-		v := spec.MaxVisits
-		q.MaxVisits = &v
+	ponder := spec.Ponder && len(missing) == 1
+	if ponder {
+		rj.setPonder(missing[0])
+		if w.claimCtx.Err() != nil {
+			// The worker began stopping while this job was being claimed.
+			rj.cancel(errPonderStopped)
+		}
 	}
-	if spec.MaxTime > 0 {
-		q.OverrideSettings = map[string]any{"maxTime": spec.MaxTime}
-	}
-	q.IncludeOwnership = spec.IncludeOwnership
-	if spec.ReportEvery > 0 {
-		r := spec.ReportEvery
-		q.ReportDuringSearchEvery = &r
-	}
+	q := spec.query(missing)
 	prio := katagoPriorityReview
 	if job.Priority == queue.PriorityInteractive {
 		prio = katagoPriorityInteractive
@@ -475,6 +561,9 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 			return permanent(fmt.Errorf("worker: encode turn %d: %w", turn.Turn, err))
 		}
 		if r.IsDuringSearch != nil && *r.IsDuringSearch {
+			if ponder {
+				rj.keep(data)
+			}
 			return w.q.Publish(ctx, lease, queue.EventPartial, data)
 		}
 		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)

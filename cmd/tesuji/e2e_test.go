@@ -309,7 +309,8 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestServeRejectsBadInput(t *testing.T) {
 	t.Parallel()
-	p := startServe(t, []string{"TESUJI_FAKE_SPEED=5"})
+	// A job to cancel: at a position per 100 seconds it cannot end before the cancel.
+	p := startServe(t, []string{"TESUJI_FAKE_SPEED=0.01"})
 
 	// A job to cancel.
 	resp, body := uploadSGF(t, p.url, e2eGame, nil)
@@ -397,5 +398,25 @@ func TestServeWithoutKataGoSaysHowToFix(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output does not name %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestKataGoInstallOfflineSaysHowToFix: an install that cannot download (offline) ends
+// with the two ways out, as make run shows it.
+func TestKataGoInstallOfflineSaysHowToFix(t *testing.T) {
+	t.Parallel()
+	bin := tesujiBinary(t)
+	home := t.TempDir()
+	cmd := exec.Command(bin, "katago", "install", "--backend", "cpu", "--dir", filepath.Join(home, "katago"),
+		"--katago-url", "http://127.0.0.1:1/katago.zip", "--model-url", "http://127.0.0.1:1/model.bin.gz")
+	cmd.Env = []string{"PATH=" + home, "HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("install without a network succeeded:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(strings.TrimSpace(lines[len(lines)-2]), "make run KATAGO=") ||
+		!strings.HasPrefix(strings.TrimSpace(lines[len(lines)-1]), "tesuji katago install --katago-url URL") {
+		t.Errorf("the output does not end with the two ways out:\n%s", out)
 	}
 }

@@ -21,7 +21,7 @@ func runGTP(ctx context.Context, e *env, args []string) error {
 		logFile        = fs.String("log-file", "", "append logs to this file (default: no logs, as stdout carries only GTP)")
 		logStderr      = fs.Bool("log-stderr", false, "send logs to stderr (Lizzie shows stderr in its GTP console)")
 		rules          = fs.String("rules", "tromp-taylor", "rules a session starts with, as kata-set-rules takes them")
-		visits         = fs.Int("visits", 100000, "visits of each kata-analyze / lz-analyze search (it runs until the next command)")
+		visits         = fs.Int("visits", 10000000, "visits of each kata-analyze / lz-analyze search; above the server's cap it runs until the next command")
 		genmoveVisits  = fs.Int("genmove-visits", 0, "visits of each genmove search (default: the server's)")
 		genmoveTimeout = fs.Duration("genmove-timeout", 2*time.Minute, "longest wait for the server's answer to genmove")
 		connectTimeout = fs.Duration("connect-timeout", 5*time.Second, "longest wait to connect to the server")

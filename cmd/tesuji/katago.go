@@ -41,12 +41,20 @@ func runKataGo(ctx context.Context, e *env, args []string) error {
 	return fmt.Errorf("katago: unknown command %q (want install or which)", args[0])
 }
 
+// installWaysOut ends a failed install (offline, a release that moved) with what works
+// without it.
+const installWaysOut = `KataGo is not installed. Two ways out:
+  make run KATAGO=/path/to/katago MODEL=/path/to/model.bin.gz    (a KataGo and a network you already have)
+  tesuji katago install --katago-url URL --model-url URL         (download them from a place you can reach)`
+
 func runKataGoInstall(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "katago install", "[flags]")
 	var (
 		backend   = fs.String("backend", "auto", "KataGo build: auto (CUDA when nvidia-smi sees a GPU, else CPU), cpu, cuda, tensorrt")
 		katagoURL = fs.String("katago-url", "", "download KataGo from this release archive (.zip) instead of the pinned "+setup.KataGoVersion+" release")
 		modelURL  = fs.String("model-url", "", "download this network instead of "+setup.ModelURL)
+		katagoSum = fs.String("katago-sha256", "", "SHA-256 the KataGo archive must have (default: the pinned one; required where none is pinned)")
+		modelSum  = fs.String("model-sha256", "", "SHA-256 the network must have (default: the pinned one; required with --model-url)")
 		dir       = fs.String("dir", "", "install here instead of the user cache")
 		force     = fs.Bool("force", false, "download again what is already installed")
 		timeout   = fs.Duration("check-timeout", 10*time.Minute, "how long the first start may take (GPU builds tune themselves on first start)")
@@ -64,6 +72,7 @@ func runKataGoInstall(ctx context.Context, e *env, args []string) error {
 	}
 	katago, model, err := setup.Install(ctx, setup.InstallConfig{
 		Dir: *dir, Backend: b, KataGoURL: *katagoURL, ModelURL: *modelURL, Force: *force,
+		KataGoSHA256: *katagoSum, ModelSHA256: *modelSum,
 		Progress: e.stderr, Terminal: terminal,
 		Check: func(ctx context.Context, katago, model string) error {
 			fmt.Fprintln(e.stderr, "starting KataGo once to check it (a GPU build tunes itself now; this can take minutes)")
@@ -71,7 +80,7 @@ func runKataGoInstall(ctx context.Context, e *env, args []string) error {
 		},
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\n%s", err, installWaysOut)
 	}
 	fmt.Fprintf(e.stdout, "katago  %s\nnetwork %s\n", katago, model)
 	return nil

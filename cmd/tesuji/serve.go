@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/queue"
@@ -74,6 +76,19 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// maxBlockingPool caps the blocking client's pool, which is sized from the stream limit:
+// Redis serves 10,000 clients by default.
+const maxBlockingPool = 1000
+
+// blockingPool is the pool size of the Redis client for blocking reads: a connection for
+// every stream the tokens that exist at start may open (one owner in open mode).
+func blockingPool(streamsPerToken, tokens int) int {
+	if streamsPerToken <= 0 {
+		streamsPerToken = api.DefaultStreamsPerToken
+	}
+	return min(streamsPerToken*max(tokens, 1), maxBlockingPool)
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[flags]")
 	var (
@@ -84,6 +99,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		engines   = fs.Int("engines", 0, "local KataGo processes, one per GPU (default 1 without --redis, 0 with it)")
 		visits    = fs.Int("visits", 500, "visits per position when a request names none")
 		maxVisits = fs.Int("max-visits", 100000, "most visits per position a request may ask for")
+		ponder    = fs.Duration("ponder-time", 0, "longest search of an open-ended interactive analysis (KaTrain's pondering, a GTP analysis) that asks for more than --max-visits (0: until the client stops it)")
 		maxUpload = fs.Int64("max-upload", 1<<20, "largest SGF upload in bytes")
 		maxMoves  = fs.Int("max-moves", 1000, "longest game accepted, in moves")
 		grace     = fs.Duration("shutdown-grace", 10*time.Second, "how long running jobs may finish on shutdown")
@@ -93,6 +109,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		tokenFile = fs.String("token-file", "", "API tokens of 'tesuji token' when there is no --redis (default: tokens.json in the user config directory)")
 		quota     = fs.Int("positions-per-hour", 0, "with tokens: each token's quota of analyzed positions per hour (0: none)")
 		jobsPer   = fs.Int("jobs-per-token", 16, "with tokens: analyses one token may have queued or running at once (0: no limit)")
+		streams   = fs.Int("streams-per-token", api.DefaultStreamsPerToken, "event streams, websockets and positions one token (without tokens: all clients together) may have open at once")
 	)
 	lf.register(fs)
 	ef.register(fs)
@@ -117,22 +134,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.API.DefaultVisits = *visits
 	cfg.API.MaxVisits = *maxVisits
+	cfg.API.PonderTime = *ponder
 	cfg.API.MaxUploadBytes = *maxUpload
 	cfg.API.MaxMoves = *maxMoves
 	requireTokens := *tokens || (!*open && !loopback(*addr))
 	if *open && *tokens {
 		return fmt.Errorf("--open and --tokens contradict each other")
 	}
+	cfg.API.StreamsPerToken = *streams
+	var client redis.UniversalClient
 	if *redisURL != "" {
-		client, err := queue.OpenRedis(*redisURL)
-		if err != nil {
+		if client, err = queue.OpenRedis(*redisURL); err != nil {
 			return err
-		}
-		q := queue.NewRedis(client, queue.RedisConfig{})
-		defer q.Close()
-		cfg.Queue = q
-		if cfg.Engines == 0 {
-			cfg.Engines = -1
 		}
 		if requireTokens {
 			cfg.API.Tokens = api.NewRedisTokens(client, "")
@@ -147,6 +160,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		cfg.API.Tokens = api.NewFileTokens(path)
 	}
+	live := 0
 	if requireTokens {
 		cfg.API.PositionsPerHour = *quota
 		cfg.API.JobsPerToken = *jobsPer
@@ -154,7 +168,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("read API tokens: %w", err)
 		}
-		live := 0
 		for _, t := range list {
 			if !t.Revoked() {
 				live++
@@ -167,6 +180,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	} else {
 		log.Info("API open: no tokens required, every client may use it", "addr", *addr,
 			"why", map[bool]string{true: "--open", false: "loopback address"}[*open])
+	}
+	if client != nil {
+		// Streams block in XREAD on a pool of their own, so that token checks and queue
+		// calls never wait behind them.
+		blocking, err := queue.OpenRedis(*redisURL, queue.RedisPoolSize(blockingPool(*streams, live)))
+		if err != nil {
+			return err
+		}
+		defer blocking.Close()
+		q := queue.NewRedis(client, queue.RedisConfig{Blocking: blocking})
+		defer q.Close()
+		cfg.Queue = q
+		if cfg.Engines == 0 {
+			cfg.Engines = -1
+		}
 	}
 	if cfg.Engines >= 0 {
 		ecfg, err := ef.config()

@@ -90,6 +90,7 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "token create", "--name NAME [flags]")
 	var tf tokenFlags
 	name := fs.String("name", "", "what the token is for (a bot, a site, a person); unique among live tokens")
+	operator := fs.Bool("operator", false, "let the token also see the fleet (GET /api/v1/workers)")
 	tf.register(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
@@ -103,7 +104,11 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer done()
-	token, info, err := s.Create(ctx, *name)
+	var scopes []api.Scope
+	if *operator {
+		scopes = append(scopes, api.ScopeOperator)
+	}
+	token, info, err := s.Create(ctx, *name, scopes...)
 	if err != nil {
 		return err
 	}
@@ -129,13 +134,21 @@ func tokenList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSTATUS")
+	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tSTATUS")
 	for _, i := range infos {
 		status := "active"
 		if i.Revoked() {
 			status = "revoked " + i.RevokedAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", i.ID, i.Name, i.CreatedAt.Local().Format(time.DateTime), status)
+		scopes := "-"
+		for j, s := range i.Scopes {
+			if j == 0 {
+				scopes = string(s)
+			} else {
+				scopes += "," + string(s)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", i.ID, i.Name, scopes, i.CreatedAt.Local().Format(time.DateTime), status)
 	}
 	return tw.Flush()
 }

@@ -68,6 +68,22 @@ func TestTokenCommands(t *testing.T) {
 	if _, _, err := tesuji("token", "create"); !errors.Is(err, errUsage) {
 		t.Errorf("create without --name: %v", err)
 	}
+
+	// An operator token may see the fleet; list says so.
+	out, msg, err = tesuji("token", "create", "--name", "ops", "--operator")
+	if err != nil {
+		t.Fatalf("create --operator: %v\n%s", err, msg)
+	}
+	ops, err := store.Check(context.Background(), strings.TrimSpace(out))
+	if err != nil || !ops.Has(api.ScopeOperator) {
+		t.Fatalf("the operator token checks as %+v, %v", ops, err)
+	}
+	out, _, _ = tesuji("token", "list")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, ops.ID) != strings.Contains(line, "operator") {
+			t.Errorf("list shows the operator scope on the wrong line: %q\n%s", line, out)
+		}
+	}
 }
 
 func TestLoopback(t *testing.T) {

@@ -502,6 +502,7 @@ func TestFakePerspective(t *testing.T) {
 		f.send(q)
 		var r katago.Response
 		for _, l := range f.finish() {
+			r = katago.Response{}
 			if err := json.Unmarshal([]byte(l), &r); err != nil {
 				t.Fatal(err)
 			}
@@ -701,5 +702,55 @@ func TestBoardCaptures(t *testing.T) {
 	}
 	if !b.play(at("A1"), white) || b.at(at("A1")) != empty {
 		t.Error("a suicide replayed as KataGo does should remove the stone")
+	}
+}
+
+// TestFakeMoveRestrictions: avoidMoves keeps its moves out of the candidates, allowMoves
+// keeps every other move out, for the player to move, as KataGo's search does.
+func TestFakeMoveRestrictions(t *testing.T) {
+	t.Parallel()
+	// The position has no symmetry, so every candidate is searched as itself.
+	base := `{"id":"r","moves":[["B","Q16"],["W","D3"]],"rules":"chinese","komi":7.5,"boardXSize":19,"boardYSize":19,"maxVisits":200`
+	moves := func(t *testing.T, q string) map[string]bool {
+		t.Helper()
+		f := startFake(t, transcriptConfig)
+		f.send(q)
+		var r katago.Response
+		for _, l := range f.finish() {
+			r = katago.Response{}
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r.Error != "" {
+			t.Fatalf("error %q", r.Error)
+		}
+		got := map[string]bool{}
+		for _, mi := range r.MoveInfos {
+			got[mi.Move] = true
+		}
+		return got
+	}
+	free := moves(t, base+`}`)
+	var top []string
+	for m := range free {
+		top = append(top, m)
+	}
+	if len(top) < 3 {
+		t.Fatalf("only %d candidates without restrictions", len(top))
+	}
+	avoid := top[:2]
+	got := moves(t, base+`,"avoidMoves":[{"player":"B","moves":["`+avoid[0]+`","`+avoid[1]+`"],"untilDepth":1}]}`)
+	if len(got) == 0 || got[avoid[0]] || got[avoid[1]] {
+		t.Errorf("avoidMoves %v: candidates %v", avoid, got)
+	}
+	got = moves(t, base+`,"allowMoves":[{"player":"B","moves":["C3","R3"],"untilDepth":1}]}`)
+	if diff := cmp.Diff(map[string]bool{"C3": true, "R3": true}, got); diff != "" {
+		t.Errorf("allowMoves C3 R3: candidates (-want +got):\n%s", diff)
+	}
+	// A restriction for the other player leaves the player to move free.
+	got = moves(t, base+`,"avoidMoves":[{"player":"W","moves":["`+avoid[0]+`"],"untilDepth":1}]}`)
+	if diff := cmp.Diff(free, got); diff != "" {
+		t.Errorf("avoidMoves for White changed Black's candidates (-want +got):\n%s", diff)
 	}
 }

@@ -39,6 +39,20 @@ type request struct {
 	firstReportAfter     float64
 	perspective          string // BLACK, WHITE or SIDETOMOVE
 	positions            []*board
+	// avoid and allow are the root moves of avoidMoves and allowMoves, by player: an
+	// avoided move is never searched, and with allowMoves only the allowed ones are.
+	avoid, allow map[color]map[int]bool
+}
+
+// restricted reports whether avoidMoves or allowMoves keep c from playing loc at the root.
+func (r *request) restricted(c color, loc int) bool {
+	if r.avoid[c][loc] {
+		return true
+	}
+	if allowed, ok := r.allow[c]; ok && !allowed[loc] {
+		return true
+	}
+	return false
 }
 
 type move struct {
@@ -307,7 +321,7 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 			return nil, warnings, fe
 		}
 	}
-	if fe := checkMoveRestrictions(in, r.w, r.h); fe != nil {
+	if fe := checkMoveRestrictions(in, r); fe != nil {
 		return nil, warnings, fe
 	}
 
@@ -386,7 +400,8 @@ func parseMoves(v *jv, field string, w, h int, allowPass bool) ([]move, *fieldEr
 	return out, nil
 }
 
-func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
+func checkMoveRestrictions(in *jv, r *request) *fieldErr {
+	w, h := r.w, r.h
 	allow, avoid := in.get("allowMoves"), in.get("avoidMoves")
 	if allow == nil && avoid == nil {
 		return nil
@@ -419,14 +434,17 @@ func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
 		if !mv.isArray() {
 			return &fieldErr{"moves", "Must be an array of GTP board vertices"}
 		}
+		locs := map[int]bool{}
 		for _, m := range mv.a {
 			ls, ok := m.str()
 			if !ok {
 				return &fieldErr{"moves", "Must be an array of GTP board vertices"}
 			}
-			if _, ok := parseLoc(ls, w, h); !ok {
+			loc, ok := parseLoc(ls, w, h)
+			if !ok {
 				return &fieldErr{"moves", "Could not parse board location: " + ls}
 			}
+			locs[loc] = true
 		}
 		d := e.get("untilDepth")
 		if !d.isInteger() || d.int64() < 1 || d.int64() > 1000000000 {
@@ -437,6 +455,19 @@ func checkMoveRestrictions(in *jv, w, h int) *fieldErr {
 				return &fieldErr{field, "Cannot specify allowMoves more than once for the same player"}
 			}
 			seen[c] = true
+		}
+		target := &r.avoid
+		if allow != nil {
+			target = &r.allow
+		}
+		if *target == nil {
+			*target = map[color]map[int]bool{}
+		}
+		if (*target)[c] == nil {
+			(*target)[c] = map[int]bool{}
+		}
+		for loc := range locs {
+			(*target)[c][loc] = true
 		}
 	}
 	return nil

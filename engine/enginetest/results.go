@@ -276,7 +276,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *ka
 	// The searched (primary) candidates that get visits, best first.
 	var primaries []int
 	for i, c := range p.cands {
-		if c.orbit < 0 {
+		if c.orbit < 0 && !req.restricted(b.toMove, c.loc) {
 			primaries = append(primaries, i)
 		}
 	}
@@ -326,7 +326,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *ka
 		info := p.moveInfo(req, c, s.visits, lead, area, r, persp)
 		infos = append(infos, info)
 		for i := range p.cands {
-			if p.cands[i].orbit == s.cand {
+			if p.cands[i].orbit == s.cand && !req.restricted(b.toMove, p.cands[i].loc) {
 				copyInfo := info
 				copyInfo.Move = locString(p.cands[i].loc, b.w, b.h)
 				copyInfo.IsSymmetryOf = info.Move

@@ -65,6 +65,8 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"StatsFinalStates", testStatsFinalStates},
 		{"CloseUnblocks", testCloseUnblocks},
 		{"ConcurrentWorkers", testConcurrentWorkers},
+		{"Variations", testVariations},
+		{"VariationsExpire", testVariationsExpire},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

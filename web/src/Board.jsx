@@ -20,10 +20,15 @@ export function candidateLabel(turn, c, mode) {
   return `${top}\n${shortCount(c.visits)}`;
 }
 
-export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, onHover, onPin }) {
+// Board props beyond the position: pvBase is the position and side a pinned line starts
+// from when it is not the one shown (KataGo's line at a mistake starts before the move);
+// ghost marks KataGo's preferred move beside the played one; onPlay gets a click on an
+// empty point (a tap on a candidate first shows its line, as on a phone hovering cannot).
+export function Board({ game, board, turn, lastMove, pv, pinned, pvBase, ghost, labelMode, ownership, onHover, onPin, onPlay }) {
   const w = game.boardXSize;
   const h = game.boardYSize;
   const box = useRef(null);
+  const pointer = useRef('mouse'); // the kind of the last pointer pressed on the board
   const [size, setSize] = useState({ width: 360, height: 360 });
 
   useEffect(() => {
@@ -50,8 +55,10 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
     const markerMap = emptyMap(w, h, null);
     const heatMap = emptyMap(w, h, null);
     let signMap = board.signMap;
+    const ghostMap = emptyMap(w, h, null);
     if (pv) {
-      const r = pvBoard(board, turn.player, pv.pv || [pv.move], w, h);
+      const base = pvBase || { board, player: turn.player };
+      const r = pvBoard(base.board, base.player, pv.pv || [pv.move], w, h);
       signMap = r.board.signMap;
       for (const [[x, y], label] of r.labels) {
         if (signMap[y][x] !== 0) markerMap[y][x] = { type: 'label', label };
@@ -59,6 +66,11 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
     } else {
       const lv = lastMove && toVertex(lastMove, w, h);
       if (lv) markerMap[lv[1]][lv[0]] = { type: 'circle' };
+      const gv = ghost && toVertex(ghost.move, w, h);
+      if (gv && board.signMap[gv[1]][gv[0]] === 0) {
+        ghostMap[gv[1]][gv[0]] = { sign: ghost.sign, type: 'good' };
+        markerMap[gv[1]][gv[0]] = { type: 'label', label: '★' };
+      }
       cands.forEach((c, i) => {
         const v = toVertex(c.move, w, h);
         if (!v || board.signMap[v[1]][v[0]] !== 0) return;
@@ -79,8 +91,8 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
         }
       }
     }
-    return { signMap, markerMap, heatMap, paintMap };
-  }, [board, turn, cands, pv, lastMove, labelMode, ownership, w, h]);
+    return { signMap, markerMap, heatMap, paintMap, ghostMap };
+  }, [board, turn, cands, pv, pvBase, ghost, lastMove, labelMode, ownership, w, h]);
 
   const candAt = (v) => cands.find((c) => {
     const cv = toVertex(c.move, w, h);
@@ -88,7 +100,12 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
   });
 
   return (
-    <div class={`board${pv ? ' pv-on' : ''}${maps.paintMap ? ' ownership-on' : ''}`} ref={box}>
+    <div
+      class={`board${pv ? ' pv-on' : ''}${maps.paintMap ? ' ownership-on' : ''}`}
+      ref={box}
+      onPointerDownCapture={(e) => { pointer.current = e.pointerType; }}
+      onTouchStartCapture={() => { pointer.current = 'touch'; }}
+    >
       <BoundedGoban
         id="goban"
         maxWidth={size.width}
@@ -98,9 +115,15 @@ export function Board({ game, board, turn, lastMove, pv, labelMode, ownership, o
         markerMap={maps.markerMap}
         heatMap={maps.heatMap}
         paintMap={maps.paintMap}
+        ghostStoneMap={maps.ghostMap}
         onVertexMouseEnter={(e, v) => { const c = candAt(v); if (c) onHover(c); }}
         onVertexMouseLeave={(e, v) => { if (candAt(v)) onHover(null); }}
-        onVertexClick={(e, v) => { const c = candAt(v); if (c) onPin(c); }}
+        onVertexClick={(e, v) => {
+          const c = candAt(v);
+          const tap = pointer.current === 'touch';
+          if (c && (!onPlay || (tap && !(pinned && pinned.move === c.move)))) onPin(c);
+          else if (onPlay && board.signMap[v[1]][v[0]] === 0) onPlay(v);
+        }}
       />
     </div>
   );

@@ -112,9 +112,10 @@ export function Graph({ total, turns, current, onSelect }) {
 
   return (
     <div class="graph">
-      <div class="legend">
-        <span style={{ color: WINRATE }}>━ Black winrate</span>
-        <span style={{ color: SCORE }}>━ Score lead (Black)</span>
+      <div class="legend" id="graph-legend">
+        <strong>Black’s view:</strong>
+        <span style={{ color: WINRATE }}>━ winrate</span>
+        <span style={{ color: SCORE }}>━ score lead</span>
       </div>
       <div id="graph" ref={box} />
     </div>

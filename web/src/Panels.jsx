@@ -1,7 +1,7 @@
 // Panels.jsx holds the review's side panels: the current position, KataGo's candidates,
 // the move list with mistakes marked by class, and the per-player summary.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CLASSES, candidateLoss, classOf, classify, pct, shortCount, shownCandidates, signed } from './review.js';
+import { CLASSES, candidateLoss, classOf, classify, isTopMove, pct, shortCount, shownCandidates, signed } from './review.js';
 
 function Badge({ name, short }) {
   const c = classOf(name);
@@ -14,14 +14,19 @@ function Badge({ name, short }) {
   );
 }
 
-// Position describes the current move and who leads.
-export function Position({ game, n, turn, move }) {
+// Position describes the current move and who leads. On a move that was not KataGo's
+// top move it names KataGo's preferred move and the line that follows it; hovering or
+// tapping that line shows it on the board. The winrate bar is Black's view.
+export function Position({ game, n, turn, move, title, best, bestOn, onBest, comment }) {
   const black = game.black || 'Black';
   const white = game.white || 'White';
+  const top = isTopMove(turn);
   return (
     <section class="position" id="position">
       <div class="movehead">
-        {n === 0 ? (
+        {title ? (
+          <strong id="move-label">{title}</strong>
+        ) : n === 0 ? (
           <strong>Start of the game</strong>
         ) : (
           <strong id="move-label">Move {n} · {move[0]} {move[1]}</strong>
@@ -29,18 +34,32 @@ export function Position({ game, n, turn, move }) {
         {turn && turn.mistake && <Badge name={turn.mistake} />}
       </div>
       {turn && turn.pointLoss != null && (
-        <p class="loss">
-          {turn.pointLoss >= 0.05 ? `Lost ${turn.pointLoss.toFixed(1)} points` : `Lost no points`}
-          {turn.bestMove && turn.bestMove !== move[1] ? `; KataGo preferred ${turn.bestMove}` : turn.bestMove ? '; KataGo’s top move' : ''}
+        <p class="loss" id="loss">
+          {top
+            ? 'KataGo’s top move'
+            : `${turn.pointLoss >= 0.05 ? `Lost ${turn.pointLoss.toFixed(1)} points` : 'Lost no points'}${turn.bestMove ? `; KataGo preferred ${turn.bestMove}` : ''}`}
+        </p>
+      )}
+      {!top && best && best.pv && best.pv.length > 0 && (
+        <p
+          class={`bestline${bestOn ? ' on' : ''}`}
+          id="best-line"
+          title="Show KataGo’s line on the board"
+          onMouseEnter={() => onBest(true)}
+          onMouseLeave={() => onBest(false)}
+          onClick={() => onBest('toggle')}
+        >
+          <span class="muted">KataGo’s line:</span> {best.pv.slice(0, 10).join(' ')}
         </p>
       )}
       {turn ? (
         <>
-          <div class="bar" title={`${black} ${pct(turn.winrate)} · ${white} ${pct(1 - turn.winrate)}`}>
+          <div class="bar" id="winrate-bar" title={`Black’s view: ${black} ${pct(turn.winrate)} · ${white} ${pct(1 - turn.winrate)}`}>
             <span class="b" style={{ width: `${turn.winrate * 100}%` }}>{pct(turn.winrate)}</span>
             <span class="w">{pct(1 - turn.winrate)}</span>
           </div>
           <p class="lead">
+            <span class="muted">Black’s winrate · </span>
             {Math.abs(turn.scoreLead) < 0.05 ? 'Even game' : `${turn.scoreLead > 0 ? 'B' : 'W'}+${Math.abs(turn.scoreLead).toFixed(1)}`}
             <span class="muted"> · {shortCount(turn.visits)} visits</span>
           </p>
@@ -48,6 +67,7 @@ export function Position({ game, n, turn, move }) {
       ) : (
         <p class="muted" id="waiting">Waiting for KataGo…</p>
       )}
+      {comment && <p class="comment" id="comment">{comment}</p>}
     </section>
   );
 }
@@ -62,7 +82,7 @@ export function Candidates({ turn, pv, onHover, onPin }) {
     <section class="cands">
       <table id="candidates">
         <thead>
-          <tr><th>Move</th><th>Win</th><th>Score</th><th>Loss</th><th>Visits</th></tr>
+          <tr><th>Move</th><th title="The side to move’s winrate">Win ({turn.player})</th><th title="The side to move’s score lead">Score ({turn.player})</th><th>Loss</th><th>Visits</th></tr>
         </thead>
         <tbody>
           {cands.map((c) => {

@@ -1,7 +1,7 @@
 // Upload.jsx is the form that starts a review: an SGF by drag and drop, file picker or
 // pasted text, and how deep KataGo should read.
-import { useRef, useState } from 'preact/hooks';
-import { submit } from './api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getInfo, submit, submitBatch } from './api.js';
 
 // PRESETS are visits per position. Quick is enough to spot blunders; deep approaches what
 // KaTrain and Lizzie users run for a careful review.
@@ -11,8 +11,34 @@ export const PRESETS = [
   { name: 'deep', label: 'Deep', visits: 2000, hint: 'careful, takes longer' },
 ];
 
-export function Upload({ onCreated }) {
+const isZip = (f) => /\.zip$/i.test(f.name) || f.type === 'application/zip';
+
+// countMoves estimates a record's moves from its text: SGF move properties, or the move
+// lines of Tygem and WBaduk records.
+export function countMoves(text) {
+  const sgf = text.match(/[;\s\]](B|W)\[/g);
+  if (sgf) return sgf.length;
+  const gib = text.match(/^STO /gm);
+  if (gib) return gib.length;
+  const ngf = text.match(/^PM[A-Z]{2}/gm);
+  return ngf ? ngf.length : 0;
+}
+
+// eta words the time a review of `positions` positions at `visits` takes at the
+// service's measured speed.
+export function eta(positions, visits, speed) {
+  if (!speed || !positions) return '';
+  const s = (positions * visits) / speed;
+  if (s < 60) return `about ${Math.max(1, Math.round(s))} s`;
+  if (s < 3600) return `about ${Math.round(s / 60)} min`;
+  return `about ${(s / 3600).toFixed(1)} h`;
+}
+
+export function Upload({ onCreated, onBatch }) {
   const [file, setFile] = useState(null);
+  const [files, setFiles] = useState([]); // a batch: several files, or a zip
+  const [info, setInfo] = useState(null);
+  const [moves, setMoves] = useState(0);
   const [text, setText] = useState('');
   const [preset, setPreset] = useState('normal');
   const [exact, setExact] = useState('');
@@ -22,11 +48,42 @@ export function Upload({ onCreated }) {
   const [error, setError] = useState('');
   const picker = useRef(null);
 
+  // estimate words how long this game (or batch) takes at the given depth.
+  const estimate = (v) => {
+    if (!info) return '';
+    if (!info.visitsPerSecond) return info.workers ? ' · time: speed not measured yet' : ' · time: no engine running yet';
+    if (!moves) return ` · ${eta(250, v, info.visitsPerSecond)} for a 250-move game`;
+    return ` · ${eta(moves + (files.length || 1), v, info.visitsPerSecond)} for ${files.length > 1 ? 'these games' : 'this game'}`;
+  };
+
   const visits = preset === 'exact' ? Number(exact) : PRESETS.find((p) => p.name === preset).visits;
 
-  function take(f) {
-    if (!f) return;
-    setFile(f);
+  useEffect(() => {
+    getInfo().then(setInfo);
+  }, []);
+
+  // The estimates are for the game on the form: its moves, counted from its text.
+  useEffect(() => {
+    let gone = false;
+    const list = file ? [file] : files.filter((f) => !isZip(f));
+    if (!list.length) {
+      setMoves(text ? countMoves(text) : 0);
+      return;
+    }
+    Promise.all(list.map((f) => f.text().then(countMoves).catch(() => 0))).then((ns) => !gone && setMoves(ns.reduce((a, b) => a + b, 0)));
+    return () => { gone = true; };
+  }, [file, files, text]);
+
+  function take(list) {
+    const all = [...(list || [])];
+    if (!all.length) return;
+    if (all.length === 1 && !isZip(all[0])) {
+      setFile(all[0]);
+      setFiles([]);
+    } else {
+      setFile(null);
+      setFiles(all);
+    }
     setText('');
     setError('');
   }
@@ -34,7 +91,7 @@ export function Upload({ onCreated }) {
   function onDrop(e) {
     e.preventDefault();
     setDragging(false);
-    const f = e.dataTransfer.files && e.dataTransfer.files[0];
+    const f = e.dataTransfer.files && e.dataTransfer.files.length ? e.dataTransfer.files : null;
     if (f) take(f);
     else {
       const t = e.dataTransfer.getData('text/plain');
@@ -48,7 +105,7 @@ export function Upload({ onCreated }) {
   async function onSubmit(e) {
     e.preventDefault();
     setError('');
-    if (!file && !text.trim()) {
+    if (!file && !files.length && !text.trim()) {
       setError('Choose an SGF file, drop one here, or paste the SGF text.');
       return;
     }
@@ -57,6 +114,15 @@ export function Upload({ onCreated }) {
       return;
     }
     setBusy(true);
+    if (files.length) {
+      try {
+        onBatch(await submitBatch({ files, maxVisits: visits, includeOwnership: ownership }));
+      } catch (err) {
+        setError(err.message);
+        setBusy(false);
+      }
+      return;
+    }
     try {
       const res = await submit({
         sgf: file || text,
@@ -88,16 +154,19 @@ export function Upload({ onCreated }) {
         >
           {file ? (
             <span><strong id="file-name">{file.name}</strong> · {Math.max(1, Math.round(file.size / 1024))} KB · click to choose another</span>
+          ) : files.length ? (
+            <span><strong id="file-name">{files.length === 1 ? files[0].name : `${files.length} files`}</strong> · each game becomes its own review · click to choose others</span>
           ) : (
-            <span><strong>Drop an SGF file here</strong> or click to choose one</span>
+            <span><strong>Drop game records here</strong> (SGF, GIB, NGF, or a zip of them) or click to choose</span>
           )}
           <input
             ref={picker}
             id="file"
             type="file"
-            accept=".sgf,.gib,.ngf,application/x-go-sgf,text/plain"
+            accept=".sgf,.gib,.ngf,.zip,application/x-go-sgf,application/zip,text/plain"
+            multiple
             hidden
-            onChange={(e) => take(e.currentTarget.files[0])}
+            onChange={(e) => take(e.currentTarget.files)}
           />
         </div>
         <label class="paste">
@@ -116,6 +185,7 @@ export function Upload({ onCreated }) {
             <label class={`preset${preset === p.name ? ' on' : ''}`} key={p.name}>
               <input type="radio" name="preset" value={p.name} checked={preset === p.name} onChange={() => setPreset(p.name)} />
               <strong>{p.label}</strong> <span>{p.visits} · {p.hint}</span>
+              <span class="eta" id={`eta-${p.name}`}>{estimate(p.visits)}</span>
             </label>
           ))}
           <label class={`preset${preset === 'exact' ? ' on' : ''}`}>

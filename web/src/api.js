@@ -38,6 +38,12 @@ export function explain(status, code, message) {
       return `This file cannot be read: ${message}`;
     case 'illegal_move':
       return `The game contains an illegal move: ${message}`;
+    case 'invalid_variation':
+      return `That move cannot be played here: ${message}`;
+    case 'invalid_zip':
+      return `The archive cannot be read: ${message}`;
+    case 'too_many_games':
+      return `Too many games at once: ${message}`;
     case 'too_large':
       return `The file is too large: ${message}`;
     case 'too_many_moves':
@@ -98,6 +104,90 @@ export function submit({ sgf, name, maxVisits, includeOwnership }) {
   if (maxVisits) body.append('maxVisits', String(maxVisits));
   body.append('includeOwnership', includeOwnership ? 'true' : 'false');
   return request(BASE, { method: 'POST', body });
+}
+
+// submitBatch uploads several files (or a zip) at once and returns the API's batch
+// answer: each game's review or its reason. A batch nobody could queue is no failure of
+// the request: its reasons are what the page shows.
+export async function submitBatch({ files, maxVisits, includeOwnership }) {
+  const body = new FormData();
+  for (const f of files) body.append('sgf', f, f.name);
+  if (maxVisits) body.append('maxVisits', String(maxVisits));
+  body.append('includeOwnership', includeOwnership ? 'true' : 'false');
+  let res;
+  try {
+    const headers = new Headers();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    res = await fetch(BASE, { method: 'POST', body, headers });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (res.ok || res.status === 400) {
+    const b = await res.clone().json().catch(() => null);
+    if (b && Array.isArray(b.batch)) {
+      for (const g of b.batch) if (g.error) g.reason = explain(400, g.error.code, g.error.message);
+      return b;
+    }
+  }
+  throw await failure(res);
+}
+
+// getInfo reads the service's limits and measured speed; null when it cannot.
+export const getInfo = () => request('/api/v1/info').catch(() => null);
+
+export const getVariations = (id) => request(`${BASE}/${encodeURIComponent(id)}/variations`);
+
+export const putVariations = (id, variations) =>
+  request(`${BASE}/${encodeURIComponent(id)}/variations`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ variations }),
+  });
+
+// analyzePosition asks KataGo about one position at interactive priority, streamed:
+// onReport gets each partial report and then the final one (final = true). It resolves
+// with the final turn; abort the signal to stop the search.
+export async function analyzePosition(query, onReport, signal) {
+  let res;
+  try {
+    const headers = new Headers({ 'Content-Type': 'application/json' });
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    res = await fetch('/api/v1/positions', { method: 'POST', headers, body: JSON.stringify({ ...query, stream: true }), signal });
+  } catch (e) {
+    if (signal && signal.aborted) throw e;
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (!res.ok) throw await failure(res);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let cut;
+    while ((cut = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      let type = 'message';
+      let data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) type = line.slice(7);
+        else if (line.startsWith('data: ')) data += (data ? '\n' : '') + line.slice(6);
+      }
+      if (type === 'partial') onReport(JSON.parse(data), false);
+      else if (type === 'turn') {
+        const t = JSON.parse(data);
+        onReport(t, true);
+        reader.cancel().catch(() => {});
+        return t;
+      } else if (type === 'failed' || type === 'error') {
+        throw new ApiError(500, 'analysis_failed', 'KataGo could not analyze this position. Try again.');
+      } else if (type === 'cancelled') {
+        throw new ApiError(410, 'cancelled', 'The analysis of this position was cancelled.');
+      }
+    }
+  }
+  throw new ApiError(0, 'network', 'The connection closed before KataGo finished.');
 }
 
 export const getAnalysis = (id) => request(`${BASE}/${encodeURIComponent(id)}`);

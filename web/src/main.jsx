@@ -8,10 +8,13 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { Upload } from './Upload.jsx';
 import { Review } from './Review.jsx';
+import { Batch, saveBatch } from './Batch.jsx';
 
 function route() {
   const m = location.pathname.match(/^\/review\/([A-Za-z0-9_-]+)\/?$/);
-  return m ? { page: 'review', id: m[1] } : { page: 'upload' };
+  if (m) return { page: 'review', id: m[1] };
+  const b = location.pathname.match(/^\/batch\/([A-Za-z0-9_-]+)\/?$/);
+  return b ? { page: 'batch', id: b[1] } : { page: 'upload' };
 }
 
 export function navigate(path, state) {
@@ -34,10 +37,13 @@ function App() {
         </a>
         <span class="tagline">KataGo game review</span>
       </header>
-      {r.page === 'review' ? (
-        <Review key={r.id} id={r.id} warnings={history.state?.warnings} />
-      ) : (
-        <Upload onCreated={(res) => navigate(`/review/${res.id}`, { warnings: res.warnings || [] })} />
+      {r.page === 'review' && <Review key={r.id} id={r.id} warnings={history.state?.warnings} />}
+      {r.page === 'batch' && <Batch key={r.id} id={r.id} state={history.state} onOpen={(id) => navigate(`/review/${id}`)} onHome={() => navigate('/')} />}
+      {r.page === 'upload' && (
+        <Upload
+          onCreated={(res) => navigate(`/review/${res.id}`, { warnings: res.warnings || [] })}
+          onBatch={(res) => { const b = saveBatch(res); navigate(`/batch/${b.key}`, { batch: b.batch }); }}
+        />
       )}
     </>
   );

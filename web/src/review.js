@@ -12,8 +12,10 @@ export function classOf(name) {
   return CLASS_BY_NAME[name] || null;
 }
 
-// classify returns the mistake class of a move that lost `loss` points.
+// classify returns the mistake class of a move that lost `loss` points, rounded to the
+// tenth the page shows (as game.Classify does): a loss shown as 6.0 is a mistake.
 export function classify(loss) {
+  loss = Math.round(loss * 10) / 10;
   for (const c of CLASSES) {
     if (c.minLoss == null || loss >= c.minLoss) return c.name;
   }
@@ -188,3 +190,50 @@ export function shortCount(n) {
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
   return String(n);
 }
+
+// rank is a class's place from the worst (0 = blunder); unknown classes rank last.
+export function rank(name) {
+  const i = CLASSES.findIndex((c) => c.name === name);
+  return i < 0 ? CLASSES.length : i;
+}
+
+// mover is the colour ("B" or "W") of move n (1-based) of the game.
+export const mover = (game, n) => (n >= 1 && n <= game.moves.length ? game.moves[n - 1][0] : '');
+
+// mistakeMoves lists the moves (numbers, in game order) of at least the class `atLeast`
+// by the chosen player ("both", "B" or "W").
+export function mistakeMoves(game, turns, atLeast, who) {
+  const limit = rank(atLeast);
+  const out = [];
+  for (let n = 1; n < turns.length; n++) {
+    const t = turns[n];
+    if (!t || !t.mistake || rank(t.mistake) > limit) continue;
+    if (who !== 'both' && mover(game, n) !== who) continue;
+    out.push(n);
+  }
+  return out;
+}
+
+// nextMistake is the first listed move after `from` (dir 1) or before it (dir -1), or
+// null when there is none that way.
+export function nextMistake(list, from, dir) {
+  if (dir > 0) return list.find((n) => n > from) ?? null;
+  for (let i = list.length - 1; i >= 0; i--) if (list[i] < from) return list[i];
+  return null;
+}
+
+// worstMoves lists the moves that lost the most points, worst first, at most `limit`.
+export function worstMoves(game, turns, who, limit = 10) {
+  const out = [];
+  for (let n = 1; n < turns.length; n++) {
+    const t = turns[n];
+    if (!t || t.pointLoss == null || t.pointLoss < 0.05) continue;
+    if (who !== 'both' && mover(game, n) !== who) continue;
+    out.push({ n, loss: t.pointLoss, mistake: t.mistake, color: mover(game, n), move: game.moves[n - 1][1] });
+  }
+  out.sort((a, b) => b.loss - a.loss || a.n - b.n);
+  return out.slice(0, limit);
+}
+
+// isTopMove reports whether the move that led to the turn was KataGo's top move.
+export const isTopMove = (turn) => !!(turn && turn.bestMove && turn.move && turn.bestMove.toUpperCase() === turn.move.toUpperCase());

@@ -1,0 +1,194 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/worker"
+)
+
+// logBuffer collects a worker's log lines for a test.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// gated holds each query until the test opens the gate, telling it when one arrived.
+type gated struct {
+	next    worker.Analyzer
+	arrived chan struct{}
+	open    chan struct{}
+}
+
+func (g *gated) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
+	g.arrived <- struct{}{}
+	<-g.open
+	return g.next.Analyze(ctx, q, fn)
+}
+
+// TestWorkerLogsACancelledJobAsCancelled: a job cancelled while its search runs makes
+// the next write fail with an error that matches both ErrCancelled and ErrLeaseLost; the
+// worker reports a cancellation, not a lost lease.
+func TestWorkerLogsACancelledJobAsCancelled(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	logs := &logBuffer{}
+	g := &gated{next: startEngine(t), arrived: make(chan struct{}, 1), open: make(chan struct{})}
+	// Heartbeats are an hour apart, so the cancellation is seen by the result write.
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{g}, HeartbeatInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	j := enqueue(t, q, sampleGame(t, 4), queue.PriorityInteractive, []int{4})
+	<-g.arrived
+	if err := q.Cancel(context.Background(), j.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(g.open)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "job_id="+j.ID) || !strings.Contains(logs.String(), "elapsed=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker logged no outcome for the job:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `msg="job cancelled"`) || strings.Contains(out, "lease lost") {
+		t.Errorf("log does not report the cancellation as such:\n%s", out)
+	}
+}
+
+// TestWorkerStopEndsAPonderingSearchAtOnce: a worker stopping with an open-ended search
+// (KaTrain's pondering, a GTP analysis) ends it at once instead of waiting out the
+// shutdown grace, keeps its latest report as the result and does not hand the job back.
+func TestWorkerStopEndsAPonderingSearchAtOnce(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	// Slow enough that ten million visits never finish while the test runs.
+	eng := startEngine(t, "TESUJI_FAKE_VISITS_PER_SECOND=1000")
+	w := worker.New(q, worker.Config{Engines: []worker.Analyzer{eng}, ShutdownGrace: time.Hour})
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g := sampleGame(t, 6)
+	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 10000000, ReportEvery: 0.05, Ponder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := q.Enqueue(context.Background(), &queue.Job{Priority: queue.PriorityInteractive, Payload: payload, Turns: []int{6}, Positions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for a partial report: the search is under way.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		events, err := q.Events(context.Background(), j.ID, "", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		partial := false
+		for _, e := range events {
+			partial = partial || e.Type == queue.EventPartial
+		}
+		if partial {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no partial report")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The grace is an hour; Stop must not need it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	got, err := q.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != queue.StateDone || got.Attempts != 0 {
+		t.Fatalf("after stop: state %s attempts %d, want done with 0 attempts", got.State, got.Attempts)
+	}
+	res, err := q.Results(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turn game.Turn
+	if err := json.Unmarshal(res[6], &turn); err != nil {
+		t.Fatal(err)
+	}
+	if turn.Turn != 6 || len(turn.Candidates) == 0 || turn.Visits < 1 || !turn.Interrupted {
+		t.Errorf("stored result: turn %d, %d candidates, %d visits, interrupted %v", turn.Turn, len(turn.Candidates), turn.Visits, turn.Interrupted)
+	}
+}
+
+// TestSpecCarriesQueryFields: what a job asks of KataGo reaches the query under
+// KataGo's names.
+func TestSpecCarriesQueryFields(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	rec := newRecorder(startEngine(t))
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{rec}})
+	g := sampleGame(t, 2)
+	avoid := []katago.MoveRestriction{{Player: "B", Moves: []string{"D4", "Q4"}, UntilDepth: 1}}
+	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 5, MaxTime: 2,
+		SearchOptions: worker.SearchOptions{IncludeOwnershipStdev: true, IncludeMovesOwnership: true,
+			IncludeMovesOwnershipStdev: true, IncludePVVisits: true, IncludePolicy: true, AvoidMoves: avoid},
+		Settings: map[string]any{"playoutDoublingAdvantage": 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := q.Enqueue(context.Background(), &queue.Job{Priority: queue.PriorityInteractive, Payload: payload, Turns: []int{2}, Positions: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, q, j.ID, queue.StateDone)
+	qs := rec.queries()
+	if len(qs) != 1 {
+		t.Fatalf("%d queries", len(qs))
+	}
+	got := qs[0]
+	want := map[string]any{"includeOwnershipStdev": true, "includeMovesOwnership": true,
+		"includeMovesOwnershipStdev": true, "includePVVisits": true, "includePolicy": true,
+		"avoidMoves": avoid, "overrideSettings": map[string]any{"maxTime": 2.0, "playoutDoublingAdvantage": 0.5}}
+	have := map[string]any{"includeOwnershipStdev": got.IncludeOwnershipStdev, "includeMovesOwnership": got.IncludeMovesOwnership,
+		"includeMovesOwnershipStdev": got.IncludeMovesOwnershipStdev, "includePVVisits": got.IncludePVVisits,
+		"includePolicy": got.IncludePolicy, "avoidMoves": got.AvoidMoves, "overrideSettings": got.OverrideSettings}
+	if diff := cmp.Diff(want, have); diff != "" {
+		t.Errorf("query fields (-want +got):\n%s", diff)
+	}
+	res, err := q.Results(context.Background(), j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turn game.Turn
+	if err := json.Unmarshal(res[2], &turn); err != nil {
+		t.Fatal(err)
+	}
+	if len(turn.Policy) != 19*19+1 || turn.Root == nil || turn.Root.RawWinrate == nil || len(turn.Candidates[0].PVVisits) == 0 {
+		t.Errorf("stored turn lacks policy, rootInfo or pvVisits: %+v", turn)
+	}
+}
