@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
@@ -53,7 +54,7 @@ func sampleGame(t *testing.T, moves int) *game.Game {
 
 func enqueue(t *testing.T, q queue.Queue, g *game.Game, prio queue.Priority, turns []int) *queue.Job {
 	t.Helper()
-	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 10})
+	payload, err := (&analysis.Spec{Game: g, MaxVisits: 10}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
