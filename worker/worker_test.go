@@ -336,3 +336,23 @@ type panicky struct{}
 func (panicky) Analyze(context.Context, *katago.Query, func(*katago.Response) error) error {
 	panic("boom")
 }
+
+// TestWorkerStoresKataGoRefusalAsTypedFailure: a query KataGo refuses fails the job at
+// once with KataGo's field and words, which the API hands on without reading the text.
+func TestWorkerStoresKataGoRefusalAsTypedFailure(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{startEngine(t)}})
+	g := sampleGame(t, 2)
+	g.Komi = 7.25 // not a half-integer: KataGo refuses the query
+	j := enqueue(t, q, g, queue.PriorityReview, nil)
+	failed := waitState(t, q, j.ID, queue.StateFailed)
+	want := analysis.Failure{Code: analysis.FailureRejected, Field: "komi",
+		Message: "Must be a integer or half-integer from -400.0 to 400.0"}
+	if diff := cmp.Diff(want, analysis.ParseFailure(failed.Error)); diff != "" {
+		t.Errorf("failure (-want +got):\n%s", diff)
+	}
+	if failed.Attempts != 1 {
+		t.Errorf("attempts = %d, want 1: a refusal is not retried", failed.Attempts)
+	}
+}
