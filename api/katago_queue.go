@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
@@ -51,7 +50,8 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		s.warnOnce(t.q, unused)
 	}
-	spec := querySpec(q, g, a.cfg.MaxVisits)
+	req, ponder := queryRequest(q, a.cfg.MaxVisits)
+	spec := req.Spec(g, ponder)
 	payload, err := spec.Encode()
 	if err != nil {
 		return err
@@ -65,14 +65,9 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	}
 	a.metrics.submitted.WithLabelValues("katago").Inc()
 	defer func() {
-		if ctx.Err() == nil {
-			return
-		}
 		// The client terminated the query or left: the worker stops at its next heartbeat.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := a.q.Cancel(cctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
-			s.log.Warn("cancel websocket job", "job_id", j.ID, "err", err)
+		if ctx.Err() != nil {
+			a.cancelAbandoned(ctx, s.log, j.ID)
 		}
 	}()
 	return a.follow(ctx, j.ID, "", 0, follower{event: func(e queue.Event) (bool, error) {
@@ -97,31 +92,32 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	}})
 }
 
-// querySpec is the job of a websocket query q, with one turn, for its game g: what of q
-// a job carries (see the type's comment); maxVisits over cap is pondering.
-func querySpec(q *katago.Query, g *game.Game, cap int) *analysis.Spec {
-	spec := &analysis.Spec{Game: g, IncludeOwnership: q.IncludeOwnership, SearchOptions: analysis.OptionsOf(q)}
+// queryRequest is what of a websocket query q a job carries (see queueBackend), as the
+// position request it amounts to; ponder tells an open-ended search (more visits than
+// cap, with reports during the search).
+func queryRequest(q *katago.Query, cap int) (req *analysis.PositionRequest, ponder bool) {
+	req = &analysis.PositionRequest{IncludeOwnership: q.IncludeOwnership, SearchOptions: analysis.OptionsOf(q)}
 	if q.MaxVisits != nil {
-		spec.MaxVisits = *q.MaxVisits
+		req.MaxVisits = *q.MaxVisits
 	}
 	for k, v := range q.OverrideSettings {
 		switch {
 		case k == "maxTime":
 			if t, ok := v.(float64); ok && t > 0 {
-				spec.MaxTime = t
+				req.MaxTime = t
 			}
 		case analysis.JobSettings[k]:
-			if spec.Settings == nil {
-				spec.Settings = map[string]any{}
+			if req.OverrideSettings == nil {
+				req.OverrideSettings = map[string]any{}
 			}
-			spec.Settings[k] = v
+			req.OverrideSettings[k] = v
 		}
 	}
 	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
-		spec.ReportEvery = max(*r, 0.05)
-		spec.Ponder = spec.MaxVisits > cap
+		req.ReportEvery = max(*r, 0.05)
+		ponder = req.MaxVisits > cap
 	}
-	return spec
+	return req, ponder
 }
 
 // turnResponse is a stored turn in the shape of KataGo's response (Black's view).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -123,13 +124,8 @@ func (a *API) createPosition(c *gin.Context) {
 	// Whatever ends this request early (the client leaving, a shutdown) cancels the job,
 	// so KataGo stops searching a position nobody waits for.
 	defer func() {
-		if c.Request.Context().Err() == nil && !a.isClosing() {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
-		defer cancel()
-		if err := a.q.Cancel(ctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
-			a.reqLog(c).Warn("cancel abandoned position", "job_id", j.ID, "err", err)
+		if c.Request.Context().Err() != nil || a.isClosing() {
+			a.cancelAbandoned(c.Request.Context(), a.reqLog(c), j.ID)
 		}
 	}()
 	c.Header("X-Analysis-Id", j.ID)
@@ -138,6 +134,16 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	a.waitPosition(c, j.ID)
+}
+
+// cancelAbandoned cancels job id, which nobody waits for any more, so that KataGo stops
+// its search; ctx may have ended already.
+func (a *API) cancelAbandoned(ctx context.Context, log *slog.Logger, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.q.Cancel(ctx, id); err != nil && !errors.Is(err, queue.ErrFinal) {
+		log.Warn("cancel abandoned job", "job_id", id, "err", err)
+	}
 }
 
 func (a *API) isClosing() bool {
