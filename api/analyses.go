@@ -391,11 +391,6 @@ func (a *API) parseSGF(data []byte, name, pathText string) (*game.Record, error)
 	}
 	rec, err := game.Parse(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves,
 		Path: path, Name: name})
-	var ge *game.Error
-	if errors.As(err, &ge) && ge.Code == game.CodeTooLarge && strings.HasPrefix(ge.Msg, "the game has more than") {
-		// Too many moves is a limit on the game, not on the upload: 400, not 413.
-		return nil, badRequest("too_many_moves", "the game has more than %d moves, the limit", a.cfg.MaxMoves)
-	}
 	return rec, err
 }
 
