@@ -82,7 +82,9 @@ func TestFailedJobAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var body struct{ Error struct{ Code, Message string } }
+			var body struct {
+				Error struct{ Code, Message string }
+			}
 			err = json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
 			if err != nil {
