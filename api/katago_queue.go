@@ -50,8 +50,7 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		s.warnOnce(t.q, unused)
 	}
-	req, ponder := queryRequest(q, a.cfg.MaxVisits)
-	spec := req.Spec(g, ponder)
+	spec := queryRequest(q).Spec(g, t.ponder)
 	payload, err := spec.Encode()
 	if err != nil {
 		return err
@@ -93,10 +92,9 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 }
 
 // queryRequest is what of a websocket query q a job carries (see queueBackend), as the
-// position request it amounts to; ponder tells an open-ended search (more visits than
-// cap, with reports during the search).
-func queryRequest(q *katago.Query, cap int) (req *analysis.PositionRequest, ponder bool) {
-	req = &analysis.PositionRequest{IncludeOwnership: q.IncludeOwnership, SearchOptions: analysis.OptionsOf(q)}
+// position request it amounts to.
+func queryRequest(q *katago.Query) *analysis.PositionRequest {
+	req := &analysis.PositionRequest{IncludeOwnership: q.IncludeOwnership, SearchOptions: analysis.OptionsOf(q)}
 	if q.MaxVisits != nil {
 		req.MaxVisits = *q.MaxVisits
 	}
@@ -115,9 +113,8 @@ func queryRequest(q *katago.Query, cap int) (req *analysis.PositionRequest, pond
 	}
 	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
 		req.ReportEvery = max(*r, 0.05)
-		ponder = req.MaxVisits > cap
 	}
-	return req, ponder
+	return req
 }
 
 // turnResponse is a stored turn in the shape of KataGo's response (Black's view).

@@ -71,8 +71,8 @@ func (a *API) createPosition(c *gin.Context) {
 		a.writeError(c, badRequest("invalid_request", "maxTime and reportEvery must not be negative"))
 		return
 	}
-	if limit := a.cfg.PonderTime.Seconds(); ponder && limit > 0 && (req.MaxTime == 0 || req.MaxTime > limit) {
-		req.MaxTime = limit
+	if ponder {
+		req.MaxTime = a.ponderTime(req.MaxTime)
 	}
 	for k := range req.OverrideSettings {
 		if !analysis.JobSettings[k] || k == "maxTime" {
@@ -144,6 +144,15 @@ func (a *API) cancelAbandoned(ctx context.Context, log *slog.Logger, id string) 
 	if err := a.q.Cancel(ctx, id); err != nil && !errors.Is(err, queue.ErrFinal) {
 		log.Warn("cancel abandoned job", "job_id", id, "err", err)
 	}
+}
+
+// ponderTime is the search time of an open-ended search that asks for t seconds (0: no
+// limit): at most PonderTime, when that is set.
+func (a *API) ponderTime(t float64) float64 {
+	if limit := a.cfg.PonderTime.Seconds(); limit > 0 && (t <= 0 || t > limit) {
+		return limit
+	}
+	return t
 }
 
 func (a *API) isClosing() bool {
