@@ -38,6 +38,19 @@ func failingServer(t *testing.T, f analysis.Failure) string {
 			}
 		}
 	}()
+	return serveQueue(t, q, func() {
+		stop()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("the failing worker ended with %v", err)
+		}
+	})
+}
+
+// serveQueue serves an API in open mode, without engines of its own, over q, and returns
+// its URL; when the test ends it closes the streams and the server, then calls after
+// (when set).
+func serveQueue(t *testing.T, q queue.Queue, after func()) string {
+	t.Helper()
 	a := api.New(api.Config{Queue: q})
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
@@ -45,9 +58,8 @@ func failingServer(t *testing.T, f analysis.Failure) string {
 		defer cancel()
 		a.CloseStreams(ctx)
 		srv.Close()
-		stop()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("the failing worker ended with %v", err)
+		if after != nil {
+			after()
 		}
 	})
 	return srv.URL
