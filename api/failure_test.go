@@ -80,8 +80,8 @@ func TestFailedJobAnswers(t *testing.T) {
 	}{
 		{name: "rejected", failure: analysis.Failure{Code: analysis.FailureRejected, Field: "komi", Message: "Must be a integer"},
 			text: "katago rejected the query: field komi: Must be a integer", wsField: "komi", wsError: "Must be a integer", sseField: "komi"},
-		{name: "worker error", failure: analysis.Failure{Code: analysis.FailureWorker, Message: "worker: panic: boom at /srv/x.go:1"},
-			text: "worker: panic: boom at /srv/x.go:1", wsError: "the analysis failed on the worker"},
+		{name: "worker error", failure: analysis.Failure{Code: analysis.FailureWorker, Message: "worker: panic: boom at handler.go:12"},
+			text: "worker: panic: boom at handler.go:12", wsError: "the analysis failed on the worker"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
