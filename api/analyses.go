@@ -17,10 +17,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // analysisRequest is the JSON form of POST /api/v1/analyses. The multipart form has the
@@ -183,9 +183,9 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		// A .gib or .ngf record is kept as the SGF of its game: what the download annotates.
 		sgf = game.WriteSGF(rec.Trees)
 	}
-	spec := &worker.Spec{Game: g, SGF: sgf, Path: req.Path, MaxVisits: req.MaxVisits,
+	spec := &analysis.Spec{Game: g, SGF: sgf, Path: req.Path, MaxVisits: req.MaxVisits,
 		IncludeOwnership: req.IncludeOwnership}
-	payload, err := worker.EncodeSpec(spec)
+	payload, err := spec.Encode()
 	if err != nil {
 		return nil, err
 	}
@@ -290,8 +290,8 @@ type Progress struct {
 }
 
 // review reads a job's payload and stored results as reviewed turns in turn order.
-func (a *API) review(c *gin.Context, j *queue.Job) (*worker.Spec, []game.Turn, error) {
-	spec, err := worker.DecodeSpec(j.Payload)
+func (a *API) review(c *gin.Context, j *queue.Job) (*analysis.Spec, []game.Turn, error) {
+	spec, err := analysis.Decode(j.Payload)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -323,7 +323,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 		return
 	}
 	res := Analysis{
-		ID: j.ID, Status: j.State, Error: j.Error, Attempts: j.Attempts,
+		ID: j.ID, Status: j.State, Error: failureText(j.Error), Attempts: j.Attempts,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
 		Progress:  Progress{Done: len(turns), Total: len(j.Turns)},
 		MaxVisits: spec.MaxVisits, Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
@@ -391,11 +391,6 @@ func (a *API) parseSGF(data []byte, name, pathText string) (*game.Record, error)
 	}
 	rec, err := game.Parse(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves,
 		Path: path, Name: name})
-	var ge *game.Error
-	if errors.As(err, &ge) && ge.Code == game.CodeTooLarge && strings.HasPrefix(ge.Msg, "the game has more than") {
-		// Too many moves is a limit on the game, not on the upload: 400, not 413.
-		return nil, badRequest("too_many_moves", "the game has more than %d moves, the limit", a.cfg.MaxMoves)
-	}
 	return rec, err
 }
 

@@ -203,6 +203,7 @@ type task struct {
 	query    katago.Query // the single-turn query sent on
 	turn     int
 	priority int64
+	ponder   bool // an open-ended search: more visits than the cap, with reports
 	seq      int64
 	key      string // the entry among the owner's jobs in progress
 
@@ -459,14 +460,11 @@ func (s *session) submit(id string, in *katago.Query) {
 		q.warn("maxVisits", fmt.Sprintf("maxVisits %d capped at %d, this server's limit", visits, cfg.MaxVisits))
 		visits = cfg.MaxVisits
 	}
-	if ponder && cfg.PonderTime > 0 {
-		limit := cfg.PonderTime.Seconds()
-		if t, ok := in.OverrideSettings["maxTime"].(float64); !ok || t <= 0 || t > limit {
-			if in.OverrideSettings == nil {
-				in.OverrideSettings = map[string]any{}
-			}
-			in.OverrideSettings["maxTime"] = limit
+	if t, _ := in.OverrideSettings["maxTime"].(float64); ponder && s.a.ponderTime(t) != t {
+		if in.OverrideSettings == nil {
+			in.OverrideSettings = map[string]any{}
 		}
+		in.OverrideSettings["maxTime"] = s.a.ponderTime(t)
 	}
 	if in.OverrideSettings != nil {
 		settings := make(map[string]any, len(in.OverrideSettings))
@@ -508,7 +506,7 @@ func (s *session) submit(id string, in *katago.Query) {
 		kp := int(socketPriorityBase + min(max(p, 1-socketPriorityBase), socketPriorityMax))
 		one.Priority = &kp
 		s.seq++
-		t := &task{q: q, query: one, turn: turn, priority: p, seq: s.seq,
+		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq,
 			key: "ws:" + s.id + ":" + strconv.FormatInt(s.seq, 10)}
 		s.waiting.Push(t, t.priority, t.seq)
 	}

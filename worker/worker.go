@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/internal/startstop"
@@ -42,7 +43,7 @@ var (
 
 	errJobCancelled = errors.New("worker: job cancelled")
 	errLeaseLost    = errors.New("worker: lease lost")
-	// errPonderStopped ends an open-ended search (Spec.Ponder) when the worker stops:
+	// errPonderStopped ends an open-ended search (analysis.Spec.Ponder) when the worker stops:
 	// its latest report becomes its result, as nobody would resume it.
 	errPonderStopped = errors.New("worker: open-ended analysis stopped by shutdown")
 )
@@ -307,7 +308,7 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 		log.Info("job released", append(attrs, "cause", cause.Error())...)
 	default:
 		retry := !errors.Is(err, engine.ErrPermanent) && !errors.Is(err, errPermanent)
-		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, err.Error(), retry) }); ferr != nil {
+		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, failureOf(err).Encode(), retry) }); ferr != nil {
 			log.Warn("fail failed", append(attrs, "err", ferr)...)
 			return
 		}
@@ -442,7 +443,8 @@ func (w *Worker) endPonder(job *queue.Job, lease *queue.Lease, rj *runningJob, l
 	rj.mu.Unlock()
 	if last == nil {
 		if err := w.settle(log, "fail", func(ctx context.Context) error {
-			return w.q.Fail(ctx, lease, "the worker shut down before the analysis reported", false)
+			return w.q.Fail(ctx, lease, analysis.Failure{Code: analysis.FailureWorker,
+				Message: "the worker shut down before the analysis reported"}.Encode(), false)
 		}); err != nil {
 			log.Warn("fail failed", append(attrs, "err", err)...)
 			return
@@ -510,7 +512,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 			err = permanent(fmt.Errorf("worker: panic: %v at %s", r, panicSite()))
 		}
 	}()
-	spec, err := DecodeSpec(job.Payload)
+	spec, err := analysis.Decode(job.Payload)
 	if err != nil {
 		return 0, permanent(err)
 	}
@@ -536,7 +538,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 			rj.cancel(errPonderStopped)
 		}
 	}
-	q := spec.query(missing)
+	q := spec.Query(missing)
 	prio := katagoPriorityReview
 	if job.Priority == queue.PriorityInteractive {
 		prio = katagoPriorityInteractive

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
@@ -53,7 +54,7 @@ func sampleGame(t *testing.T, moves int) *game.Game {
 
 func enqueue(t *testing.T, q queue.Queue, g *game.Game, prio queue.Priority, turns []int) *queue.Job {
 	t.Helper()
-	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 10})
+	payload, err := (&analysis.Spec{Game: g, MaxVisits: 10}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,4 +335,24 @@ type panicky struct{}
 
 func (panicky) Analyze(context.Context, *katago.Query, func(*katago.Response) error) error {
 	panic("boom")
+}
+
+// TestWorkerStoresKataGoRefusalAsTypedFailure: a query KataGo refuses fails the job at
+// once with KataGo's field and words, which the API hands on without reading the text.
+func TestWorkerStoresKataGoRefusalAsTypedFailure(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{startEngine(t)}})
+	g := sampleGame(t, 2)
+	g.Komi = 7.25 // not a half-integer: KataGo refuses the query
+	j := enqueue(t, q, g, queue.PriorityReview, nil)
+	failed := waitState(t, q, j.ID, queue.StateFailed)
+	want := analysis.Failure{Code: analysis.FailureRejected, Field: "komi",
+		Message: "Must be a integer or half-integer from -400.0 to 400.0"}
+	if diff := cmp.Diff(want, analysis.ParseFailure(failed.Error)); diff != "" {
+		t.Errorf("failure (-want +got):\n%s", diff)
+	}
+	if failed.Attempts != 1 {
+		t.Errorf("attempts = %d, want 1: a refusal is not retried", failed.Attempts)
+	}
 }
