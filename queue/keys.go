@@ -16,7 +16,8 @@ import (
 //	                            finished in ms) plus state, token (the lease token, +1 per
 //	                            claim), lexp (lease expiry, ms by Redis's clock), ver (+1 per
 //	                            change of state or lease) and dedupe (the dedupe key's name)
-//	P:job:{ID}:results  hash    turn -> result JSON, each written once (HSETNX)
+//	P:job:{ID}:results  hash    turn -> result JSON, written once (HSETNX) unless replaced
+//	                            (replaceScript: an adaptive review's deeper search)
 //	P:job:{ID}:events   stream  the job's events, fields t (type) and d (data); the event
 //	                            ids are the stream ids
 //
