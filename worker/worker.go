@@ -404,20 +404,50 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 	if err != nil {
 		return 0, fmt.Errorf("worker: read stored results: %w", err)
 	}
+	if spec.adaptive() {
+		return w.analyzeAdaptive(ctx, job, lease, eng, spec, done)
+	}
+	missing := missingTurns(job.Turns, done)
+	if len(missing) == 0 {
+		return 0, nil
+	}
+	perTurn := job.Positions / int64(max(len(job.Turns), 1))
+	err = w.search(ctx, job, lease, eng, spec, missing, spec.MaxVisits, nil, func(turn *game.Turn, data []byte) error {
+		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)
+		if err != nil {
+			return err
+		}
+		if ok {
+			stored++
+			w.positions.Add(1)
+			w.work.Add(perTurn)
+		}
+		return nil
+	})
+	return stored, err
+}
+
+// missingTurns lists, in order, the turns of the job without a stored result.
+func missingTurns(turns []int, done map[int][]byte) []int {
 	var missing []int
-	for _, t := range job.Turns {
+	for _, t := range turns {
 		if _, ok := done[t]; !ok {
 			missing = append(missing, t)
 		}
 	}
-	if len(missing) == 0 {
-		return 0, nil
-	}
 	slices.Sort(missing)
-	q := spec.Game.Query(missing)
-	if spec.MaxVisits > 0 {
-		v := spec.MaxVisits
-		q.MaxVisits = &v
+	return missing
+}
+
+// search sends one query for turns, each searched at visits (0: KataGo's configured
+// default), publishes its partial reports and hands each turn's final result to final,
+// encoded, with VisitsSpent counting spent[turn] (what earlier searches of the turn cost)
+// and this search's visits.
+func (w *Worker) search(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer, spec *Spec,
+	turns []int, visits int, spent map[int]int, final func(turn *game.Turn, data []byte) error) error {
+	q := spec.Game.Query(turns)
+	if visits > 0 {
+		q.MaxVisits = &visits
 	}
 	if spec.MaxTime > 0 {
 		q.OverrideSettings = map[string]any{"maxTime": spec.MaxTime}
@@ -432,9 +462,8 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		prio = katagoPriorityInteractive
 	}
 	q.Priority = &prio
-	perTurn := job.Positions / int64(max(len(job.Turns), 1))
 
-	err = eng.Analyze(ctx, &q, func(r *engine.Response) error {
+	return eng.Analyze(ctx, &q, func(r *engine.Response) error {
 		if r.Warning != "" {
 			w.log.Warn("katago warning", "job_id", job.ID, "field", r.Field, "warning", r.Warning)
 			return nil
@@ -446,25 +475,19 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		if err != nil {
 			return permanent(fmt.Errorf("worker: turn %d: %w", *r.TurnNumber, err))
 		}
+		during := r.IsDuringSearch != nil && *r.IsDuringSearch
+		if !during {
+			turn.VisitsSpent = spent[turn.Turn] + turn.Visits
+		}
 		data, err := json.Marshal(turn)
 		if err != nil {
 			return permanent(fmt.Errorf("worker: encode turn %d: %w", turn.Turn, err))
 		}
-		if r.IsDuringSearch != nil && *r.IsDuringSearch {
+		if during {
 			return w.q.Publish(ctx, lease, queue.EventPartial, data)
 		}
-		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)
-		if err != nil {
-			return err
-		}
-		if ok {
-			stored++
-			w.positions.Add(1)
-			w.work.Add(perTurn)
-		}
-		return nil
+		return final(&turn, data)
 	})
-	return stored, err
 }
 
 // panicSite names the file and line that panicked, skipping the runtime's frames.
