@@ -48,17 +48,12 @@ func (w *Worker) analyzeAdaptive(ctx context.Context, job *queue.Job, lease *que
 	}
 	if missing := missingTurns(job.Turns, done); len(missing) > 0 {
 		err := w.search(ctx, job, lease, eng, spec, missing, QuickVisits(spec.MaxVisits), nil, func(t *game.Turn, data []byte) error {
-			ok, err := w.q.StoreResult(ctx, lease, t.Turn, data)
-			if err != nil {
-				return err
-			}
+			ok, err := w.store(ctx, lease, t.Turn, data, int64(t.Visits))
 			if ok {
 				stored++
-				w.positions.Add(1)
-				w.work.Add(int64(t.Visits))
 				turns[t.Turn] = *t
 			}
-			return nil
+			return err
 		})
 		if err != nil {
 			return stored, err

@@ -413,18 +413,24 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 	}
 	perTurn := job.Positions / int64(max(len(job.Turns), 1))
 	err = w.search(ctx, job, lease, eng, spec, missing, spec.MaxVisits, nil, func(turn *game.Turn, data []byte) error {
-		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)
-		if err != nil {
-			return err
-		}
+		ok, err := w.store(ctx, lease, turn.Turn, data, perTurn)
 		if ok {
 			stored++
-			w.positions.Add(1)
-			w.work.Add(perTurn)
 		}
-		return nil
+		return err
 	})
 	return stored, err
+}
+
+// store stores a turn's first result and counts it, as work (visits) for the rate the
+// registry shows.
+func (w *Worker) store(ctx context.Context, lease *queue.Lease, turn int, data []byte, work int64) (bool, error) {
+	ok, err := w.q.StoreResult(ctx, lease, turn, data)
+	if ok {
+		w.positions.Add(1)
+		w.work.Add(work)
+	}
+	return ok, err
 }
 
 // missingTurns lists, in order, the turns of the job without a stored result.
