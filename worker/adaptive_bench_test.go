@@ -86,7 +86,7 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 		for i, f := range files {
 			rec := recording{Game: filepath.Base(f), Quick: trim(quick[i]), A: trim(got["A"][i]), B: trim(got["B"][i]),
 				Adaptive: trim(got["adaptive"][i])}
-			data, err := json.MarshalIndent(rec, "", " ")
+			data, err := json.Marshal(rec)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -237,4 +237,3 @@ func trim(turns []game.Turn) []game.Turn {
 	}
 	return out
 }
-

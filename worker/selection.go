@@ -15,10 +15,14 @@ const DeepShare = 0.25
 func deepBudget(turns int) int { return int(float64(turns) * DeepShare) }
 
 // What makes a move worth a deeper look after the quick pass. A move's point loss is the
-// difference of two searches, the positions before and after it, so both are searched again.
+// difference of two searches, the positions before and after it, so both are searched
+// again, and with them the position before the previous move: on real games mistakes come in
+// runs (a blunder, then a failure to punish it).
 const (
 	// lossFloor: a quick loss from here up may be an inaccuracy (3 points, the class that
-	// starts the mistakes a review shows) at full depth, or may vanish there.
+	// starts the mistakes a review shows) at full depth, or may vanish there. A quick gain
+	// as large counts too: no move gains on perfect play, so the quick search misjudged one
+	// of the two positions.
 	lossFloor = 1.0
 	// swingFloor: a move that moves Black's winrate this much decided something, whatever
 	// its point loss (a close endgame turns on a point).
@@ -27,14 +31,17 @@ const (
 	// the move not the first: the quick search cannot tell the best move, so neither the
 	// move's loss.
 	closeLead = 0.5
+	// window: the turns searched again for a move m are m-1-window to m.
+	window = 1
 )
 
 // selectDeep picks, from the quick results of a game's turns (any order, any subset), the
-// turns an adaptive review searches again: both positions of each move that matters,
-// the most important first, within deepBudget(len(turns)). It returns them in turn order.
+// turns an adaptive review searches again: the window of turns around each move that
+// matters (window), the most important first, within deepBudget(len(turns)). It returns
+// them in turn order.
 //
-// A move matters, in this order, when its quick point loss is large (the larger the
-// more: a blunder must be confirmed, a 1-point loss may be an inaccuracy at depth), when
+// A move matters, in this order, when its quick point loss is large, either way (the larger
+// the more: a blunder must be confirmed, a 1-point loss may be an inaccuracy at depth), when
 // it swings the winrate, or when KataGo's top candidates before it were too close to tell
 // apart and the player chose another.
 func selectDeep(g *game.Game, turns []game.Turn) []int {
@@ -71,16 +78,18 @@ func selectDeep(g *game.Game, turns []game.Turn) []int {
 	budget := deepBudget(len(turns))
 	chosen := make(map[int]bool)
 	for _, p := range picks {
-		add := 0
-		for _, n := range []int{p.move - 1, p.move} {
-			if !chosen[n] {
-				add++
+		var add []int
+		for n := p.move - 1 - window; n <= p.move; n++ {
+			if byTurn[n] != nil && !chosen[n] {
+				add = append(add, n)
 			}
 		}
-		if len(chosen)+add > budget {
+		if len(chosen)+len(add) > budget {
 			continue
 		}
-		chosen[p.move-1], chosen[p.move] = true, true
+		for _, n := range add {
+			chosen[n] = true
+		}
 	}
 	out := make([]int, 0, len(chosen))
 	for n := range chosen {
@@ -93,7 +102,7 @@ func selectDeep(g *game.Game, turns []game.Turn) []int {
 // moveScore ranks a move for a deeper search; 0 means it needs none.
 func moveScore(loss float64, before, after *game.Turn) float64 {
 	score := 0.0
-	if loss >= lossFloor {
+	if loss = math.Abs(loss); loss >= lossFloor {
 		score = 2 + min(loss, 12)/3
 	}
 	if swing := math.Abs(after.Winrate - before.Winrate); swing >= swingFloor {
