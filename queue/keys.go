@@ -24,7 +24,8 @@ import (
 //	                            claim), lexp (lease expiry, ms by Redis's clock), ver (+1 per
 //	                            change of state or lease), dedupe (the dedupe key's name) and
 //	                            vars (SaveVariations' bytes, expiring with the record)
-//	P:job:{ID}:results  hash    turn -> result JSON, each written once (HSETNX)
+//	P:job:{ID}:results  hash    turn -> result JSON, written once (HSETNX) unless replaced
+//	                            (replaceScript: an adaptive review's deeper search)
 //	P:job:{ID}:events   stream  the job's events, fields t (type) and d (data); the event
 //	                            ids are the stream ids
 //	P:job:{ID}:reply:<call>

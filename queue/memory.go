@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"encoding/json"
@@ -274,6 +275,20 @@ func (m *Memory) StoreResult(ctx context.Context, l *Lease, turn int, result []b
 		return nil
 	})
 	return stored, err
+}
+
+func (m *Memory) ReplaceResult(ctx context.Context, l *Lease, turn int, result []byte) error {
+	return m.fenced(ctx, l, "replace result", func(j *memJob, _ time.Time) error {
+		if !j.turns[turn] {
+			return fmt.Errorf("%w: job %s has no turn %d", ErrInvalid, j.job.ID, turn)
+		}
+		if old, ok := j.results[turn]; ok && bytes.Equal(old, result) {
+			return nil
+		}
+		j.results[turn] = slices.Clone(result)
+		m.appendLocked(j, EventTurn, result)
+		return nil
+	})
 }
 
 func (m *Memory) Publish(ctx context.Context, l *Lease, typ string, data []byte) error {

@@ -25,7 +25,8 @@
 //
 // Delivery is at least once (a job can be claimed again after a crash), results are exactly
 // once: StoreResult keeps the first result of a turn, so a resumed job re-runs only the turns
-// that Results does not hold yet.
+// that Results does not hold yet. ReplaceResult is the one way to change a stored result (an
+// adaptive review deepening a turn); a retried replace with the same result changes nothing.
 //
 // A call is one change, even when its transport sends it twice: the Redis client resends a
 // command whose reply it lost, and the Redis queue answers such a resend with the first
@@ -199,6 +200,13 @@ type Queue interface {
 	// fenced by the lease. A turn that already has a result is kept as it is (exactly once):
 	// stored=false then, and no event is appended. A turn not in Job.Turns is ErrInvalid.
 	StoreResult(ctx context.Context, lease *Lease, turn int, result []byte) (stored bool, err error)
+	// ReplaceResult makes result the turn's stored result, whether or not the turn had one,
+	// and appends a turn event with it, atomically and fenced by the lease: a review that
+	// searches a turn again (deeper) replaces what it stored first, and watchers see the
+	// turn a second time. When the stored result is already byte for byte result (a
+	// retried call), nothing changes and no event is appended. A turn not in Job.Turns is
+	// ErrInvalid.
+	ReplaceResult(ctx context.Context, lease *Lease, turn int, result []byte) error
 	// Publish appends a transient event (partial, progress) to the job's stream, fenced.
 	Publish(ctx context.Context, lease *Lease, typ string, data []byte) error
 	// Complete marks the job done and appends the done event, fenced. ErrIncomplete when

@@ -520,33 +520,73 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 	if err != nil {
 		return 0, fmt.Errorf("worker: read stored results: %w", err)
 	}
-	var missing []int
-	for _, t := range job.Turns {
-		if _, ok := done[t]; !ok {
-			missing = append(missing, t)
-		}
+	if adaptive(spec) {
+		return w.analyzeAdaptive(ctx, job, lease, eng, spec, done)
 	}
+	missing := missingTurns(job.Turns, done)
 	if len(missing) == 0 {
 		return 0, nil
 	}
-	slices.Sort(missing)
-	ponder := spec.Ponder && len(missing) == 1
-	if ponder {
+	var keep func([]byte)
+	if spec.Ponder && len(missing) == 1 {
 		rj.setPonder(missing[0])
 		if w.claimCtx.Err() != nil {
 			// The worker began stopping while this job was being claimed.
 			rj.cancel(errPonderStopped)
 		}
+		keep = rj.keep
 	}
-	q := spec.Query(missing)
+	perTurn := job.Positions / int64(max(len(job.Turns), 1))
+	err = w.search(ctx, job, lease, eng, spec, missing, spec.MaxVisits, nil, keep, func(turn *game.Turn, data []byte) error {
+		ok, err := w.store(ctx, lease, turn.Turn, data, perTurn)
+		if ok {
+			stored++
+		}
+		return err
+	})
+	return stored, err
+}
+
+// store stores a turn's first result and counts it, as work (visits) for the rate the
+// registry shows.
+func (w *Worker) store(ctx context.Context, lease *queue.Lease, turn int, data []byte, work int64) (bool, error) {
+	ok, err := w.q.StoreResult(ctx, lease, turn, data)
+	if ok {
+		w.positions.Add(1)
+		w.work.Add(work)
+	}
+	return ok, err
+}
+
+// missingTurns lists, in order, the turns of the job without a stored result.
+func missingTurns(turns []int, done map[int][]byte) []int {
+	var missing []int
+	for _, t := range turns {
+		if _, ok := done[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	slices.Sort(missing)
+	return missing
+}
+
+// search sends one query for turns, each searched at visits (0: the spec's own), publishes
+// its partial reports (each also handed to keep, when it is not nil) and hands each turn's
+// final result to final, encoded, with VisitsSpent counting spent[turn] (what earlier
+// searches of the turn cost) and this search's visits.
+func (w *Worker) search(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer, spec *analysis.Spec,
+	turns []int, visits int, spent map[int]int, keep func([]byte), final func(turn *game.Turn, data []byte) error) error {
+	q := spec.Query(turns)
+	if visits > 0 {
+		q.MaxVisits = &visits
+	}
 	prio := katagoPriorityReview
 	if job.Priority == queue.PriorityInteractive {
 		prio = katagoPriorityInteractive
 	}
 	q.Priority = &prio
-	perTurn := job.Positions / int64(max(len(job.Turns), 1))
 
-	err = eng.Analyze(ctx, &q, func(r *katago.Response) error {
+	return eng.Analyze(ctx, &q, func(r *katago.Response) error {
 		if r.Warning != "" {
 			w.log.Warn("katago warning", "job_id", job.ID, "field", r.Field, "warning", r.Warning)
 			return nil
@@ -558,28 +598,22 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		if err != nil {
 			return permanent(fmt.Errorf("worker: turn %d: %w", *r.TurnNumber, err))
 		}
+		during := r.IsDuringSearch != nil && *r.IsDuringSearch
+		if !during {
+			turn.VisitsSpent = spent[turn.Turn] + turn.Visits
+		}
 		data, err := json.Marshal(turn)
 		if err != nil {
 			return permanent(fmt.Errorf("worker: encode turn %d: %w", turn.Turn, err))
 		}
-		if r.IsDuringSearch != nil && *r.IsDuringSearch {
-			if ponder {
-				rj.keep(data)
+		if during {
+			if keep != nil {
+				keep(data)
 			}
 			return w.q.Publish(ctx, lease, queue.EventPartial, data)
 		}
-		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)
-		if err != nil {
-			return err
-		}
-		if ok {
-			stored++
-			w.positions.Add(1)
-			w.work.Add(perTurn)
-		}
-		return nil
+		return final(&turn, data)
 	})
-	return stored, err
 }
 
 // panicSite names the file and line that panicked, skipping the runtime's frames.

@@ -47,6 +47,7 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"HeartbeatExtends", testHeartbeatExtends},
 		{"Fencing", testFencing},
 		{"StoreResultOnce", testStoreResultOnce},
+		{"ReplaceResult", testReplaceResult},
 		{"ResumeAfterReclaim", testResumeAfterReclaim},
 		{"CompleteNeedsEveryTurn", testCompleteNeedsEveryTurn},
 		{"EventsOrderAndResume", testEventsOrderAndResume},
@@ -419,6 +420,9 @@ func testFencing(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 			_, err := q.StoreResult(ctx, l, 0, []byte(`"late"`))
 			return err
 		}},
+		{"ReplaceResult", func(ctx context.Context, l *queue.Lease) error {
+			return q.ReplaceResult(ctx, l, 0, []byte(`"late"`))
+		}},
 		{"Publish", func(ctx context.Context, l *queue.Lease) error {
 			return q.Publish(ctx, l, queue.EventProgress, []byte(`{}`))
 		}},
@@ -480,6 +484,49 @@ func testStoreResultOnce(t *testing.T, newQueue func(*testing.T, Options) queue.
 	}
 	if string(evs[0].Data) != `"first"` {
 		t.Errorf("turn event data %s, want the stored result", evs[0].Data)
+	}
+}
+
+func testReplaceResult(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0, 1, 2))
+	_, l := claim(t, q, "w1", long)
+	replace := func(turn int, result string) {
+		t.Helper()
+		if err := q.ReplaceResult(testCtx(t), l, turn, []byte(result)); err != nil {
+			t.Fatalf("ReplaceResult(turn %d, %s): %v", turn, result, err)
+		}
+	}
+	store(t, q, l, 0, `"quick-0"`)
+	store(t, q, l, 1, `"quick-1"`)
+	replace(1, `"deep-1"`)
+	replace(1, `"deep-1"`) // a retried call: no change, no second event
+	replace(2, `"deep-2"`) // a turn without a result gets one
+	if store(t, q, l, 1, `"late"`) {
+		t.Error("StoreResult overwrote a replaced result")
+	}
+	err := q.ReplaceResult(testCtx(t), l, 7, []byte(`"x"`))
+	wantErr(t, "ReplaceResult of a turn the job does not have", err, queue.ErrInvalid)
+
+	want := map[int]string{0: `"quick-0"`, 1: `"deep-1"`, 2: `"deep-2"`}
+	if diff := cmp.Diff(want, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	var got []string
+	for _, e := range events(t, q, j.ID, "") {
+		got = append(got, e.Type+" "+string(e.Data))
+	}
+	wantEvents := []string{`turn "quick-0"`, `turn "quick-1"`, `turn "deep-1"`, `turn "deep-2"`}
+	if diff := cmp.Diff(wantEvents, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if err := q.Complete(testCtx(t), l); err != nil {
+		t.Fatalf("Complete after replacing: %v", err)
+	}
+	err = q.ReplaceResult(testCtx(t), l, 1, []byte(`"after done"`))
+	wantErr(t, "ReplaceResult on a done job", err, queue.ErrLeaseLost)
+	if diff := cmp.Diff(want, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results after a rejected replace (-want +got):\n%s", diff)
 	}
 }
 
