@@ -112,7 +112,7 @@ func (k keys) wakeFor(p Priority) string {
 	}
 	return k.wake()
 }
-func (k keys) stats() string  { return k.global + ":stats" }
+func (k keys) stats() string { return k.global + ":stats" }
 
 // globalReply names the key that keeps the reply of one call of a script on the global slot.
 func (k keys) globalReply(call string) string { return k.global + ":reply:" + call }
