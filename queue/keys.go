@@ -104,6 +104,7 @@ func (k keys) leases() string { return k.global + ":leases" }
 func (k keys) index() string  { return k.global + ":index" }
 func (k keys) seq() string    { return k.global + ":seq" }
 func (k keys) wake() string   { return k.global + ":wake" }
+func (k keys) stats() string  { return k.global + ":stats" }
 
 // wakeFor names the wake-up list of the jobs of priority p.
 func (k keys) wakeFor(p Priority) string {
@@ -112,7 +113,6 @@ func (k keys) wakeFor(p Priority) string {
 	}
 	return k.wake()
 }
-func (k keys) stats() string { return k.global + ":stats" }
 
 // globalReply names the key that keeps the reply of one call of a script on the global slot.
 func (k keys) globalReply(call string) string { return k.global + ":reply:" + call }
