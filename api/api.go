@@ -64,9 +64,10 @@ type Config struct {
 	// they agree.
 	Limits LimitStore
 	// Engines are KataGo engines running in this process. When there are any, the
-	// websocket sends its queries to them directly: every KataGo query field works and a
-	// terminate stops the search at once. Without, queries go through the queue as
-	// interactive jobs. Default none.
+	// websocket sends its queries to them directly (to those with the latency settings,
+	// whose Work method says engine.WorkInteractive, while one is ready): every KataGo
+	// query field works and a terminate stops the search at once. Without, queries go
+	// through the queue as interactive jobs. Default none.
 	Engines []Engine
 	// SocketQueries is how many queries of one websocket connection are searched at once;
 	// the others wait, highest priority first. Default 64.

@@ -32,6 +32,13 @@ type Config struct {
 	// Engine configures each local KataGo process; Device is set per process when
 	// Engines > 1.
 	Engine engine.Config
+	// SharedEngines makes interactive requests (single positions, the GTP bridge, the
+	// KaTrain websocket) share the review engines, KataGo's priority alone putting them
+	// first. Default false: beside each local engine runs a second KataGo process on the
+	// same device with the latency settings (Engine.ForInteractive) that serves them
+	// alone, so a review running never slows a position someone waits for, and the
+	// review engines keep the throughput settings and take reviews alone.
+	SharedEngines bool
 	// Worker configures the local worker; Engines is filled in.
 	Worker worker.Config
 	// API configures the HTTP API; Queue, Ready, Engines (the local engines, which the
@@ -49,7 +56,7 @@ type Server struct {
 	log     *slog.Logger
 	q       queue.Queue
 	ownQ    bool
-	engines []*engine.Engine
+	engines []*engine.Engine // reviews, then interactive ones
 	w       *worker.Worker
 	api     *api.API
 	http    *http.Server
@@ -103,26 +110,19 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			_ = s.Stop(context.WithoutCancel(ctx))
 		}
 	}()
-	for i := range max(s.cfg.Engines, 0) {
-		ecfg := s.cfg.Engine
-		if s.cfg.Engines > 1 {
-			dev := i
-			ecfg.Device = &dev
-		}
-		if ecfg.Logger == nil {
-			ecfg.Logger = s.log.With("engine", i)
-		}
-		e := engine.New(ecfg)
-		if err := e.Start(ctx); err != nil {
-			return err
-		}
-		s.engines = append(s.engines, e)
+	reviews, interactive, err := StartEngines(ctx, s.cfg.Engine, max(s.cfg.Engines, 0), !s.cfg.SharedEngines, s.log)
+	s.engines = append(reviews, interactive...)
+	if err != nil {
+		return err
 	}
 	if len(s.engines) > 0 {
 		wcfg := s.cfg.Worker
-		wcfg.Engines = nil
-		for _, e := range s.engines {
+		wcfg.Engines, wcfg.InteractiveEngines = nil, nil
+		for _, e := range reviews {
 			wcfg.Engines = append(wcfg.Engines, e)
+		}
+		for _, e := range interactive {
+			wcfg.InteractiveEngines = append(wcfg.InteractiveEngines, e)
 		}
 		if wcfg.Logger == nil {
 			wcfg.Logger = s.log
@@ -171,8 +171,41 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
-	s.log.Info("tesuji listening", "addr", "http://"+ln.Addr().String(), "engines", len(s.engines))
+	s.log.Info("tesuji listening", "addr", "http://"+ln.Addr().String(), "engines", len(reviews), "interactive_engines", len(interactive))
 	return nil
+}
+
+// StartEngines starts n KataGo processes of cfg, one per device when n > 1, and, with
+// interactive, beside each one a second process on the same device with the latency
+// settings (cfg.ForInteractive). It returns the engines started even on error, for the
+// caller to stop. A Logger left unset in cfg logs to log with the engine's number and work.
+func StartEngines(ctx context.Context, cfg engine.Config, n int, interactive bool, log *slog.Logger) (reviews, inter []*engine.Engine, err error) {
+	for i := range n {
+		ecfg := cfg
+		if n > 1 {
+			dev := i
+			ecfg.Device = &dev
+		}
+		works := []engine.Config{ecfg}
+		if interactive {
+			works = append(works, ecfg.ForInteractive())
+		}
+		for _, c := range works {
+			if c.Logger == nil {
+				c.Logger = log.With("engine", i, "work", c.Work.String())
+			}
+			e := engine.New(c)
+			if err := e.Start(ctx); err != nil {
+				return reviews, inter, err
+			}
+			if c.Work == engine.WorkInteractive {
+				inter = append(inter, e)
+			} else {
+				reviews = append(reviews, e)
+			}
+		}
+	}
+	return reviews, inter, nil
 }
 
 // Err returns a channel that yields an error if the HTTP server fails after Start.

@@ -26,6 +26,10 @@ type engineFlags struct {
 	batchSize       int
 	readyTimeout    time.Duration
 	turnTimeout     time.Duration
+	// The engines and jobs of a process that runs workers.
+	interactive    bool
+	jobsPer        int
+	interactiveJob int
 }
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
@@ -37,6 +41,14 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: fitted to KataGo's backend and this machine)")
 	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
 	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "KataGo showing no sign of life for this long while work waits (no output, no answer to a query_version probe) is restarted; a long search is never cut short (default: the engine's, 1m)")
+}
+
+// registerWork registers the flags of a process that runs jobs for a queue others feed
+// too: serve and worker.
+func (f *engineFlags) registerWork(fs *flag.FlagSet) {
+	fs.BoolVar(&f.interactive, "interactive-engine", true, "beside each KataGo process run a second one with the latency settings for interactive requests (single positions, GTP, KaTrain), so reviews keep the throughput settings and never slow them; false: one process serves both")
+	fs.IntVar(&f.jobsPer, "jobs-per-engine", 0, "reviews run at once on each KataGo process, their positions batched together (default 2)")
+	fs.IntVar(&f.interactiveJob, "interactive-jobs-per-engine", 0, "interactive jobs run at once on each interactive KataGo process (default 4)")
 }
 
 // config locates KataGo and the network and returns the engine configuration.
@@ -96,6 +108,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	)
 	lf.register(fs)
 	ef.register(fs)
+	ef.registerWork(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
 	}
@@ -106,9 +119,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg := server.Config{
 		Addr:          *addr,
 		Engines:       *engines,
+		SharedEngines: !ef.interactive,
 		ShutdownGrace: *grace,
 		Logger:        log,
 	}
+	cfg.Worker.JobsPerEngine = ef.jobsPer
+	cfg.Worker.InteractiveJobsPerEngine = ef.interactiveJob
 	cfg.API.Web = web.Handler()
 	if *webDir != "" {
 		cfg.API.Web = web.NewHandler(os.DirFS(*webDir))
