@@ -26,6 +26,7 @@ type engineFlags struct {
 	batchSize       int
 	readyTimeout    time.Duration
 	turnTimeout     time.Duration
+	katagoHome      string
 	// The engines and jobs of a process that runs workers.
 	interactive    bool
 	jobsPer        int
@@ -39,6 +40,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: fitted to KataGo's backend and this machine)")
 	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: fitted to KataGo's backend and this machine)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: fitted to KataGo's backend and this machine)")
+	fs.StringVar(&f.katagoHome, "katago-home", "", "KataGo's homeDataDir, where it keeps its TensorRT timing cache and OpenCL tuning (default: KataGo's, ~/.katago)")
 	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
 	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "KataGo showing no sign of life for this long while work waits (no output, no answer to a query_version probe) is restarted; a long search is never cut short (default: the engine's, 1m)")
 }
@@ -60,7 +62,12 @@ func (f *engineFlags) config() (engine.Config, error) {
 	// Measured KataGo settings live beside the installed KataGo; without a user cache
 	// directory nothing is measured.
 	cacheDir, _ := setup.Dir()
+	var settings map[string]string
+	if f.katagoHome != "" {
+		settings = map[string]string{"homeDataDir": f.katagoHome}
+	}
 	return engine.Config{
+		Settings:                       settings,
 		CacheDir:                       cacheDir,
 		Path:                           katago,
 		Model:                          model,
