@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -78,6 +80,17 @@ func (f *engineFlags) config() (engine.Config, error) {
 		ReadyTimeout:                   f.readyTimeout,
 		TurnTimeout:                    f.turnTimeout,
 	}, nil
+}
+
+// engineLogger returns the logger of lf and the engine configuration of ef, for the
+// commands that start KataGo processes themselves.
+func engineLogger(lf *logFlags, ef *engineFlags, stderr io.Writer) (*slog.Logger, engine.Config, error) {
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return nil, engine.Config{}, err
+	}
+	ecfg, err := ef.config()
+	return log, ecfg, err
 }
 
 // loopback reports whether a listen address only accepts connections from this machine.

@@ -57,11 +57,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if *gpus < 1 {
 		return fmt.Errorf("worker: --gpus must be at least 1, not %d", *gpus)
 	}
-	log, err := lf.logger(e.stderr)
-	if err != nil {
-		return err
-	}
-	ecfg, err := ef.config()
+	log, ecfg, err := engineLogger(&lf, &ef, e.stderr)
 	if err != nil {
 		return err
 	}
