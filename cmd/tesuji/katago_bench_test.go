@@ -25,7 +25,9 @@ import (
 // The benchmarks in this file drive the real KataGo: they run when TESUJI_KATAGO names a
 // katago binary and TESUJI_MODEL a network, and skip otherwise. Each one interleaves its
 // variants within every iteration, so a machine whose load varies loads them alike; run
-// them with a fixed count of iterations, such as -benchtime 3x.
+// them with a fixed count of iterations, such as -benchtime 3x. On a machine shared with
+// other work the wall times follow the share of the cores each process gets, so the
+// benchmarks also report the CPU time the processes spent (Linux only).
 
 // realKataGo returns the KataGo binary and network to benchmark, or skips.
 func realKataGo(b *testing.B) (katago, model string) {
@@ -216,6 +218,35 @@ func katagoSettings(b *testing.B, base string) string {
 	return ws.Workers[0].KataGoSettings
 }
 
+// cpuSeconds returns the user and system CPU time of process pid and of its children
+// that are still running (tesuji's KataGo processes), from /proc; 0 where there is none.
+func cpuSeconds(pid int) float64 {
+	total := 0.0
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses: state, ppid, ...
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if e.Name() != strconv.Itoa(pid) && f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		utime, _ := strconv.ParseFloat(f[11], 64)
+		stime, _ := strconv.ParseFloat(f[12], 64)
+		total += (utime + stime) / 100 // clock ticks; USER_HZ is 100 on Linux
+	}
+	return total
+}
+
 // BenchmarkKataGoReviewServedVsDirect: the same 100-move review at benchVisits through
 // `tesuji serve` with its default, fitted settings, and sent straight to `katago
 // analysis` with KataGo's throughput settings of the same thread total (one search thread
@@ -229,31 +260,38 @@ func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 	direct := startDirect(b, katago, model, fit.Total())
 	b.Logf("direct: %d analysis x 1 search threads", fit.Total())
 	var served, straight time.Duration
+	var servedCPU, straightCPU float64
 	b.ResetTimer()
 	for i := range b.N {
 		sgf := selfPlay(b, benchKomi(i))
 		q, turns := reviewQuery(b, sgf, benchVisits)
-		run := func(f func()) time.Duration {
+		run := func(pid int, cpu *float64, f func()) time.Duration {
+			c := cpuSeconds(pid)
 			start := time.Now()
 			f()
-			return time.Since(start)
+			d := time.Since(start)
+			*cpu += cpuSeconds(pid) - c
+			return d
 		}
 		// Alternate which goes first, so neither always meets the other's aftermath.
-		if i%2 == 0 {
-			straight += run(func() { direct.review(b, q, turns) })
-			served += run(func() { servedReview(b, p.url, sgf, benchVisits) })
-		} else {
-			served += run(func() { servedReview(b, p.url, sgf, benchVisits) })
-			straight += run(func() { direct.review(b, q, turns) })
+		for k := range 2 {
+			if (i+k)%2 == 0 {
+				straight += run(direct.cmd.Process.Pid, &straightCPU, func() { direct.review(b, q, turns) })
+			} else {
+				served += run(p.cmd.Process.Pid, &servedCPU, func() { servedReview(b, p.url, sgf, benchVisits) })
+			}
 		}
 	}
 	b.StopTimer()
 	b.ReportMetric(straight.Seconds()/float64(b.N), "direct-s/review")
 	b.ReportMetric(served.Seconds()/float64(b.N), "served-s/review")
 	b.ReportMetric(served.Seconds()/straight.Seconds(), "served/direct")
+	b.ReportMetric(straightCPU/float64(b.N), "direct-cpu-s/review")
+	b.ReportMetric(servedCPU/float64(b.N), "served-cpu-s/review")
+	b.ReportMetric(servedCPU/straightCPU, "served/direct-cpu")
 }
 
-// BenchmarkKataGoThreadSweep: the same review (every other turn) on KataGo processes
+// BenchmarkKataGoThreadSweep: the same review (every fourth turn) on KataGo processes
 // with a few thread settings, the fitted one among them, each process once per iteration in a rotating
 // order. It reports each setting's visits per second and fitted/best, the fitted
 // setting's throughput over the best one's.
@@ -283,10 +321,10 @@ func BenchmarkKataGoThreadSweep(b *testing.B) {
 	visits := 0
 	b.ResetTimer()
 	for i := range b.N {
-		// Every other turn of the game: half the time, the same mix of positions.
+		// Every fourth turn of the game: a quarter of the time, the same mix of positions.
 		q, turns := reviewQuery(b, selfPlay(b, benchKomi(i)), benchVisits)
 		q.AnalyzeTurns = nil
-		for t := 0; t < turns; t += 2 {
+		for t := 0; t < turns; t += 4 {
 			q.AnalyzeTurns = append(q.AnalyzeTurns, t)
 		}
 		visits += len(q.AnalyzeTurns) * benchVisits
