@@ -57,9 +57,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no series %s", s)
 		}
 	}
-	// The engine and the one beside it for interactive requests.
-	if before[`tesuji_engines_ready`] != 2 || before[`tesuji_queue_up`] != 1 {
-		t.Errorf("engines ready %v, queue up %v; want 2 and 1", before[`tesuji_engines_ready`], before[`tesuji_queue_up`])
+	if before[`tesuji_engines_ready`] != 1 || before[`tesuji_queue_up`] != 1 {
+		t.Errorf("engines ready %v, queue up %v; want 1 and 1", before[`tesuji_engines_ready`], before[`tesuji_queue_up`])
 	}
 
 	// The first analysis crashes the engine once; the worker runs it again.

@@ -32,13 +32,12 @@ type Config struct {
 	// Engine configures each local KataGo process; Device is set per process when
 	// Engines > 1.
 	Engine engine.Config
-	// SharedEngines makes interactive requests (single positions, the GTP bridge, the
-	// KaTrain websocket) share the review engines, KataGo's priority alone putting them
-	// first. Default false: beside each local engine runs a second KataGo process on the
-	// same device with the latency settings (Engine.ForInteractive) that serves them
-	// alone, so a review running never slows a position someone waits for, and the
-	// review engines keep the throughput settings and take reviews alone.
-	SharedEngines bool
+	// InteractiveEngines says whether beside each local engine runs a second KataGo
+	// process on the same device with the latency settings (Engine.ForInteractive) that
+	// serves interactive requests (single positions, the GTP bridge, the KaTrain
+	// websocket) alone, while the review engines keep the throughput settings and take
+	// reviews alone. Default InteractiveAuto.
+	InteractiveEngines Interactive
 	// Worker configures the local worker; Engines is filled in.
 	Worker worker.Config
 	// API configures the HTTP API; Queue, Ready, Engines (the local engines, which the
@@ -110,7 +109,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			_ = s.Stop(context.WithoutCancel(ctx))
 		}
 	}()
-	reviews, interactive, err := StartEngines(ctx, s.cfg.Engine, max(s.cfg.Engines, 0), !s.cfg.SharedEngines, s.log)
+	reviews, interactive, err := StartEngines(ctx, s.cfg.Engine, max(s.cfg.Engines, 0), s.cfg.InteractiveEngines, s.log)
 	s.engines = append(reviews, interactive...)
 	if err != nil {
 		return err
@@ -175,34 +174,67 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-// StartEngines starts n KataGo processes of cfg, one per device when n > 1, and, with
-// interactive, beside each one a second process on the same device with the latency
+// Interactive says when a local engine gets a second KataGo process for interactive
+// requests (Config.InteractiveEngines).
+type Interactive int
+
+const (
+	// InteractiveAuto runs the second process on a GPU backend, where a position searched
+	// with many threads in a batch of its own ends far sooner than one thread's search
+	// among a review's positions. On a CPU the two processes would only split the same
+	// cores (measured: a 100-visit position while a review ran took longer than with one
+	// process), so interactive requests share the engine there, KataGo's priority putting
+	// them before the review's positions.
+	InteractiveAuto Interactive = iota
+	// InteractiveOn always runs the second process.
+	InteractiveOn
+	// InteractiveOff never does: one process per device serves both kinds of work.
+	InteractiveOff
+)
+
+// ParseInteractive reads auto, on or off.
+func ParseInteractive(s string) (Interactive, error) {
+	switch s {
+	case "auto", "":
+		return InteractiveAuto, nil
+	case "on", "true":
+		return InteractiveOn, nil
+	case "off", "false":
+		return InteractiveOff, nil
+	}
+	return 0, fmt.Errorf("server: interactive engine %q: want auto, on or off", s)
+}
+
+// StartEngines starts n KataGo processes of cfg, one per device when n > 1, and, as
+// interactive says, beside each one a second process on the same device with the latency
 // settings (cfg.ForInteractive). It returns the engines started even on error, for the
 // caller to stop. A Logger left unset in cfg logs to log with the engine's number and work.
-func StartEngines(ctx context.Context, cfg engine.Config, n int, interactive bool, log *slog.Logger) (reviews, inter []*engine.Engine, err error) {
+func StartEngines(ctx context.Context, cfg engine.Config, n int, interactive Interactive, log *slog.Logger) (reviews, inter []*engine.Engine, err error) {
+	start := func(c engine.Config, i int) (*engine.Engine, error) {
+		if c.Logger == nil {
+			c.Logger = log.With("engine", i, "work", c.Work.String())
+		}
+		e := engine.New(c)
+		return e, e.Start(ctx)
+	}
 	for i := range n {
 		ecfg := cfg
 		if n > 1 {
 			dev := i
 			ecfg.Device = &dev
 		}
-		works := []engine.Config{ecfg}
-		if interactive {
-			works = append(works, ecfg.ForInteractive())
+		e, err := start(ecfg, i)
+		reviews = append(reviews, e)
+		if err != nil {
+			return reviews, inter, err
 		}
-		for _, c := range works {
-			if c.Logger == nil {
-				c.Logger = log.With("engine", i, "work", c.Work.String())
-			}
-			e := engine.New(c)
-			if err := e.Start(ctx); err != nil {
-				return reviews, inter, err
-			}
-			if c.Work == engine.WorkInteractive {
-				inter = append(inter, e)
-			} else {
-				reviews = append(reviews, e)
-			}
+		if interactive == InteractiveOff || (interactive == InteractiveAuto && !e.Tuning().Hardware.Backend.GPU()) {
+			continue
+		}
+		e, err = start(ecfg.ForInteractive(), i)
+		inter = append(inter, e)
+		if err != nil {
+			return reviews, inter, err
 		}
 	}
 	return reviews, inter, nil

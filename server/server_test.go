@@ -20,23 +20,28 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// TestInteractiveEngines: by default each local engine has a second KataGo process beside
-// it with the latency settings; SharedEngines leaves one process for both kinds of work.
+// TestInteractiveEngines: a local engine gets a second KataGo process beside it with the
+// latency settings on a GPU backend by default, or whenever asked; on a CPU by default, or
+// when asked, one process serves both kinds of work.
 func TestInteractiveEngines(t *testing.T) {
 	t.Parallel()
+	both := []string{"reviews", "interactive"}
 	tests := []struct {
-		name   string
-		shared bool
-		want   []string // the works of the katagoSettings lines
+		name    string
+		backend string
+		mode    server.Interactive
+		want    []string // the works of the katagoSettings lines
 	}{
-		{"interactive engine beside the review engine", false, []string{"reviews", "interactive"}},
-		{"one shared engine", true, []string{"reviews"}},
+		{"GPU, auto", "CUDA", server.InteractiveAuto, both},
+		{"CPU, auto", "Eigen(CPU)", server.InteractiveAuto, []string{"reviews"}},
+		{"CPU, on", "Eigen(CPU)", server.InteractiveOn, both},
+		{"GPU, off", "TensorRT", server.InteractiveOff, []string{"reviews"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: enginetest.Config(t, enginetest.EnvBackend+"=Eigen(CPU)"),
-				SharedEngines: tt.shared, ShutdownGrace: time.Second})
+			s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: enginetest.Config(t, enginetest.EnvBackend+"="+tt.backend),
+				InteractiveEngines: tt.mode, ShutdownGrace: time.Second})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if err := s.Start(ctx); err != nil {

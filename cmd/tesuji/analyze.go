@@ -56,7 +56,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		ecfg.Logger = log
 		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log,
 			// Reviews alone: no process kept for interactive requests.
-			SharedEngines: true})
+			InteractiveEngines: server.InteractiveOff})
 		if err := s.Start(ctx); err != nil {
 			return err
 		}

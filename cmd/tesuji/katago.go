@@ -67,7 +67,7 @@ func runKataGoTune(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	engines, _, err := server.StartEngines(ctx, ecfg, *gpus, false, log)
+	engines, _, err := server.StartEngines(ctx, ecfg, *gpus, server.InteractiveOff, log)
 	for _, en := range engines {
 		defer en.Stop(context.Background())
 	}

@@ -351,13 +351,14 @@ func BenchmarkKataGoThreadSweep(b *testing.B) {
 
 // BenchmarkKataGoPositionLatency: the time of one position request at 100 visits
 // (POST /api/v1/positions, answered when the search ends) on an idle server, and while a
-// whole review runs on it, both with the default interactive engine and with one engine
-// shared by both kinds of work (--interactive-engine=false). Each iteration measures the
+// whole review runs on it, both with an interactive engine beside the review engine
+// (--interactive-engine on) and with one engine shared by both kinds of work (off, the
+// default on a CPU). Each iteration measures the
 // four in turn.
 func BenchmarkKataGoPositionLatency(b *testing.B) {
 	katago, model := realKataGo(b)
-	dedicated := serveReal(b, katago, model)
-	shared := serveReal(b, katago, model, "--interactive-engine=false")
+	dedicated := serveReal(b, katago, model, "--interactive-engine", "on")
+	shared := serveReal(b, katago, model, "--interactive-engine", "off")
 	b.Logf("dedicated: %s", katagoSettings(b, dedicated.url))
 	b.Logf("shared: %s", katagoSettings(b, shared.url))
 	rec, err := game.ParseSGF([]byte(selfPlay(b, 7.5)), game.ParseOptions{})

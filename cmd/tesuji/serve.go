@@ -30,7 +30,7 @@ type engineFlags struct {
 	turnTimeout     time.Duration
 	katagoHome      string
 	// The engines and jobs of a process that runs workers.
-	interactive    bool
+	interactive    string
 	jobsPer        int
 	interactiveJob int
 }
@@ -50,7 +50,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 // registerWork registers the flags of a process that runs jobs for a queue others feed
 // too: serve and worker.
 func (f *engineFlags) registerWork(fs *flag.FlagSet) {
-	fs.BoolVar(&f.interactive, "interactive-engine", true, "beside each KataGo process run a second one with the latency settings for interactive requests (single positions, GTP, KaTrain), so reviews keep the throughput settings and never slow them; false: one process serves both")
+	fs.StringVar(&f.interactive, "interactive-engine", "auto", "beside each KataGo process run a second one with the latency settings for interactive requests (single positions, GTP, KaTrain), reviews keeping the throughput settings: auto (on a GPU backend), on, off (one process serves both, KataGo's priority putting interactive requests first)")
 	fs.IntVar(&f.jobsPer, "jobs-per-engine", 0, "reviews run at once on each KataGo process, their positions batched together (default 2)")
 	fs.IntVar(&f.interactiveJob, "interactive-jobs-per-engine", 0, "interactive jobs run at once on each interactive KataGo process (default 4)")
 }
@@ -136,12 +136,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	interactive, err := server.ParseInteractive(ef.interactive)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{
-		Addr:          *addr,
-		Engines:       *engines,
-		SharedEngines: !ef.interactive,
-		ShutdownGrace: *grace,
-		Logger:        log,
+		Addr:               *addr,
+		Engines:            *engines,
+		InteractiveEngines: interactive,
+		ShutdownGrace:      *grace,
+		Logger:             log,
 	}
 	cfg.Worker.JobsPerEngine = ef.jobsPer
 	cfg.Worker.InteractiveJobsPerEngine = ef.interactiveJob

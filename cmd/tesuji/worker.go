@@ -70,7 +70,11 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 
 	wcfg := worker.Config{ID: *id, JobsPerEngine: ef.jobsPer, InteractiveJobsPerEngine: ef.interactiveJob,
 		LeaseTTL: *lease, ShutdownGrace: *grace, Logger: log}
-	reviews, interactive, err := server.StartEngines(ctx, ecfg, *gpus, ef.interactive, log)
+	mode, err := server.ParseInteractive(ef.interactive)
+	if err != nil {
+		return err
+	}
+	reviews, interactive, err := server.StartEngines(ctx, ecfg, *gpus, mode, log)
 	engines := append(reviews, interactive...)
 	defer func() {
 		for _, en := range engines {
