@@ -221,7 +221,12 @@ func katagoSettings(b *testing.B, base string) string {
 // cpuSeconds returns the user and system CPU time of process pid and of its children
 // that are still running (tesuji's KataGo processes), from /proc; 0 where there is none.
 func cpuSeconds(pid int) float64 {
-	total := 0.0
+	self, children := cpuSplit(pid)
+	return self + children
+}
+
+// cpuSplit is cpuSeconds apart: the process's own, and its running children's.
+func cpuSplit(pid int) (self, children float64) {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -242,9 +247,14 @@ func cpuSeconds(pid int) float64 {
 		}
 		utime, _ := strconv.ParseFloat(f[11], 64)
 		stime, _ := strconv.ParseFloat(f[12], 64)
-		total += (utime + stime) / 100 // clock ticks; USER_HZ is 100 on Linux
+		secs := (utime + stime) / 100 // clock ticks; USER_HZ is 100 on Linux
+		if e.Name() == strconv.Itoa(pid) {
+			self += secs
+		} else {
+			children += secs
+		}
 	}
-	return total
+	return self, children
 }
 
 // BenchmarkKataGoReviewServedVsDirect: the same 100-move review at benchVisits through
@@ -260,7 +270,7 @@ func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 	direct := startDirect(b, katago, model, fit.Total())
 	b.Logf("direct: %d analysis x 1 search threads", fit.Total())
 	var served, straight time.Duration
-	var servedCPU, straightCPU float64
+	var servedCPU, straightCPU, servedKataGo float64
 	b.ResetTimer()
 	for i := range b.N {
 		sgf := selfPlay(b, benchKomi(i))
@@ -278,7 +288,10 @@ func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 			if (i+k)%2 == 0 {
 				straight += run(direct.cmd.Process.Pid, &straightCPU, func() { direct.review(b, q, turns) })
 			} else {
+				_, k := cpuSplit(p.cmd.Process.Pid)
 				served += run(p.cmd.Process.Pid, &servedCPU, func() { servedReview(b, p.url, sgf, benchVisits) })
+				_, k2 := cpuSplit(p.cmd.Process.Pid)
+				servedKataGo += k2 - k
 			}
 		}
 	}
@@ -289,6 +302,7 @@ func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 	b.ReportMetric(straightCPU/float64(b.N), "direct-cpu-s/review")
 	b.ReportMetric(servedCPU/float64(b.N), "served-cpu-s/review")
 	b.ReportMetric(servedCPU/straightCPU, "served/direct-cpu")
+	b.ReportMetric(servedKataGo/straightCPU, "served-katago/direct-cpu")
 }
 
 // BenchmarkKataGoThreadSweep: the same review (every fourth turn) on KataGo processes
