@@ -739,15 +739,21 @@ func safeMessage(err error) string {
 // directBackend sends queries to this process's engines.
 type directBackend struct{ a *API }
 
-// pick returns the ready engine with the fewest queries in flight.
+// pick returns the ready engine with the fewest queries in flight, among the engines
+// with the latency settings (engine.WorkInteractive) when one of them is ready: a review
+// engine searches each position with one thread, and its reviews would hold it.
 func (b directBackend) pick() Engine {
 	var best Engine
+	bestInteractive := false
 	for _, e := range b.a.cfg.Engines {
 		if !e.Ready() {
 			continue
 		}
-		if best == nil || e.InFlight() < best.InFlight() {
-			best = e
+		w, ok := e.(interface{ Work() engine.Work })
+		interactive := ok && w.Work() == engine.WorkInteractive
+		if best == nil || (interactive && !bestInteractive) ||
+			(interactive == bestInteractive && e.InFlight() < best.InFlight()) {
+			best, bestInteractive = e, interactive
 		}
 	}
 	if best == nil {

@@ -236,6 +236,9 @@ func (e *Engine) Ready() bool {
 // Restarts returns how many times KataGo has been started again after dying or hanging.
 func (e *Engine) Restarts() int64 { return e.restarts.Load() }
 
+// Work returns the kind of work the engine's settings are for (Config.Work).
+func (e *Engine) Work() Work { return e.cfg.Work }
+
 // InFlight returns how many queries the running process still owes responses, including
 // queries whose callers gave up and that KataGo is winding down after a terminate.
 func (e *Engine) InFlight() int {

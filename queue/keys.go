@@ -54,8 +54,13 @@ import (
 //	                            over the index) and done, failed, cancelled (jobs that
 //	                            reached each final state, ever)
 //	{P}:seq             string  the enqueue sequence (INCR)
-//	{P}:wake            list    one token per claimable job, for claimers blocked in BLPOP;
-//	                            trimmed to the length of {P}:ready
+//	{P}:wake            list    one token per claimable review, for claimers blocked in
+//	                            BLPOP; kept as long as the reviews in {P}:ready
+//	{P}:wake:interactive
+//	                    list    the same for interactive jobs. A claimer of any job blocks
+//	                            on both lists, one that claims a single priority (Claim's
+//	                            only) on that priority's list alone, so it never takes the
+//	                            wake-up of a job it cannot claim
 //	{P}:dedupe:<sha>    string  the job id for sha256(owner NUL dedupe key); expires after
 //	                            the retention period
 //	{P}:workers         zset    worker id -> last registration, ms
@@ -139,6 +144,14 @@ func (k keys) seq() string    { return k.global + ":seq" }
 func (k keys) wake() string   { return k.global + ":wake" }
 func (k keys) stats() string  { return k.global + ":stats" }
 
+// wakeFor names the wake-up list of the jobs of priority p.
+func (k keys) wakeFor(p Priority) string {
+	if p == PriorityInteractive {
+		return k.global + ":wake:interactive"
+	}
+	return k.wake()
+}
+
 // globalReply names the key that keeps the reply of one call of a script on the global slot.
 func (k keys) globalReply(call string) string { return k.global + ":reply:" + call }
 
@@ -154,7 +167,7 @@ func (k keys) worker(id string) string { return k.global + ":worker:" + id }
 
 // indexKeys are the KEYS of the scripts on the global slot that move a job in the index.
 func (k keys) indexKeys() []string {
-	return []string{k.ready(), k.leases(), k.wake(), k.index(), k.stats()}
+	return []string{k.ready(), k.leases(), k.wake(), k.index(), k.stats(), k.wakeFor(PriorityInteractive)}
 }
 
 // APIKeys builds the names of the API's keys: its tokens and each owner's limits. The

@@ -189,16 +189,20 @@ func (m *Memory) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	return j.job.clone(), true, nil
 }
 
-func (m *Memory) Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error) {
+func (m *Memory) Claim(ctx context.Context, workerID string, leaseTTL time.Duration, only ...Priority) (*Job, *Lease, error) {
 	if leaseTTL <= 0 {
 		leaseTTL = m.cfg.LeaseTTL
+	}
+	take, err := claimable(only)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: claim: %w", err)
 	}
 	for {
 		now, err := m.lock(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		if j := m.popLocked(); j != nil {
+		if j := m.popLocked(take); j != nil {
 			j.token++
 			j.leaseExp = now.Add(leaseTTL)
 			j.job.State = StateRunning
@@ -510,14 +514,27 @@ func (m *Memory) requeueLocked(j *memJob) {
 	m.changed = make(chan struct{})
 }
 
-// popLocked returns the next claimable job, dropping entries of jobs that left the queue
-// since they were pushed (cancelled, expired).
-func (m *Memory) popLocked() *memJob {
+// popLocked returns the next claimable job of a priority in take, dropping entries of
+// jobs that left the queue since they were pushed (cancelled, expired). Entries of the
+// other priority go back in line as they were.
+func (m *Memory) popLocked(take [2]bool) *memJob {
+	var skipped []readyEntry
+	defer func() {
+		for _, e := range skipped {
+			heap.Push(&m.ready, e)
+		}
+	}()
 	for m.ready.Len() > 0 {
 		e := heap.Pop(&m.ready).(readyEntry)
-		if j := m.jobs[e.id]; j != nil && j.job.State == StateQueued && j.seq == e.seq {
-			return j
+		j := m.jobs[e.id]
+		if j == nil || j.job.State != StateQueued || j.seq != e.seq {
+			continue
 		}
+		if !take[e.prio] {
+			skipped = append(skipped, e)
+			continue
+		}
+		return j
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -62,6 +63,21 @@ const (
 	PriorityReview      Priority = 0 // a whole game
 	PriorityInteractive Priority = 1 // a single position, the GTP bridge, the KaTrain websocket
 )
+
+// claimable reports which priorities a Claim with the given filter takes: a job of
+// priority p is taken when take[p]. It returns ErrInvalid for an unknown priority.
+func claimable(only []Priority) (take [2]bool, err error) {
+	if len(only) == 0 {
+		return [2]bool{true, true}, nil
+	}
+	for _, p := range only {
+		if p != PriorityReview && p != PriorityInteractive {
+			return take, fmt.Errorf("%w: claim priority %d", ErrInvalid, p)
+		}
+		take[p] = true
+	}
+	return take, nil
+}
 
 // Job is one unit of analysis: a game (or a position) and the turns to analyze in it.
 type Job struct {
@@ -189,9 +205,14 @@ type Queue interface {
 	Enqueue(ctx context.Context, job *Job) (j *Job, created bool, err error)
 	// Claim blocks until a job is available (interactive first, then oldest first),
 	// reclaiming jobs whose lease expired, or until ctx ends (ctx.Err()). leaseTTL <= 0
-	// means the queue's default. Errors from the store (a Redis restart) come back as
+	// means the queue's default. only, when given, limits the claim to jobs of those
+	// priorities (a worker whose engine keeps the latency settings claims only
+	// PriorityInteractive); a job of another priority stays in line, in its place, for
+	// other claimers, and a claimer blocked for one priority wakes for that priority's
+	// jobs alone. No argument, or every priority, takes any job. A priority the contract
+	// does not know is ErrInvalid. Errors from the store (a Redis restart) come back as
 	// they are; callers retry with a backoff.
-	Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error)
+	Claim(ctx context.Context, workerID string, leaseTTL time.Duration, only ...Priority) (*Job, *Lease, error)
 	// Heartbeat extends the lease to leaseTTL from now (<= 0: the default) and updates
 	// lease.Expires. ErrLeaseLost when it is no longer current; ErrCancelled (which also
 	// matches ErrLeaseLost) when the job was cancelled: the worker stops and calls nothing else.

@@ -66,6 +66,17 @@ type Config struct {
 	// positions of concurrent queries on the GPU, so more than one keeps it busy while a
 	// job starts or ends. Default 2.
 	JobsPerEngine int
+	// InteractiveEngines are KataGo processes with the latency settings
+	// (engine.Config.ForInteractive), beside Engines on the same GPUs: their slots claim
+	// interactive jobs alone. While there are any, the slots of Engines claim reviews
+	// alone, so a position someone waits for is never searched with the throughput
+	// settings (one search thread per position) and a long review never delays it.
+	// Default: none; Engines then take every job, interactive first.
+	InteractiveEngines []Analyzer
+	// InteractiveJobsPerEngine is how many interactive jobs run at once on each of
+	// InteractiveEngines; KataGo searches as many at once as its analysis threads and
+	// queues the rest by priority. Default 4.
+	InteractiveJobsPerEngine int
 	// LeaseTTL is how long a claim lasts without a heartbeat. Default 15s.
 	LeaseTTL time.Duration
 	// HeartbeatInterval is how often a running job's lease is renewed and its
@@ -90,6 +101,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.JobsPerEngine <= 0 {
 		c.JobsPerEngine = 2
+	}
+	if c.InteractiveJobsPerEngine <= 0 {
+		c.InteractiveJobsPerEngine = 4
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 15 * time.Second
@@ -176,10 +190,20 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.life.Failed()
 		return fmt.Errorf("worker: register: %w", err)
 	}
+	var reviews []queue.Priority // any job
+	if len(w.cfg.InteractiveEngines) > 0 {
+		reviews = []queue.Priority{queue.PriorityReview}
+	}
 	for _, eng := range w.cfg.Engines {
 		for range w.cfg.JobsPerEngine {
 			w.slots.Add(1)
-			w.life.Go(func() { w.slot(eng) })
+			w.life.Go(func() { w.slot(eng, reviews) })
+		}
+	}
+	for _, eng := range w.cfg.InteractiveEngines {
+		for range w.cfg.InteractiveJobsPerEngine {
+			w.slots.Add(1)
+			w.life.Go(func() { w.slot(eng, []queue.Priority{queue.PriorityInteractive}) })
 		}
 	}
 	w.life.Go(w.registry)
@@ -188,7 +212,8 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.stopReg()
 	})
 	w.life.Started()
-	w.log.Info("worker started", "engines", len(w.cfg.Engines), "jobs_per_engine", w.cfg.JobsPerEngine)
+	w.log.Info("worker started", "engines", len(w.cfg.Engines), "jobs_per_engine", w.cfg.JobsPerEngine,
+		"interactive_engines", len(w.cfg.InteractiveEngines), "interactive_jobs_per_engine", w.cfg.InteractiveJobsPerEngine)
 	return nil
 }
 
@@ -240,11 +265,12 @@ func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) err
 	return nil
 }
 
-func (w *Worker) slot(eng Analyzer) {
+// slot runs one job at a time on eng, claiming jobs of the priorities only (nil: any).
+func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 	defer w.slots.Done()
 	backoff := 100 * time.Millisecond
 	for {
-		job, lease, err := w.q.Claim(w.claimCtx, w.cfg.ID, w.cfg.LeaseTTL)
+		job, lease, err := w.q.Claim(w.claimCtx, w.cfg.ID, w.cfg.LeaseTTL, only...)
 		if err != nil {
 			if w.claimCtx.Err() != nil || errors.Is(err, queue.ErrClosed) {
 				return

@@ -55,7 +55,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		ecfg.Logger = log
-		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log})
+		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log,
+			// Reviews alone: no process kept for interactive requests.
+			InteractiveEngines: server.InteractiveOff})
 		if err := s.Start(ctx); err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"EnqueueGet", testEnqueueGet},
 		{"EnqueueInvalid", testEnqueueInvalid},
 		{"PriorityOrder", testPriorityOrder},
+		{"ClaimOnlyPriority", testClaimOnlyPriority},
 		{"ClaimBlocksUntilEnqueue", testClaimBlocksUntilEnqueue},
 		{"LeaseExpiryReclaim", testLeaseExpiryReclaim},
 		{"HeartbeatExtends", testHeartbeatExtends},
@@ -316,6 +317,83 @@ func testPriorityOrder(t *testing.T, newQueue func(*testing.T, Options) queue.Qu
 	}
 	if diff := cmp.Diff([]string{i1, i2, r1, r2, r3}, order); diff != "" {
 		t.Errorf("claim order (-want +got):\n%s", diff)
+	}
+	noClaim(t, q, 50*time.Millisecond)
+}
+
+// testClaimOnlyPriority: a claim limited to one priority takes only that priority's jobs,
+// leaves the others in line in their places, and a claimer blocked for one priority is
+// woken by that priority's job, not taken away by the other's.
+func testClaimOnlyPriority(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	add := func(p queue.Priority) string {
+		j := review(0)
+		j.Priority = p
+		return enqueue(t, q, j).ID
+	}
+	claimOnly := func(ctx context.Context, worker string, only ...queue.Priority) (string, error) {
+		j, _, err := q.Claim(ctx, worker, long, only...)
+		if err != nil {
+			return "", err
+		}
+		return j.ID, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+
+	r1 := add(queue.PriorityReview)
+	i1 := add(queue.PriorityInteractive)
+	r2 := add(queue.PriorityReview)
+	i2 := add(queue.PriorityInteractive)
+	var order []string
+	for _, only := range [][]queue.Priority{
+		{queue.PriorityReview}, nil, {queue.PriorityReview}, {queue.PriorityInteractive, queue.PriorityReview},
+	} {
+		id, err := claimOnly(ctx, "w", only...)
+		if err != nil {
+			t.Fatalf("Claim(%v): %v", only, err)
+		}
+		order = append(order, id)
+	}
+	if diff := cmp.Diff([]string{r1, i1, r2, i2}, order); diff != "" {
+		t.Errorf("claim order with filters (-want +got):\n%s", diff)
+	}
+
+	r3 := add(queue.PriorityReview)
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	if id, err := claimOnly(short, "interactive-only", queue.PriorityInteractive); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("interactive-only Claim with only a review in line: job %q, %v; want context.DeadlineExceeded", id, err)
+	}
+	cancelShort()
+	if _, _, err := q.Claim(ctx, "w", long, queue.Priority(7)); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("Claim of priority 7: %v, want ErrInvalid", err)
+	}
+
+	// Two claimers block, one per priority; each job wakes its own.
+	type claimed struct {
+		id  string
+		err error
+	}
+	inter := make(chan claimed, 1)
+	rev := make(chan claimed, 1)
+	if id, err := claimOnly(ctx, "reviews-only", queue.PriorityReview); err != nil || id != r3 {
+		t.Fatalf("review-only Claim: job %q, %v; want %s", id, err, r3)
+	}
+	go func() {
+		id, err := claimOnly(ctx, "interactive-only", queue.PriorityInteractive)
+		inter <- claimed{id, err}
+	}()
+	go func() {
+		id, err := claimOnly(ctx, "reviews-only", queue.PriorityReview)
+		rev <- claimed{id, err}
+	}()
+	r4 := add(queue.PriorityReview)
+	i3 := add(queue.PriorityInteractive)
+	if c := <-rev; c.err != nil || c.id != r4 {
+		t.Errorf("blocked review-only Claim: job %q, %v; want %s", c.id, c.err, r4)
+	}
+	if c := <-inter; c.err != nil || c.id != i3 {
+		t.Errorf("blocked interactive-only Claim: job %q, %v; want %s", c.id, c.err, i3)
 	}
 	noClaim(t, q, 50*time.Millisecond)
 }
