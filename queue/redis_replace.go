@@ -13,11 +13,8 @@ import (
 // gets its first reply (luaOnce), even once the lease is gone.
 var replaceScript = redis.NewScript(luaJob + `
 return once(KEYS[4], function()
-  local why = fence(ARGV[1], now_ms())
+  local why = fence_turn(ARGV[1], ARGV[2])
   if why then return {why} end
-  if not string.find(redis.call('HGET', rec, 'turns') or '', ',' .. ARGV[2] .. ',', 1, true) then
-    return {'invalid'}
-  end
   if redis.call('HGET', results, ARGV[2]) == ARGV[3] then return {'ok', 0} end
   redis.call('HSET', results, ARGV[2], ARGV[3])
   event('turn', ARGV[3])

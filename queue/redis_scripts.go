@@ -53,6 +53,17 @@ local function fence(tok, now)
   return nil
 end
 
+-- fence_turn returns why a write of turn's result under the lease token tok must be
+-- refused (invalid: the job has no such turn), or nil.
+local function fence_turn(tok, turn)
+  local why = fence(tok, now_ms())
+  if why then return why end
+  if not string.find(redis.call('HGET', rec, 'turns') or '', ',' .. turn .. ',', 1, true) then
+    return 'invalid'
+  end
+  return nil
+end
+
 -- left is the backlog the job still represents (positionsLeft in Go): all its positions
 -- until a turn has a result, then the share of its turns without one.
 local function left()
@@ -350,11 +361,8 @@ end)
 // {invalid}, {lost} or {cancelled}.
 var storeScript = redis.NewScript(luaJob + `
 return once(KEYS[4], function()
-  local why = fence(ARGV[1], now_ms())
+  local why = fence_turn(ARGV[1], ARGV[2])
   if why then return {why} end
-  if not string.find(redis.call('HGET', rec, 'turns') or '', ',' .. ARGV[2] .. ',', 1, true) then
-    return {'invalid'}
-  end
   if redis.call('HSETNX', results, ARGV[2], ARGV[3]) == 0 then return {'ok', 0} end
   event('turn', ARGV[3])
   local ver = redis.call('HINCRBY', rec, 'ver', 1)
