@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
@@ -31,6 +32,7 @@ type analysisRequest struct {
 	MaxVisits        int    `json:"maxVisits"`
 	Path             string `json:"path"`
 	IncludeOwnership bool   `json:"includeOwnership"`
+	Adaptive         bool   `json:"adaptive"`
 
 	name string // the uploaded file's name, when there is one
 }
@@ -57,6 +59,7 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.MaxUploadBytes+64<<10)
 	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	var req analysisRequest
+	var err error
 	switch ct {
 	case "multipart/form-data":
 		if err := c.Request.ParseMultipartForm(a.cfg.MaxUploadBytes + 64<<10); err != nil {
@@ -81,6 +84,9 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 		}
 		req.Path = c.PostForm("path")
 		req.IncludeOwnership, _ = strconv.ParseBool(c.PostForm("includeOwnership"))
+		if req.Adaptive, err = parseFlag("adaptive", c.PostForm("adaptive")); err != nil {
+			return nil, err
+		}
 		if v := c.PostForm("maxVisits"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -111,6 +117,9 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 			req.MaxVisits = n
 		}
 		req.Path = c.Query("path")
+		if req.Adaptive, err = parseFlag("adaptive", c.Query("adaptive")); err != nil {
+			return nil, err
+		}
 	}
 	if int64(len(req.SGF)) > a.cfg.MaxUploadBytes {
 		return nil, tooLarge(a.cfg.MaxUploadBytes)
@@ -125,6 +134,18 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 		return nil, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits)
 	}
 	return &req, nil
+}
+
+// parseFlag reads a true/false form or query field; empty is false.
+func parseFlag(name, v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("invalid_request", "%s must be true or false, not %q", name, v)
+	}
+	return b, nil
 }
 
 func tooLarge(limit int64) error {
@@ -184,9 +205,9 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		// A .gib or .ngf record is kept as the SGF of its game: what the download annotates.
 		sgf = game.WriteSGF(rec.Trees)
 	}
-	spec := &worker.Spec{Game: g, SGF: sgf, Path: req.Path, MaxVisits: req.MaxVisits,
-		IncludeOwnership: req.IncludeOwnership}
-	payload, err := worker.EncodeSpec(spec)
+	spec := &analysis.Spec{Game: g, SGF: sgf, Path: req.Path, MaxVisits: req.MaxVisits,
+		IncludeOwnership: req.IncludeOwnership, Adaptive: req.Adaptive}
+	payload, err := spec.Encode()
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +224,7 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		DedupeKey: hex.EncodeToString(sum[:]),
 		Payload:   payload,
 		Turns:     turns,
-		Positions: int64(len(turns)) * int64(req.MaxVisits),
+		Positions: worker.PlannedVisits(spec, len(turns)),
 	}
 	if err := libraryFields(job, g); err != nil {
 		return nil, err
@@ -213,7 +234,7 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		return nil, err
 	}
 	if created {
-		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits)
+		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits, "adaptive", req.Adaptive)
 	}
 	return &analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns),
 		Warnings: rec.Warnings, Links: links(j.ID)}, nil
@@ -285,6 +306,13 @@ type Analysis struct {
 	Turns      []game.Turn       `json:"turns"`
 	Summary    *game.Summary     `json:"summary,omitempty"`
 	Links      map[string]string `json:"links"`
+
+	// Adaptive: the review searched every turn at a few visits, then the turns that decide
+	// the game again at MaxVisits.
+	Adaptive bool `json:"adaptive"`
+	// VisitsSpent is the visits of every search made for the stored turns, an adaptive
+	// review's quick pass included.
+	VisitsSpent int64 `json:"visitsSpent"`
 }
 
 // Progress counts analyzed turns.
@@ -294,8 +322,8 @@ type Progress struct {
 }
 
 // review reads a job's payload and stored results as reviewed turns in turn order.
-func (a *API) review(ctx context.Context, j *queue.Job) (*worker.Spec, []game.Turn, error) {
-	spec, err := worker.DecodeSpec(j.Payload)
+func (a *API) review(ctx context.Context, j *queue.Job) (*analysis.Spec, []game.Turn, error) {
+	spec, err := analysis.Decode(j.Payload)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -327,10 +355,13 @@ func (a *API) getAnalysis(c *gin.Context) {
 		return
 	}
 	res := Analysis{
-		ID: j.ID, Status: j.State, Error: j.Error, Attempts: j.Attempts,
+		ID: j.ID, Status: j.State, Error: failureText(j.Error), Attempts: j.Attempts,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
 		Progress:  Progress{Done: len(turns), Total: len(j.Turns)},
-		MaxVisits: spec.MaxVisits, Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
+		MaxVisits: spec.MaxVisits, Adaptive: spec.Adaptive, Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
+	}
+	for i := range turns {
+		res.VisitsSpent += int64(turns[i].Spent())
 	}
 	if len(turns) > 0 {
 		s := game.Summarize(spec.Game, turns)
@@ -391,11 +422,6 @@ func (a *API) parseSGF(data []byte, name, pathText string) (*game.Record, error)
 	}
 	rec, err := game.Parse(data, game.ParseOptions{MaxBytes: int(a.cfg.MaxUploadBytes), MaxMoves: a.cfg.MaxMoves,
 		Path: path, Name: name})
-	var ge *game.Error
-	if errors.As(err, &ge) && ge.Code == game.CodeTooLarge && strings.HasPrefix(ge.Msg, "the game has more than") {
-		// Too many moves is a limit on the game, not on the upload: 400, not 413.
-		return nil, badRequest("too_many_moves", "the game has more than %d moves, the limit", a.cfg.MaxMoves)
-	}
 	return rec, err
 }
 

@@ -81,9 +81,10 @@ type Config struct {
 	// set needs one.
 	Limits LimitStore
 	// Engines are KataGo engines running in this process. When there are any, the
-	// websocket sends its queries to them directly: every KataGo query field works and a
-	// terminate stops the search at once. Without, queries go through the queue as
-	// interactive jobs. Default none.
+	// websocket sends its queries to them directly (to those with the latency settings,
+	// whose Work method says engine.WorkInteractive, while one is ready): every KataGo
+	// query field works and a terminate stops the search at once. Without, queries go
+	// through the queue as interactive jobs. Default none.
 	Engines []Engine
 	// StreamWriteTimeout is how long one write of a stream (an event, a keep-alive, a
 	// position's answer) may take. A client that reads nothing for so long is taken as

@@ -39,6 +39,7 @@ func TestWriteError(t *testing.T) {
 		{"invalid sgf", fmt.Errorf("wrapped: %w", &game.Error{Code: game.CodeInvalidSGF, Msg: "bad"}), 400, "invalid_sgf", "", false},
 		{"illegal move", &game.Error{Code: game.CodeIllegalMove, Move: 3, Msg: "occupied"}, 400, "illegal_move", "", false},
 		{"sgf too large", &game.Error{Code: game.CodeTooLarge, Msg: "big"}, 413, "too_large", "", false},
+		{"too many moves", &game.Error{Code: game.CodeTooManyMoves, Msg: "the game has more than 2 moves, the limit"}, 400, "too_many_moves", "", false},
 		{"body too large", &http.MaxBytesError{Limit: 10}, 413, "too_large", "", false},
 		{"job not found", fmt.Errorf("queue: %w", queue.ErrNotFound), 404, "not_found", "", false},
 		{"job final", queue.ErrFinal, 409, "already_finished", "", false},

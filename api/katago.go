@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/internal/prio"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -132,7 +132,7 @@ type session struct {
 
 	mu      sync.Mutex
 	seq     int64
-	waiting taskHeap
+	waiting prio.Queue[*task] // highest priority first, then oldest
 	running map[*task]bool
 	warned  map[string]bool // fields already named in a warning on this connection
 }
@@ -203,42 +203,15 @@ type task struct {
 	query    katago.Query // the single-turn query sent on
 	turn     int
 	priority int64
+	ponder   bool // an open-ended search: more visits than the cap, with reports
 	seq      int64
 	key      string // the entry among the owner's jobs in progress
-	index    int
 
 	ctx    context.Context // ends when the client terminates the task or leaves
 	cancel context.CancelCauseFunc
 	mu     sync.Mutex
 	last   *katago.Response // the latest partial report
 	final  bool
-}
-
-// taskHeap orders waiting tasks: highest priority first, then oldest.
-type taskHeap []*task
-
-func (h taskHeap) Len() int { return len(h) }
-func (h taskHeap) Less(i, j int) bool {
-	if h[i].priority != h[j].priority {
-		return h[i].priority > h[j].priority
-	}
-	return h[i].seq < h[j].seq
-}
-func (h taskHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *taskHeap) Push(x any) {
-	t := x.(*task)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-func (h *taskHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
-	t.index = -1
-	return t
 }
 
 func newSession(a *API, conn *websocket.Conn, owner, id string, log *slog.Logger, b katagoBackend) *session {
@@ -444,18 +417,13 @@ func (s *session) terminate(id, action, target string, turns []int) {
 	}
 	var stop []*task
 	s.mu.Lock()
-	kept := s.waiting[:0]
-	for _, t := range s.waiting {
+	s.waiting.DeleteFunc(func(t *task) bool {
 		if match(t) {
 			s.send(noResults(t.q.id, t.turn))
-			continue
+			return true
 		}
-		t.index = len(kept)
-		kept = append(kept, t)
-	}
-	clear(s.waiting[len(kept):])
-	s.waiting = kept
-	heap.Init(&s.waiting)
+		return false
+	})
 	for t := range s.running {
 		if match(t) {
 			stop = append(stop, t)
@@ -492,14 +460,11 @@ func (s *session) submit(id string, in *katago.Query) {
 		q.warn("maxVisits", fmt.Sprintf("maxVisits %d capped at %d, this server's limit", visits, cfg.MaxVisits))
 		visits = cfg.MaxVisits
 	}
-	if ponder && cfg.PonderTime > 0 {
-		limit := cfg.PonderTime.Seconds()
-		if t, ok := in.OverrideSettings["maxTime"].(float64); !ok || t <= 0 || t > limit {
-			if in.OverrideSettings == nil {
-				in.OverrideSettings = map[string]any{}
-			}
-			in.OverrideSettings["maxTime"] = limit
+	if t, _ := in.OverrideSettings["maxTime"].(float64); ponder && s.a.ponderTime(t) != t {
+		if in.OverrideSettings == nil {
+			in.OverrideSettings = map[string]any{}
 		}
+		in.OverrideSettings["maxTime"] = s.a.ponderTime(t)
 	}
 	if in.OverrideSettings != nil {
 		settings := make(map[string]any, len(in.OverrideSettings))
@@ -515,7 +480,7 @@ func (s *session) submit(id string, in *katago.Query) {
 	in.MaxVisits = &visits
 	turns := in.Turns()
 	s.mu.Lock()
-	if len(s.waiting)+len(turns) > maxWaitingQueries {
+	if s.waiting.Len()+len(turns) > maxWaitingQueries {
 		s.mu.Unlock()
 		s.sendError(id, "", fmt.Sprintf("too many queries are waiting on this connection (limit %d); terminate some first", maxWaitingQueries))
 		return
@@ -541,9 +506,9 @@ func (s *session) submit(id string, in *katago.Query) {
 		kp := int(socketPriorityBase + min(max(p, 1-socketPriorityBase), socketPriorityMax))
 		one.Priority = &kp
 		s.seq++
-		t := &task{q: q, query: one, turn: turn, priority: p, seq: s.seq,
+		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq,
 			key: "ws:" + s.id + ":" + strconv.FormatInt(s.seq, 10)}
-		heap.Push(&s.waiting, t)
+		s.waiting.Push(t, t.priority, t.seq)
 	}
 	s.poke()
 }
@@ -580,13 +545,13 @@ func (s *session) dispatcher() {
 func (s *session) startReady() {
 	for s.ctx.Err() == nil {
 		s.mu.Lock()
-		if len(s.waiting) == 0 || len(s.running) >= s.a.cfg.SocketQueries {
+		if s.waiting.Len() == 0 || len(s.running) >= s.a.cfg.SocketQueries {
 			s.mu.Unlock()
 			return
 		}
 		// The task counts as running from here, so a terminate finds it while its slot
 		// is being taken.
-		t := heap.Pop(&s.waiting).(*task)
+		t := s.waiting.Pop()
 		t.ctx, t.cancel = context.WithCancelCause(s.ctx)
 		s.running[t] = true
 		s.mu.Unlock()
@@ -602,7 +567,7 @@ func (s *session) startReady() {
 			delete(s.running, t)
 			terminated := t.ctx.Err() != nil
 			if !terminated {
-				heap.Push(&s.waiting, t)
+				s.waiting.Push(t, t.priority, t.seq)
 			}
 			s.mu.Unlock()
 			t.cancel(nil)
@@ -774,15 +739,21 @@ func safeMessage(err error) string {
 // directBackend sends queries to this process's engines.
 type directBackend struct{ a *API }
 
-// pick returns the ready engine with the fewest queries in flight.
+// pick returns the ready engine with the fewest queries in flight, among the engines
+// with the latency settings (engine.WorkInteractive) when one of them is ready: a review
+// engine searches each position with one thread, and its reviews would hold it.
 func (b directBackend) pick() Engine {
 	var best Engine
+	bestInteractive := false
 	for _, e := range b.a.cfg.Engines {
 		if !e.Ready() {
 			continue
 		}
-		if best == nil || e.InFlight() < best.InFlight() {
-			best = e
+		w, ok := e.(interface{ Work() engine.Work })
+		interactive := ok && w.Work() == engine.WorkInteractive
+		if best == nil || (interactive && !bestInteractive) ||
+			(interactive == bestInteractive && e.InFlight() < best.InFlight()) {
+			best, bestInteractive = e, interactive
 		}
 	}
 	if best == nil {

@@ -8,19 +8,18 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // queueBackend runs websocket queries as interactive jobs in the queue, for API servers
-// without engines of their own. A job carries what worker.Spec carries: the position,
+// without engines of their own. A job carries what analysis.Spec carries: the position,
 // maxVisits, the include flags, avoidMoves and allowMoves, the overrideSettings of
-// worker.JobSettings and reportDuringSearchEvery; the
+// analysis.JobSettings and reportDuringSearchEvery; the
 // worker's engine reports from Black's side. Results come back as the stored game.Turn,
 // turned into KataGo's response shape: moveInfos, rootInfo, ownership, ownershipStdev and
 // policy as KataGo wrote them. Other fields a query sets are named once per connection in
@@ -51,28 +50,8 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		s.warnOnce(t.q, unused)
 	}
-	spec := &worker.Spec{Game: g, IncludeOwnership: q.IncludeOwnership, SearchOptions: worker.OptionsOf(q)}
-	if q.MaxVisits != nil {
-		spec.MaxVisits = *q.MaxVisits
-	}
-	for k, v := range q.OverrideSettings {
-		switch {
-		case k == "maxTime":
-			if t, ok := v.(float64); ok && t > 0 {
-				spec.MaxTime = t
-			}
-		case worker.JobSettings[k]:
-			if spec.Settings == nil {
-				spec.Settings = map[string]any{}
-			}
-			spec.Settings[k] = v
-		}
-	}
-	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
-		spec.ReportEvery = max(*r, 0.05)
-		spec.Ponder = spec.MaxVisits > a.cfg.MaxVisits
-	}
-	payload, err := worker.EncodeSpec(spec)
+	spec := queryRequest(q).Spec(g, t.ponder)
+	payload, err := spec.Encode()
 	if err != nil {
 		return err
 	}
@@ -85,55 +64,57 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 	}
 	a.metrics.submitted.WithLabelValues("katago").Inc()
 	defer func() {
-		if ctx.Err() == nil {
-			return
-		}
 		// The client terminated the query or left: the worker stops at its next heartbeat.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := a.q.Cancel(cctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
-			s.log.Warn("cancel websocket job", "job_id", j.ID, "err", err)
+		if ctx.Err() != nil {
+			a.cancelAbandoned(ctx, s.log, j.ID)
 		}
 	}()
-	after := ""
-	for {
-		events, err := a.q.Events(ctx, j.ID, after, 0, a.cfg.KeepAlive)
-		if err != nil {
-			return err
-		}
-		for _, e := range events {
-			after = e.ID
-			switch e.Type {
-			case queue.EventPartial, queue.EventTurn:
-				var gt game.Turn
-				if err := json.Unmarshal(e.Data, &gt); err != nil {
-					return fmt.Errorf("api: job %s: decode turn: %w", j.ID, err)
-				}
-				if err := fn(turnResponse(&gt, e.Type == queue.EventPartial)); err != nil {
-					return err
-				}
-				if e.Type == queue.EventTurn {
-					return nil
-				}
-			case queue.EventFailed:
-				var st queue.StateEvent
-				_ = json.Unmarshal(e.Data, &st)
-				return &engine.QueryError{Message: jobFailure(st.Error)}
-			case queue.EventCancelled:
-				return fmt.Errorf("api: job %s was cancelled: %w", j.ID, queue.ErrFinal)
+	return a.follow(ctx, j.ID, "", 0, follower{event: func(e queue.Event) (bool, error) {
+		switch e.Type {
+		case queue.EventPartial, queue.EventTurn:
+			var gt game.Turn
+			if err := json.Unmarshal(e.Data, &gt); err != nil {
+				return true, fmt.Errorf("api: job %s: decode turn: %w", j.ID, err)
 			}
+			return e.Type == queue.EventTurn, fn(turnResponse(&gt, e.Type == queue.EventPartial))
+		case queue.EventFailed:
+			f := failureOf(e.Data)
+			if f.Code != analysis.FailureRejected {
+				// The worker's own errors may name the server's files.
+				return true, &engine.QueryError{Message: "the analysis failed on the worker"}
+			}
+			return true, &engine.QueryError{Field: f.Field, Message: f.Message}
+		case queue.EventCancelled:
+			return true, fmt.Errorf("api: job %s was cancelled: %w", j.ID, queue.ErrFinal)
 		}
-	}
+		return false, nil
+	}})
 }
 
-// jobFailure is the part of a failed job's error a client may see: KataGo's own words
-// when KataGo refused the query, else a general message (the rest may name server files).
-func jobFailure(msg string) string {
-	const refused = "katago rejected the query: "
-	if _, after, ok := strings.Cut(msg, refused); ok {
-		return after
+// queryRequest is what of a websocket query q a job carries (see queueBackend), as the
+// position request it amounts to.
+func queryRequest(q *katago.Query) *analysis.PositionRequest {
+	req := &analysis.PositionRequest{IncludeOwnership: q.IncludeOwnership, SearchOptions: analysis.OptionsOf(q)}
+	if q.MaxVisits != nil {
+		req.MaxVisits = *q.MaxVisits
 	}
-	return "the analysis failed on the worker"
+	for k, v := range q.OverrideSettings {
+		switch {
+		case k == "maxTime":
+			if t, ok := v.(float64); ok && t > 0 {
+				req.MaxTime = t
+			}
+		case analysis.JobSettings[k]:
+			if req.OverrideSettings == nil {
+				req.OverrideSettings = map[string]any{}
+			}
+			req.OverrideSettings[k] = v
+		}
+	}
+	if r := q.ReportDuringSearchEvery; r != nil && *r > 0 {
+		req.ReportEvery = max(*r, 0.05)
+	}
+	return req
 }
 
 // turnResponse is a stored turn in the shape of KataGo's response (Black's view).
@@ -171,7 +152,7 @@ func unsupportedFields(q *katago.Query) []string {
 	add(q.FirstReportDuringSearchAfter != nil, "firstReportDuringSearchAfter")
 	for k, v := range q.OverrideSettings {
 		switch {
-		case worker.JobSettings[k]:
+		case analysis.JobSettings[k]:
 		case k == "reportAnalysisWinratesAs":
 			if s, _ := v.(string); !strings.EqualFold(s, "BLACK") {
 				out = append(out, "overrideSettings."+k)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -491,15 +490,7 @@ func TestKaTrainThroughQueue(t *testing.T) {
 		defer cancel()
 		w.Stop(ctx)
 	})
-	a := api.New(api.Config{Queue: q})
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.CloseStreams(ctx)
-		srv.Close()
-	})
-	k, _, err := dialKaTrain(t, srv.URL, "")
+	k, _, err := dialKaTrain(t, serveQueue(t, q, nil), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,18 +8,20 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tesuji/tesuji/queue"
 )
 
 // RedisLimits is a LimitStore in Redis, so every API server of a deployment counts the
-// same usage. The layout is in redis_keys.go; each call is one script on the owner's slot.
+// same usage. The layout is in queue/keys.go; each call is one script on the owner's slot.
 type RedisLimits struct {
 	rdb  redis.UniversalClient
-	keys redisKeys
+	keys queue.APIKeys
 }
 
 // NewRedisLimits returns the store in rdb under prefix ("" means "tesuji").
 func NewRedisLimits(rdb redis.UniversalClient, prefix string) *RedisLimits {
-	return &RedisLimits{rdb: rdb, keys: newRedisKeys(prefix)}
+	return &RedisLimits{rdb: rdb, keys: queue.NewAPIKeys(prefix)}
 }
 
 // replyTTL is how long a charge is remembered for a resend of its call: longer than a
@@ -65,7 +67,7 @@ return now + 60
 // Charge implements LimitStore.
 func (s *RedisLimits) Charge(ctx context.Context, owner string, n, quota int64, now time.Time) (bool, time.Time, error) {
 	minute := now.Unix() / 60
-	keys := []string{s.keys.use(owner), s.keys.reply(owner, rand.Text())}
+	keys := []string{s.keys.Use(owner), s.keys.Reply(owner, rand.Text())}
 	m, err := chargeScript.Run(ctx, s.rdb, keys, minute, n, quota, replyTTL.Milliseconds()).Int64()
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("api: redis charge: %w", err)
@@ -79,7 +81,7 @@ func (s *RedisLimits) Charge(ctx context.Context, owner string, n, quota int64, 
 // Refund implements LimitStore.
 func (s *RedisLimits) Refund(ctx context.Context, owner string, n int64, now time.Time) error {
 	minute := strconv.FormatInt(now.Unix()/60, 10)
-	if err := s.rdb.HIncrBy(ctx, s.keys.use(owner), minute, -n).Err(); err != nil {
+	if err := s.rdb.HIncrBy(ctx, s.keys.Use(owner), minute, -n).Err(); err != nil {
 		return fmt.Errorf("api: redis refund: %w", err)
 	}
 	return nil
@@ -104,7 +106,7 @@ func (s *RedisLimits) Admit(ctx context.Context, owner, id string, expires time.
 	if !expires.IsZero() {
 		score = max(expires.UnixMilli(), 1)
 	}
-	n, err := admitScript.Run(ctx, s.rdb, []string{s.keys.busy(owner)}, id, score, limit, now.UnixMilli()).Int()
+	n, err := admitScript.Run(ctx, s.rdb, []string{s.keys.Busy(owner)}, id, score, limit, now.UnixMilli()).Int()
 	if err != nil {
 		return false, fmt.Errorf("api: redis admit: %w", err)
 	}
@@ -113,7 +115,7 @@ func (s *RedisLimits) Admit(ctx context.Context, owner, id string, expires time.
 
 // Jobs implements LimitStore.
 func (s *RedisLimits) Jobs(ctx context.Context, owner string) ([]string, error) {
-	ids, err := s.rdb.ZRangeByScore(ctx, s.keys.busy(owner), &redis.ZRangeBy{Min: "0", Max: "0"}).Result()
+	ids, err := s.rdb.ZRangeByScore(ctx, s.keys.Busy(owner), &redis.ZRangeBy{Min: "0", Max: "0"}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("api: redis jobs in progress: %w", err)
 	}
@@ -129,7 +131,7 @@ func (s *RedisLimits) Remove(ctx context.Context, owner string, ids ...string) e
 	for i, id := range ids {
 		members[i] = id
 	}
-	if err := s.rdb.ZRem(ctx, s.keys.busy(owner), members...).Err(); err != nil {
+	if err := s.rdb.ZRem(ctx, s.keys.Busy(owner), members...).Err(); err != nil {
 		return fmt.Errorf("api: redis remove: %w", err)
 	}
 	return nil

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // TestPositionPondering: a single result is held to MaxVisits, but a streamed position
@@ -40,9 +40,9 @@ func TestPositionPondering(t *testing.T) {
 	defer cancel()
 	errSeen := errors.New("seen a report")
 	var report *game.Turn
-	err := c.StreamPosition(ctx, &client.PositionRequest{Moves: []katago.Move{{"B", "E5"}}, BoardXSize: 9, BoardYSize: 9,
-		Komi: &komi, Rules: "chinese", MaxVisits: 5000000, ReportEvery: 0.05,
-		SearchOptions: worker.SearchOptions{IncludePVVisits: true, IncludeMovesOwnership: true, IncludePolicy: true,
+	err := c.StreamPosition(ctx, &client.PositionRequest{Position: analysis.Position{Moves: []katago.Move{{"B", "E5"}}, BoardXSize: 9, BoardYSize: 9,
+		Komi: &komi, Rules: "chinese"}, MaxVisits: 5000000, ReportEvery: 0.05,
+		SearchOptions: analysis.SearchOptions{IncludePVVisits: true, IncludeMovesOwnership: true, IncludePolicy: true,
 			AvoidMoves: []katago.MoveRestriction{{Player: "W", Moves: []string{"C3"}, UntilDepth: 1}}},
 		OverrideSettings: map[string]any{"playoutDoublingAdvantage": 0.5}},
 		func(t *game.Turn, _ bool) error {

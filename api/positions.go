@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,71 +13,32 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
-	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // positionRequest is the body of POST /api/v1/positions: a position given as a move list
 // (with the board, komi and rules), or as an SGF and a node path (the position after the
-// last move of that line).
+// last move of that line), and whether to answer with Server-Sent Events.
 type positionRequest struct {
-	Moves         []katago.Move `json:"moves"`
-	InitialStones []katago.Move `json:"initialStones"`
-	InitialPlayer string        `json:"initialPlayer"`
-	BoardXSize    int           `json:"boardXSize"`
-	BoardYSize    int           `json:"boardYSize"`
-	Komi          *float64      `json:"komi"`
-	Rules         string        `json:"rules"`
-
-	SGF  string `json:"sgf"`
-	Path string `json:"path"`
-
-	MaxVisits        int     `json:"maxVisits"`
-	MaxTime          float64 `json:"maxTime"` // seconds; 0: no limit but visits
-	IncludeOwnership bool    `json:"includeOwnership"`
-	Stream           bool    `json:"stream"`      // answer with SSE partial reports
-	ReportEvery      float64 `json:"reportEvery"` // seconds between partial reports; default 0.5 when streaming
-
-	// SearchOptions are KataGo's query fields of the same names; overrideSettings takes
-	// the settings of worker.JobSettings.
-	worker.SearchOptions
-	OverrideSettings map[string]any `json:"overrideSettings"`
+	analysis.PositionRequest
+	Stream bool `json:"stream"` // answer with SSE partial reports
 }
 
-// positionGame builds and validates the game of a position request.
-func (a *API) positionGame(req *positionRequest) (*game.Game, error) {
-	if req.SGF != "" {
-		if int64(len(req.SGF)) > a.cfg.MaxUploadBytes {
-			return nil, tooLarge(a.cfg.MaxUploadBytes)
-		}
-		rec, err := a.parseSGF([]byte(req.SGF), "", req.Path)
-		if err != nil {
-			return nil, err
-		}
-		return rec.Game, nil
+// positionGame builds and validates the game of a position.
+func (a *API) positionGame(p *analysis.Position) (*game.Game, error) {
+	if p.SGF == "" {
+		return p.Game()
 	}
-	g, err := game.GameFromQuery(katago.Query{
-		Moves: req.Moves, InitialStones: req.InitialStones, InitialPlayer: req.InitialPlayer,
-		BoardXSize: req.BoardXSize, BoardYSize: req.BoardYSize, Komi: req.Komi,
-		Rules: rulesJSON(req.Rules),
-	})
+	if int64(len(p.SGF)) > a.cfg.MaxUploadBytes {
+		return nil, tooLarge(a.cfg.MaxUploadBytes)
+	}
+	rec, err := a.parseSGF([]byte(p.SGF), "", p.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := g.Validate(); err != nil {
-		return nil, err
-	}
-	return g, nil
-}
-
-func rulesJSON(r string) json.RawMessage {
-	if r == "" {
-		return nil
-	}
-	b, _ := json.Marshal(r)
-	return b
+	return rec.Game, nil
 }
 
 // createPosition analyzes one position at interactive priority. Without stream it waits
@@ -108,11 +71,11 @@ func (a *API) createPosition(c *gin.Context) {
 		a.writeError(c, badRequest("invalid_request", "maxTime and reportEvery must not be negative"))
 		return
 	}
-	if limit := a.cfg.PonderTime.Seconds(); ponder && limit > 0 && (req.MaxTime == 0 || req.MaxTime > limit) {
-		req.MaxTime = limit
+	if ponder {
+		req.MaxTime = a.ponderTime(req.MaxTime)
 	}
 	for k := range req.OverrideSettings {
-		if !worker.JobSettings[k] || k == "maxTime" {
+		if !analysis.JobSettings[k] || k == "maxTime" {
 			a.writeError(c, badRequest("invalid_request", "overrideSettings may set only %s", jobSettingNames()))
 			return
 		}
@@ -123,7 +86,7 @@ func (a *API) createPosition(c *gin.Context) {
 	if req.Stream && req.ReportEvery < 0.05 {
 		req.ReportEvery = 0.05
 	}
-	g, err := a.positionGame(&req)
+	g, err := a.positionGame(&req.Position)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -132,13 +95,10 @@ func (a *API) createPosition(c *gin.Context) {
 		a.writeError(c, badRequest("too_many_moves", "the position has %d moves; the limit is %d", len(g.Moves), a.cfg.MaxMoves))
 		return
 	}
-	spec := &worker.Spec{Game: g, MaxVisits: req.MaxVisits, MaxTime: req.MaxTime,
-		IncludeOwnership: req.IncludeOwnership, Ponder: ponder, SearchOptions: req.SearchOptions,
-		Settings: req.OverrideSettings}
-	if req.Stream {
-		spec.ReportEvery = req.ReportEvery
+	if !req.Stream {
+		req.ReportEvery = 0
 	}
-	payload, err := worker.EncodeSpec(spec)
+	payload, err := req.Spec(g, ponder).Encode()
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -164,13 +124,8 @@ func (a *API) createPosition(c *gin.Context) {
 	// Whatever ends this request early (the client leaving, a shutdown) cancels the job,
 	// so KataGo stops searching a position nobody waits for.
 	defer func() {
-		if c.Request.Context().Err() == nil && !a.isClosing() {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
-		defer cancel()
-		if err := a.q.Cancel(ctx, j.ID); err != nil && !errors.Is(err, queue.ErrFinal) {
-			a.reqLog(c).Warn("cancel abandoned position", "job_id", j.ID, "err", err)
+		if c.Request.Context().Err() != nil || a.isClosing() {
+			a.cancelAbandoned(c.Request.Context(), a.reqLog(c), j.ID)
 		}
 	}()
 	c.Header("X-Analysis-Id", j.ID)
@@ -178,7 +133,26 @@ func (a *API) createPosition(c *gin.Context) {
 		a.stream(c, j.ID, "")
 		return
 	}
-	a.waitPosition(c, j.ID, turn)
+	a.waitPosition(c, j.ID)
+}
+
+// cancelAbandoned cancels job id, which nobody waits for any more, so that KataGo stops
+// its search; ctx may have ended already.
+func (a *API) cancelAbandoned(ctx context.Context, log *slog.Logger, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.q.Cancel(ctx, id); err != nil && !errors.Is(err, queue.ErrFinal) {
+		log.Warn("cancel abandoned job", "job_id", id, "err", err)
+	}
+}
+
+// ponderTime is the search time of an open-ended search that asks for t seconds (0: no
+// limit): at most PonderTime, when that is set.
+func (a *API) ponderTime(t float64) float64 {
+	if limit := a.cfg.PonderTime.Seconds(); limit > 0 && (t <= 0 || t > limit) {
+		return limit
+	}
+	return t
 }
 
 func (a *API) isClosing() bool {
@@ -191,48 +165,43 @@ func (a *API) isClosing() bool {
 }
 
 // waitPosition answers with the final turn once the job has it.
-func (a *API) waitPosition(c *gin.Context, id string, turn int) {
-	ctx := c.Request.Context()
+func (a *API) waitPosition(c *gin.Context, id string) {
 	// The search may outlast the server's timeouts; the answer gets a deadline of its own.
 	rc := longRequest(c)
-	after := ""
-	for {
-		events, err := a.q.Events(ctx, id, after, 0, a.cfg.KeepAlive)
+	answered := false
+	answer := func(err error) (bool, error) {
 		a.writeDeadline(rc)
-		if err != nil {
-			a.writeError(c, err)
-			return
+		a.writeError(c, err)
+		answered = true
+		return true, nil
+	}
+	err := a.follow(c.Request.Context(), id, "", 0, follower{event: func(e queue.Event) (bool, error) {
+		switch e.Type {
+		case queue.EventTurn:
+			a.writeDeadline(rc)
+			c.Data(http.StatusOK, "application/json", e.Data)
+			answered = true
+			return true, nil
+		case queue.EventFailed:
+			return answer(&Error{Status: http.StatusUnprocessableEntity, Code: "analysis_failed", Message: failureOf(e.Data).Error()})
+		case queue.EventCancelled:
+			return answer(&Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
 		}
-		for _, e := range events {
-			after = e.ID
-			switch e.Type {
-			case queue.EventTurn:
-				c.Data(http.StatusOK, "application/json", e.Data)
-				return
-			case queue.EventFailed:
-				j, err := a.q.Get(ctx, id)
-				if err != nil {
-					a.writeError(c, err)
-					return
-				}
-				a.writeError(c, &Error{Status: http.StatusUnprocessableEntity, Code: "analysis_failed", Message: j.Error})
-				return
-			case queue.EventCancelled:
-				a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
-				return
-			}
-		}
-		if a.isClosing() {
-			a.writeError(c, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the server is shutting down", RetryAfter: 5 * time.Second})
-			return
-		}
+		return false, nil
+	}})
+	switch {
+	case answered:
+	case err != nil:
+		a.writeError(c, err)
+	default:
+		a.writeError(c, fmt.Errorf("api: job %s ended without a result", id))
 	}
 }
 
-// jobSettingNames lists worker.JobSettings but maxTime (a field of its own here).
+// jobSettingNames lists analysis.JobSettings but maxTime (a field of its own here).
 func jobSettingNames() string {
 	var names []string
-	for k := range worker.JobSettings {
+	for k := range analysis.JobSettings {
 		if k != "maxTime" {
 			names = append(names, k)
 		}

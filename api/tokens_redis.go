@@ -8,19 +8,21 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tesuji/tesuji/queue"
 )
 
 // RedisTokens is a TokenStore in Redis, shared by every API server of a deployment. The
-// layout is in redis_keys.go: one hash, token id -> the token's record as JSON.
+// layout is in queue/keys.go: one hash, token id -> the token's record as JSON.
 type RedisTokens struct {
 	rdb  redis.UniversalClient
-	keys redisKeys
+	keys queue.APIKeys
 }
 
 // NewRedisTokens returns the store in rdb under prefix ("" means "tesuji", so the hash is
 // "tesuji:tokens").
 func NewRedisTokens(rdb redis.UniversalClient, prefix string) *RedisTokens {
-	return &RedisTokens{rdb: rdb, keys: newRedisKeys(prefix)}
+	return &RedisTokens{rdb: rdb, keys: queue.NewAPIKeys(prefix)}
 }
 
 // createTokenScript adds a record unless a live token has its name: 1 added, 0 taken.
@@ -46,7 +48,7 @@ func (s *RedisTokens) Create(ctx context.Context, name string, scopes ...Scope) 
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("api: encode token: %w", err)
 	}
-	n, err := createTokenScript.Run(ctx, s.rdb, []string{s.keys.tokens()}, rec.ID, name, data).Int()
+	n, err := createTokenScript.Run(ctx, s.rdb, []string{s.keys.Tokens()}, rec.ID, name, data).Int()
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("api: create token: %w", err)
 	}
@@ -57,7 +59,7 @@ func (s *RedisTokens) Create(ctx context.Context, name string, scopes ...Scope) 
 }
 
 func (s *RedisTokens) records(ctx context.Context) ([]tokenRecord, error) {
-	all, err := s.rdb.HGetAll(ctx, s.keys.tokens()).Result()
+	all, err := s.rdb.HGetAll(ctx, s.keys.Tokens()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("api: list tokens: %w", err)
 	}
@@ -100,7 +102,7 @@ func (s *RedisTokens) Revoke(ctx context.Context, idOrName string) (TokenInfo, e
 	if err != nil {
 		return TokenInfo{}, fmt.Errorf("api: encode token: %w", err)
 	}
-	if err := s.rdb.HSet(ctx, s.keys.tokens(), rec.ID, data).Err(); err != nil {
+	if err := s.rdb.HSet(ctx, s.keys.Tokens(), rec.ID, data).Err(); err != nil {
 		return TokenInfo{}, fmt.Errorf("api: revoke token: %w", err)
 	}
 	return rec.TokenInfo, nil
@@ -113,7 +115,7 @@ func (s *RedisTokens) Check(ctx context.Context, token string) (TokenInfo, error
 	if !ok {
 		return TokenInfo{}, ErrTokenInvalid
 	}
-	v, err := s.rdb.HGet(ctx, s.keys.tokens(), id).Result()
+	v, err := s.rdb.HGet(ctx, s.keys.Tokens(), id).Result()
 	if errors.Is(err, redis.Nil) {
 		return checkRecord(nil, token)
 	}

@@ -9,10 +9,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // maxVariations is the most variations one review keeps.
@@ -86,7 +86,7 @@ func (a *API) putVariations(c *gin.Context) {
 		a.writeError(c, badRequest("too_many_variations", "a review keeps at most %d variations, not %d", maxVariations, len(set.Variations)))
 		return
 	}
-	spec, err := worker.DecodeSpec(j.Payload)
+	spec, err := analysis.Decode(j.Payload)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -152,7 +152,7 @@ func ownVariations(g *game.Game, set *variationSet) []game.OwnVariation {
 
 // recordText reads the record's own comments and variations back from the stored SGF;
 // none when the job was not made from one.
-func recordText(spec *worker.Spec) ([]string, []game.RecordVariation) {
+func recordText(spec *analysis.Spec) ([]string, []game.RecordVariation) {
 	if len(spec.SGF) == 0 {
 		return nil, nil
 	}
@@ -168,7 +168,7 @@ func recordText(spec *worker.Spec) ([]string, []game.RecordVariation) {
 }
 
 // storedRecord re-reads the record a job was made from.
-func storedRecord(spec *worker.Spec) (*game.Record, error) {
+func storedRecord(spec *analysis.Spec) (*game.Record, error) {
 	path, _ := game.ParsePath(spec.Path)
 	return game.Parse(spec.SGF, game.ParseOptions{MaxBytes: len(spec.SGF) + 1, Path: path})
 }

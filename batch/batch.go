@@ -24,6 +24,9 @@ type Config struct {
 	Client *client.Client
 	// MaxVisits per position; 0 means the server's default.
 	MaxVisits int
+	// Adaptive asks for adaptive reviews: every position at a few visits, the ones that
+	// decide the game again at MaxVisits. Default false: uniform reviews.
+	Adaptive bool
 	// OutDir receives NAME.analyzed.sgf for each input; default: beside each input.
 	OutDir string
 	// Parallel is how many files are submitted at once. Default 4.
@@ -90,7 +93,7 @@ func analyzeFile(ctx context.Context, cfg Config, file string, progress func(don
 	if err != nil {
 		return "", err
 	}
-	created, err := cfg.Client.Submit(ctx, filepath.Base(file), data, client.AnalysisOptions{MaxVisits: cfg.MaxVisits})
+	created, err := cfg.Client.Submit(ctx, filepath.Base(file), data, client.AnalysisOptions{MaxVisits: cfg.MaxVisits, Adaptive: cfg.Adaptive})
 	if err != nil {
 		var ae *client.APIError
 		if errors.As(err, &ae) {

@@ -60,6 +60,9 @@ type AnalysisOptions struct {
 	MaxVisits        int
 	Path             string
 	IncludeOwnership bool
+	// Adaptive asks for an adaptive review: every position at a few visits, the ones that
+	// decide the game again at MaxVisits.
+	Adaptive bool
 }
 
 func (c *Client) do(req *http.Request) (*http.Response, error) {
@@ -118,6 +121,9 @@ func (c *Client) Submit(ctx context.Context, name string, sgf []byte, opt Analys
 	}
 	if opt.IncludeOwnership {
 		mw.WriteField("includeOwnership", "true")
+	}
+	if opt.Adaptive {
+		mw.WriteField("adaptive", "true")
 	}
 	if err := mw.Close(); err != nil {
 		return nil, err

@@ -9,39 +9,16 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // PositionRequest is the body of POST /api/v1/positions: one position given by its move
-// list (with the board, komi and rules), or by an SGF and a variation path. Zero fields
-// are left to the server's defaults.
-type PositionRequest struct {
-	Moves         []katago.Move `json:"moves"`
-	InitialStones []katago.Move `json:"initialStones,omitempty"`
-	InitialPlayer string        `json:"initialPlayer,omitempty"` // "B" or "W"
-	BoardXSize    int           `json:"boardXSize,omitempty"`
-	BoardYSize    int           `json:"boardYSize,omitempty"`
-	Komi          *float64      `json:"komi,omitempty"`
-	Rules         string        `json:"rules,omitempty"` // KataGo's rules string
-
-	SGF  string `json:"sgf,omitempty"`
-	Path string `json:"path,omitempty"`
-
-	MaxVisits        int     `json:"maxVisits,omitempty"`
-	MaxTime          float64 `json:"maxTime,omitempty"` // seconds
-	IncludeOwnership bool    `json:"includeOwnership,omitempty"`
-	// ReportEvery is the seconds between partial reports of StreamPosition; the server
-	// defaults it to 0.5 and allows no less than 0.05. Position ignores it.
-	ReportEvery float64 `json:"reportEvery,omitempty"`
-
-	// SearchOptions are KataGo's query fields of the same names.
-	worker.SearchOptions
-	// OverrideSettings takes the search parameters the server allows (maxPlayouts,
-	// playoutDoublingAdvantage, humanSLProfile, wideRootNoise, rootPolicyOptimism).
-	OverrideSettings map[string]any `json:"overrideSettings,omitempty"`
-}
+// list (with the board, komi and rules), or by an SGF and a variation path, and how to
+// search it. Zero fields are left to the server's defaults; ReportEvery applies to
+// StreamPosition only.
+type PositionRequest = analysis.PositionRequest
 
 // positionBody is what goes on the wire: the request and whether to stream.
 type positionBody struct {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tesuji/tesuji/internal/startstop"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -26,37 +27,26 @@ type Engine struct {
 	ids      atomic.Uint64
 	restarts atomic.Int64
 
+	life startstop.Lifecycle // Start, Stop and the supervisor
+
 	mu         sync.Mutex
-	state      state
 	proc       *process      // the ready process; nil while none is
 	startErr   error         // why the last restart failed; nil once a process is ready
-	changed    chan struct{} // closed and replaced whenever proc, state or startErr changes
-	stopping   chan struct{} // closed by Stop
+	changed    chan struct{} // closed and replaced whenever proc, a failed Start or startErr changes
 	tmpDir     string
 	configPath string
 	tuning     Tuning
-	wg         sync.WaitGroup // Start in progress and the supervisor
 }
-
-type state int
-
-const (
-	stateIdle state = iota
-	stateStarting
-	stateRunning
-	stateStopped
-)
 
 // New returns an engine for cfg; nothing runs until Start.
 func New(cfg Config) *Engine {
 	set := cfg.setThreads()
 	cfg = cfg.withDefaults()
 	return &Engine{
-		cfg:      cfg,
-		set:      set,
-		log:      cfg.Logger,
-		changed:  make(chan struct{}),
-		stopping: make(chan struct{}),
+		cfg:     cfg,
+		set:     set,
+		log:     cfg.Logger,
+		changed: make(chan struct{}),
 	}
 }
 
@@ -68,7 +58,7 @@ func (e *Engine) broadcast() {
 
 func (e *Engine) isStopping() bool {
 	select {
-	case <-e.stopping:
+	case <-e.life.Stopping():
 		return true
 	default:
 		return false
@@ -79,40 +69,31 @@ func (e *Engine) isStopping() bool {
 // Start returns nil, the engine restarts KataGo by itself whenever it dies, until Stop.
 // A failed Start may be retried.
 func (e *Engine) Start(ctx context.Context) error {
-	e.mu.Lock()
-	switch e.state {
-	case stateStopped:
-		e.mu.Unlock()
-		return fmt.Errorf("%w: start after stop", ErrNotRunning)
-	case stateStarting, stateRunning:
-		e.mu.Unlock()
-		return errors.New("engine: already started")
+	if _, err := e.life.Begin(context.Background()); err != nil {
+		if errors.Is(err, startstop.ErrStopped) {
+			return fmt.Errorf("%w: start after stop", ErrNotRunning)
+		}
+		return fmt.Errorf("engine: %w", err)
 	}
-	e.state = stateStarting
-	e.wg.Add(1)
-	e.mu.Unlock()
-	defer e.wg.Done()
 
 	p, err := e.firstStart(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err == nil && e.state == stateStopped {
+	if err == nil && e.isStopping() {
 		p.kill()
 		<-p.done
 		err = fmt.Errorf("%w: stopped while starting", ErrNotRunning)
 	}
 	if err != nil {
-		if e.state != stateStopped {
-			e.state = stateIdle
-		}
 		e.removeTmp()
+		e.life.Failed()
+		e.broadcast()
 		return err
 	}
-	e.state = stateRunning
 	e.proc = p
 	e.broadcast()
-	e.wg.Add(1)
-	go e.supervise(p)
+	e.life.Go(func() { e.supervise(p) })
+	e.life.Started()
 	return nil
 }
 
@@ -163,12 +144,12 @@ func (e *Engine) removeTmp() {
 
 // supervise restarts KataGo whenever it dies, with backoff, until Stop.
 func (e *Engine) supervise(p *process) {
-	defer e.wg.Done()
+	stopping := e.life.Stopping()
 	backoff := e.cfg.RestartBackoffMin
 	for {
 		select {
 		case <-p.done:
-		case <-e.stopping:
+		case <-stopping:
 			return // Stop shuts the process down
 		}
 		p.mu.Lock()
@@ -182,7 +163,7 @@ func (e *Engine) supervise(p *process) {
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
-			case <-e.stopping:
+			case <-stopping:
 				t.Stop()
 				return
 			}
@@ -196,7 +177,7 @@ func (e *Engine) supervise(p *process) {
 				e.log.Error("engine: restart katago", "err", err)
 				continue
 			}
-			if e.state == stateStopped {
+			if e.isStopping() {
 				e.mu.Unlock()
 				np.kill()
 				<-np.done
@@ -226,28 +207,23 @@ func (e *Engine) processGone(p *process) {
 // Queries still in flight then fail with ErrNotRunning. Stop is idempotent and safe
 // before Start.
 func (e *Engine) Stop(ctx context.Context) error {
-	e.mu.Lock()
-	if e.state == stateStopped {
+	return e.life.Stop(ctx, func() error {
+		e.mu.Lock()
+		p := e.proc
+		e.proc = nil
+		e.broadcast()
 		e.mu.Unlock()
-		e.wg.Wait()
-		return nil
-	}
-	e.state = stateStopped
-	close(e.stopping)
-	p := e.proc
-	e.proc = nil
-	e.broadcast()
-	e.mu.Unlock()
 
-	var err error
-	if p != nil {
-		err = p.shutdown(ctx)
-	}
-	e.wg.Wait()
-	e.mu.Lock()
-	e.removeTmp()
-	e.mu.Unlock()
-	return err
+		var err error
+		if p != nil {
+			err = p.shutdown(ctx)
+		}
+		<-e.life.Done()
+		e.mu.Lock()
+		e.removeTmp()
+		e.mu.Unlock()
+		return err
+	})
 }
 
 // Ready reports whether a KataGo process is running and ready for queries.
@@ -259,6 +235,9 @@ func (e *Engine) Ready() bool {
 
 // Restarts returns how many times KataGo has been started again after dying or hanging.
 func (e *Engine) Restarts() int64 { return e.restarts.Load() }
+
+// Work returns the kind of work the engine's settings are for (Config.Work).
+func (e *Engine) Work() Work { return e.cfg.Work }
 
 // InFlight returns how many queries the running process still owes responses, including
 // queries whose callers gave up and that KataGo is winding down after a terminate.
@@ -276,11 +255,11 @@ func (e *Engine) InFlight() int {
 func (e *Engine) waitProcess(ctx context.Context) (*process, error) {
 	for {
 		e.mu.Lock()
-		switch {
-		case e.state == stateStopped:
+		switch st := e.life.State(); {
+		case st == startstop.Stopped:
 			e.mu.Unlock()
 			return nil, fmt.Errorf("%w: the engine is stopped", ErrNotRunning)
-		case e.state == stateIdle:
+		case st == startstop.Idle:
 			e.mu.Unlock()
 			return nil, fmt.Errorf("%w: the engine is not started", ErrNotRunning)
 		case e.proc != nil:

@@ -138,7 +138,7 @@ func (e *Engine) launch(ctx context.Context) (*process, error) {
 		p.kill()
 		<-p.done
 		return fail(p, context.Cause(ctx))
-	case <-e.stopping:
+	case <-e.life.Stopping():
 		p.kill()
 		<-p.done
 		return fail(p, errors.New("engine stopped"))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/tesuji/tesuji/internal/startstop"
 	"github.com/tesuji/tesuji/queue"
 )
 
@@ -64,11 +65,7 @@ type Fleet struct {
 
 	counts counts // for Collector
 
-	mu      sync.Mutex
-	started bool
-	stopped bool
-	cancel  context.CancelFunc
-	exited  chan struct{}
+	life startstop.Lifecycle
 }
 
 // New returns a fleet. ec2 may be nil only with DryRun (the decisions then assume the
@@ -110,15 +107,12 @@ func (f *Fleet) Config() Config { return f.cfg }
 // Start runs a step at once and then every Config.Interval until ctx ends or Stop is
 // called. A failed step is logged and the next one tries again.
 func (f *Fleet) Start(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.started || f.stopped {
-		return errors.New("fleet: already started or stopped")
+	ctx, err := f.life.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("fleet: %w", err)
 	}
-	f.started = true
-	ctx, f.cancel = context.WithCancel(ctx)
-	f.exited = make(chan struct{})
-	go f.loop(ctx)
+	f.life.Go(func() { f.loop(ctx) })
+	f.life.Started()
 	return nil
 }
 
@@ -126,24 +120,13 @@ func (f *Fleet) Start(ctx context.Context) error {
 // running: the fleet's state is in EC2's tags and the queue's registry, so a restarted
 // fleet picks them up. Stop is idempotent and safe before Start.
 func (f *Fleet) Stop(ctx context.Context) error {
-	f.mu.Lock()
-	f.stopped = true
-	cancel, exited := f.cancel, f.exited
-	f.mu.Unlock()
-	if cancel == nil {
-		return nil
+	if err := f.life.Stop(ctx, nil); err != nil {
+		return fmt.Errorf("fleet: stop: %w", err)
 	}
-	cancel()
-	select {
-	case <-exited:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("fleet: stop: %w", ctx.Err())
-	}
+	return nil
 }
 
 func (f *Fleet) loop(ctx context.Context) {
-	defer close(f.exited)
 	tick := time.NewTicker(f.cfg.Interval)
 	defer tick.Stop()
 	for {

@@ -14,8 +14,11 @@ const (
 	CodeInvalidSGF = "invalid_sgf"
 	// CodeIllegalMove: a move or the initial position breaks the rules of the game.
 	CodeIllegalMove = "illegal_move"
-	// CodeTooLarge: the file, its tree or its game is larger than the configured limits.
+	// CodeTooLarge: the file or its tree is larger than the configured limits.
 	CodeTooLarge = "too_large"
+	// CodeTooManyMoves: the game has more moves than ParseOptions.MaxMoves, a limit on
+	// the game rather than on the upload.
+	CodeTooManyMoves = "too_many_moves"
 	// CodeUnsupported: a valid record that KataGo cannot analyze (board larger than 19x19,
 	// another game than Go, setup stones in the middle of the game, ...).
 	CodeUnsupported = "unsupported"

@@ -229,7 +229,7 @@ func guessCharset(data []byte) encoding.Encoding {
 func recordFromNodes(format string, root *Node, moves []*Node, warnings []string, opt ParseOptions) (*Record, error) {
 	if len(moves) > opt.MaxMoves {
 		// As readGame would say, before a long line of nodes is built.
-		return nil, errorf(CodeTooLarge, "the game has more than %d moves, the limit", opt.MaxMoves)
+		return nil, errorf(CodeTooManyMoves, "the game has more than %d moves, the limit", opt.MaxMoves)
 	}
 	prev := root
 	for _, n := range moves {

@@ -94,7 +94,7 @@ func TestParseOtherFormats(t *testing.T) {
 		{
 			name: "gib longer than the limit", opt: ParseOptions{MaxMoves: 2},
 			data: "\\HS\n\\HE\n\\GS\nSTO 0 2 1 3 3\nSTO 0 3 2 4 4\nSTO 0 4 1 5 5\n\\GE\n",
-			code: CodeTooLarge, err: "the game has more than 2 moves, the limit",
+			code: CodeTooManyMoves, err: "the game has more than 2 moves, the limit",
 		},
 		{
 			name: "ngf by its name with a broken size", opt: ParseOptions{Name: "Game.NGF"},

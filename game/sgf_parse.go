@@ -494,7 +494,7 @@ func (r *Record) readGame(maxMoves int) error {
 			r.startNode = li - 1
 		}
 		if len(g.Moves) >= maxMoves {
-			return errorf(CodeTooLarge, "the game has more than %d moves, the limit", maxMoves)
+			return errorf(CodeTooManyMoves, "the game has more than %d moves, the limit", maxMoves)
 		}
 		p, pass, err := ParseSGFPoint(strings.TrimSpace(v), x, y)
 		if err != nil {

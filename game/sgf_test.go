@@ -250,7 +250,7 @@ func TestParseRecords(t *testing.T) {
 		{name: "too many nodes", data: "(;" + strings.Repeat(";", 20) + ")", opt: ParseOptions{MaxNodes: 10},
 			code: CodeTooLarge, err: "the record has more than 10 nodes, the limit"},
 		{name: "too many moves", data: "(;SZ[9]" + strings.Repeat(";B[];W[]", 6) + ")", opt: ParseOptions{MaxMoves: 10},
-			code: CodeTooLarge, err: "the game has more than 10 moves, the limit"},
+			code: CodeTooManyMoves, err: "the game has more than 10 moves, the limit"},
 	}
 	runParseCases(t, ParseSGF, tests)
 }
@@ -518,7 +518,7 @@ func TestParseLargeRecords(t *testing.T) {
 			t.Errorf("moves (-want +got):\n%s", diff)
 		}
 		_, err = ParseSGF([]byte(data), ParseOptions{MaxNodes: 200_000, Path: []int{1}})
-		checkParse(t, nil, err, nil, nil, CodeTooLarge, "the game has more than 2000 moves, the limit")
+		checkParse(t, nil, err, nil, nil, CodeTooManyMoves, "the game has more than 2000 moves, the limit")
 	})
 }
 

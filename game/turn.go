@@ -81,6 +81,20 @@ type Turn struct {
 	PointLoss   *float64 `json:"pointLoss,omitempty"` // of Move, from the mover's side; set once turn-1 is known
 	Mistake     string   `json:"mistake,omitempty"`   // class of Move by point loss
 	BestMove    string   `json:"bestMove,omitempty"`  // KataGo's top move at turn-1, the alternative to Move
+
+	// VisitsSpent is the visits of every search made for this turn: Visits, plus the quick
+	// search an adaptive review made before it searched the turn again. 0 in results stored
+	// before it was recorded, which spent Visits.
+	VisitsSpent int `json:"visitsSpent,omitempty"`
+}
+
+// Spent returns the visits of every search made for the turn: VisitsSpent, or Visits for a
+// result stored before VisitsSpent was recorded.
+func (t *Turn) Spent() int {
+	if t.VisitsSpent > 0 {
+		return t.VisitsSpent
+	}
+	return t.Visits
 }
 
 // NewTurn reads KataGo's final response for one turn of the game. It expects the engine to

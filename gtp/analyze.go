@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
@@ -188,14 +189,14 @@ func parseInterval(s string) (float64, bool) {
 // whichever player it is asked about.
 func (s *session) positionRequest(player game.Color) *client.PositionRequest {
 	komi := s.komi
-	req := &client.PositionRequest{
+	req := &client.PositionRequest{Position: analysis.Position{
 		Moves:         make([]katago.Move, 0, len(s.moves)+1),
 		InitialPlayer: s.initialPlayer.String(),
 		BoardXSize:    s.xsize,
 		BoardYSize:    s.ysize,
 		Komi:          &komi,
 		Rules:         s.rules.QueryName(),
-	}
+	}}
 	for _, st := range s.initial {
 		req.InitialStones = append(req.InitialStones, katago.Move{st.Color.String(), st.Point.GTP(s.ysize)})
 	}

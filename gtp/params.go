@@ -13,7 +13,7 @@ import (
 
 // The search parameters of kata-set-param and its relatives that make sense for a
 // search on a shared server: the limits of a genmove's search, and the settings a
-// server's job may carry (see worker.JobSettings). KataGo's other parameters shape its
+// server's job may carry (see analysis.JobSettings). KataGo's other parameters shape its
 // process (threads, caches) or are fixed by the server's configuration; setting one is
 // answered as KataGo answers a parameter it cannot override.
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
@@ -30,8 +31,8 @@ func TestSideToMove(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		turn, err := c.Position(ctx, &client.PositionRequest{Moves: moves, BoardXSize: 9, BoardYSize: 9,
-			Komi: &komi, Rules: "tromp-taylor", MaxVisits: 40})
+		turn, err := c.Position(ctx, &client.PositionRequest{Position: analysis.Position{Moves: moves, BoardXSize: 9, BoardYSize: 9,
+			Komi: &komi, Rules: "tromp-taylor"}, MaxVisits: 40})
 		if err != nil {
 			t.Fatal(err)
 		}

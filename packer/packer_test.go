@@ -354,7 +354,7 @@ func fakeRelease(t *testing.T, appImage bool) []byte {
 func newImage(t *testing.T, appImage bool) *image {
 	t.Helper()
 	img := &image{
-		binary:     []byte("#!/bin/sh\necho tesuji stand-in\n"),
+		binary:     []byte("#!/bin/sh\necho \"tesuji stand-in $*\"\n"),
 		katagoZip:  fakeRelease(t, appImage),
 		network:    standInNetwork(t),
 		buildDir:   t.TempDir(),
@@ -572,7 +572,7 @@ func TestProvisionEndToEnd(t *testing.T) {
 					"# template's user data, is read after this file and wins.\n" +
 					"TESUJI_KATAGO=/opt/katago/katago\n" +
 					"TESUJI_MODEL=/opt/katago/model.bin.gz\n" +
-					"TESUJI_KATAGO_CONFIG=/etc/tesuji/katago.cfg\n"},
+					"TESUJI_KATAGO_HOME=/var/lib/tesuji/katago\n"},
 				{"opt/katago/SOURCES", "# Where this image's KataGo and network came from, as checked at build time.\n" +
 					"katago_url=" + img.server.URL + "/" + katagoZipName + "\n" +
 					"katago_sha256=" + sha256Hex(img.katagoZip) + "\n" +
@@ -609,6 +609,13 @@ func TestProvisionEndToEnd(t *testing.T) {
 			}
 			if !strings.Contains(r.stderr, "warm-up answered 5 turns") {
 				t.Errorf("provision.sh did not report the warm-up's results:\n%s", r.stderr)
+			}
+			// Then the installed tesuji measured the worker's settings with the same
+			// KataGo, network and KataGo home directory (the stand-in echoes its arguments).
+			wantTune := fmt.Sprintf("worker settings: tesuji stand-in katago tune --gpus 1 --katago %s --model %s --katago-home %s --log-level warn\n",
+				filepath.Join(root, "opt/katago/katago"), filepath.Join(root, "opt/katago/model.bin.gz"), filepath.Join(root, "var/lib/tesuji/katago"))
+			if !strings.Contains(r.stderr, wantTune) {
+				t.Errorf("provision.sh did not run tesuji katago tune as %q:\n%s", wantTune, r.stderr)
 			}
 
 			// The installed KataGo runs, through the AppImage's AppRun where there is one.

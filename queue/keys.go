@@ -5,9 +5,16 @@ import (
 	"encoding/hex"
 )
 
-// Redis data layout. Every key the Redis queue uses is built in this file.
+// Redis data layout. Every Redis key of a deployment is built in this file: the queue's,
+// and the API's tokens and limits (APIKeys), which live in the same Redis.
 //
-// All keys start with the configured prefix P (RedisConfig.Prefix, default "tesuji"). A
+// Hash tags. Redis Cluster puts a key on the slot of the part between its first "{" and
+// the following "}" (its hash tag), and a script may only touch keys of one slot. So every
+// key carries the tag of the unit it changes together with: a job's id, an owner's id, or
+// the prefix for the structures that span jobs. A prefix may not hold braces (the queue
+// refuses one), so no tag ends early.
+//
+// All keys start with the configured prefix P (RedisConfig.Prefix, default DefaultPrefix). A
 // job's keys carry its id as hash tag, so a Redis Cluster keeps them on one slot and one Lua
 // script changes them together, atomically and fenced:
 //
@@ -17,7 +24,8 @@ import (
 //	                            claim), lexp (lease expiry, ms by Redis's clock), ver (+1 per
 //	                            change of state or lease), dedupe (the dedupe key's name) and
 //	                            vars (SaveVariations' bytes, expiring with the record)
-//	P:job:{ID}:results  hash    turn -> result JSON, each written once (HSETNX)
+//	P:job:{ID}:results  hash    turn -> result JSON, written once (HSETNX) unless replaced
+//	                            (replaceScript: an adaptive review's deeper search)
 //	P:job:{ID}:events   stream  the job's events, fields t (type) and d (data); the event
 //	                            ids are the stream ids
 //	P:job:{ID}:reply:<call>
@@ -46,8 +54,13 @@ import (
 //	                            over the index) and done, failed, cancelled (jobs that
 //	                            reached each final state, ever)
 //	{P}:seq             string  the enqueue sequence (INCR)
-//	{P}:wake            list    one token per claimable job, for claimers blocked in BLPOP;
-//	                            trimmed to the length of {P}:ready
+//	{P}:wake            list    one token per claimable review, for claimers blocked in
+//	                            BLPOP; kept as long as the reviews in {P}:ready
+//	{P}:wake:interactive
+//	                    list    the same for interactive jobs. A claimer of any job blocks
+//	                            on both lists, one that claims a single priority (Claim's
+//	                            only) on that priority's list alone, so it never takes the
+//	                            wake-up of a job it cannot claim
 //	{P}:dedupe:<sha>    string  the job id for sha256(owner NUL dedupe key); expires after
 //	                            the retention period
 //	{P}:workers         zset    worker id -> last registration, ms
@@ -67,6 +80,35 @@ import (
 //
 // The job state machine is documented in the package comment (queue.go); the scripts that
 // make each transition are in redis_scripts.go.
+//
+// The API's keys (APIKeys), under the same prefix P:
+//
+//	P:tokens                 hash  token id -> the token's record as JSON: id, name,
+//	                               createdAt, revokedAt (when revoked) and hash, the hex
+//	                               SHA-256 of the whole token. The token itself is never
+//	                               stored. One key, so a Cluster serves it from one slot
+//	                               and creating a token (which checks that its name is free)
+//	                               is one script.
+//	P:limits:{o:OWNER}:use   hash  unix minute -> positions charged in that minute, for
+//	                               the hourly quota; minutes older than an hour are deleted
+//	                               by the charge that finds them, and the key expires an
+//	                               hour after its last charge.
+//	P:limits:{o:OWNER}:busy  zset  the owner's jobs and websocket queries in progress, for
+//	                               the limit of jobs at once: a queue job's id with score 0
+//	                               (it stays until the API sees the job final), a websocket
+//	                               query's key with its lease expiry in ms as score (its
+//	                               server renews it; a crashed server's entries lapse).
+//	                               Expires a week after its last admission.
+//	P:limits:{o:OWNER}:reply:CALL
+//	                         string  set by a charge, for a few minutes, under a random id
+//	                               per call: a resent call (a client that lost the reply
+//	                               sends it again) finds it and does not charge twice.
+//
+// OWNER is a token id (16 hex digits), or empty in open mode. The hash tag {o:OWNER} keeps
+// an owner's keys on one slot, so each limit check is one atomic script.
+
+// DefaultPrefix starts every key when no prefix is configured.
+const DefaultPrefix = "tesuji"
 
 // keys builds the key names of one queue.
 type keys struct {
@@ -102,6 +144,14 @@ func (k keys) seq() string    { return k.global + ":seq" }
 func (k keys) wake() string   { return k.global + ":wake" }
 func (k keys) stats() string  { return k.global + ":stats" }
 
+// wakeFor names the wake-up list of the jobs of priority p.
+func (k keys) wakeFor(p Priority) string {
+	if p == PriorityInteractive {
+		return k.global + ":wake:interactive"
+	}
+	return k.wake()
+}
+
 // globalReply names the key that keeps the reply of one call of a script on the global slot.
 func (k keys) globalReply(call string) string { return k.global + ":reply:" + call }
 
@@ -117,7 +167,7 @@ func (k keys) worker(id string) string { return k.global + ":worker:" + id }
 
 // indexKeys are the KEYS of the scripts on the global slot that move a job in the index.
 func (k keys) indexKeys() []string {
-	return []string{k.ready(), k.leases(), k.wake(), k.index(), k.stats()}
+	return []string{k.ready(), k.leases(), k.wake(), k.index(), k.stats(), k.wakeFor(PriorityInteractive)}
 }
 
 // The review library and the owner caps, on the global slot; <sha> is the hex SHA-256 of
@@ -143,3 +193,30 @@ func (k keys) ownerUsage(owner string) string { return k.global + ":usage:" + k.
 func (k keys) libraryKeys(owner string) []string {
 	return []string{k.ownerJobs(owner), k.ownerSizes(owner), k.ownerUsage(owner), k.seq()}
 }
+
+// APIKeys builds the names of the API's keys: its tokens and each owner's limits. The
+// layout is documented at the top of this file.
+type APIKeys struct{ prefix string }
+
+// NewAPIKeys returns the builder for prefix; "" means DefaultPrefix.
+func NewAPIKeys(prefix string) APIKeys {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return APIKeys{prefix: prefix}
+}
+
+// Tokens names the hash of every token's record.
+func (k APIKeys) Tokens() string { return k.prefix + ":tokens" }
+
+// owner is the start of an owner's keys, with the owner's hash tag.
+func (k APIKeys) owner(owner string) string { return k.prefix + ":limits:{o:" + owner + "}" }
+
+// Use names the hash of an owner's positions charged per minute.
+func (k APIKeys) Use(owner string) string { return k.owner(owner) + ":use" }
+
+// Busy names the sorted set of an owner's jobs and websocket queries in progress.
+func (k APIKeys) Busy(owner string) string { return k.owner(owner) + ":busy" }
+
+// Reply names the key that remembers one charge call of an owner, for a resend.
+func (k APIKeys) Reply(owner, call string) string { return k.owner(owner) + ":reply:" + call }

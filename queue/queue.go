@@ -34,7 +34,8 @@
 //
 // Delivery is at least once (a job can be claimed again after a crash), results are exactly
 // once: StoreResult keeps the first result of a turn, so a resumed job re-runs only the turns
-// that Results does not hold yet.
+// that Results does not hold yet. ReplaceResult is the one way to change a stored result (an
+// adaptive review deepening a turn); a retried replace with the same result changes nothing.
 //
 // A call is one change, even when its transport sends it twice: the Redis client resends a
 // command whose reply it lost, and the Redis queue answers such a resend with the first
@@ -71,6 +72,21 @@ const (
 	PriorityReview      Priority = 0 // a whole game
 	PriorityInteractive Priority = 1 // a single position, the GTP bridge, the KaTrain websocket
 )
+
+// claimable reports which priorities a Claim with the given filter takes: a job of
+// priority p is taken when take[p]. It returns ErrInvalid for an unknown priority.
+func claimable(only []Priority) (take [2]bool, err error) {
+	if len(only) == 0 {
+		return [2]bool{true, true}, nil
+	}
+	for _, p := range only {
+		if p != PriorityReview && p != PriorityInteractive {
+			return take, fmt.Errorf("%w: claim priority %d", ErrInvalid, p)
+		}
+		take[p] = true
+	}
+	return take, nil
+}
 
 // Job is one unit of analysis: a game (or a position) and the turns to analyze in it.
 type Job struct {
@@ -259,9 +275,14 @@ type Queue interface {
 	Enqueue(ctx context.Context, job *Job) (j *Job, created bool, err error)
 	// Claim blocks until a job is available (interactive first, then oldest first),
 	// reclaiming jobs whose lease expired, or until ctx ends (ctx.Err()). leaseTTL <= 0
-	// means the queue's default. Errors from the store (a Redis restart) come back as
+	// means the queue's default. only, when given, limits the claim to jobs of those
+	// priorities (a worker whose engine keeps the latency settings claims only
+	// PriorityInteractive); a job of another priority stays in line, in its place, for
+	// other claimers, and a claimer blocked for one priority wakes for that priority's
+	// jobs alone. No argument, or every priority, takes any job. A priority the contract
+	// does not know is ErrInvalid. Errors from the store (a Redis restart) come back as
 	// they are; callers retry with a backoff.
-	Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error)
+	Claim(ctx context.Context, workerID string, leaseTTL time.Duration, only ...Priority) (*Job, *Lease, error)
 	// Heartbeat extends the lease to leaseTTL from now (<= 0: the default) and updates
 	// lease.Expires. ErrLeaseLost when it is no longer current; ErrCancelled (which also
 	// matches ErrLeaseLost) when the job was cancelled: the worker stops and calls nothing else.
@@ -270,6 +291,13 @@ type Queue interface {
 	// fenced by the lease. A turn that already has a result is kept as it is (exactly once):
 	// stored=false then, and no event is appended. A turn not in Job.Turns is ErrInvalid.
 	StoreResult(ctx context.Context, lease *Lease, turn int, result []byte) (stored bool, err error)
+	// ReplaceResult makes result the turn's stored result, whether or not the turn had one,
+	// and appends a turn event with it, atomically and fenced by the lease: a review that
+	// searches a turn again (deeper) replaces what it stored first, and watchers see the
+	// turn a second time. When the stored result is already byte for byte result (a
+	// retried call), nothing changes and no event is appended. A turn not in Job.Turns is
+	// ErrInvalid.
+	ReplaceResult(ctx context.Context, lease *Lease, turn int, result []byte) error
 	// Publish appends a transient event (partial, progress) to the job's stream, fenced.
 	Publish(ctx context.Context, lease *Lease, typ string, data []byte) error
 	// Complete marks the job done and appends the done event, fenced. ErrIncomplete when

@@ -57,7 +57,7 @@ type RedisConfig struct {
 
 func (c *RedisConfig) setDefaults() {
 	if c.Prefix == "" {
-		c.Prefix = "tesuji"
+		c.Prefix = DefaultPrefix
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 30 * time.Second
@@ -343,16 +343,35 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	return j, true, nil
 }
 
-func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error) {
+func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Duration, only ...Priority) (*Job, *Lease, error) {
 	if leaseTTL <= 0 {
 		leaseTTL = r.cfg.LeaseTTL
+	}
+	take, err := claimable(only)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: claim: %w", err)
+	}
+	// The scores of ready this claimer takes from, and the wake-up lists it blocks on
+	// (keys.go): interactive jobs score below 2^52, reviews from it on.
+	const band = "4503599627370496"
+	lo, hi := "-inf", "+inf"
+	var wake []string
+	if take[PriorityInteractive] {
+		wake = append(wake, r.k.wakeFor(PriorityInteractive))
+	} else {
+		lo = band
+	}
+	if take[PriorityReview] {
+		wake = append(wake, r.k.wakeFor(PriorityReview))
+	} else {
+		hi = "(" + band
 	}
 	for {
 		if err := r.check(ctx); err != nil {
 			return nil, nil, err
 		}
 		call := newID()
-		res, err := r.run(ctx, claimNextScript, append(r.k.indexKeys(), r.k.globalReply(call)), ms(leaseTTL), reapBatch)
+		res, err := r.run(ctx, claimNextScript, append(r.k.indexKeys(), r.k.globalReply(call)), ms(leaseTTL), reapBatch, lo, hi)
 		if err != nil {
 			return nil, nil, fmt.Errorf("queue: claim: %w", err)
 		}
@@ -384,23 +403,28 @@ func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Durati
 				n, _ := strconv.ParseInt(next, 10, 64)
 				wait = min(wait, time.Duration(n-num(res[1]))*time.Millisecond)
 			}
-			if err := r.block(ctx, wait); err != nil {
+			if err := r.block(ctx, wait, wake); err != nil {
 				return nil, nil, fmt.Errorf("queue: claim: %w", err)
 			}
 		}
 	}
 }
 
-// block waits in BLPOP on the wake-up list for at most wait (and no later than ctx's
+// block waits in BLPOP on the wake-up lists for at most wait (and no later than ctx's
 // deadline). A wake-up token, a timeout and a cancelled ctx all return nil: the caller
 // looks again.
-func (r *Redis) block(ctx context.Context, wait time.Duration) error {
+func (r *Redis) block(ctx context.Context, wait time.Duration, lists []string) error {
 	if dl, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(dl))
 	}
 	wait = max(wait, time.Millisecond)
 	// The typed BLPop rounds to whole seconds; BLPOP takes a decimal timeout.
-	err := r.c.Do(ctx, "BLPOP", r.k.wake(), strconv.FormatFloat(wait.Seconds(), 'f', 3, 64)).Err()
+	args := []any{"BLPOP"}
+	for _, l := range lists {
+		args = append(args, l)
+	}
+	args = append(args, strconv.FormatFloat(wait.Seconds(), 'f', 3, 64))
+	err := r.c.Do(ctx, args...).Err()
 	if err != nil && !errors.Is(err, redis.Nil) && ctx.Err() == nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
 		j := enqueue(t, q)
-		res := run(t, q, claimNextScript, append(q.k.indexKeys(), q.k.globalReply("n")), ms(200*time.Millisecond), reapBatch)
+		res := run(t, q, claimNextScript, append(q.k.indexKeys(), q.k.globalReply("n")), ms(200*time.Millisecond), reapBatch, "-inf", "+inf")
 		if str(res[0]) != "claim" || str(res[1]) != j.ID {
 			t.Fatalf("claimNextScript: %v", res)
 		}

@@ -247,6 +247,30 @@ func TestRedisResentScriptRunsOnce(t *testing.T) {
 				t.Errorf("Stats (-want +got):\n%s", diff)
 			}
 		}},
+		// Between the call and its resend the job is cancelled: the resend must answer as the
+		// call did (replaced), not with the cancel it meets.
+		{"replace result replaces the turn", replaceScript, func(e *env) error {
+			return e.d.Cancel(ctx, e.jobs[0].ID)
+		}, func(t *testing.T, e *env) {
+			enqueue(t, e, 1)
+			_, l := claim(t, e.d, "w1")
+			if _, err := e.d.StoreResult(ctx, l, 0, []byte(`"quick"`)); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.q.ReplaceResult(ctx, l, 0, []byte(`"deep"`)); err != nil {
+				t.Errorf("ReplaceResult: %v, want nil: the turn was replaced by this call", err)
+			}
+			res, err := e.d.Results(ctx, l.JobID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(map[int][]byte{0: []byte(`"deep"`)}, res); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]int{EventTurn: 2, EventCancelled: 1}, events(t, e, l.JobID)); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		}},
 		{"complete finishes the job", completeScript, nil, complete},
 		{"fail counts one attempt", failScript, nil, func(t *testing.T, e *env) {
 			enqueue(t, e, 1)

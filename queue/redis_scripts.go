@@ -53,6 +53,17 @@ local function fence(tok, now)
   return nil
 end
 
+-- fence_turn returns why a write of turn's result under the lease token tok must be
+-- refused (invalid: the job has no such turn), or nil.
+local function fence_turn(tok, turn)
+  local why = fence(tok, now_ms())
+  if why then return why end
+  if not string.find(redis.call('HGET', rec, 'turns') or '', ',' .. turn .. ',', 1, true) then
+    return 'invalid'
+  end
+  return nil
+end
+
 -- left is the backlog the job still represents (positionsLeft in Go): all its positions
 -- until a turn has a result, then the share of its turns without one.
 local function left()
@@ -95,21 +106,31 @@ end
 
 // luaGlobal is the prelude of the scripts on the global slot.
 var luaGlobal = luaOnce + `
-local ready, leases, wake, index, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local ready, leases, wake, index, stats, wakei = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
--- trim_wake keeps one wake-up token per queued job at most.
-local function trim_wake()
-  local n = redis.call('ZCARD', ready)
+-- band is where the scores of a priority's jobs in ready begin: interactive jobs below
+-- it, reviews from it on.
+local band = 4503599627370496
+
+-- sync_list makes list hold one wake-up token per job of its priority in line (at most
+-- a thousand: more claimers never wait at once), so that a claimer who took the token
+-- of a job another claimer then took leaves none missing.
+local function sync_list(list, n)
+  n = math.min(n, 1000)
+  local have = redis.call('LLEN', list)
   if n == 0 then
-    redis.call('DEL', wake)
+    redis.call('DEL', list)
+  elseif have > n then
+    redis.call('LTRIM', list, 0, n - 1)
   else
-    redis.call('LTRIM', wake, 0, n - 1)
+    for _ = have + 1, n do redis.call('RPUSH', list, '1') end
   end
 end
 
-local function push_wake()
-  redis.call('RPUSH', wake, '1')
-  trim_wake()
+-- sync_wake keeps one wake-up token per queued job on the list of its priority.
+local function sync_wake()
+  sync_list(wakei, redis.call('ZCOUNT', ready, '-inf', '(' .. int(band)))
+  sync_list(wake, redis.call('ZCOUNT', ready, int(band), '+inf'))
 end
 
 -- An index entry is "ver:score:left:created": the record version it reflects, the job's
@@ -167,19 +188,19 @@ return {'ok'}
 // any. ARGV: id, priority, dedupe expiry ms, the job id the dedupe key may be taken from,
 // positions, created ms. Returns {ok} or {dup, id of the live job}.
 var commitScript = redis.NewScript(luaGlobal + `
-return once(KEYS[6], function()
+return once(KEYS[7], function()
   local id = ARGV[1]
-  if KEYS[8] then
-    local cur = redis.call('GET', KEYS[8])
+  if KEYS[9] then
+    local cur = redis.call('GET', KEYS[9])
     if cur and cur ~= ARGV[4] then return {'dup', cur} end
-    redis.call('SET', KEYS[8], id, 'PX', ARGV[3])
+    redis.call('SET', KEYS[9], id, 'PX', ARGV[3])
   end
-  local seq = redis.call('INCR', KEYS[7])
-  local score = int((1 - tonumber(ARGV[2])) * 4503599627370496 + seq)
+  local seq = redis.call('INCR', KEYS[8])
+  local score = int((1 - tonumber(ARGV[2])) * band + seq)
   redis.call('ZADD', ready, score, id)
   redis.call('HSET', index, id, entry(1, score, tonumber(ARGV[5]), ARGV[6]))
   redis.call('HINCRBY', stats, 'pos', ARGV[5])
-  push_wake()
+  sync_wake()
   return {'ok'}, true
 end)
 `)
@@ -187,14 +208,17 @@ end)
 // claimNextScript hands a claimer its next move: {expired, ids} when leases have expired
 // (the claimer reaps them first), {claim, id} with the id moved from ready to leases for
 // ARGV[1] ms while the claim completes, or {none, now ms, next lease expiry ms or empty}.
-// KEYS: the index keys, the reply key. ARGV: claim grace ms, how many expired ids at most.
+// KEYS: the index keys, the reply key. ARGV: claim grace ms, how many expired ids at most,
+// then the scores of ready the claimer takes from (min, max as ZRANGEBYSCORE reads them:
+// -inf, +inf for any job; see Redis.Claim).
 var claimNextScript = redis.NewScript(luaGlobal + `
-return once(KEYS[6], function()
+return once(KEYS[7], function()
   local now = now_ms()
   local expired = redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, ARGV[2])
   if #expired > 0 then return {'expired', expired} end
-  local popped = redis.call('ZPOPMIN', ready)
-  trim_wake()
+  local popped = redis.call('ZRANGEBYSCORE', ready, ARGV[3], ARGV[4], 'LIMIT', 0, 1)
+  if #popped > 0 then redis.call('ZREM', ready, popped[1]) end
+  sync_wake()
   if #popped > 0 then
     redis.call('ZADD', leases, now + tonumber(ARGV[1]), popped[1])
     return {'claim', popped[1]}, true
@@ -232,7 +256,7 @@ if st == 'queued' or st == 'running' then
   if st == 'queued' then
     redis.call('ZREM', leases, id)
     redis.call('ZADD', ready, score, id)
-    push_wake()
+    sync_wake()
   else
     redis.call('ZREM', ready, id)
     redis.call('ZADD', leases, ARGV[4], id)
@@ -248,8 +272,8 @@ if cur then
   if curleft ~= 0 then redis.call('HINCRBY', stats, 'pos', int(-curleft)) end
   if st == 'done' or st == 'failed' or st == 'cancelled' then redis.call('HINCRBY', stats, st, 1) end
 end
-if KEYS[6] and redis.call('GET', KEYS[6]) == id then
-  redis.call('PEXPIRE', KEYS[6], ARGV[5])
+if KEYS[7] and redis.call('GET', KEYS[7]) == id then
+  redis.call('PEXPIRE', KEYS[7], ARGV[5])
 end
 return {'ok', 1}
 `)
@@ -258,7 +282,7 @@ return {'ok', 1}
 // reviews queued, running, positions waiting, done, failed, cancelled, created ms of the
 // oldest job in line or 0}.
 var statsScript = redis.NewScript(luaGlobal + `
-local band = '4503599627370496'
+local band = int(band)
 local pos, done, failed, cancelled = unpack(redis.call('HMGET', stats, 'pos', 'done', 'failed', 'cancelled'))
 local oldest = 0
 for _, first in ipairs({redis.call('ZRANGEBYSCORE', ready, '-inf', '(' .. band, 'LIMIT', 0, 1),
@@ -337,11 +361,8 @@ end)
 // {invalid}, {lost} or {cancelled}.
 var storeScript = redis.NewScript(luaJob + `
 return once(KEYS[4], function()
-  local why = fence(ARGV[1], now_ms())
+  local why = fence_turn(ARGV[1], ARGV[2])
   if why then return {why} end
-  if not string.find(redis.call('HGET', rec, 'turns') or '', ',' .. ARGV[2] .. ',', 1, true) then
-    return {'invalid'}
-  end
   if redis.call('HSETNX', results, ARGV[2], ARGV[3]) == 0 then return {'ok', 0} end
   event('turn', ARGV[3])
   local ver = redis.call('HINCRBY', rec, 'ver', 1)

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -712,26 +713,38 @@ func checkOwnerCaps(owner string, jobs, bytes, size, maxJobs, maxBytes int64) er
 	return nil
 }
 
-func (s *SQLite) Claim(ctx context.Context, workerID string, leaseTTL time.Duration) (*Job, *Lease, error) {
+func (s *SQLite) Claim(ctx context.Context, workerID string, leaseTTL time.Duration, only ...Priority) (*Job, *Lease, error) {
 	if leaseTTL <= 0 {
 		leaseTTL = s.cfg.LeaseTTL
+	}
+	// queued selects the jobs this claimer may take.
+	queued, args := "state = 'queued'", []any(nil)
+	if len(only) > 0 {
+		marks := make([]string, len(only))
+		for i, p := range only {
+			if p != PriorityReview && p != PriorityInteractive {
+				return nil, nil, fmt.Errorf("queue: claim: %w: unknown priority %d", ErrInvalid, p)
+			}
+			marks[i], args = "?", append(args, int(p))
+		}
+		queued += " AND priority IN (" + strings.Join(marks, ", ") + ")"
 	}
 	for {
 		changed := s.claimChanged()
 		// Look before taking the write lock: most wake-ups of an idle claimer find
 		// another claimer was first. Expired leases are the sweeper's.
-		var queued bool
+		var waiting bool
 		err := s.read(ctx, "claim", func(t *txn) error {
-			return t.queryRow("SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued')").Scan(&queued)
+			return t.queryRow("SELECT EXISTS (SELECT 1 FROM jobs WHERE "+queued+")", args...).Scan(&waiting)
 		})
 		if err != nil {
 			return nil, nil, err
 		}
 		var job *Job
 		var lease *Lease
-		if queued {
+		if waiting {
 			err = s.do(ctx, "claim", func(t *txn) error {
-				r, err := t.row("state = 'queued' ORDER BY priority DESC, seq LIMIT 1")
+				r, err := t.row(queued+" ORDER BY priority DESC, seq LIMIT 1", args...)
 				if err != nil || r == nil {
 					return err
 				}
@@ -855,6 +868,59 @@ func (s *SQLite) StoreResult(ctx context.Context, l *Lease, turn int, result []b
 		return appendEvent(t, r, EventTurn, &turn, result)
 	})
 	return stored, err
+}
+
+// ReplaceResult makes result the turn's stored result and appends a turn event with it;
+// the same result again (a retried call) changes nothing.
+func (s *SQLite) ReplaceResult(ctx context.Context, l *Lease, turn int, result []byte) error {
+	return s.fenced(ctx, l, "replace result", func(t *txn, r *jobRow) error {
+		if !hasTurn(r.job.Turns, turn) {
+			return fmt.Errorf("%w: job %s has no turn %d", ErrInvalid, r.job.ID, turn)
+		}
+		var old []byte
+		err := t.queryRow("SELECT data FROM results WHERE job_seq = ? AND turn = ?", r.seq, turn).Scan(&old)
+		had := err == nil
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case bytes.Equal(old, result):
+			return nil
+		}
+		// A turn event reads the turn's stored result; the events of the result being
+		// replaced keep what they said.
+		if had {
+			res, err := t.exec("UPDATE events SET data = ? WHERE job_seq = ? AND type = 'turn' AND turn = ? AND data IS NULL",
+				old, r.seq, turn)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if err := addBytes(t, r, n*int64(len(old))); err != nil {
+				return err
+			}
+		}
+		if _, err := t.exec(`INSERT INTO results (job_seq, turn, data) VALUES (?, ?, ?)
+			ON CONFLICT (job_seq, turn) DO UPDATE SET data = excluded.data`, r.seq, turn, result); err != nil {
+			return err
+		}
+		freed, err := dropPartials(t, r.seq, "AND turn = ?", turn)
+		if err != nil {
+			return err
+		}
+		added := 1
+		if had {
+			added = 0
+		}
+		if _, err := t.exec("UPDATE jobs SET nresults = nresults + ? WHERE seq = ?", added, r.seq); err != nil {
+			return err
+		}
+		if err := addBytes(t, r, int64(len(result))-int64(len(old))-freed); err != nil {
+			return err
+		}
+		return appendEvent(t, r, EventTurn, &turn, result)
+	})
 }
 
 func hasTurn(turns []int, turn int) bool {

@@ -10,11 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/internal/startstop"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -36,6 +36,12 @@ type Config struct {
 	// Engine configures each local KataGo process; Device is set per process when
 	// Engines > 1.
 	Engine engine.Config
+	// InteractiveEngines says whether beside each local engine runs a second KataGo
+	// process on the same device with the latency settings (Engine.ForInteractive) that
+	// serves interactive requests (single positions, the GTP bridge, the KaTrain
+	// websocket) alone, while the review engines keep the throughput settings and take
+	// reviews alone. Default InteractiveAuto.
+	InteractiveEngines Interactive
 	// Worker configures the local worker; Engines is filled in.
 	Worker worker.Config
 	// API configures the HTTP API; Queue, Ready, Engines (the local engines, which the
@@ -60,15 +66,14 @@ type Server struct {
 	log     *slog.Logger
 	q       queue.Queue
 	ownQ    bool
-	engines []*engine.Engine
+	engines []*engine.Engine // reviews, then interactive ones
 	w       *worker.Worker
 	api     *api.API
 	http    *http.Server
 	ln      net.Listener
 	served  chan error
 
-	stopOnce sync.Once
-	stopErr  error
+	life startstop.Lifecycle
 }
 
 // New returns a server for cfg. Start starts it.
@@ -109,10 +114,16 @@ func (s *Server) Addr() string {
 // Start starts the engines (waiting until each is ready), the workers and the HTTP
 // server. On error everything started is stopped again.
 func (s *Server) Start(ctx context.Context) (err error) {
+	if _, err := s.life.Begin(ctx); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	defer func() {
 		if err != nil {
+			s.life.Failed()
 			_ = s.Stop(context.WithoutCancel(ctx))
+			return
 		}
+		s.life.Started()
 	}()
 	if s.q == nil {
 		if s.cfg.DataFile == "" {
@@ -125,26 +136,19 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		s.q, s.ownQ = q, true
 		s.log.Info("reviews kept in SQLite", "file", s.cfg.DataFile)
 	}
-	for i := range max(s.cfg.Engines, 0) {
-		ecfg := s.cfg.Engine
-		if s.cfg.Engines > 1 {
-			dev := i
-			ecfg.Device = &dev
-		}
-		if ecfg.Logger == nil {
-			ecfg.Logger = s.log.With("engine", i)
-		}
-		e := engine.New(ecfg)
-		if err := e.Start(ctx); err != nil {
-			return err
-		}
-		s.engines = append(s.engines, e)
+	reviews, interactive, err := StartEngines(ctx, s.cfg.Engine, max(s.cfg.Engines, 0), s.cfg.InteractiveEngines, s.log)
+	s.engines = append(reviews, interactive...)
+	if err != nil {
+		return err
 	}
 	if len(s.engines) > 0 {
 		wcfg := s.cfg.Worker
-		wcfg.Engines = nil
-		for _, e := range s.engines {
+		wcfg.Engines, wcfg.InteractiveEngines = nil, nil
+		for _, e := range reviews {
 			wcfg.Engines = append(wcfg.Engines, e)
+		}
+		for _, e := range interactive {
+			wcfg.InteractiveEngines = append(wcfg.InteractiveEngines, e)
 		}
 		if wcfg.Logger == nil {
 			wcfg.Logger = s.log
@@ -196,9 +200,75 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.served = make(chan error, 1)
-	go func() { s.served <- s.http.Serve(ln) }()
-	s.log.Info("tesuji listening", "addr", "http://"+ln.Addr().String(), "engines", len(s.engines))
+	s.life.Go(func() { s.served <- s.http.Serve(ln) })
+	s.log.Info("tesuji listening", "addr", "http://"+ln.Addr().String(), "engines", len(reviews), "interactive_engines", len(interactive))
 	return nil
+}
+
+// Interactive says when a local engine gets a second KataGo process for interactive
+// requests (Config.InteractiveEngines).
+type Interactive int
+
+const (
+	// InteractiveAuto runs the second process on a GPU backend, where a position searched
+	// with many threads in a batch of its own ends far sooner than one thread's search
+	// among a review's positions. On a CPU the two processes would only split the same
+	// cores (measured: a 100-visit position while a review ran took longer than with one
+	// process), so interactive requests share the engine there, KataGo's priority putting
+	// them before the review's positions.
+	InteractiveAuto Interactive = iota
+	// InteractiveOn always runs the second process.
+	InteractiveOn
+	// InteractiveOff never does: one process per device serves both kinds of work.
+	InteractiveOff
+)
+
+// ParseInteractive reads auto, on or off.
+func ParseInteractive(s string) (Interactive, error) {
+	switch s {
+	case "auto", "":
+		return InteractiveAuto, nil
+	case "on", "true":
+		return InteractiveOn, nil
+	case "off", "false":
+		return InteractiveOff, nil
+	}
+	return 0, fmt.Errorf("server: interactive engine %q: want auto, on or off", s)
+}
+
+// StartEngines starts n KataGo processes of cfg, one per device when n > 1, and, as
+// interactive says, beside each one a second process on the same device with the latency
+// settings (cfg.ForInteractive). It returns the engines started even on error, for the
+// caller to stop. A Logger left unset in cfg logs to log with the engine's number and work.
+func StartEngines(ctx context.Context, cfg engine.Config, n int, interactive Interactive, log *slog.Logger) (reviews, inter []*engine.Engine, err error) {
+	start := func(c engine.Config, i int) (*engine.Engine, error) {
+		if c.Logger == nil {
+			c.Logger = log.With("engine", i, "work", c.Work.String())
+		}
+		e := engine.New(c)
+		return e, e.Start(ctx)
+	}
+	for i := range n {
+		ecfg := cfg
+		if n > 1 {
+			dev := i
+			ecfg.Device = &dev
+		}
+		e, err := start(ecfg, i)
+		reviews = append(reviews, e)
+		if err != nil {
+			return reviews, inter, err
+		}
+		if interactive == InteractiveOff || (interactive == InteractiveAuto && !e.Tuning().Hardware.Backend.GPU()) {
+			continue
+		}
+		e, err = start(ecfg.ForInteractive(), i)
+		inter = append(inter, e)
+		if err != nil {
+			return reviews, inter, err
+		}
+	}
+	return reviews, inter, nil
 }
 
 // Err returns a channel that yields an error if the HTTP server fails after Start.
@@ -230,10 +300,9 @@ func (s *Server) ready(ctx context.Context) error {
 
 // Stop stops taking requests and work, lets running jobs finish within the grace
 // period, closes event streams, then stops workers, engines and the queue, in that order.
-// It is idempotent and safe before Start.
+// It is idempotent and safe before Start; during a Start it waits for the Start to end.
 func (s *Server) Stop(ctx context.Context) error {
-	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
-	return s.stopErr
+	return s.life.Stop(ctx, func() error { return s.stop(ctx) })
 }
 
 func (s *Server) stop(ctx context.Context) error {

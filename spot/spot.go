@@ -40,6 +40,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/tesuji/tesuji/internal/startstop"
 )
 
 // Metadata paths, relative to /latest/meta-data.
@@ -121,11 +123,8 @@ type Watcher struct {
 	log    *slog.Logger
 	client *imds.Client
 
+	life    startstop.Lifecycle
 	mu      sync.Mutex
-	started bool
-	stopped bool
-	cancel  context.CancelFunc
-	exited  chan struct{} // closed when the poll loop returns
 	notice  Notice
 	done    chan struct{} // closed when a notice arrives
 	failing int           // consecutive failed polls, for log throttling
@@ -239,35 +238,22 @@ func (w *Watcher) get(ctx context.Context, path string) (body []byte, found bool
 // ctx ends or Stop is called. Errors (server errors, malformed notices, an unreachable
 // service) are logged and polling goes on.
 func (w *Watcher) Start(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.started || w.stopped {
-		return errors.New("spot: watcher already started or stopped")
+	ctx, err := w.life.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("spot: watcher %w", err)
 	}
-	w.started = true
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.exited = make(chan struct{})
-	go w.loop(ctx)
+	w.life.Go(func() { w.loop(ctx) })
+	w.life.Started()
 	return nil
 }
 
 // Stop ends polling and waits for the poll in flight, or for ctx. It is idempotent and
 // safe before Start. Done stays open unless a notice arrived.
 func (w *Watcher) Stop(ctx context.Context) error {
-	w.mu.Lock()
-	w.stopped = true
-	cancel, exited := w.cancel, w.exited
-	w.mu.Unlock()
-	if cancel == nil {
-		return nil
+	if err := w.life.Stop(ctx, nil); err != nil {
+		return fmt.Errorf("spot: stop: %w", err)
 	}
-	cancel()
-	select {
-	case <-exited:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("spot: stop: %w", ctx.Err())
-	}
+	return nil
 }
 
 // Done is closed when the first notice arrives; Notice then returns it.
@@ -286,7 +272,6 @@ func (w *Watcher) Notice() (Notice, bool) {
 }
 
 func (w *Watcher) loop(ctx context.Context) {
-	defer close(w.exited)
 	tick := time.NewTicker(w.cfg.Interval)
 	defer tick.Stop()
 	for {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
@@ -92,7 +93,7 @@ func TestWorkerStopEndsAPonderingSearchAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := sampleGame(t, 6)
-	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 10000000, ReportEvery: 0.05, Ponder: true})
+	payload, err := (&analysis.Spec{Game: g, MaxVisits: 10000000, ReportEvery: 0.05, Ponder: true}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +155,10 @@ func TestSpecCarriesQueryFields(t *testing.T) {
 	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{rec}})
 	g := sampleGame(t, 2)
 	avoid := []katago.MoveRestriction{{Player: "B", Moves: []string{"D4", "Q4"}, UntilDepth: 1}}
-	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 5, MaxTime: 2,
-		SearchOptions: worker.SearchOptions{IncludeOwnershipStdev: true, IncludeMovesOwnership: true,
+	payload, err := (&analysis.Spec{Game: g, MaxVisits: 5, MaxTime: 2,
+		SearchOptions: analysis.SearchOptions{IncludeOwnershipStdev: true, IncludeMovesOwnership: true,
 			IncludeMovesOwnershipStdev: true, IncludePVVisits: true, IncludePolicy: true, AvoidMoves: avoid},
-		Settings: map[string]any{"playoutDoublingAdvantage": 0.5}})
+		Settings: map[string]any{"playoutDoublingAdvantage": 0.5}}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}

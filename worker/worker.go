@@ -21,8 +21,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/internal/startstop"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
@@ -41,7 +43,7 @@ var (
 
 	errJobCancelled = errors.New("worker: job cancelled")
 	errLeaseLost    = errors.New("worker: lease lost")
-	// errPonderStopped ends an open-ended search (Spec.Ponder) when the worker stops:
+	// errPonderStopped ends an open-ended search (analysis.Spec.Ponder) when the worker stops:
 	// its latest report becomes its result, as nobody would resume it.
 	errPonderStopped = errors.New("worker: open-ended analysis stopped by shutdown")
 )
@@ -64,6 +66,17 @@ type Config struct {
 	// positions of concurrent queries on the GPU, so more than one keeps it busy while a
 	// job starts or ends. Default 2.
 	JobsPerEngine int
+	// InteractiveEngines are KataGo processes with the latency settings
+	// (engine.Config.ForInteractive), beside Engines on the same GPUs: their slots claim
+	// interactive jobs alone. While there are any, the slots of Engines claim reviews
+	// alone, so a position someone waits for is never searched with the throughput
+	// settings (one search thread per position) and a long review never delays it.
+	// Default: none; Engines then take every job, interactive first.
+	InteractiveEngines []Analyzer
+	// InteractiveJobsPerEngine is how many interactive jobs run at once on each of
+	// InteractiveEngines; KataGo searches as many at once as its analysis threads and
+	// queues the rest by priority. Default 4.
+	InteractiveJobsPerEngine int
 	// LeaseTTL is how long a claim lasts without a heartbeat. Default 15s.
 	LeaseTTL time.Duration
 	// HeartbeatInterval is how often a running job's lease is renewed and its
@@ -89,6 +102,9 @@ func (c *Config) setDefaults() {
 	if c.JobsPerEngine <= 0 {
 		c.JobsPerEngine = 2
 	}
+	if c.InteractiveJobsPerEngine <= 0 {
+		c.InteractiveJobsPerEngine = 4
+	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 15 * time.Second
 	}
@@ -112,19 +128,16 @@ type Worker struct {
 	cfg Config
 	log *slog.Logger
 
+	life startstop.Lifecycle // Start, Stop and the worker's goroutines
+
 	mu        sync.Mutex
-	started   bool
-	stopped   bool
 	running   map[string]*runningJob // by job id
 	idleSince time.Time
 
-	claimCtx    context.Context // ends when the worker stops claiming
-	stopClaim   context.CancelFunc
+	claimCtx    context.Context // ends when the worker stops claiming (Stop cancels it)
 	jobCtx      context.Context // ends when running jobs must stop
 	stopJobs    context.CancelCauseFunc
 	slots       sync.WaitGroup
-	background  sync.WaitGroup
-	done        chan struct{}
 	kick        chan struct{} // asks for a registry refresh now (a job started or ended)
 	positions   atomic.Int64  // final results stored
 	work        atomic.Int64  // their share of job Positions (visits), for the rate the fleet reads
@@ -144,7 +157,6 @@ func New(q queue.Queue, cfg Config) *Worker {
 		cfg:     cfg,
 		log:     cfg.Logger.With("worker_id", cfg.ID),
 		running: make(map[string]*runningJob),
-		done:    make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 	}
 }
@@ -161,44 +173,52 @@ func (w *Worker) Start(ctx context.Context) error {
 		return errors.New("worker: no engines")
 	}
 	w.mu.Lock()
-	if w.started {
+	claimCtx, err := w.life.Begin(context.Background())
+	if err != nil {
 		w.mu.Unlock()
-		return errors.New("worker: already started")
+		return fmt.Errorf("worker: %w", err)
 	}
-	w.started = true
 	now := time.Now()
 	w.startedAt, w.idleSince, w.rateSince = now, now, now
-	w.claimCtx, w.stopClaim = context.WithCancel(context.Background())
+	w.claimCtx = claimCtx
 	w.jobCtx, w.stopJobs = context.WithCancelCause(context.Background())
 	w.registryCtx, w.stopReg = context.WithCancel(context.Background())
 	w.mu.Unlock()
 	if err := w.q.RegisterWorker(ctx, w.info()); err != nil {
-		w.stopClaim()
 		w.stopJobs(ErrShutdown)
 		w.stopReg()
-		close(w.done)
+		w.life.Failed()
 		return fmt.Errorf("worker: register: %w", err)
+	}
+	var reviews []queue.Priority // any job
+	if len(w.cfg.InteractiveEngines) > 0 {
+		reviews = []queue.Priority{queue.PriorityReview}
 	}
 	for _, eng := range w.cfg.Engines {
 		for range w.cfg.JobsPerEngine {
 			w.slots.Add(1)
-			go w.slot(eng)
+			w.life.Go(func() { w.slot(eng, reviews) })
 		}
 	}
-	w.background.Add(1)
-	go w.registry()
-	go func() {
+	for _, eng := range w.cfg.InteractiveEngines {
+		for range w.cfg.InteractiveJobsPerEngine {
+			w.slots.Add(1)
+			w.life.Go(func() { w.slot(eng, []queue.Priority{queue.PriorityInteractive}) })
+		}
+	}
+	w.life.Go(w.registry)
+	w.life.Go(func() {
 		w.slots.Wait()
 		w.stopReg()
-		w.background.Wait()
-		close(w.done)
-	}()
-	w.log.Info("worker started", "engines", len(w.cfg.Engines), "jobs_per_engine", w.cfg.JobsPerEngine)
+	})
+	w.life.Started()
+	w.log.Info("worker started", "engines", len(w.cfg.Engines), "jobs_per_engine", w.cfg.JobsPerEngine,
+		"interactive_engines", len(w.cfg.InteractiveEngines), "interactive_jobs_per_engine", w.cfg.InteractiveJobsPerEngine)
 	return nil
 }
 
 // Done is closed once the worker has stopped and handed back all its jobs.
-func (w *Worker) Done() <-chan struct{} { return w.done }
+func (w *Worker) Done() <-chan struct{} { return w.life.Done() }
 
 // Stop stops claiming, lets running jobs finish within the shutdown grace (or until ctx
 // ends), then releases what is left to other workers without counting an attempt, and
@@ -214,29 +234,26 @@ func (w *Worker) Interrupt(ctx context.Context, cause error) error {
 }
 
 func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) error {
-	w.mu.Lock()
-	if !w.started {
-		w.mu.Unlock()
+	w.mu.Lock() // Start sets the contexts under w.mu in the same step as Begin
+	first, began := w.life.StopInit()
+	w.mu.Unlock()
+	if !began {
 		return nil
 	}
-	first := !w.stopped
-	w.stopped = true
-	w.mu.Unlock()
 	if first {
 		w.log.Info("worker stopping", "cause", cause.Error(), "grace", grace)
 	}
-	w.stopClaim()
 	w.stopPondering()
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
-	case <-w.done:
+	case <-w.life.Done():
 	case <-timer.C:
 	case <-ctx.Done():
 	}
 	w.stopJobs(cause)
 	select {
-	case <-w.done:
+	case <-w.life.Done():
 	case <-ctx.Done():
 		return fmt.Errorf("worker: stop: %w", ctx.Err())
 	}
@@ -248,11 +265,12 @@ func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) err
 	return nil
 }
 
-func (w *Worker) slot(eng Analyzer) {
+// slot runs one job at a time on eng, claiming jobs of the priorities only (nil: any).
+func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 	defer w.slots.Done()
 	backoff := 100 * time.Millisecond
 	for {
-		job, lease, err := w.q.Claim(w.claimCtx, w.cfg.ID, w.cfg.LeaseTTL)
+		job, lease, err := w.q.Claim(w.claimCtx, w.cfg.ID, w.cfg.LeaseTTL, only...)
 		if err != nil {
 			if w.claimCtx.Err() != nil || errors.Is(err, queue.ErrClosed) {
 				return
@@ -316,7 +334,7 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 		log.Info("job released", append(attrs, "cause", cause.Error())...)
 	default:
 		retry := !errors.Is(err, engine.ErrPermanent) && !errors.Is(err, errPermanent)
-		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, err.Error(), retry) }); ferr != nil {
+		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, failureOf(err).Encode(), retry) }); ferr != nil {
 			log.Warn("fail failed", append(attrs, "err", ferr)...)
 			return
 		}
@@ -451,7 +469,8 @@ func (w *Worker) endPonder(job *queue.Job, lease *queue.Lease, rj *runningJob, l
 	rj.mu.Unlock()
 	if last == nil {
 		if err := w.settle(log, "fail", func(ctx context.Context) error {
-			return w.q.Fail(ctx, lease, "the worker shut down before the analysis reported", false)
+			return w.q.Fail(ctx, lease, analysis.Failure{Code: analysis.FailureWorker,
+				Message: "the worker shut down before the analysis reported"}.Encode(), false)
 		}); err != nil {
 			log.Warn("fail failed", append(attrs, "err", err)...)
 			return
@@ -519,7 +538,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 			err = permanent(fmt.Errorf("worker: panic: %v at %s", r, panicSite()))
 		}
 	}()
-	spec, err := DecodeSpec(job.Payload)
+	spec, err := analysis.Decode(job.Payload)
 	if err != nil {
 		return 0, permanent(err)
 	}
@@ -527,33 +546,73 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 	if err != nil {
 		return 0, fmt.Errorf("worker: read stored results: %w", err)
 	}
-	var missing []int
-	for _, t := range job.Turns {
-		if _, ok := done[t]; !ok {
-			missing = append(missing, t)
-		}
+	if adaptive(spec) {
+		return w.analyzeAdaptive(ctx, job, lease, eng, spec, done)
 	}
+	missing := missingTurns(job.Turns, done)
 	if len(missing) == 0 {
 		return 0, nil
 	}
-	slices.Sort(missing)
-	ponder := spec.Ponder && len(missing) == 1
-	if ponder {
+	var keep func([]byte)
+	if spec.Ponder && len(missing) == 1 {
 		rj.setPonder(missing[0])
 		if w.claimCtx.Err() != nil {
 			// The worker began stopping while this job was being claimed.
 			rj.cancel(errPonderStopped)
 		}
+		keep = rj.keep
 	}
-	q := spec.query(missing)
+	perTurn := job.Positions / int64(max(len(job.Turns), 1))
+	err = w.search(ctx, job, lease, eng, spec, missing, spec.MaxVisits, nil, keep, func(turn *game.Turn, data []byte) error {
+		ok, err := w.store(ctx, lease, turn.Turn, data, perTurn)
+		if ok {
+			stored++
+		}
+		return err
+	})
+	return stored, err
+}
+
+// store stores a turn's first result and counts it, as work (visits) for the rate the
+// registry shows.
+func (w *Worker) store(ctx context.Context, lease *queue.Lease, turn int, data []byte, work int64) (bool, error) {
+	ok, err := w.q.StoreResult(ctx, lease, turn, data)
+	if ok {
+		w.positions.Add(1)
+		w.work.Add(work)
+	}
+	return ok, err
+}
+
+// missingTurns lists, in order, the turns of the job without a stored result.
+func missingTurns(turns []int, done map[int][]byte) []int {
+	var missing []int
+	for _, t := range turns {
+		if _, ok := done[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	slices.Sort(missing)
+	return missing
+}
+
+// search sends one query for turns, each searched at visits (0: the spec's own), publishes
+// its partial reports (each also handed to keep, when it is not nil) and hands each turn's
+// final result to final, encoded, with VisitsSpent counting spent[turn] (what earlier
+// searches of the turn cost) and this search's visits.
+func (w *Worker) search(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer, spec *analysis.Spec,
+	turns []int, visits int, spent map[int]int, keep func([]byte), final func(turn *game.Turn, data []byte) error) error {
+	q := spec.Query(turns)
+	if visits > 0 {
+		q.MaxVisits = &visits
+	}
 	prio := katagoPriorityReview
 	if job.Priority == queue.PriorityInteractive {
 		prio = katagoPriorityInteractive
 	}
 	q.Priority = &prio
-	perTurn := job.Positions / int64(max(len(job.Turns), 1))
 
-	err = eng.Analyze(ctx, &q, func(r *katago.Response) error {
+	return eng.Analyze(ctx, &q, func(r *katago.Response) error {
 		if r.Warning != "" {
 			w.log.Warn("katago warning", "job_id", job.ID, "field", r.Field, "warning", r.Warning)
 			return nil
@@ -565,28 +624,22 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 		if err != nil {
 			return permanent(fmt.Errorf("worker: turn %d: %w", *r.TurnNumber, err))
 		}
+		during := r.IsDuringSearch != nil && *r.IsDuringSearch
+		if !during {
+			turn.VisitsSpent = spent[turn.Turn] + turn.Visits
+		}
 		data, err := json.Marshal(turn)
 		if err != nil {
 			return permanent(fmt.Errorf("worker: encode turn %d: %w", turn.Turn, err))
 		}
-		if r.IsDuringSearch != nil && *r.IsDuringSearch {
-			if ponder {
-				rj.keep(data)
+		if during {
+			if keep != nil {
+				keep(data)
 			}
 			return w.q.Publish(ctx, lease, queue.EventPartial, data)
 		}
-		ok, err := w.q.StoreResult(ctx, lease, turn.Turn, data)
-		if err != nil {
-			return err
-		}
-		if ok {
-			stored++
-			w.positions.Add(1)
-			w.work.Add(perTurn)
-		}
-		return nil
+		return final(&turn, data)
 	})
-	return stored, err
 }
 
 // panicSite names the file and line that panicked, skipping the runtime's frames.
@@ -606,7 +659,6 @@ func panicSite() string {
 }
 
 func (w *Worker) registry() {
-	defer w.background.Done()
 	t := time.NewTicker(w.cfg.RegistryInterval)
 	defer t.Stop()
 	for {

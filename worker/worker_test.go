@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
@@ -54,7 +55,7 @@ func sampleGame(t *testing.T, moves int) *game.Game {
 
 func enqueue(t *testing.T, q queue.Queue, g *game.Game, prio queue.Priority, turns []int) *queue.Job {
 	t.Helper()
-	payload, err := worker.EncodeSpec(&worker.Spec{Game: g, MaxVisits: 10})
+	payload, err := (&analysis.Spec{Game: g, MaxVisits: 10}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,4 +336,123 @@ type panicky struct{}
 
 func (panicky) Analyze(context.Context, *katago.Query, func(*katago.Response) error) error {
 	panic("boom")
+}
+
+// TestWorkerStoresKataGoRefusalAsTypedFailure: a query KataGo refuses fails the job at
+// once with KataGo's field and words, which the API hands on without reading the text.
+func TestWorkerStoresKataGoRefusalAsTypedFailure(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{startEngine(t)}})
+	g := sampleGame(t, 2)
+	g.Komi = 7.25 // not a half-integer: KataGo refuses the query
+	j := enqueue(t, q, g, queue.PriorityReview, nil)
+	failed := waitState(t, q, j.ID, queue.StateFailed)
+	want := analysis.Failure{Code: analysis.FailureRejected, Field: "komi",
+		Message: "Must be a integer or half-integer from -400.0 to 400.0"}
+	if diff := cmp.Diff(want, analysis.ParseFailure(failed.Error)); diff != "" {
+		t.Errorf("failure (-want +got):\n%s", diff)
+	}
+	if failed.Attempts != 1 {
+		t.Errorf("attempts = %d, want 1: a refusal is not retried", failed.Attempts)
+	}
+}
+
+// TestWorkerRoutesInteractiveJobsToTheirEngines: with interactive engines, an interactive
+// job is served by one of them while a long review holds the review engine, and the review
+// engine's free slot takes the next review, never an interactive job waiting in line.
+func TestWorkerRoutesInteractiveJobsToTheirEngines(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	reviews := newGate(startEngine(t))
+	inter := newGate(startEngine(t))
+	startWorker(t, q, worker.Config{
+		Engines: []worker.Analyzer{reviews}, JobsPerEngine: 2,
+		InteractiveEngines: []worker.Analyzer{inter}, InteractiveJobsPerEngine: 1,
+	})
+	// Runs before the worker stops, so a failed test does not wait out the grace.
+	t.Cleanup(func() { reviews.open(); inter.open() })
+	g := sampleGame(t, 20)
+
+	i1 := enqueue(t, q, g, queue.PriorityInteractive, []int{20})
+	if got := inter.next(t); !slices.Equal(got.AnalyzeTurns, []int{20}) {
+		t.Fatalf("interactive engine got turns %v, want [20]", got.AnalyzeTurns)
+	}
+	// The interactive engine's one slot is busy: i2 waits in line, and the review that
+	// comes after it goes to a review slot.
+	i2 := enqueue(t, q, g, queue.PriorityInteractive, []int{19})
+	r1 := enqueue(t, q, g, queue.PriorityReview, nil)
+	if got := reviews.next(t); len(got.AnalyzeTurns) != 21 || *got.Priority != 0 {
+		t.Fatalf("review engine got turns %v priority %d, want the review's 21 turns", got.AnalyzeTurns, *got.Priority)
+	}
+	if j, err := q.Get(context.Background(), i2.ID); err != nil || j.State != queue.StateQueued {
+		t.Fatalf("interactive job behind a busy interactive engine: %v %v, want queued", j.State, err)
+	}
+
+	// The review engine holds r1 while both interactive jobs are served.
+	inter.open()
+	waitState(t, q, i1.ID, queue.StateDone)
+	waitState(t, q, i2.ID, queue.StateDone)
+	if j, err := q.Get(context.Background(), r1.ID); err != nil || j.State != queue.StateRunning {
+		t.Fatalf("review while interactive jobs ran: %v %v, want running", j.State, err)
+	}
+	reviews.open()
+	waitState(t, q, r1.ID, queue.StateDone)
+	turnsOnce(t, q, r1.ID, 21)
+	for _, got := range reviews.queries() {
+		if *got.Priority != 0 {
+			t.Errorf("review engine searched an interactive query: turns %v", got.AnalyzeTurns)
+		}
+	}
+	if n := len(inter.queries()); n != 2 {
+		t.Errorf("interactive engine searched %d queries, want 2", n)
+	}
+}
+
+// gate records each query, announces it on started and holds it until release closes.
+type gate struct {
+	eng      worker.Analyzer
+	started  chan katago.Query
+	release  chan struct{}
+	openOnce sync.Once
+	mu       sync.Mutex
+	qs       []katago.Query
+}
+
+// open lets every query through, now and later.
+func (g *gate) open() { g.openOnce.Do(func() { close(g.release) }) }
+
+// next returns the next query that reached the gate, failing the test if none comes.
+func (g *gate) next(t *testing.T) katago.Query {
+	t.Helper()
+	select {
+	case q := <-g.started:
+		return q
+	case <-time.After(20 * time.Second):
+		t.Fatal("no query reached the engine")
+		return katago.Query{}
+	}
+}
+
+func newGate(next worker.Analyzer) *gate {
+	return &gate{eng: next, started: make(chan katago.Query, 16), release: make(chan struct{})}
+}
+
+func (g *gate) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
+	g.mu.Lock()
+	g.qs = append(g.qs, *q)
+	g.mu.Unlock()
+	g.started <- *q
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.eng.Analyze(ctx, q, fn)
+}
+
+func (g *gate) queries() []katago.Query {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.qs)
 }

@@ -16,13 +16,14 @@ import (
 )
 
 func runAnalyze(ctx context.Context, e *env, args []string) error {
-	fs := flagSet(e, "analyze", "[--server URL] [--visits N] [-o DIR] FILE... (SGF, Tygem .gib or WBaduk .ngf records)")
+	fs := flagSet(e, "analyze", "[--server URL] [--visits N] [--adaptive] [-o DIR] FILE... (SGF, Tygem .gib or WBaduk .ngf records)")
 	var (
 		lf        logFlags
 		ef        engineFlags
 		serverURL = fs.String("server", "", "tesuji server to use (default: analyze in this process with a local KataGo)")
 		token     = fs.String("token", "", "API token for --server")
 		visits    = fs.Int("visits", 0, "visits per position (default: the server's, 500 in-process)")
+		adaptive  = fs.Bool("adaptive", false, "adaptive review: every position at a few visits, the ones that decide the game again at --visits")
 		outDir    = fs.String("o", "", "directory for the annotated SGFs (default: beside each file, as NAME.analyzed.sgf)")
 		parallel  = fs.Int("parallel", 4, "files analyzed at once")
 	)
@@ -61,7 +62,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("scratch store: %w", err)
 		}
 		defer os.RemoveAll(dir)
-		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log, DataFile: filepath.Join(dir, "tesuji.db")})
+		s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: ecfg, Logger: log, DataFile: filepath.Join(dir, "tesuji.db"),
+			// Reviews alone: no process kept for interactive requests.
+			InteractiveEngines: server.InteractiveOff})
 		if err := s.Start(ctx); err != nil {
 			return err
 		}
@@ -79,6 +82,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	_, failures := batch.Run(ctx, batch.Config{
 		Client:    client.New(base, *token),
 		MaxVisits: *visits,
+		Adaptive:  *adaptive,
 		OutDir:    *outDir,
 		Parallel:  *parallel,
 		Terminal:  terminal,

@@ -10,12 +10,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/server"
 	"github.com/tesuji/tesuji/setup"
 )
 
 func runKataGo(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, "Usage: tesuji katago install [flags]   download KataGo and a network into the user cache\n       tesuji katago which [flags]     print the KataGo binary and network tesuji would use")
+		fmt.Fprintln(e.stdout, "Usage: tesuji katago install [flags]   download KataGo and a network into the user cache\n       tesuji katago which [flags]     print the KataGo binary and network tesuji would use\n       tesuji katago tune [flags]      choose KataGo's settings for this machine as a worker does, measuring once on a GPU, and print them")
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -24,6 +25,8 @@ func runKataGo(ctx context.Context, e *env, args []string) error {
 	switch args[0] {
 	case "install":
 		return runKataGoInstall(ctx, e, args[1:])
+	case "tune":
+		return runKataGoTune(ctx, e, args[1:])
 	case "which":
 		fs := flagSet(e, "katago which", "[--katago PATH] [--model FILE]")
 		katago := fs.String("katago", "", "KataGo binary")
@@ -38,7 +41,43 @@ func runKataGo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "katago  %s\nnetwork %s\n", k, m)
 		return nil
 	}
-	return fmt.Errorf("katago: unknown command %q (want install or which)", args[0])
+	return fmt.Errorf("katago: unknown command %q (want install, which or tune)", args[0])
+}
+
+// runKataGoTune starts KataGo once per GPU with the settings a worker would choose and
+// stops it again: on a GPU the first start measures a few thread counts and caches the
+// result per binary, network and device in the user cache, so a worker started later (on
+// an instance launched from an image that ran this) starts tuned at once.
+func runKataGoTune(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "katago tune", "[flags]")
+	var (
+		lf   logFlags
+		ef   engineFlags
+		gpus = fs.Int("gpus", 1, "KataGo processes a worker runs, one per GPU")
+	)
+	lf.register(fs)
+	ef.register(fs)
+	if err := parse(fs, e, args); err != nil {
+		return helpOK(err)
+	}
+	if *gpus < 1 {
+		return fmt.Errorf("katago tune: --gpus must be at least 1, not %d", *gpus)
+	}
+	log, ecfg, err := engineLogger(&lf, &ef, e.stderr)
+	if err != nil {
+		return err
+	}
+	engines, _, err := server.StartEngines(ctx, ecfg, *gpus, server.InteractiveOff, log)
+	for _, en := range engines {
+		defer en.Stop(context.Background())
+	}
+	if err != nil {
+		return err
+	}
+	for _, en := range engines {
+		fmt.Fprintln(e.stdout, en.Tuning())
+	}
+	return nil
 }
 
 // installWaysOut ends a failed install (offline, a release that moved) with what works

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -28,6 +30,11 @@ type engineFlags struct {
 	batchSize       int
 	readyTimeout    time.Duration
 	turnTimeout     time.Duration
+	katagoHome      string
+	// The engines and jobs of a process that runs workers.
+	interactive    string
+	jobsPer        int
+	interactiveJob int
 }
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
@@ -37,8 +44,17 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.analysisThreads, "analysis-threads", 0, "positions KataGo searches in parallel (numAnalysisThreads; default: fitted to KataGo's backend and this machine)")
 	fs.IntVar(&f.searchThreads, "search-threads", 0, "search threads per position (numSearchThreadsPerAnalysisThread; default: fitted to KataGo's backend and this machine)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "neural net batch size (nnMaxBatchSize; default: fitted to KataGo's backend and this machine)")
+	fs.StringVar(&f.katagoHome, "katago-home", "", "KataGo's homeDataDir, where it keeps its TensorRT timing cache and OpenCL tuning (default: KataGo's, ~/.katago)")
 	fs.DurationVar(&f.readyTimeout, "katago-ready-timeout", 0, "how long KataGo may take to start (default: the engine's)")
 	fs.DurationVar(&f.turnTimeout, "katago-turn-timeout", 0, "KataGo showing no sign of life for this long while work waits (no output, no answer to a query_version probe) is restarted; a long search is never cut short (default: the engine's, 1m)")
+}
+
+// registerWork registers the flags of a process that runs jobs for a queue others feed
+// too: serve and worker.
+func (f *engineFlags) registerWork(fs *flag.FlagSet) {
+	fs.StringVar(&f.interactive, "interactive-engine", "auto", "beside each KataGo process run a second one with the latency settings for interactive requests (single positions, GTP, KaTrain), reviews keeping the throughput settings: auto (on a GPU backend), on, off (one process serves both, KataGo's priority putting interactive requests first)")
+	fs.IntVar(&f.jobsPer, "jobs-per-engine", 0, "reviews run at once on each KataGo process, their positions batched together (default 2)")
+	fs.IntVar(&f.interactiveJob, "interactive-jobs-per-engine", 0, "interactive jobs run at once on each interactive KataGo process (default 4)")
 }
 
 // config locates KataGo and the network and returns the engine configuration.
@@ -50,7 +66,12 @@ func (f *engineFlags) config() (engine.Config, error) {
 	// Measured KataGo settings live beside the installed KataGo; without a user cache
 	// directory nothing is measured.
 	cacheDir, _ := setup.Dir()
+	var settings map[string]string
+	if f.katagoHome != "" {
+		settings = map[string]string{"homeDataDir": f.katagoHome}
+	}
 	return engine.Config{
+		Settings:                       settings,
 		CacheDir:                       cacheDir,
 		Path:                           katago,
 		Model:                          model,
@@ -61,6 +82,17 @@ func (f *engineFlags) config() (engine.Config, error) {
 		ReadyTimeout:                   f.readyTimeout,
 		TurnTimeout:                    f.turnTimeout,
 	}, nil
+}
+
+// engineLogger returns the logger of lf and the engine configuration of ef, for the
+// commands that start KataGo processes themselves.
+func engineLogger(lf *logFlags, ef *engineFlags, stderr io.Writer) (*slog.Logger, engine.Config, error) {
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return nil, engine.Config{}, err
+	}
+	ecfg, err := ef.config()
+	return log, ecfg, err
 }
 
 // loopback reports whether a listen address only accepts connections from this machine.
@@ -116,6 +148,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	)
 	lf.register(fs)
 	ef.register(fs)
+	ef.registerWork(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
 	}
@@ -123,12 +156,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := server.Config{
-		Addr:          *addr,
-		Engines:       *engines,
-		ShutdownGrace: *grace,
-		Logger:        log,
+	interactive, err := server.ParseInteractive(ef.interactive)
+	if err != nil {
+		return err
 	}
+	cfg := server.Config{
+		Addr:               *addr,
+		Engines:            *engines,
+		InteractiveEngines: interactive,
+		ShutdownGrace:      *grace,
+		Logger:             log,
+	}
+	cfg.Worker.JobsPerEngine = ef.jobsPer
+	cfg.Worker.InteractiveJobsPerEngine = ef.interactiveJob
 	cfg.API.Web = web.Handler()
 	if *webDir != "" {
 		cfg.API.Web = web.NewHandler(os.DirFS(*webDir))

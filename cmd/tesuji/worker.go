@@ -12,6 +12,7 @@ import (
 	"github.com/tesuji/tesuji/fleet"
 	"github.com/tesuji/tesuji/fleet/envfile"
 	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/server"
 	"github.com/tesuji/tesuji/spot"
 	"github.com/tesuji/tesuji/worker"
 )
@@ -23,7 +24,6 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		ef       engineFlags
 		redisURL = fs.String("redis", "", "Redis URL the API server uses (required)")
 		gpus     = fs.Int("gpus", 1, "KataGo processes to run, one per GPU")
-		perEng   = fs.Int("jobs-per-engine", 0, "jobs run at once on each KataGo process (default 2)")
 		lease    = fs.Duration("lease", 0, "job lease; a worker silent this long loses its jobs (default 15s)")
 		grace    = fs.Duration("shutdown-grace", 30*time.Second, "on SIGTERM, how long running jobs may finish before they are handed back")
 		id       = fs.String("id", "", "worker id in the registry (default: host name, pid and a random suffix)")
@@ -34,6 +34,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	)
 	lf.register(fs)
 	ef.register(fs)
+	ef.registerWork(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
 	}
@@ -56,11 +57,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if *gpus < 1 {
 		return fmt.Errorf("worker: --gpus must be at least 1, not %d", *gpus)
 	}
-	log, err := lf.logger(e.stderr)
-	if err != nil {
-		return err
-	}
-	ecfg, err := ef.config()
+	log, ecfg, err := engineLogger(&lf, &ef, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -71,26 +68,27 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	q := queue.NewRedis(client, queue.RedisConfig{})
 	defer q.Close()
 
-	var engines []*engine.Engine
+	wcfg := worker.Config{ID: *id, JobsPerEngine: ef.jobsPer, InteractiveJobsPerEngine: ef.interactiveJob,
+		LeaseTTL: *lease, ShutdownGrace: *grace, Logger: log}
+	mode, err := server.ParseInteractive(ef.interactive)
+	if err != nil {
+		return err
+	}
+	reviews, interactive, err := server.StartEngines(ctx, ecfg, *gpus, mode, log)
+	engines := append(reviews, interactive...)
 	defer func() {
 		for _, en := range engines {
 			_ = en.Stop(context.Background())
 		}
 	}()
-	wcfg := worker.Config{ID: *id, JobsPerEngine: *perEng, LeaseTTL: *lease, ShutdownGrace: *grace, Logger: log}
-	for i := range *gpus {
-		c := ecfg
-		c.Logger = log.With("engine", i)
-		if *gpus > 1 {
-			dev := i
-			c.Device = &dev
-		}
-		en := engine.New(c)
-		if err := en.Start(ctx); err != nil {
-			return err
-		}
-		engines = append(engines, en)
+	if err != nil {
+		return err
+	}
+	for _, en := range reviews {
 		wcfg.Engines = append(wcfg.Engines, en)
+	}
+	for _, en := range interactive {
+		wcfg.InteractiveEngines = append(wcfg.InteractiveEngines, en)
 	}
 	if v, err := engines[0].Version(ctx); err == nil {
 		wcfg.Info.KataGoVersion = v.Version

@@ -3,7 +3,6 @@ package enginetest
 import (
 	"bufio"
 	"cmp"
-	"container/heap"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tesuji/tesuji/internal/prio"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -89,34 +89,6 @@ type task struct {
 	state      taskState
 	terminated bool
 	stop       chan struct{}
-	index      int
-}
-
-// taskQueue orders tasks as KataGo does: higher priority first, then earlier.
-type taskQueue []*task
-
-func (q taskQueue) Len() int { return len(q) }
-func (q taskQueue) Less(i, j int) bool {
-	if q[i].priority != q[j].priority {
-		return q[i].priority > q[j].priority
-	}
-	return q[i].seq < q[j].seq
-}
-func (q taskQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *taskQueue) Push(x any) {
-	t := x.(*task)
-	t.index = len(*q)
-	*q = append(*q, t)
-}
-func (q *taskQueue) Pop() any {
-	old := *q
-	t := old[len(old)-1]
-	*q = old[:len(old)-1]
-	t.index = -1
-	return t
 }
 
 type fake struct {
@@ -131,8 +103,8 @@ type fake struct {
 	cutNext bool // crash halfway through the next line
 
 	mu      sync.Mutex
-	idle    []chan *task // threads waiting for work
-	queue   taskQueue
+	idle    []chan *task      // threads waiting for work
+	queue   prio.Queue[*task] // as KataGo orders tasks: higher priority first, then earlier
 	seq     int64
 	open    map[*task]bool
 	closed  bool
@@ -653,7 +625,7 @@ func (f *fake) handle(line string) {
 		t := &task{req: req, turn: turn, pos: req.positions[i], priority: prio, seq: f.seq, stop: make(chan struct{})}
 		f.seq++
 		f.open[t] = true
-		heap.Push(&f.queue, t)
+		f.queue.Push(t, t.priority, t.seq)
 	}
 	f.dispatch()
 }
@@ -713,7 +685,7 @@ func (f *fake) action(in *jv, id, act string) {
 			switch {
 			case t.state == queued:
 				// Never started: KataGo answers for it at once, before the acknowledgement.
-				heap.Remove(&f.queue, t.index)
+				f.queue.Remove(t)
 				t.state = finished
 				delete(f.open, t)
 				f.emitResponse(noResults(t.req.id, t.turn), true)
@@ -750,14 +722,14 @@ func (f *fake) analysisThread(work chan *task) {
 // dispatch hands queued tasks, best first, to idle threads; when input has ended and
 // nothing is left, it lets the threads go. Callers hold f.mu.
 func (f *fake) dispatch() {
-	for len(f.idle) > 0 && len(f.queue) > 0 && !f.isQuitting() {
-		t := heap.Pop(&f.queue).(*task)
+	for len(f.idle) > 0 && f.queue.Len() > 0 && !f.isQuitting() {
+		t := f.queue.Pop()
 		t.state = running
 		w := f.idle[len(f.idle)-1]
 		f.idle = f.idle[:len(f.idle)-1]
 		w <- t
 	}
-	if f.closed && (len(f.queue) == 0 || f.isQuitting()) && len(f.idle) == f.cfg.analysisThreads {
+	if f.closed && (f.queue.Len() == 0 || f.isQuitting()) && len(f.idle) == f.cfg.analysisThreads {
 		for _, w := range f.idle {
 			close(w)
 		}

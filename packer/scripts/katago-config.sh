@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# katago-config.sh writes /etc/tesuji/katago.cfg, the KataGo analysis config the worker
-# uses, tuned for the EC2 instance type: how many positions to search at once, threads per
-# position, the GPU batch size and the evaluation cache.
+# katago-config.sh writes /etc/tesuji/katago.cfg, a KataGo analysis config tuned for the
+# EC2 instance type: how many positions to search at once, threads per position, the GPU
+# batch size and the evaluation cache. The worker fits and measures its own settings; this
+# file is an override, used when worker.env sets TESUJI_KATAGO_CONFIG to it, and the
+# config of the image's first warm-up run.
 #
 # It runs twice in an image's life:
 #   at build time (no argument), for the build instance type (TESUJI_INSTANCE_TYPE), before

@@ -20,12 +20,16 @@ install -D -m 0644 "$build/$unit_name" "$root/etc/systemd/system/$unit_name"
 # defaults.env comes first in the unit and the launch template's /etc/tesuji/worker.env
 # may override any of these; values from the SSM parameter only fill in what neither sets.
 install -d -m 0755 "$root$etc_dir"
+# The worker fits KataGo's threads and batch size to the GPU it finds and measures them
+# once per GPU model (the warm-up did it for the build instance's); $katago_config, tuned
+# per instance type, is an override a launch template may name in worker.env
+# (TESUJI_KATAGO_CONFIG=$katago_config).
 cat >"$root$etc_dir/defaults.env" <<DEFAULTS
 # Written when the image was built. /etc/tesuji/worker.env, written by the launch
 # template's user data, is read after this file and wins.
 TESUJI_KATAGO=$katago_bin
 TESUJI_MODEL=$katago_model
-TESUJI_KATAGO_CONFIG=$katago_config
+TESUJI_KATAGO_HOME=$katago_home
 DEFAULTS
 chmod 0644 "$root$etc_dir/defaults.env"
 

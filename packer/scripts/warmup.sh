@@ -5,6 +5,9 @@
 # homeDataDir/trtcache (the OpenCL backend keeps its tuning under homeDataDir/opencltuning).
 # Doing it here puts that cache in the image, so a new worker does not spend its first
 # minutes tuning. The run also proves the image can analyse a position before it is saved.
+# Then `tesuji katago tune` chooses the worker's settings as the worker will, measuring a
+# few thread counts on the GPU, and caches them in the worker user's cache directory, so
+# a new instance of the same GPU starts tuned.
 set -euo pipefail
 step=warmup
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -72,3 +75,16 @@ case $katago_url in
 	;;
 esac
 log "warm-up answered $finals turns in ${elapsed}s"
+
+# One measurement per GPU, as the worker runs one KataGo per GPU.
+gpus=1
+if command -v nvidia-smi >/dev/null 2>&1; then
+	n=$(nvidia-smi --list-gpus 2>/dev/null | grep -c '^GPU' || true)
+	[ "${n:-0}" -ge 1 ] && gpus=$n
+fi
+log "measuring the worker's KataGo settings on $gpus GPU(s)"
+if ! tuned=$(as_worker timeout "$timeout_s" "$root$tesuji_bin" katago tune --gpus "$gpus" \
+	--katago "$katago" --model "$model" --katago-home "$root$katago_home" --log-level warn); then
+	die "tesuji katago tune failed or ran past ${timeout_s}s"
+fi
+log "worker settings: $tuned"

@@ -46,11 +46,13 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"EnqueueGet", testEnqueueGet},
 		{"EnqueueInvalid", testEnqueueInvalid},
 		{"PriorityOrder", testPriorityOrder},
+		{"ClaimOnlyPriority", testClaimOnlyPriority},
 		{"ClaimBlocksUntilEnqueue", testClaimBlocksUntilEnqueue},
 		{"LeaseExpiryReclaim", testLeaseExpiryReclaim},
 		{"HeartbeatExtends", testHeartbeatExtends},
 		{"Fencing", testFencing},
 		{"StoreResultOnce", testStoreResultOnce},
+		{"ReplaceResult", testReplaceResult},
 		{"ResumeAfterReclaim", testResumeAfterReclaim},
 		{"CompleteNeedsEveryTurn", testCompleteNeedsEveryTurn},
 		{"EventsOrderAndResume", testEventsOrderAndResume},
@@ -329,6 +331,83 @@ func testPriorityOrder(t *testing.T, newQueue func(*testing.T, Options) queue.Qu
 	noClaim(t, q, 50*time.Millisecond)
 }
 
+// testClaimOnlyPriority: a claim limited to one priority takes only that priority's jobs,
+// leaves the others in line in their places, and a claimer blocked for one priority is
+// woken by that priority's job, not taken away by the other's.
+func testClaimOnlyPriority(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	add := func(p queue.Priority) string {
+		j := review(0)
+		j.Priority = p
+		return enqueue(t, q, j).ID
+	}
+	claimOnly := func(ctx context.Context, worker string, only ...queue.Priority) (string, error) {
+		j, _, err := q.Claim(ctx, worker, long, only...)
+		if err != nil {
+			return "", err
+		}
+		return j.ID, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+
+	r1 := add(queue.PriorityReview)
+	i1 := add(queue.PriorityInteractive)
+	r2 := add(queue.PriorityReview)
+	i2 := add(queue.PriorityInteractive)
+	var order []string
+	for _, only := range [][]queue.Priority{
+		{queue.PriorityReview}, nil, {queue.PriorityReview}, {queue.PriorityInteractive, queue.PriorityReview},
+	} {
+		id, err := claimOnly(ctx, "w", only...)
+		if err != nil {
+			t.Fatalf("Claim(%v): %v", only, err)
+		}
+		order = append(order, id)
+	}
+	if diff := cmp.Diff([]string{r1, i1, r2, i2}, order); diff != "" {
+		t.Errorf("claim order with filters (-want +got):\n%s", diff)
+	}
+
+	r3 := add(queue.PriorityReview)
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	if id, err := claimOnly(short, "interactive-only", queue.PriorityInteractive); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("interactive-only Claim with only a review in line: job %q, %v; want context.DeadlineExceeded", id, err)
+	}
+	cancelShort()
+	if _, _, err := q.Claim(ctx, "w", long, queue.Priority(7)); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("Claim of priority 7: %v, want ErrInvalid", err)
+	}
+
+	// Two claimers block, one per priority; each job wakes its own.
+	type claimed struct {
+		id  string
+		err error
+	}
+	inter := make(chan claimed, 1)
+	rev := make(chan claimed, 1)
+	if id, err := claimOnly(ctx, "reviews-only", queue.PriorityReview); err != nil || id != r3 {
+		t.Fatalf("review-only Claim: job %q, %v; want %s", id, err, r3)
+	}
+	go func() {
+		id, err := claimOnly(ctx, "interactive-only", queue.PriorityInteractive)
+		inter <- claimed{id, err}
+	}()
+	go func() {
+		id, err := claimOnly(ctx, "reviews-only", queue.PriorityReview)
+		rev <- claimed{id, err}
+	}()
+	r4 := add(queue.PriorityReview)
+	i3 := add(queue.PriorityInteractive)
+	if c := <-rev; c.err != nil || c.id != r4 {
+		t.Errorf("blocked review-only Claim: job %q, %v; want %s", c.id, c.err, r4)
+	}
+	if c := <-inter; c.err != nil || c.id != i3 {
+		t.Errorf("blocked interactive-only Claim: job %q, %v; want %s", c.id, c.err, i3)
+	}
+	noClaim(t, q, 50*time.Millisecond)
+}
+
 func testClaimBlocksUntilEnqueue(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 	q := newQueue(t, Options{})
 	noClaim(t, q, 100*time.Millisecond)
@@ -429,6 +508,9 @@ func testFencing(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
 			_, err := q.StoreResult(ctx, l, 0, []byte(`"late"`))
 			return err
 		}},
+		{"ReplaceResult", func(ctx context.Context, l *queue.Lease) error {
+			return q.ReplaceResult(ctx, l, 0, []byte(`"late"`))
+		}},
 		{"Publish", func(ctx context.Context, l *queue.Lease) error {
 			return q.Publish(ctx, l, queue.EventProgress, []byte(`{}`))
 		}},
@@ -490,6 +572,49 @@ func testStoreResultOnce(t *testing.T, newQueue func(*testing.T, Options) queue.
 	}
 	if string(evs[0].Data) != `"first"` {
 		t.Errorf("turn event data %s, want the stored result", evs[0].Data)
+	}
+}
+
+func testReplaceResult(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	q := newQueue(t, Options{})
+	j := enqueue(t, q, review(0, 1, 2))
+	_, l := claim(t, q, "w1", long)
+	replace := func(turn int, result string) {
+		t.Helper()
+		if err := q.ReplaceResult(testCtx(t), l, turn, []byte(result)); err != nil {
+			t.Fatalf("ReplaceResult(turn %d, %s): %v", turn, result, err)
+		}
+	}
+	store(t, q, l, 0, `"quick-0"`)
+	store(t, q, l, 1, `"quick-1"`)
+	replace(1, `"deep-1"`)
+	replace(1, `"deep-1"`) // a retried call: no change, no second event
+	replace(2, `"deep-2"`) // a turn without a result gets one
+	if store(t, q, l, 1, `"late"`) {
+		t.Error("StoreResult overwrote a replaced result")
+	}
+	err := q.ReplaceResult(testCtx(t), l, 7, []byte(`"x"`))
+	wantErr(t, "ReplaceResult of a turn the job does not have", err, queue.ErrInvalid)
+
+	want := map[int]string{0: `"quick-0"`, 1: `"deep-1"`, 2: `"deep-2"`}
+	if diff := cmp.Diff(want, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	var got []string
+	for _, e := range events(t, q, j.ID, "") {
+		got = append(got, e.Type+" "+string(e.Data))
+	}
+	wantEvents := []string{`turn "quick-0"`, `turn "quick-1"`, `turn "deep-1"`, `turn "deep-2"`}
+	if diff := cmp.Diff(wantEvents, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if err := q.Complete(testCtx(t), l); err != nil {
+		t.Fatalf("Complete after replacing: %v", err)
+	}
+	err = q.ReplaceResult(testCtx(t), l, 1, []byte(`"after done"`))
+	wantErr(t, "ReplaceResult on a done job", err, queue.ErrLeaseLost)
+	if diff := cmp.Diff(want, results(t, q, j.ID)); diff != "" {
+		t.Errorf("results after a rejected replace (-want +got):\n%s", diff)
 	}
 }
 

@@ -1,15 +1,19 @@
-package worker
+// Package analysis defines what a job asks KataGo for: a game and the turns to analyze, or
+// one position, with its search options (Spec, the payload the API enqueues and a worker
+// runs), the position request that the API takes and its client sends (PositionRequest),
+// and how a failed job says why (Failure). The queue treats a Spec as opaque bytes.
+package analysis
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 )
 
-// Spec is a job's payload: what the API enqueues and a worker analyzes. The queue treats
-// it as opaque bytes.
+// Spec is a job's payload: what the API enqueues and a worker analyzes.
 type Spec struct {
 	// Game is the validated game; its turns are the positions after 0..len(Moves) moves.
 	Game *game.Game `json:"game"`
@@ -24,6 +28,10 @@ type Spec struct {
 	MaxTime float64 `json:"maxTime,omitempty"`
 	// IncludeOwnership asks for the ownership map of every position.
 	IncludeOwnership bool `json:"includeOwnership,omitempty"`
+	// Adaptive reviews the game in two passes: every turn at a fraction of MaxVisits (the
+	// worker's QuickVisits), then the turns that decide the game again at MaxVisits. It
+	// needs a MaxVisits of at least twice the quick visits; below that the review is uniform.
+	Adaptive bool `json:"adaptive,omitempty"`
 	// ReportEvery, when positive, publishes partial reports every so many seconds while a
 	// position is searched (the live stream of a single position).
 	ReportEvery float64 `json:"reportEvery,omitempty"`
@@ -77,28 +85,28 @@ var JobSettings = map[string]bool{
 	"wideRootNoise": true, "maxTime": true, "rootPolicyOptimism": true,
 }
 
-// EncodeSpec returns the payload bytes for s.
-func EncodeSpec(s *Spec) ([]byte, error) {
+// Encode returns the payload bytes for s.
+func (s *Spec) Encode() ([]byte, error) {
 	if s.Game == nil {
-		return nil, fmt.Errorf("worker: spec without a game")
+		return nil, errors.New("analysis: spec without a game")
 	}
 	return json.Marshal(s)
 }
 
-// DecodeSpec reads a payload written by EncodeSpec.
-func DecodeSpec(data []byte) (*Spec, error) {
+// Decode reads a payload written by Encode.
+func Decode(data []byte) (*Spec, error) {
 	var s Spec
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("worker: decode job payload: %w", err)
+		return nil, fmt.Errorf("analysis: decode job payload: %w", err)
 	}
 	if s.Game == nil {
-		return nil, fmt.Errorf("worker: job payload has no game")
+		return nil, errors.New("analysis: job payload has no game")
 	}
 	return &s, nil
 }
 
-// query is the KataGo query for the given turns of s's game, priority aside.
-func (s *Spec) query(turns []int) katago.Query {
+// Query is the KataGo query for the given turns of s's game, priority aside.
+func (s *Spec) Query(turns []int) katago.Query {
 	q := s.Game.Query(turns)
 	if s.MaxVisits > 0 {
 		v := s.MaxVisits

@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tesuji/tesuji/game"
+)
+
+// game30 is a 30-move game, enough turns for an adaptive review to deepen some.
+const game30 = `(;GM[1]FF[4]SZ[19]KM[7.5]RU[Chinese];B[pd];W[dp];B[pq];W[dd];B[fq];W[cn];B[jp];W[qo];B[qm];W[pm]` +
+	`;B[pl];W[om];B[ql];W[mq];B[op];W[oq];B[nq];W[np];B[pp];W[mp];B[lq];W[lp];B[kq];W[kp];B[jq];W[ip];B[iq];W[ho];B[qc];W[qd])`
+
+func TestAdaptiveAnalysis(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true})
+	tests := []struct {
+		name   string
+		submit func(t *testing.T) reply
+	}{
+		{"multipart", func(t *testing.T) reply {
+			return e.upload(t, "", game30, map[string]string{"adaptive": "true", "maxVisits": "64"})
+		}},
+		{"json", func(t *testing.T) reply {
+			return e.do(t, "POST", "/api/v1/analyses", "", map[string]any{"sgf": game30, "maxVisits": 64, "adaptive": true})
+		}},
+		{"sgf body", func(t *testing.T) reply {
+			return e.do(t, "POST", "/api/v1/analyses?maxVisits=64&adaptive=true", "", game30)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := tt.submit(t)
+			if r.status != http.StatusAccepted {
+				t.Fatalf("submit: %d %s", r.status, r.body)
+			}
+			var c struct{ ID string }
+			r.decode(t, &c)
+
+			// Every turn streams; the deepened ones a second time, with more visits.
+			events := map[int][]int{} // turn -> visits of each of its events
+			for _, ev := range e.follow(t, "", c.ID) {
+				if ev.typ != "turn" {
+					continue
+				}
+				var turn game.Turn
+				if err := json.Unmarshal([]byte(ev.data), &turn); err != nil {
+					t.Fatal(err)
+				}
+				events[turn.Turn] = append(events[turn.Turn], turn.Visits)
+			}
+			deepened := 0
+			for n := 0; n <= 30; n++ {
+				switch v := events[n]; {
+				case len(v) == 1 && v[0] == 16:
+				case len(v) == 2 && v[0] == 16 && v[1] == 64:
+					deepened++
+				default:
+					t.Errorf("turn %d streamed with visits %v, want [16] or [16 64]", n, v)
+				}
+			}
+			if deepened == 0 {
+				t.Error("no turn was deepened")
+			}
+
+			var a struct {
+				Adaptive    bool
+				MaxVisits   int
+				VisitsSpent int
+				Turns       []game.Turn
+			}
+			e.do(t, "GET", "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
+			if !a.Adaptive || a.MaxVisits != 64 || len(a.Turns) != 31 {
+				t.Errorf("analysis: adaptive %v maxVisits %d turns %d, want true, 64, 31", a.Adaptive, a.MaxVisits, len(a.Turns))
+			}
+			if want := 31*16 + deepened*64; a.VisitsSpent != want {
+				t.Errorf("visitsSpent %d, want %d (31 turns at 16 visits, %d again at 64)", a.VisitsSpent, want, deepened)
+			}
+		})
+	}
+}
+
+func TestAdaptiveMustBeABoolean(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true})
+	for _, r := range []reply{
+		e.upload(t, "", game3, map[string]string{"adaptive": "perhaps"}),
+		e.do(t, "POST", "/api/v1/analyses?adaptive=perhaps", "", game3),
+	} {
+		if r.status != http.StatusBadRequest || r.errCode() != "invalid_request" || !strings.Contains(string(r.body), "adaptive") {
+			t.Errorf("adaptive=perhaps: %d %s, want 400 invalid_request naming adaptive", r.status, r.body)
+		}
+	}
+}

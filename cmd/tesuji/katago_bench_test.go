@@ -1,0 +1,445 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
+)
+
+// The benchmarks in this file drive the real KataGo: they run when TESUJI_KATAGO names a
+// katago binary and TESUJI_MODEL a network, and skip otherwise. Each one interleaves its
+// variants within every iteration, so a machine whose load varies loads them alike; run
+// them with a fixed count of iterations, such as -benchtime 3x. On a machine shared with
+// other work the wall times follow the share of the cores each process gets, so the
+// benchmarks also report the CPU time the processes spent (Linux only).
+
+// realKataGo returns the KataGo binary and network to benchmark, or skips.
+func realKataGo(b *testing.B) (katagoBin, model string) {
+	b.Helper()
+	katagoBin, model = os.Getenv("TESUJI_KATAGO"), os.Getenv("TESUJI_MODEL")
+	if katagoBin == "" || model == "" {
+		b.Skip("TESUJI_KATAGO and TESUJI_MODEL name no KataGo binary and network")
+	}
+	return katagoBin, model
+}
+
+// benchVisits is the visits per position of the benchmarked reviews: small, so that a run
+// takes minutes on a CPU.
+const benchVisits = 20
+
+// selfPlay returns the 100-move KataGo self-play record of testdata with komi komi: each
+// iteration changes it, so no KataGo process finds the positions in its evaluation cache
+// from an earlier iteration.
+func selfPlay(b *testing.B, komi float64) string {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "selfplay100.sgf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return regexp.MustCompile(`KM\[[^]]*\]`).ReplaceAllString(string(data), "KM["+strconv.FormatFloat(komi, 'f', 1, 64)+"]")
+}
+
+// benchKomi is the komi of iteration i.
+func benchKomi(i int) float64 { return 7.5 - float64(i%12) }
+
+// reviewQuery is the query tesuji's worker sends for a whole review of sgf.
+func reviewQuery(b *testing.B, sgf string, visits int) (katago.Query, int) {
+	b.Helper()
+	rec, err := game.ParseSGF([]byte(sgf), game.ParseOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := rec.Game.Query(nil)
+	q.MaxVisits = &visits
+	return q, len(rec.Game.Moves) + 1
+}
+
+// directKataGo is `katago analysis` driven straight through its stdin and stdout.
+type directKataGo struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines *bufio.Scanner
+	n     int
+}
+
+// startDirect starts katago analysis with KataGo's throughput settings: analysis threads
+// of one search thread each, a batch as large as the threads.
+func startDirect(b *testing.B, katagoBin, model string, analysisThreads int) *directKataGo {
+	b.Helper()
+	dir := b.TempDir()
+	cfg := fmt.Sprintf("logDir = %s\nlogAllRequests = false\nlogAllResponses = false\nlogSearchInfo = false\n"+
+		"reportAnalysisWinratesAs = BLACK\nmaxVisits = 500\nnumAnalysisThreads = %d\n"+
+		"numSearchThreadsPerAnalysisThread = 1\nnnMaxBatchSize = %d\nnnCacheSizePowerOfTwo = 20\n",
+		filepath.Join(dir, "logs"), analysisThreads, analysisThreads)
+	path := filepath.Join(dir, "analysis.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(katagoBin, "analysis", "-config", path, "-model", model)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	d := &directKataGo{cmd: cmd, in: in, lines: bufio.NewScanner(out)}
+	d.lines.Buffer(make([]byte, 1<<20), 64<<20)
+	b.Cleanup(func() {
+		in.Close()
+		_ = cmd.Wait()
+	})
+	// KataGo answers queries only once it has loaded the network: wait for that.
+	d.review(b, katago.Query{Moves: []katago.Move{}, Rules: json.RawMessage(`"chinese"`), Komi: ptr(7.0), BoardXSize: 9, BoardYSize: 9}, 1)
+	return d
+}
+
+// review sends q and reads until every one of its turns has a final result.
+func (d *directKataGo) review(b *testing.B, q katago.Query, turns int) {
+	b.Helper()
+	d.n++
+	q.ID = fmt.Sprintf("bench%d", d.n)
+	if q.MaxVisits == nil {
+		v := 1
+		q.MaxVisits = &v
+	}
+	line, err := json.Marshal(q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := d.in.Write(append(line, '\n')); err != nil {
+		b.Fatal(err)
+	}
+	finals := 0
+	for finals < turns && d.lines.Scan() {
+		var r struct {
+			ID             string `json:"id"`
+			IsDuringSearch bool   `json:"isDuringSearch"`
+			Error          string `json:"error"`
+		}
+		if err := json.Unmarshal(d.lines.Bytes(), &r); err != nil {
+			b.Fatalf("katago answered %q: %v", d.lines.Text(), err)
+		}
+		if r.Error != "" {
+			b.Fatalf("katago: %s", r.Error)
+		}
+		if r.ID == q.ID && !r.IsDuringSearch {
+			finals++
+		}
+	}
+	if finals < turns {
+		b.Fatalf("katago ended after %d of %d results: %v", finals, turns, d.lines.Err())
+	}
+}
+
+// serveReal starts `tesuji serve` on the real KataGo with the given extra flags.
+func serveReal(b *testing.B, katagoBin, model string, args ...string) *proc {
+	b.Helper()
+	return startServe(b, nil, append([]string{"--katago", katagoBin, "--model", model, "--log-level", "warn"}, args...)...)
+}
+
+// servedReview submits sgf to base at visits and waits until the review is done.
+func servedReview(b *testing.B, base, sgf string, visits int) {
+	b.Helper()
+	id := submitVisits(b, base, sgf, visits)
+	waitAnalysis(b, base, id, "done")
+}
+
+func submitVisits(b *testing.B, base, sgf string, visits int) string {
+	b.Helper()
+	resp, body := uploadSGF(b, base, sgf, map[string]string{"maxVisits": strconv.Itoa(visits)})
+	if resp.StatusCode != http.StatusAccepted {
+		b.Fatalf("upload: %s: %s", resp.Status, body)
+	}
+	var c struct{ ID string }
+	if err := json.Unmarshal(body, &c); err != nil {
+		b.Fatal(err)
+	}
+	return c.ID
+}
+
+// waitAnalysis polls the analysis every 20ms until its status is want (or, for
+// "running", until it has a finished turn), failing on a final status other than want.
+func waitAnalysis(b *testing.B, base, id, want string) {
+	b.Helper()
+	deadline := time.Now().Add(30 * time.Minute)
+	for time.Now().Before(deadline) {
+		_, body := get(b, base+"/api/v1/analyses/"+id)
+		var a struct {
+			Status string            `json:"status"`
+			Turns  []json.RawMessage `json:"turns"`
+		}
+		if err := json.Unmarshal(body, &a); err != nil {
+			b.Fatalf("%v: %s", err, body)
+		}
+		switch {
+		case a.Status == want && (want != "running" || len(a.Turns) > 0):
+			return
+		case a.Status == "done" || a.Status == "failed" || a.Status == "cancelled":
+			b.Fatalf("analysis %s is %s, want %s", id, a.Status, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Fatalf("analysis %s never became %s", id, want)
+}
+
+// katagoSettings returns the settings line of the server's worker.
+func katagoSettings(b *testing.B, base string) string {
+	b.Helper()
+	_, body := get(b, base+"/api/v1/workers")
+	var ws struct {
+		Workers []struct {
+			KataGoSettings string `json:"katagoSettings"`
+		} `json:"workers"`
+	}
+	if err := json.Unmarshal(body, &ws); err != nil || len(ws.Workers) == 0 {
+		b.Fatalf("workers: %v: %s", err, body)
+	}
+	return ws.Workers[0].KataGoSettings
+}
+
+// cpuSeconds returns the user and system CPU time of process pid and of its children
+// that are still running (tesuji's KataGo processes), from /proc; 0 where there is none.
+func cpuSeconds(pid int) float64 {
+	self, children := cpuSplit(pid)
+	return self + children
+}
+
+// cpuSplit is cpuSeconds apart: the process's own, and its running children's.
+func cpuSplit(pid int) (self, children float64) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses: state, ppid, ...
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if e.Name() != strconv.Itoa(pid) && f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		utime, _ := strconv.ParseFloat(f[11], 64)
+		stime, _ := strconv.ParseFloat(f[12], 64)
+		secs := (utime + stime) / 100 // clock ticks; USER_HZ is 100 on Linux
+		if e.Name() == strconv.Itoa(pid) {
+			self += secs
+		} else {
+			children += secs
+		}
+	}
+	return self, children
+}
+
+// BenchmarkKataGoReviewServedVsDirect: the same 100-move review at benchVisits through
+// `tesuji serve` with its default, fitted settings, and sent straight to `katago
+// analysis` with KataGo's throughput settings of the same thread total (one search thread
+// per position, one position per core on a CPU), alternately in every iteration.
+// served/direct is the ratio of the total times.
+func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
+	katagoBin, model := realKataGo(b)
+	p := serveReal(b, katagoBin, model)
+	b.Logf("serve: %s", katagoSettings(b, p.url))
+	fit := engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: runtime.NumCPU()}).Reviews
+	direct := startDirect(b, katagoBin, model, fit.Total())
+	b.Logf("direct: %d analysis x 1 search threads", fit.Total())
+	var served, straight time.Duration
+	var servedCPU, straightCPU, servedKataGo float64
+	b.ResetTimer()
+	for i := range b.N {
+		sgf := selfPlay(b, benchKomi(i))
+		q, turns := reviewQuery(b, sgf, benchVisits)
+		run := func(pid int, cpu *float64, f func()) time.Duration {
+			c := cpuSeconds(pid)
+			start := time.Now()
+			f()
+			d := time.Since(start)
+			*cpu += cpuSeconds(pid) - c
+			return d
+		}
+		// Alternate which goes first, so neither always meets the other's aftermath.
+		for k := range 2 {
+			if (i+k)%2 == 0 {
+				straight += run(direct.cmd.Process.Pid, &straightCPU, func() { direct.review(b, q, turns) })
+			} else {
+				_, k := cpuSplit(p.cmd.Process.Pid)
+				served += run(p.cmd.Process.Pid, &servedCPU, func() { servedReview(b, p.url, sgf, benchVisits) })
+				_, k2 := cpuSplit(p.cmd.Process.Pid)
+				servedKataGo += k2 - k
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(straight.Seconds()/float64(b.N), "direct-s/review")
+	b.ReportMetric(served.Seconds()/float64(b.N), "served-s/review")
+	b.ReportMetric(served.Seconds()/straight.Seconds(), "served/direct")
+	b.ReportMetric(straightCPU/float64(b.N), "direct-cpu-s/review")
+	b.ReportMetric(servedCPU/float64(b.N), "served-cpu-s/review")
+	b.ReportMetric(servedCPU/straightCPU, "served/direct-cpu")
+	b.ReportMetric(servedKataGo/straightCPU, "served-katago/direct-cpu")
+}
+
+// BenchmarkKataGoThreadSweep: the same review (every fourth turn) on KataGo processes
+// with a few thread settings, the fitted one among them, each process once per iteration in a rotating
+// order. It reports each setting's visits per second and fitted/best, the fitted
+// setting's throughput over the best one's.
+func BenchmarkKataGoThreadSweep(b *testing.B) {
+	katagoBin, model := realKataGo(b)
+	cores := runtime.NumCPU()
+	fit := engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: cores}).Reviews
+	settings := []engine.Threads{fit}
+	for _, at := range [][2]int{{1, 1}, {1, cores}, {2 * cores, 1}, {cores, 2}} {
+		t := engine.Threads{AnalysisThreads: at[0], SearchThreadsPerAnalysisThread: at[1], MaxBatchSize: at[0] * at[1]}
+		if t != fit {
+			settings = append(settings, t)
+		}
+	}
+	engines := make([]*engine.Engine, len(settings))
+	for i, t := range settings {
+		en := engine.New(engine.Config{Path: katagoBin, Model: model, LogDir: b.TempDir(),
+			AnalysisThreads: t.AnalysisThreads, SearchThreadsPerAnalysisThread: t.SearchThreadsPerAnalysisThread,
+			MaxBatchSize: t.MaxBatchSize})
+		if err := en.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = en.Stop(context.Background()) })
+		engines[i] = en
+	}
+	elapsed := make([]time.Duration, len(settings))
+	visits := 0
+	b.ResetTimer()
+	for i := range b.N {
+		// Every fourth turn of the game: a quarter of the time, the same mix of positions.
+		q, turns := reviewQuery(b, selfPlay(b, benchKomi(i)), benchVisits)
+		q.AnalyzeTurns = nil
+		for t := 0; t < turns; t += 4 {
+			q.AnalyzeTurns = append(q.AnalyzeTurns, t)
+		}
+		visits += len(q.AnalyzeTurns) * benchVisits
+		for k := range settings {
+			k = (k + i) % len(settings)
+			q := q
+			q.ID = ""
+			start := time.Now()
+			if err := engines[k].Analyze(context.Background(), &q, nil); err != nil {
+				b.Fatal(err)
+			}
+			elapsed[k] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	best := 0.0
+	for k, t := range settings {
+		vps := float64(visits) / elapsed[k].Seconds()
+		best = max(best, vps)
+		b.ReportMetric(vps, fmt.Sprintf("visits/s-%dx%d", t.AnalysisThreads, t.SearchThreadsPerAnalysisThread))
+	}
+	b.ReportMetric(float64(visits)/elapsed[0].Seconds()/best, "fitted/best")
+}
+
+// BenchmarkKataGoPositionLatency: the time of one position request at 100 visits
+// (POST /api/v1/positions, answered when the search ends) on an idle server, and while a
+// whole review runs on it, both with an interactive engine beside the review engine
+// (--interactive-engine on) and with one engine shared by both kinds of work (off, the
+// default on a CPU). Each iteration measures the
+// four in turn.
+func BenchmarkKataGoPositionLatency(b *testing.B) {
+	katagoBin, model := realKataGo(b)
+	dedicated := serveReal(b, katagoBin, model, "--interactive-engine", "on")
+	shared := serveReal(b, katagoBin, model, "--interactive-engine", "off")
+	b.Logf("dedicated: %s", katagoSettings(b, dedicated.url))
+	b.Logf("shared: %s", katagoSettings(b, shared.url))
+	rec, err := game.ParseSGF([]byte(selfPlay(b, 7.5)), game.ParseOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	position := func(base string, komi float64) time.Duration {
+		q := rec.Game.Query(nil)
+		body, _ := json.Marshal(map[string]any{"moves": q.Moves[:60], "boardXSize": 19, "boardYSize": 19,
+			"komi": komi, "rules": "chinese", "maxVisits": 100})
+		start := time.Now()
+		resp, err := http.Post(base+"/api/v1/positions", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), `"visits"`) {
+			b.Fatalf("position: %s: %s", resp.Status, data)
+		}
+		return d
+	}
+	// busy measures the position while a review at 50 visits runs, then cancels the
+	// review and waits until the server's worker holds no job, so the next measurement
+	// meets an idle machine.
+	busy := func(base string, reviewKomi, komi float64) time.Duration {
+		id := submitVisits(b, base, selfPlay(b, reviewKomi), 50)
+		waitAnalysis(b, base, id, "running")
+		d := position(base, komi)
+		req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/analyses/"+id, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			_, body := get(b, base+"/api/v1/workers")
+			if !strings.Contains(string(body), `"currentJobs"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("the cancelled review still runs: %s", body)
+			}
+		}
+		return d
+	}
+	var idleD, busyD, idleS, busyS time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		// Every search gets a komi of its own, so none meets another's evaluations in
+		// KataGo's cache.
+		idle, pos, review := 20.5+2*float64(i), 21.5+2*float64(i), benchKomi(i)
+		idleD += position(dedicated.url, idle)
+		busyD += busy(dedicated.url, review, pos)
+		idleS += position(shared.url, idle)
+		busyS += busy(shared.url, review, pos)
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(idleD.Seconds()*1000/n, "idle-ms")
+	b.ReportMetric(busyD.Seconds()*1000/n, "busy-ms")
+	b.ReportMetric(busyD.Seconds()/idleD.Seconds(), "busy/idle")
+	b.ReportMetric(idleS.Seconds()*1000/n, "shared-idle-ms")
+	b.ReportMetric(busyS.Seconds()*1000/n, "shared-busy-ms")
+	b.ReportMetric(busyS.Seconds()/idleS.Seconds(), "shared-busy/idle")
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,241 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tesuji/tesuji/analysis"
+	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/queue"
+	"github.com/tesuji/tesuji/queue/sqlitetest"
+)
+
+// BenchmarkAdaptiveReview reviews the self-play games in testdata/games three times with
+// the real KataGo, through this package's worker and the engine driver: a uniform review A
+// at 200 visits (the reference), a second uniform review B (the baseline: how well two
+// uniform reviews agree) and an adaptive review at 200 visits. It reports the recall and
+// precision of B and of the adaptive review against A, and the adaptive review's
+// visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo
+// binary and a network; KataGo runs 2 analysis threads of 1 search thread each.
+// TESUJI_RECORD_DIR, when set, receives each game's results (trimmed) as recorded results
+// for the selection's tests.
+//
+//	TESUJI_KATAGO=katago TESUJI_MODEL=net.bin.gz go test -run '^$' -bench AdaptiveReview -benchtime 1x ./worker/
+func BenchmarkAdaptiveReview(b *testing.B) {
+	kg, model := os.Getenv("TESUJI_KATAGO"), os.Getenv("TESUJI_MODEL")
+	if kg == "" || model == "" {
+		b.Skip("set TESUJI_KATAGO and TESUJI_MODEL to run the adaptive review against the real KataGo")
+	}
+	const visits = 200
+	files, err := filepath.Glob(filepath.Join("testdata", "games", "*.sgf"))
+	if err != nil || len(files) < 3 {
+		b.Fatalf("want at least 3 games in testdata/games: %v %v", files, err)
+	}
+	var games []*game.Game
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec, err := game.ParseSGF(data, game.ParseOptions{})
+		if err != nil {
+			b.Fatalf("%s: %v", f, err)
+		}
+		games = append(games, rec.Game)
+	}
+	ctx := context.Background()
+	eng := engine.New(engine.Config{Path: kg, Model: model, AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 1,
+		LogDir: b.TempDir()})
+	if err := eng.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = eng.Stop(context.Background()) })
+
+	kinds := []string{"A", "B", "adaptive"}
+	var got map[string][][]game.Turn // kind -> game -> turns
+	var quick [][]game.Turn          // the adaptive review's first result of each turn
+	var spent map[string]int64
+	for b.Loop() {
+		got, quick, spent = runReviews(b, eng, games, kinds, visits)
+	}
+
+	var vsB, vsAdaptive agreement
+	for i, g := range games {
+		vsB.add(g, got["A"][i], got["B"][i])
+		vsAdaptive.add(g, got["A"][i], got["adaptive"][i])
+	}
+	share := float64(spent["adaptive"]) / float64(spent["A"])
+	b.ReportMetric(vsB.recall(), "B-recall")
+	b.ReportMetric(vsB.precision(), "B-precision")
+	b.ReportMetric(vsAdaptive.recall(), "adaptive-recall")
+	b.ReportMetric(vsAdaptive.precision(), "adaptive-precision")
+	b.ReportMetric(share, "adaptive-visits/A")
+	b.Logf("%d games, %d moves; A's mistakes (>= 3 points): %d", len(games), countMoves(games), vsB.refMistakes)
+	b.Logf("B:        recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d", vsB.recall(), vsB.found, vsB.refMistakes,
+		vsB.precision(), vsB.right, vsB.xMistakes, spent["B"])
+	b.Logf("adaptive: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's %d", vsAdaptive.recall(),
+		vsAdaptive.found, vsAdaptive.refMistakes, vsAdaptive.precision(), vsAdaptive.right, vsAdaptive.xMistakes,
+		spent["adaptive"], share, spent["A"])
+
+	if dir := os.Getenv("TESUJI_RECORD_DIR"); dir != "" {
+		for i, f := range files {
+			rec := recording{Game: filepath.Base(f), Quick: trim(quick[i]), A: trim(got["A"][i]), B: trim(got["B"][i]),
+				Adaptive: trim(got["adaptive"][i])}
+			data, err := json.Marshal(rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			name := strings.TrimSuffix(filepath.Base(f), ".sgf") + ".json"
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func countMoves(games []*game.Game) int {
+	n := 0
+	for _, g := range games {
+		n += len(g.Moves)
+	}
+	return n
+}
+
+// runReviews runs one review of each kind of each game, all queued at once on one worker,
+// and returns their stored turns, the adaptive reviews' quick results and the visits each
+// kind spent.
+func runReviews(b *testing.B, eng Analyzer, games []*game.Game, kinds []string, visits int) (map[string][][]game.Turn, [][]game.Turn, map[string]int64) {
+	b.Helper()
+	ctx := context.Background()
+	q := sqlitetest.Open(b, queue.SQLiteConfig{})
+	w := New(q, Config{Engines: []Analyzer{eng}, JobsPerEngine: 2})
+	if err := w.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = w.Stop(ctx) }()
+	ids := make(map[string][]string)
+	for _, g := range games {
+		turns := make([]int, len(g.Moves)+1)
+		for i := range turns {
+			turns[i] = i
+		}
+		for _, kind := range kinds {
+			spec := &analysis.Spec{Game: g, MaxVisits: visits, Adaptive: kind == "adaptive"}
+			payload, err := spec.Encode()
+			if err != nil {
+				b.Fatal(err)
+			}
+			j, _, err := q.Enqueue(ctx, &queue.Job{Priority: queue.PriorityReview, Payload: payload, Turns: turns,
+				Positions: PlannedVisits(spec, len(turns))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids[kind] = append(ids[kind], j.ID)
+		}
+	}
+	got := make(map[string][][]game.Turn)
+	spent := make(map[string]int64)
+	var quick [][]game.Turn
+	for _, kind := range kinds {
+		for _, id := range ids[kind] {
+			evs := waitDone(b, q, id)
+			res, err := q.Results(ctx, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var turns []game.Turn
+			for _, data := range res {
+				var t game.Turn
+				if err := json.Unmarshal(data, &t); err != nil {
+					b.Fatal(err)
+				}
+				turns = append(turns, t)
+				spent[kind] += int64(t.Spent())
+			}
+			slices.SortFunc(turns, func(x, y game.Turn) int { return x.Turn - y.Turn })
+			got[kind] = append(got[kind], turns)
+			if kind == "adaptive" {
+				quick = append(quick, firstResults(b, evs))
+			}
+		}
+	}
+	return got, quick, spent
+}
+
+// waitDone returns the job's events once it is done.
+func waitDone(b *testing.B, q queue.Queue, id string) []queue.Event {
+	b.Helper()
+	var evs []queue.Event
+	after := ""
+	for {
+		more, err := q.Events(context.Background(), id, after, 0, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range more {
+			evs = append(evs, e)
+			after = e.ID
+			switch e.Type {
+			case queue.EventDone:
+				return evs
+			case queue.EventFailed, queue.EventCancelled:
+				b.Fatalf("job %s ended %s: %s", id, e.Type, e.Data)
+			}
+		}
+	}
+}
+
+// firstResults returns the first turn event of each turn: the adaptive review's quick pass.
+func firstResults(b *testing.B, evs []queue.Event) []game.Turn {
+	b.Helper()
+	seen := make(map[int]bool)
+	var out []game.Turn
+	for _, e := range evs {
+		if e.Type != queue.EventTurn {
+			continue
+		}
+		var t game.Turn
+		if err := json.Unmarshal(e.Data, &t); err != nil {
+			b.Fatal(err)
+		}
+		if !seen[t.Turn] {
+			seen[t.Turn] = true
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(x, y game.Turn) int { return x.Turn - y.Turn })
+	return out
+}
+
+// recording is one game's results as testdata/adaptive holds them: what the selection and
+// the agreement measure read, without principal variations and minor candidates.
+type recording struct {
+	Game     string      `json:"game"`
+	Quick    []game.Turn `json:"quick"`
+	A        []game.Turn `json:"a"`
+	B        []game.Turn `json:"b"`
+	Adaptive []game.Turn `json:"adaptive"`
+}
+
+func trim(turns []game.Turn) []game.Turn {
+	out := slices.Clone(turns)
+	for i := range out {
+		out[i].Ownership = nil
+		out[i].PointLoss, out[i].Mistake, out[i].BestMove = nil, "", ""
+		c := slices.Clone(out[i].Candidates[:min(3, len(out[i].Candidates))])
+		for k := range c {
+			c[k] = katago.MoveInfo{Move: c[k].Move, Visits: c[k].Visits, Winrate: c[k].Winrate, ScoreLead: c[k].ScoreLead,
+				Order: c[k].Order}
+		}
+		out[i].Candidates = c
+	}
+	return out
+}

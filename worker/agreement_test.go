@@ -1,0 +1,61 @@
+package worker
+
+import (
+	"slices"
+
+	"github.com/tesuji/tesuji/game"
+)
+
+// agreement counts how a review x agrees with a reference review ref of the same game, as
+// the adaptive benchmark measures it: recall is the share of ref's moves losing 3 points or
+// more that x finds losing 2 or more; precision the share of x's moves losing 3 or more that
+// lose 2 or more in ref. Counts add up over games.
+type agreement struct {
+	refMistakes, found int // recall = found / refMistakes
+	xMistakes, right   int // precision = right / xMistakes
+}
+
+func (a agreement) recall() float64    { return ratio(a.found, a.refMistakes) }
+func (a agreement) precision() float64 { return ratio(a.right, a.xMistakes) }
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 1
+	}
+	return float64(n) / float64(d)
+}
+
+func (a *agreement) add(g *game.Game, ref, x []game.Turn) {
+	rl, xl := losses(g, ref), losses(g, x)
+	for m, r := range rl {
+		v, ok := xl[m]
+		if !ok {
+			continue
+		}
+		if r >= 3 {
+			a.refMistakes++
+			if v >= 2 {
+				a.found++
+			}
+		}
+		if v >= 3 {
+			a.xMistakes++
+			if r >= 2 {
+				a.right++
+			}
+		}
+	}
+}
+
+// losses maps each move of the game whose loss the turns tell to its point loss.
+func losses(g *game.Game, turns []game.Turn) map[int]float64 {
+	rev := slices.Clone(turns)
+	game.Review(g, rev)
+	out := make(map[int]float64)
+	for _, t := range rev {
+		if t.PointLoss != nil {
+			out[t.Turn] = *t.PointLoss
+		}
+	}
+	return out
+}
