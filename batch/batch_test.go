@@ -25,7 +25,8 @@ import (
 func TestRunRecordFormats(t *testing.T) {
 	t.Parallel()
 	srv := server.New(server.Config{Addr: "127.0.0.1:0", Engine: enginetest.Config(t),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownGrace: time.Second})
+		DataFile: filepath.Join(t.TempDir(), "tesuji.db"),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownGrace: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := srv.Start(ctx); err != nil {

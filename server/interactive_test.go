@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestInteractiveEngines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := server.New(server.Config{Addr: "127.0.0.1:0", Engine: enginetest.Config(t, enginetest.EnvBackend+"="+tt.backend),
-				InteractiveEngines: tt.mode, ShutdownGrace: time.Second})
+				InteractiveEngines: tt.mode, ShutdownGrace: time.Second, DataFile: filepath.Join(t.TempDir(), "tesuji.db")})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if err := s.Start(ctx); err != nil {

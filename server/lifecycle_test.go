@@ -5,16 +5,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"testing"
 
 	"github.com/tesuji/tesuji/server"
 )
 
-func newServer() *server.Server {
+func newServer(t *testing.T) *server.Server {
 	return server.New(server.Config{
-		Addr:    "127.0.0.1:0",
-		Engines: -1, // no local engine: the lifecycle is what is under test
-		Logger:  slog.New(slog.DiscardHandler),
+		Addr:     "127.0.0.1:0",
+		DataFile: filepath.Join(t.TempDir(), "tesuji.db"),
+		Engines:  -1, // no local engine: the lifecycle is what is under test
+		Logger:   slog.New(slog.DiscardHandler),
 	})
 }
 
@@ -22,7 +24,7 @@ func newServer() *server.Server {
 // stopped, so a later Start fails.
 func TestStopBeforeStartAndTwice(t *testing.T) {
 	t.Parallel()
-	s := newServer()
+	s := newServer(t)
 	for range 2 {
 		if err := s.Stop(t.Context()); err != nil {
 			t.Fatalf("Stop before Start: %v", err)
@@ -37,7 +39,7 @@ func TestStopBeforeStartAndTwice(t *testing.T) {
 // closes the listener and a second Stop returns the same result.
 func TestStartOnceStopTwice(t *testing.T) {
 	t.Parallel()
-	s := newServer()
+	s := newServer(t)
 	if err := s.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
