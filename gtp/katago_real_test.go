@@ -99,7 +99,8 @@ func TestSameFieldsAsKataGo(t *testing.T) {
 		t.Skip("set TESUJI_KATAGO (the katago binary) and TESUJI_MODEL (a network file) to compare the bridge with KataGo's GTP")
 	}
 	srv := server.New(server.Config{
-		Addr: "127.0.0.1:0",
+		Addr:     "127.0.0.1:0",
+		DataFile: filepath.Join(t.TempDir(), "tesuji.db"),
 		Engine: engine.Config{Path: bin, Model: model, LogDir: t.TempDir(), AnalysisThreads: 2,
 			ReadyTimeout: 5 * time.Minute, TurnTimeout: 5 * time.Minute},
 		ShutdownGrace: time.Second,
