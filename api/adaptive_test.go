@@ -103,26 +103,18 @@ func TestBatchAdaptive(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{noTokens: true})
 	files := [][2]string{{"a.sgf", game30}, {"b.sgf", strings.Replace(game30, "B[qc];W[qd]", "B[qd];W[qc]", 1)}}
-	tests := []struct {
-		name   string
-		submit func(t *testing.T) reply
-	}{
-		{"multipart", func(t *testing.T) reply {
-			return e.uploadFiles(t, "", files, map[string]string{"adaptive": "true", "maxVisits": "64"})
-		}},
-		{"zip body", func(t *testing.T) reply {
-			req, err := http.NewRequest(http.MethodPost, e.url+"/api/v1/analyses?maxVisits=64&adaptive=true", strings.NewReader(zipOf(t, files)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/zip")
-			return e.send(t, req)
-		}},
+	req, err := http.NewRequest(http.MethodPost, e.url+"/api/v1/analyses?maxVisits=64&adaptive=true", strings.NewReader(zipOf(t, files)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	req.Header.Set("Content-Type", "application/zip")
+	replies := map[string]reply{
+		"multipart": e.uploadFiles(t, "", files, map[string]string{"adaptive": "true", "maxVisits": "64"}),
+		"zip body":  e.send(t, req),
+	}
+	for name, r := range replies {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r := tt.submit(t)
 			if r.status != http.StatusAccepted {
 				t.Fatalf("submit: %d %s", r.status, r.body)
 			}
