@@ -89,9 +89,51 @@ func TestAdaptiveMustBeABoolean(t *testing.T) {
 	for _, r := range []reply{
 		e.upload(t, "", game3, map[string]string{"adaptive": "perhaps"}),
 		e.do(t, "POST", "/api/v1/analyses?adaptive=perhaps", "", game3),
+		e.uploadFiles(t, "", [][2]string{{"a.sgf", game3}, {"b.sgf", game3}}, map[string]string{"adaptive": "perhaps"}),
 	} {
 		if r.status != http.StatusBadRequest || r.errCode() != "invalid_request" || !strings.Contains(string(r.body), "adaptive") {
 			t.Errorf("adaptive=perhaps: %d %s, want 400 invalid_request naming adaptive", r.status, r.body)
 		}
+	}
+}
+
+// TestBatchAdaptive: every game of a batch asked for as adaptive is reviewed adaptively,
+// from a multipart form and from a zip body.
+func TestBatchAdaptive(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true})
+	files := [][2]string{{"a.sgf", game30}, {"b.sgf", strings.Replace(game30, "B[qc];W[qd]", "B[qd];W[qc]", 1)}}
+	req, err := http.NewRequest(http.MethodPost, e.url+"/api/v1/analyses?maxVisits=64&adaptive=true", strings.NewReader(zipOf(t, files)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/zip")
+	replies := map[string]reply{
+		"multipart": e.uploadFiles(t, "", files, map[string]string{"adaptive": "true", "maxVisits": "64"}),
+		"zip body":  e.send(t, req),
+	}
+	for name, r := range replies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if r.status != http.StatusAccepted {
+				t.Fatalf("submit: %d %s", r.status, r.body)
+			}
+			var got batchAnswer
+			r.decode(t, &got)
+			if got.Queued != 2 {
+				t.Fatalf("queued %d games, want 2: %s", got.Queued, r.body)
+			}
+			for _, g := range got.Batch {
+				e.follow(t, "", g.ID)
+				var a struct {
+					Adaptive    bool
+					VisitsSpent int
+				}
+				e.do(t, "GET", "/api/v1/analyses/"+g.ID, "", nil).decode(t, &a)
+				if !a.Adaptive || a.VisitsSpent >= 31*64 {
+					t.Errorf("%s: adaptive %v, visitsSpent %d; want an adaptive review spending less than %d", g.Name, a.Adaptive, a.VisitsSpent, 31*64)
+				}
+			}
+		})
 	}
 }

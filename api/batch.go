@@ -172,6 +172,10 @@ func (a *API) batchOptions(c *gin.Context) (*analysisRequest, error) {
 	}
 	req := &analysisRequest{Path: get("path")}
 	req.IncludeOwnership, _ = strconv.ParseBool(get("includeOwnership"))
+	var err error
+	if req.Adaptive, err = parseFlag("adaptive", get("adaptive")); err != nil {
+		return nil, err
+	}
 	if v := get("maxVisits"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {

@@ -436,6 +436,40 @@ func checkCandidates(t *testing.T, tb *tab, turn game.Turn, mode string) {
 	}
 }
 
+// checkReview compares the move list's mistake classes and the summary on the page with
+// the API's review a.
+func checkReview(t *testing.T, tb *tab, a analysis) {
+	t.Helper()
+	want := make([]string, 0, len(a.Turns)-1)
+	for _, turn := range a.Turns[1:] {
+		want = append(want, "m-"+turn.Mistake)
+	}
+	got := eval[[]string](tb, `[...document.querySelectorAll('#move-list li')].map(li => [...li.classList].find(c => c.startsWith('m-')) || 'none')`)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mistake classes in the move list (-API +page):\n%s", diff)
+	}
+	sum := map[string]string{
+		"#avg-loss-black": fmt.Sprintf("%.2f", a.Summary.Black.AvgPointLoss),
+		"#avg-loss-white": fmt.Sprintf("%.2f", a.Summary.White.AvgPointLoss),
+		"#agree-black":    fmt.Sprintf("%.1f%%", a.Summary.Black.TopMoveAgreement*100),
+		"#agree-white":    fmt.Sprintf("%.1f%%", a.Summary.White.TopMoveAgreement*100),
+	}
+	for sel, want := range sum {
+		if got := tb.text(sel); got != want {
+			t.Errorf("summary %s = %q, want %q", sel, got, want)
+		}
+	}
+	classRows := eval[[][]string](tb, `[...document.querySelectorAll('#summary tbody tr[class^="m-"]')].map(tr => [tr.className, ...[...tr.cells].slice(1).map(c => c.textContent)])`)
+	var wantRows [][]string
+	for _, th := range game.Thresholds {
+		wantRows = append(wantRows, []string{"m-" + th.Class,
+			fmt.Sprint(a.Summary.Black.Classes[th.Class]), fmt.Sprint(a.Summary.White.Classes[th.Class])})
+	}
+	if diff := cmp.Diff(wantRows, classRows); diff != "" {
+		t.Errorf("summary rows per mistake class (-API +page):\n%s", diff)
+	}
+}
+
 // TestReviewLive is the whole journey on a laptop screen: drop a game, watch the review
 // fill in, step through it with the keyboard and the graph, look at a candidate's
 // variation, read the summary, download the SGF and open the stable link.
@@ -532,34 +566,7 @@ func TestReviewLive(t *testing.T) {
 	if a.Status != "done" || len(a.Turns) != total || a.Summary == nil {
 		t.Fatalf("the API reports %s with %d turns, want done with %d", a.Status, len(a.Turns), total)
 	}
-	want := make([]string, 0, total-1)
-	for _, turn := range a.Turns[1:] {
-		want = append(want, "m-"+turn.Mistake)
-	}
-	got := eval[[]string](tb, `[...document.querySelectorAll('#move-list li')].map(li => [...li.classList].find(c => c.startsWith('m-')) || 'none')`)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("mistake classes in the move list (-API +page):\n%s", diff)
-	}
-	sum := map[string]string{
-		"#avg-loss-black": fmt.Sprintf("%.2f", a.Summary.Black.AvgPointLoss),
-		"#avg-loss-white": fmt.Sprintf("%.2f", a.Summary.White.AvgPointLoss),
-		"#agree-black":    fmt.Sprintf("%.1f%%", a.Summary.Black.TopMoveAgreement*100),
-		"#agree-white":    fmt.Sprintf("%.1f%%", a.Summary.White.TopMoveAgreement*100),
-	}
-	for sel, want := range sum {
-		if got := tb.text(sel); got != want {
-			t.Errorf("summary %s = %q, want %q", sel, got, want)
-		}
-	}
-	classRows := eval[[][]string](tb, `[...document.querySelectorAll('#summary tbody tr[class^="m-"]')].map(tr => [tr.className, ...[...tr.cells].slice(1).map(c => c.textContent)])`)
-	var wantRows [][]string
-	for _, th := range game.Thresholds {
-		wantRows = append(wantRows, []string{"m-" + th.Class,
-			fmt.Sprint(a.Summary.Black.Classes[th.Class]), fmt.Sprint(a.Summary.White.Classes[th.Class])})
-	}
-	if diff := cmp.Diff(wantRows, classRows); diff != "" {
-		t.Errorf("summary rows per mistake class (-API +page):\n%s", diff)
-	}
+	checkReview(t, tb, a)
 
 	// Clicking the graph a quarter of the way along goes to move 30.
 	gx := eval[[]float64](tb, `(() => { const e = document.querySelector('#graph .u-over'); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.left + r.width * 0.25, r.top + r.height / 2]; })()`)

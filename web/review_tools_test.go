@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,8 +18,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
 
+	specs "github.com/tesuji/tesuji/analysis" // the name analysis is the tests' type
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/worker"
 )
 
 // submitFile queues a review of a test record through the API, as the upload form would,
@@ -343,9 +346,37 @@ func TestBatchUpload(t *testing.T) {
 	tb.do(chromedp.Reload())
 	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
 	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), paths[:1]))
-	tb.waitFor("an estimate per depth", `['quick', 'normal', 'deep'].every(p => /^ · about \d+(\.\d)? (s|min|h) for this game$/.test(document.querySelector('#eta-' + p)?.textContent || ''))`)
+	tb.waitFor("an estimate per depth", `['smart', 'quick', 'normal', 'deep'].every(p => /^ · about \d+(\.\d)? (s|min|h) for this game$/.test(document.querySelector('#eta-' + p)?.textContent || ''))`)
+	// Each estimate is the visits the worker plans for the depth at the measured speed; the
+	// smart review's counts its quick pass and its deeper searches.
+	var info struct {
+		VisitsPerSecond float64 `json:"visitsPerSecond"`
+	}
+	getJSON(t, s.url+"/api/v1/info", &info)
+	for _, p := range []struct {
+		name     string
+		visits   int
+		adaptive bool
+	}{{"smart", 500, true}, {"quick", 100, false}, {"normal", 500, false}, {"deep", 2000, false}} {
+		planned := worker.PlannedVisits(&specs.Spec{MaxVisits: p.visits, Adaptive: p.adaptive}, 121)
+		want := " · " + etaText(float64(planned)/info.VisitsPerSecond) + " for this game"
+		if got := tb.text("#eta-" + p.name); got != want {
+			t.Errorf("estimate for %s: %q, want %q", p.name, got, want)
+		}
+	}
 	tb.shot("02-estimates")
 	tb.do(chromedp.Navigate(s.url + "/batch/" + strings.TrimPrefix(batchPath, "/batch/")))
 	tb.do(chromedp.Click(chromedp.CSS(`#batch li:nth-child(4) a`)))
 	tb.waitFor("the review of the Tygem game", `location.pathname.startsWith('/review/') && document.title === '이세돌 vs 박정환 · tesuji'`)
+}
+
+// etaText words a duration in seconds as the upload form does.
+func etaText(s float64) string {
+	switch {
+	case s < 60:
+		return fmt.Sprintf("about %d s", max(1, int(math.Round(s))))
+	case s < 3600:
+		return fmt.Sprintf("about %d min", int(math.Round(s/60)))
+	}
+	return fmt.Sprintf("about %.1f h", s/3600)
 }

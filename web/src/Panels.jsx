@@ -61,7 +61,9 @@ export function Position({ game, n, turn, move, title, best, bestOn, onBest, com
           <p class="lead">
             <span class="muted">Black’s winrate · </span>
             {Math.abs(turn.scoreLead) < 0.05 ? 'Even game' : `${turn.scoreLead > 0 ? 'B' : 'W'}+${Math.abs(turn.scoreLead).toFixed(1)}`}
-            <span class="muted"> · {shortCount(turn.visits)} visits</span>
+            <span class="muted" id="turn-visits" title={turn.visitsSpent > turn.visits ? `Searched again after a quick look at ${turn.visitsSpent - turn.visits} visits` : undefined}>
+              {' '}· {shortCount(turn.visits)} visits{turn.visitsSpent > turn.visits ? ' (searched deeply)' : ''}
+            </span>
           </p>
         </>
       ) : (

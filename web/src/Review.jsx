@@ -7,6 +7,7 @@ import { Board } from './Board.jsx';
 import { Graph } from './Graph.jsx';
 import { Mistakes, VariationList } from './Mistakes.jsx';
 import { Candidates, MoveList, Position, Summary } from './Panels.jsx';
+import { quickVisits } from './Upload.jsx';
 import { Positions, classify, isTopMove, mistakeMoves, nextMistake, play, review, sign, summarize, toGTP, toMove, toVertex } from './review.js';
 
 const LIVE = ['queued', 'running'];
@@ -81,7 +82,7 @@ export function Review({ id, warnings }) {
     const apply = (r) => {
       g = r.game;
       setGame(r.game);
-      setInfo({ status: r.status, progress: r.progress, maxVisits: r.maxVisits, error: r.error });
+      setInfo({ status: r.status, progress: r.progress, maxVisits: r.maxVisits, adaptive: r.adaptive, error: r.error });
       setTurns(indexTurns(r.turns, r.game.moves.length + 1));
       setServerSummary(r.status === 'done' ? r.summary || null : null);
       if (r.status === 'failed') setError(explainJobError(r.error));
@@ -98,14 +99,21 @@ export function Review({ id, warnings }) {
     };
 
     // Turns arrive in bursts (hundreds at once when the stream replays); fold them into
-    // the page a few times a second, not once per event.
+    // the page a few times a second, not once per event. A turn sent again (an adaptive
+    // review's deeper search) replaces the one before, and the point loss of the move
+    // after it, judged against the old one, is judged again.
     const flush = () => {
       timer = 0;
       const batch = pending;
       pending = [];
       setTurns((prev) => {
         const next = prev.slice();
-        for (const t of batch) if (t.turn >= 0 && t.turn < next.length && !next[t.turn]) next[t.turn] = t;
+        const fresh = (t) => t && { ...t, pointLoss: undefined, mistake: undefined, bestMove: undefined };
+        for (const t of batch) {
+          if (t.turn < 0 || t.turn >= next.length) continue;
+          next[t.turn] = fresh(t);
+          if (t.turn + 1 < next.length) next[t.turn + 1] = fresh(next[t.turn + 1]);
+        }
         return review(g, next);
       });
       setInfo((i) => ({ ...i, status: i.status === 'queued' ? 'running' : i.status }));
@@ -344,6 +352,9 @@ export function Review({ id, warnings }) {
 
   const status = info.status;
   const done = turns.filter(Boolean).length;
+  // The visits of every search made for the review, as GET /api/v1/analyses/{id} counts
+  // them (visitsSpent): a deepened turn's include its quick search.
+  const spent = turns.reduce((a, t) => a + (t ? t.visitsSpent || t.visits : 0), 0);
   let turn = turns[cur];
   let move = cur > 0 ? game.moves[cur - 1] : null;
   let title = '';
@@ -392,7 +403,15 @@ export function Review({ id, warnings }) {
         <p class="muted">
           {game.boardXSize}×{game.boardYSize} · komi {game.komi} · {game.rules}
           {game.handicap ? ` · handicap ${game.handicap}` : ''}
-          {game.result ? <> · <span id="game-result">{game.result}</span></> : ''} · {info.maxVisits} visits
+          {game.result ? <> · <span id="game-result">{game.result}</span></> : ''} ·{' '}
+          {info.adaptive ? (
+            <span id="review-depth" title="A quick look at every move, a deep search where the game was decided">
+              smart review: {quickVisits(info.maxVisits)} visits a move, {info.maxVisits} where the game was decided ·{' '}
+              <span id="visits-spent">{spent.toLocaleString('en')}</span> visits spent
+            </span>
+          ) : (
+            <span id="review-depth">{info.maxVisits} visits</span>
+          )}
         </p>
       </div>
 

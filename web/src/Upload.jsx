@@ -3,9 +3,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getInfo, submit, submitBatch } from './api.js';
 
-// PRESETS are visits per position. Quick is enough to spot blunders; deep approaches what
-// KaTrain and Lizzie users run for a careful review.
+// PRESETS are visits per position. Smart, the default, is an adaptive review: every
+// position at a few visits, then the moves that decided the game again at its visits.
+// Quick is enough to spot blunders; deep approaches what KaTrain and Lizzie users run for
+// a careful review.
 export const PRESETS = [
+  { name: 'smart', label: 'Smart', visits: 500, adaptive: true },
   { name: 'quick', label: 'Quick', visits: 100, hint: 'blunders, in seconds' },
   { name: 'normal', label: 'Normal', visits: 500, hint: 'a solid review' },
   { name: 'deep', label: 'Deep', visits: 2000, hint: 'careful, takes longer' },
@@ -24,11 +27,23 @@ export function countMoves(text) {
   return ngf ? ngf.length : 0;
 }
 
-// eta words the time a review of `positions` positions at `visits` takes at the
-// service's measured speed.
-export function eta(positions, visits, speed) {
-  if (!speed || !positions) return '';
-  const s = (positions * visits) / speed;
+// quickVisits is the visits of an adaptive review's quick pass, as the worker's
+// QuickVisits: an eighth of maxVisits, at least 16.
+export const quickVisits = (maxVisits) => Math.max(16, Math.floor(maxVisits / 8));
+
+// plannedVisits is the most visits a review of `positions` positions spends, as the
+// worker's PlannedVisits: every position at maxVisits, or for an adaptive review every
+// position at the quick visits and a quarter of them (DeepShare) again at maxVisits.
+export function plannedVisits(positions, maxVisits, adaptive) {
+  const quick = quickVisits(maxVisits);
+  if (!adaptive || maxVisits < 2 * quick) return positions * maxVisits;
+  return positions * quick + Math.floor(positions * 0.25) * maxVisits;
+}
+
+// eta words the time `visits` visits take at the service's measured speed.
+export function eta(visits, speed) {
+  if (!speed || !visits) return '';
+  const s = visits / speed;
   if (s < 60) return `about ${Math.max(1, Math.round(s))} s`;
   if (s < 3600) return `about ${Math.round(s / 60)} min`;
   return `about ${(s / 3600).toFixed(1)} h`;
@@ -40,7 +55,7 @@ export function Upload({ onCreated, onBatch }) {
   const [info, setInfo] = useState(null);
   const [moves, setMoves] = useState(0);
   const [text, setText] = useState('');
-  const [preset, setPreset] = useState('normal');
+  const [preset, setPreset] = useState('smart');
   const [exact, setExact] = useState('');
   const [ownership, setOwnership] = useState(true);
   const [dragging, setDragging] = useState(false);
@@ -48,15 +63,18 @@ export function Upload({ onCreated, onBatch }) {
   const [error, setError] = useState('');
   const picker = useRef(null);
 
-  // estimate words how long this game (or batch) takes at the given depth.
-  const estimate = (v) => {
+  // estimate words how long this game (or batch) takes with the given preset.
+  const estimate = (p) => {
     if (!info) return '';
     if (!info.visitsPerSecond) return info.workers ? ' · time: speed not measured yet' : ' · time: no engine running yet';
-    if (!moves) return ` · ${eta(250, v, info.visitsPerSecond)} for a 250-move game`;
-    return ` · ${eta(moves + (files.length || 1), v, info.visitsPerSecond)} for ${files.length > 1 ? 'these games' : 'this game'}`;
+    const cost = (positions) => plannedVisits(positions, p.visits, p.adaptive);
+    if (!moves) return ` · ${eta(cost(250), info.visitsPerSecond)} for a 250-move game`;
+    return ` · ${eta(cost(moves + (files.length || 1)), info.visitsPerSecond)} for ${files.length > 1 ? 'these games' : 'this game'}`;
   };
 
-  const visits = preset === 'exact' ? Number(exact) : PRESETS.find((p) => p.name === preset).visits;
+  const chosen = PRESETS.find((p) => p.name === preset);
+  const visits = preset === 'exact' ? Number(exact) : chosen.visits;
+  const adaptive = !!(chosen && chosen.adaptive);
 
   useEffect(() => {
     getInfo().then(setInfo);
@@ -116,7 +134,7 @@ export function Upload({ onCreated, onBatch }) {
     setBusy(true);
     if (files.length) {
       try {
-        onBatch(await submitBatch({ files, maxVisits: visits, includeOwnership: ownership }));
+        onBatch(await submitBatch({ files, maxVisits: visits, adaptive, includeOwnership: ownership }));
       } catch (err) {
         setError(err.message);
         setBusy(false);
@@ -128,6 +146,7 @@ export function Upload({ onCreated, onBatch }) {
         sgf: file || text,
         name: file ? file.name : 'pasted.sgf',
         maxVisits: visits,
+        adaptive,
         includeOwnership: ownership,
       });
       onCreated(res);
@@ -184,8 +203,13 @@ export function Upload({ onCreated, onBatch }) {
           {PRESETS.map((p) => (
             <label class={`preset${preset === p.name ? ' on' : ''}`} key={p.name}>
               <input type="radio" name="preset" value={p.name} checked={preset === p.name} onChange={() => setPreset(p.name)} />
-              <strong>{p.label}</strong> <span>{p.visits} · {p.hint}</span>
-              <span class="eta" id={`eta-${p.name}`}>{estimate(p.visits)}</span>
+              <strong>{p.label}</strong>{' '}
+              {p.adaptive ? (
+                <span>a quick look at every move ({quickVisits(p.visits)}), a deep search ({p.visits}) where the game was decided</span>
+              ) : (
+                <span>{p.visits} · {p.hint}</span>
+              )}
+              <span class="eta" id={`eta-${p.name}`}>{estimate(p)}</span>
             </label>
           ))}
           <label class={`preset${preset === 'exact' ? ' on' : ''}`}>

@@ -98,24 +98,29 @@ export async function request(url, init) {
   return res.json();
 }
 
+// options adds the review's settings to an upload's form.
+function options(body, { maxVisits, adaptive, includeOwnership }) {
+  if (maxVisits) body.append('maxVisits', String(maxVisits));
+  if (adaptive) body.append('adaptive', 'true');
+  body.append('includeOwnership', includeOwnership ? 'true' : 'false');
+}
+
 // submit uploads an SGF (a File or text) and returns the API's 202 answer.
-export function submit({ sgf, name, maxVisits, includeOwnership }) {
+export function submit({ sgf, name, ...settings }) {
   const body = new FormData();
   const file = typeof sgf === 'string' ? new Blob([sgf], { type: 'application/x-go-sgf' }) : sgf;
   body.append('sgf', file, name || 'game.sgf');
-  if (maxVisits) body.append('maxVisits', String(maxVisits));
-  body.append('includeOwnership', includeOwnership ? 'true' : 'false');
+  options(body, settings);
   return request(BASE, { method: 'POST', body });
 }
 
 // submitBatch uploads several files (or a zip) at once and returns the API's batch
 // answer: each game's review or its reason. A batch nobody could queue is no failure of
 // the request: its reasons are what the page shows.
-export async function submitBatch({ files, maxVisits, includeOwnership }) {
+export async function submitBatch({ files, ...settings }) {
   const body = new FormData();
   for (const f of files) body.append('sgf', f, f.name);
-  if (maxVisits) body.append('maxVisits', String(maxVisits));
-  body.append('includeOwnership', includeOwnership ? 'true' : 'false');
+  options(body, settings);
   let res;
   try {
     const headers = new Headers();
