@@ -22,7 +22,7 @@ import (
 // quick.
 var fakeEnv = []string{enginetest.EnvVisitsPerSec + "=1000"}
 
-// startServer starts a tesuji server (API, in-memory queue, one fake KataGo) on addr
+// startServer starts a tesuji server (API, a SQLite store in the test's temporary directory, one fake KataGo) on addr
 // ("127.0.0.1:0" for any port) and stops it when the test ends.
 func startServer(tb testing.TB, addr string) *server.Server {
 	tb.Helper()

@@ -36,8 +36,8 @@ import (
 	"github.com/tesuji/tesuji/web"
 )
 
-// The browser tests drive Debian's Chromium against a real tesuji server (in-memory
-// queue, one worker, the fake KataGo) that serves the built UI. Each test has its own
+// The browser tests drive Debian's Chromium against a real tesuji server (a SQLite
+// store in a temporary directory, one worker, the fake KataGo) that serves the built UI. Each test has its own
 // server and its own browser, so they run in parallel.
 
 const waitLimit = 60 * time.Second
