@@ -88,6 +88,10 @@ type SQLite struct {
 	log    *slog.Logger
 	unlock func()
 
+	wmu     sync.Mutex
+	pending []*writeOp    // changes waiting for the writer connection
+	writing chan struct{} // held (one slot) by the goroutine committing a group
+
 	mu       sync.Mutex
 	changed  chan struct{}          // closed and replaced when a job may have become claimable
 	appended map[string]*jobWaiters // job id -> the Events calls waiting on it
@@ -162,6 +166,7 @@ func OpenSQLite(ctx context.Context, cfg SQLiteConfig) (*SQLite, error) {
 		appended: make(map[string]*jobWaiters),
 		done:     make(chan struct{}),
 		kick:     make(chan struct{}, 1),
+		writing:  make(chan struct{}, 1),
 		swept:    make(chan struct{}),
 	}
 	go s.sweeper()
@@ -403,37 +408,142 @@ func (s *SQLite) check(ctx context.Context) error {
 	return nil
 }
 
+// writeOp is one change waiting for the writer connection.
+type writeOp struct {
+	ctx  context.Context
+	op   string
+	fn   func(t *txn) error
+	t    *txn
+	err  error
+	done chan struct{} // closed once err is final
+}
+
+// maxGroup bounds how many changes share one transaction.
+const maxGroup = 64
+
 // do runs fn in a transaction and, once it commits, wakes who waits for what it changed.
+// The changes waiting at the same moment share one transaction (group commit): each runs
+// under its own savepoint, so its failure undoes it alone, and each caller hears of its
+// own success only once the shared COMMIT has succeeded; if that fails, every change in
+// the group fails.
 func (s *SQLite) do(ctx context.Context, op string, fn func(t *txn) error) error {
-	return s.run(ctx, op, s.db, s.wstmts, true, fn)
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	w := &writeOp{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
+	s.wmu.Lock()
+	s.pending = append(s.pending, w)
+	s.wmu.Unlock()
+	for {
+		select {
+		case <-w.done:
+			return w.err
+		case s.writing <- struct{}{}:
+			s.wmu.Lock()
+			n := min(len(s.pending), maxGroup)
+			group := slices.Clone(s.pending[:n])
+			s.pending = slices.Delete(s.pending, 0, n)
+			s.wmu.Unlock()
+			if len(group) > 0 {
+				s.commitGroup(group)
+			}
+			<-s.writing
+		}
+	}
+}
+
+// commitGroup runs a group of changes in one transaction and ends each of them.
+func (s *SQLite) commitGroup(group []*writeOp) {
+	defer func() {
+		for _, w := range group {
+			if w.t != nil {
+				s.wstmts.warm(w.t.missed)
+			}
+			close(w.done)
+		}
+	}()
+	failAll := func(err error) {
+		for _, w := range group {
+			if w.err == nil {
+				w.err = s.fail(w.op, err)
+			}
+		}
+	}
+	// The shared transaction outlives any one caller's context; a caller gone before its
+	// turn is skipped.
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		failAll(err)
+		return
+	}
+	defer tx.Rollback()
+	savepoints := len(group) > 1
+	ok := 0
+	for _, w := range group {
+		if w.err = s.check(w.ctx); w.err != nil {
+			continue
+		}
+		t := &txn{Tx: tx, stmts: s.wstmts, ctx: context.WithoutCancel(w.ctx), now: time.Now().UnixNano()}
+		w.t = t
+		if savepoints {
+			if _, err := t.exec("SAVEPOINT op"); err != nil {
+				failAll(err)
+				return
+			}
+		}
+		err := w.fn(t)
+		if err != nil {
+			w.err = s.fail(w.op, err)
+			if !savepoints {
+				return
+			}
+			// SQLite may have rolled the whole transaction back (a full disk, an I/O
+			// error): then the savepoint is gone and so is every change before.
+			if _, rerr := t.exec("ROLLBACK TO op"); rerr != nil {
+				failAll(err)
+				return
+			}
+			t.appended, t.deleted, t.wakeJobs, t.wakeClaim, t.kick = nil, nil, nil, false, false
+		}
+		if savepoints {
+			if _, err := t.exec("RELEASE op"); err != nil {
+				failAll(err)
+				return
+			}
+		}
+		if w.err == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(err)
+		return
+	}
+	for _, w := range group {
+		if w.err == nil {
+			s.announce(w.t)
+		}
+	}
 }
 
 // read runs fn on a consistent snapshot, for the calls that change nothing.
 func (s *SQLite) read(ctx context.Context, op string, fn func(t *txn) error) error {
-	return s.run(ctx, op, s.rdb, s.rstmts, false, fn)
-}
-
-func (s *SQLite) run(ctx context.Context, op string, db *sql.DB, st *stmts, write bool, fn func(t *txn) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := s.rdb.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	t := &txn{Tx: tx, stmts: st, ctx: ctx, now: time.Now().UnixNano()}
-	defer func() { st.warm(t.missed) }()
+	t := &txn{Tx: tx, stmts: s.rstmts, ctx: ctx, now: time.Now().UnixNano()}
+	defer func() { s.rstmts.warm(t.missed) }()
 	defer tx.Rollback()
 	if err := fn(t); err != nil {
 		return s.fail(op, err)
 	}
-	if !write {
-		return nil
-	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(op, err)
-	}
-	s.announce(t)
 	return nil
 }
 
