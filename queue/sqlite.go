@@ -968,14 +968,17 @@ func (s *SQLite) StoreResult(ctx context.Context, l *Lease, turn int, result []b
 			return err
 		}
 		delta := int64(len(result)) - freed
-		if _, err := t.exec("UPDATE jobs SET nresults = nresults + 1, bytes = bytes + ? WHERE seq = ?", delta, r.seq); err != nil {
+		// One statement counts the result and takes the turn event's id.
+		var id int64
+		if err := t.queryRow(`UPDATE jobs SET nresults = nresults + 1, bytes = bytes + ?,
+			next_event = next_event + 1 WHERE seq = ? RETURNING next_event`, delta, r.seq).Scan(&id); err != nil {
 			return err
 		}
 		if _, err := t.exec("UPDATE owners SET bytes = bytes + ? WHERE owner = ?", delta, r.job.Owner); err != nil {
 			return err
 		}
 		stored = true
-		return appendEvent(t, r, EventTurn, &turn, result)
+		return recordEvent(t, r, id, EventTurn, &turn, result)
 	})
 	return stored, err
 }
@@ -1094,6 +1097,11 @@ func appendEvent(t *txn, r *jobRow, typ string, turn *int, data []byte) error {
 	if err := t.queryRow("UPDATE jobs SET next_event = next_event + 1 WHERE seq = ? RETURNING next_event", r.seq).Scan(&id); err != nil {
 		return err
 	}
+	return recordEvent(t, r, id, typ, turn, data)
+}
+
+// recordEvent writes the event with the id taken from the job's next_event.
+func recordEvent(t *txn, r *jobRow, id int64, typ string, turn *int, data []byte) error {
 	stored := data
 	if typ == EventTurn {
 		stored = nil
