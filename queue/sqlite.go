@@ -75,7 +75,7 @@ func (c *SQLiteConfig) setDefaults() {
 }
 
 // SQLite is the store of the embedded default: one process, one database file in WAL
-// mode (schema in sqlite_schema.go), every change one transaction. Claim and Events wait
+// mode (schema in sqlite_schema.go), the changes waiting at one moment committed together (see do). Claim and Events wait
 // on channels that a committed change closes, never by polling; one sweeper goroutine
 // expires leases, retained jobs and worker entries at their deadlines. The clock of leases
 // and fencing is this process's.
