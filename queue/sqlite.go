@@ -75,10 +75,10 @@ func (c *SQLiteConfig) setDefaults() {
 }
 
 // SQLite is the store of the embedded default: one process, one database file in WAL
-// mode (schema in sqlite_schema.go), the changes waiting at one moment committed together (see do). Claim and Events wait
-// on channels that a committed change closes, never by polling; one sweeper goroutine
-// expires leases, retained jobs and worker entries at their deadlines. The clock of leases
-// and fencing is this process's.
+// mode (schema in sqlite_schema.go), the changes waiting at one moment committed together
+// (see do). Claim and Events wait on channels that a committed change closes, never by
+// polling; one sweeper goroutine expires leases, retained jobs and worker entries at their
+// deadlines. The clock of leases and fencing is this process's.
 type SQLite struct {
 	cfg    SQLiteConfig
 	db     *sql.DB // one connection, for every change
