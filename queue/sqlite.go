@@ -75,10 +75,10 @@ func (c *SQLiteConfig) setDefaults() {
 }
 
 // SQLite is the store of the embedded default: one process, one database file in WAL
-// mode (schema in sqlite_schema.go), every change one transaction. Claim and Events wait
-// on channels that a committed change closes, never by polling; one sweeper goroutine
-// expires leases, retained jobs and worker entries at their deadlines. The clock of leases
-// and fencing is this process's.
+// mode (schema in sqlite_schema.go), the changes waiting at one moment committed together
+// (see do). Claim and Events wait on channels that a committed change closes, never by
+// polling; one sweeper goroutine expires leases, retained jobs and worker entries at their
+// deadlines. The clock of leases and fencing is this process's.
 type SQLite struct {
 	cfg    SQLiteConfig
 	db     *sql.DB // one connection, for every change
@@ -87,6 +87,10 @@ type SQLite struct {
 	rstmts *stmts  // rdb's
 	log    *slog.Logger
 	unlock func()
+
+	wmu     sync.Mutex
+	pending []*writeOp    // changes waiting for the writer connection
+	writing chan struct{} // held (one slot) by the goroutine committing a group
 
 	mu       sync.Mutex
 	changed  chan struct{}          // closed and replaced when a job may have become claimable
@@ -162,6 +166,7 @@ func OpenSQLite(ctx context.Context, cfg SQLiteConfig) (*SQLite, error) {
 		appended: make(map[string]*jobWaiters),
 		done:     make(chan struct{}),
 		kick:     make(chan struct{}, 1),
+		writing:  make(chan struct{}, 1),
 		swept:    make(chan struct{}),
 	}
 	go s.sweeper()
@@ -403,37 +408,142 @@ func (s *SQLite) check(ctx context.Context) error {
 	return nil
 }
 
+// writeOp is one change waiting for the writer connection.
+type writeOp struct {
+	ctx  context.Context
+	op   string
+	fn   func(t *txn) error
+	t    *txn
+	err  error
+	done chan struct{} // closed once err is final
+}
+
+// maxGroup bounds how many changes share one transaction.
+const maxGroup = 64
+
 // do runs fn in a transaction and, once it commits, wakes who waits for what it changed.
+// The changes waiting at the same moment share one transaction (group commit): each runs
+// under its own savepoint, so its failure undoes it alone, and each caller hears of its
+// own success only once the shared COMMIT has succeeded; if that fails, every change in
+// the group fails.
 func (s *SQLite) do(ctx context.Context, op string, fn func(t *txn) error) error {
-	return s.run(ctx, op, s.db, s.wstmts, true, fn)
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	w := &writeOp{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
+	s.wmu.Lock()
+	s.pending = append(s.pending, w)
+	s.wmu.Unlock()
+	for {
+		select {
+		case <-w.done:
+			return w.err
+		case s.writing <- struct{}{}:
+			s.wmu.Lock()
+			n := min(len(s.pending), maxGroup)
+			group := slices.Clone(s.pending[:n])
+			s.pending = slices.Delete(s.pending, 0, n)
+			s.wmu.Unlock()
+			if len(group) > 0 {
+				s.commitGroup(group)
+			}
+			<-s.writing
+		}
+	}
+}
+
+// commitGroup runs a group of changes in one transaction and ends each of them.
+func (s *SQLite) commitGroup(group []*writeOp) {
+	defer func() {
+		for _, w := range group {
+			if w.t != nil {
+				s.wstmts.warm(w.t.missed)
+			}
+			close(w.done)
+		}
+	}()
+	failAll := func(err error) {
+		for _, w := range group {
+			if w.err == nil {
+				w.err = s.fail(w.op, err)
+			}
+		}
+	}
+	// The shared transaction outlives any one caller's context; a caller gone before its
+	// turn is skipped.
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		failAll(err)
+		return
+	}
+	defer tx.Rollback()
+	savepoints := len(group) > 1
+	ok := 0
+	for _, w := range group {
+		if w.err = s.check(w.ctx); w.err != nil {
+			continue
+		}
+		t := &txn{Tx: tx, stmts: s.wstmts, ctx: context.WithoutCancel(w.ctx), now: time.Now().UnixNano()}
+		w.t = t
+		if savepoints {
+			if _, err := t.exec("SAVEPOINT op"); err != nil {
+				failAll(err)
+				return
+			}
+		}
+		err := w.fn(t)
+		if err != nil {
+			w.err = s.fail(w.op, err)
+			if !savepoints {
+				return
+			}
+			// SQLite may have rolled the whole transaction back (a full disk, an I/O
+			// error): then the savepoint is gone and so is every change before.
+			if _, rerr := t.exec("ROLLBACK TO op"); rerr != nil {
+				failAll(err)
+				return
+			}
+			t.appended, t.deleted, t.wakeJobs, t.wakeClaim, t.kick = nil, nil, nil, false, false
+		}
+		if savepoints {
+			if _, err := t.exec("RELEASE op"); err != nil {
+				failAll(err)
+				return
+			}
+		}
+		if w.err == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(err)
+		return
+	}
+	for _, w := range group {
+		if w.err == nil {
+			s.announce(w.t)
+		}
+	}
 }
 
 // read runs fn on a consistent snapshot, for the calls that change nothing.
 func (s *SQLite) read(ctx context.Context, op string, fn func(t *txn) error) error {
-	return s.run(ctx, op, s.rdb, s.rstmts, false, fn)
-}
-
-func (s *SQLite) run(ctx context.Context, op string, db *sql.DB, st *stmts, write bool, fn func(t *txn) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := s.rdb.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	t := &txn{Tx: tx, stmts: st, ctx: ctx, now: time.Now().UnixNano()}
-	defer func() { st.warm(t.missed) }()
+	t := &txn{Tx: tx, stmts: s.rstmts, ctx: ctx, now: time.Now().UnixNano()}
+	defer func() { s.rstmts.warm(t.missed) }()
 	defer tx.Rollback()
 	if err := fn(t); err != nil {
 		return s.fail(op, err)
 	}
-	if !write {
-		return nil
-	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(op, err)
-	}
-	s.announce(t)
 	return nil
 }
 
@@ -858,14 +968,17 @@ func (s *SQLite) StoreResult(ctx context.Context, l *Lease, turn int, result []b
 			return err
 		}
 		delta := int64(len(result)) - freed
-		if _, err := t.exec("UPDATE jobs SET nresults = nresults + 1, bytes = bytes + ? WHERE seq = ?", delta, r.seq); err != nil {
+		// One statement counts the result and takes the turn event's id.
+		var id int64
+		if err := t.queryRow(`UPDATE jobs SET nresults = nresults + 1, bytes = bytes + ?,
+			next_event = next_event + 1 WHERE seq = ? RETURNING next_event`, delta, r.seq).Scan(&id); err != nil {
 			return err
 		}
 		if _, err := t.exec("UPDATE owners SET bytes = bytes + ? WHERE owner = ?", delta, r.job.Owner); err != nil {
 			return err
 		}
 		stored = true
-		return appendEvent(t, r, EventTurn, &turn, result)
+		return recordEvent(t, r, id, EventTurn, &turn, result)
 	})
 	return stored, err
 }
@@ -984,6 +1097,11 @@ func appendEvent(t *txn, r *jobRow, typ string, turn *int, data []byte) error {
 	if err := t.queryRow("UPDATE jobs SET next_event = next_event + 1 WHERE seq = ? RETURNING next_event", r.seq).Scan(&id); err != nil {
 		return err
 	}
+	return recordEvent(t, r, id, typ, turn, data)
+}
+
+// recordEvent writes the event with the id taken from the job's next_event.
+func recordEvent(t *txn, r *jobRow, id int64, typ string, turn *int, data []byte) error {
 	stored := data
 	if typ == EventTurn {
 		stored = nil
