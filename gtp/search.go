@@ -149,16 +149,8 @@ func (s *session) getModels(ctx context.Context, _ *command) (string, error) {
 	if err != nil {
 		return "", s.serverError("models request", err)
 	}
-	// KataGo writes an object's keys in byte order; a map marshals that way.
 	b, err := json.Marshal(ms)
 	if err != nil {
-		return "", err
-	}
-	var sorted []map[string]any
-	if err := json.Unmarshal(b, &sorted); err != nil {
-		return "", err
-	}
-	if b, err = json.Marshal(sorted); err != nil {
 		return "", err
 	}
 	return string(b), nil

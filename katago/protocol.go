@@ -278,11 +278,12 @@ type RootInfo struct {
 	HumanStScoreError     *float64 `json:"humanStScoreError,omitempty"`
 }
 
-// ModelInfo is one entry of query_models' answer.
+// ModelInfo is one entry of query_models' answer. Its fields are in the byte order of
+// their keys, the order KataGo writes them (kata-get-models prints this JSON as it is).
 type ModelInfo struct {
-	Name               string `json:"name"`
 	InternalName       string `json:"internalName"`
 	MaxBatchSize       int    `json:"maxBatchSize"`
+	Name               string `json:"name"`
 	UsesHumanSLProfile bool   `json:"usesHumanSLProfile"`
 	UsingFP16          string `json:"usingFP16"`
 	Version            int    `json:"version"`

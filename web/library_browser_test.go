@@ -90,9 +90,11 @@ func TestLibrary(t *testing.T) {
 		reviewGame(t, "Honinbo Tora", "Kuma Sensei", "2026-11-20", "B+R"),
 		reviewGame(t, "Lee Sedol", "Gu Li", "2026-11-21", "W+3.5"),
 		reviewGame(t, "Shin Jinseo", "Lee Sedol", "2026-11-22", "W+R"))
-	// 400 visits a position at 2000 a second: over twenty seconds for the 121 positions,
-	// so it is still running while the page shows it.
-	live := submitGame(t, s, reviewGame(t, "Ke Jie", "Park Junghwan", "2026-11-23", "B+1.5"), 400)
+	// 8000 visits a position at 2000 a second: a turn every four seconds, so the progress
+	// moves within each wait below, and eight minutes for the 121 positions, longer than
+	// every wait of this test together (each gives up after waitLimit): the review is
+	// still running whatever the machine's speed, as the checks below need.
+	live := submitGame(t, s, reviewGame(t, "Ke Jie", "Park Junghwan", "2026-11-23", "B+1.5"), 8000)
 
 	tb := newTab(t, 1280, 1000)
 	tb.do(chromedp.Navigate(s.url + "/"))
