@@ -552,7 +552,6 @@ func (r *Redis) StoreResult(ctx context.Context, l *Lease, turn int, result []by
 		return false, nil
 	}
 	r.reindex(ctx, l.JobID, parseTransition(res))
-	r.dropPartial(ctx, l.JobID, turn)
 	return true, nil
 }
 

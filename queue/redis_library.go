@@ -74,17 +74,6 @@ redis.call('HSET', rec, field, id)
 return {'ok'}
 `)
 
-// dropPartialScript deletes the partial event of a turn that has its result. ARGV: turn.
-var dropPartialScript = redis.NewScript(luaJob + `
-local field = 'p:' .. ARGV[1]
-local old = redis.call('HGET', rec, field)
-if old then
-  redis.call('XDEL', events, old)
-  redis.call('HDEL', rec, field)
-end
-return {'ok'}
-`)
-
 // publishPartial is Publish of a partial report.
 func (r *Redis) publishPartial(ctx context.Context, l *Lease, data []byte) error {
 	res, err := r.run(ctx, publishPartialScript, r.k.jobKeys(l.JobID), l.Token, partialTurn(data), data)
@@ -92,16 +81,6 @@ func (r *Redis) publishPartial(ctx context.Context, l *Lease, data []byte) error
 		return fmt.Errorf("queue: publish: %w", err)
 	}
 	return fenced("publish", l.JobID, res)
-}
-
-// dropPartial removes the partial event of a turn whose result was just stored. A failure
-// leaves that one event behind, which is logged, not returned: the result is stored.
-func (r *Redis) dropPartial(ctx context.Context, jobID string, turn int) {
-	ctx, cancel := settleCtx(ctx)
-	defer cancel()
-	if _, err := r.run(ctx, dropPartialScript, r.k.jobKeys(jobID), turn); err != nil {
-		r.log.Warn("drop a partial event", "job_id", jobID, "turn", turn, "err", err)
-	}
 }
 
 // admit adds a new job to its owner's library, within the caps; when a cap refuses it,

@@ -17,6 +17,7 @@ return once(KEYS[4], function()
   if why then return {why} end
   if redis.call('HGET', results, ARGV[2]) == ARGV[3] then return {'ok', 0} end
   redis.call('HSET', results, ARGV[2], ARGV[3])
+  drop_partial(ARGV[2])
   event('turn', ARGV[3])
   return {'ok', 1}, true
 end)

@@ -79,6 +79,17 @@ local function event(typ, data)
   redis.call('XADD', events, '*', 't', typ, 'd', data)
 end
 
+-- drop_partial deletes the partial event kept for a turn (see publishPartialScript),
+-- once the turn has its result.
+local function drop_partial(turn)
+  local field = 'p:' .. turn
+  local old = redis.call('HGET', rec, field)
+  if old then
+    redis.call('XDEL', events, old)
+    redis.call('HDEL', rec, field)
+  end
+end
+
 local function state_event(typ, st, att, err)
   local ev = {state = st, attempts = tonumber(att)}
   if err and err ~= '' then ev.error = err end
@@ -364,6 +375,7 @@ return once(KEYS[4], function()
   local why = fence_turn(ARGV[1], ARGV[2])
   if why then return {why} end
   if redis.call('HSETNX', results, ARGV[2], ARGV[3]) == 0 then return {'ok', 0} end
+  drop_partial(ARGV[2])
   event('turn', ARGV[3])
   local ver = redis.call('HINCRBY', rec, 'ver', 1)
   return {'running', ver, redis.call('HGET', rec, 'lexp'), '', left(), 1}, true
