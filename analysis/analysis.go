@@ -29,7 +29,7 @@ type Spec struct {
 	// IncludeOwnership asks for the ownership map of every position.
 	IncludeOwnership bool `json:"includeOwnership,omitempty"`
 	// Adaptive reviews the game in two passes: every turn at a fraction of MaxVisits (the
-	// worker's QuickVisits), then the turns that decide the game again at MaxVisits. It
+	// QuickVisits), then the turns that decide the game again at MaxVisits. It
 	// needs a MaxVisits of at least twice the quick visits; below that the review is uniform.
 	Adaptive bool `json:"adaptive,omitempty"`
 	// ReportEvery, when positive, publishes partial reports every so many seconds while a

@@ -22,7 +22,6 @@ import (
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // analysisRequest is the JSON form of POST /api/v1/analyses. The multipart form has the
@@ -224,7 +223,7 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		DedupeKey: hex.EncodeToString(sum[:]),
 		Payload:   payload,
 		Turns:     turns,
-		Positions: worker.PlannedVisits(spec, len(turns)),
+		Positions: spec.PlannedVisits(len(turns)),
 	}
 	if err := libraryFields(job, g); err != nil {
 		return nil, err

@@ -21,7 +21,6 @@ import (
 	specs "github.com/tesuji/tesuji/analysis" // the name analysis is the tests' type
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/game"
-	"github.com/tesuji/tesuji/worker"
 )
 
 // submitFile queues a review of a test record through the API, as the upload form would,
@@ -358,7 +357,7 @@ func TestBatchUpload(t *testing.T) {
 		visits   int
 		adaptive bool
 	}{{"smart", 500, true}, {"quick", 100, false}, {"normal", 500, false}, {"deep", 2000, false}} {
-		planned := worker.PlannedVisits(&specs.Spec{MaxVisits: p.visits, Adaptive: p.adaptive}, 121)
+		planned := (&specs.Spec{MaxVisits: p.visits, Adaptive: p.adaptive}).PlannedVisits(121)
 		want := " · " + etaText(float64(planned)/info.VisitsPerSecond) + " for this game"
 		if got := tb.text("#eta-" + p.name); got != want {
 			t.Errorf("estimate for %s: %q, want %q", p.name, got, want)

@@ -11,27 +11,6 @@ import (
 	"github.com/tesuji/tesuji/queue"
 )
 
-// QuickVisits is the visits of an adaptive review's quick pass for a review at maxVisits:
-// an eighth of them, and at least 16, below which KataGo's score estimates are too noisy to
-// tell a mistake from a good move. With at most DeepShare of the turns searched again, an
-// adaptive review spends at most 1/8 + DeepShare (37.5%) of a uniform review's visits.
-func QuickVisits(maxVisits int) int { return max(16, maxVisits/8) }
-
-// adaptive reports whether the spec asks for an adaptive review that can be one: the deep
-// search must be at least twice the quick one to be worth a second search.
-func adaptive(s *analysis.Spec) bool {
-	return s.Adaptive && s.MaxVisits >= 2*QuickVisits(s.MaxVisits)
-}
-
-// PlannedVisits is the most visits a review of the spec over turns positions spends: what
-// the queue's backlog and the autoscaler count it as.
-func PlannedVisits(s *analysis.Spec, turns int) int64 {
-	if !adaptive(s) {
-		return int64(turns) * int64(s.MaxVisits)
-	}
-	return int64(turns)*int64(QuickVisits(s.MaxVisits)) + int64(deepBudget(turns))*int64(s.MaxVisits)
-}
-
 // analyzeAdaptive runs an adaptive review: one query for the turns still missing at the
 // quick visits, each result stored as it arrives, then one query at MaxVisits for the turns
 // selectDeep picks from all stored results that were not searched deeply yet, each result
@@ -48,7 +27,7 @@ func (w *Worker) analyzeAdaptive(ctx context.Context, job *queue.Job, lease *que
 		turns[n] = t
 	}
 	if missing := missingTurns(job.Turns, done); len(missing) > 0 {
-		err := w.search(ctx, job, lease, eng, spec, missing, QuickVisits(spec.MaxVisits), nil, nil, func(t *game.Turn, data []byte) error {
+		err := w.search(ctx, job, lease, eng, spec, missing, analysis.QuickVisits(spec.MaxVisits), nil, nil, func(t *game.Turn, data []byte) error {
 			ok, err := w.store(ctx, lease, t.Turn, data, int64(t.Visits))
 			if ok {
 				stored++

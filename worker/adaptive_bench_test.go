@@ -134,7 +134,7 @@ func runReviews(b *testing.B, eng Analyzer, games []*game.Game, kinds []string, 
 				b.Fatal(err)
 			}
 			j, _, err := q.Enqueue(ctx, &queue.Job{Priority: queue.PriorityReview, Payload: payload, Turns: turns,
-				Positions: PlannedVisits(spec, len(turns))})
+				Positions: spec.PlannedVisits(len(turns))})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -28,7 +28,7 @@ func enqueueAdaptive(t *testing.T, q queue.Queue, g *game.Game, visits int) *que
 		turns[i] = i
 	}
 	j, _, err := q.Enqueue(context.Background(), &queue.Job{Priority: queue.PriorityReview, Payload: payload,
-		Turns: turns, Positions: worker.PlannedVisits(spec, len(turns))})
+		Turns: turns, Positions: spec.PlannedVisits(len(turns))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func spentVisits(turns map[int]game.Turn) int {
 func TestAdaptiveReviewStreamsAndDeepens(t *testing.T) {
 	t.Parallel()
 	const visits = 64
-	quick := worker.QuickVisits(visits)
+	quick := analysis.QuickVisits(visits)
 	q := newQueue(t)
 	rec := newRecorder(startEngine(t))
 	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{rec}})
@@ -110,7 +110,7 @@ func TestAdaptiveReviewStreamsAndDeepens(t *testing.T) {
 		t.Errorf("quick query: %d turns at %d visits, want 31 at %d", len(qs[0].AnalyzeTurns), *qs[0].MaxVisits, quick)
 	}
 	deep := qs[1].AnalyzeTurns
-	share := worker.DeepShare
+	share := analysis.DeepShare
 	budget := int(31 * share)
 	if *qs[1].MaxVisits != visits || len(deep) == 0 || len(deep) > budget {
 		t.Errorf("deep query: %d turns at %d visits, want 1 to %d at %d", len(deep), *qs[1].MaxVisits, budget, visits)
@@ -224,7 +224,7 @@ func TestAdaptiveReviewResumesOnlyShallowTurns(t *testing.T) {
 			t.Errorf("deepened turn %d has %d visits stored, want %d", n, stored[n].Visits, visits)
 		}
 	}
-	if got, want := spentVisits(stored), 31*worker.QuickVisits(visits)+(len(deepened)+len(qs[0].AnalyzeTurns))*visits; got != want {
+	if got, want := spentVisits(stored), 31*analysis.QuickVisits(visits)+(len(deepened)+len(qs[0].AnalyzeTurns))*visits; got != want {
 		t.Errorf("visitsSpent %d, want %d", got, want)
 	}
 }

@@ -4,15 +4,9 @@ import (
 	"math"
 	"slices"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 )
-
-// DeepShare is the most of a review's turns that an adaptive review searches again at its
-// full visits.
-const DeepShare = 0.25
-
-// deepBudget is how many of turns positions an adaptive review searches again.
-func deepBudget(turns int) int { return int(float64(turns) * DeepShare) }
 
 // What makes a move worth a deeper look after the quick pass. A move's point loss is the
 // difference of two searches, the positions before and after it, so both are searched
@@ -37,7 +31,7 @@ const (
 
 // selectDeep picks, from the quick results of a game's turns (any order, any subset), the
 // turns an adaptive review searches again: the window of turns around each move that
-// matters (window), the most important first, within deepBudget(len(turns)). It returns
+// matters (window), the most important first, within analysis.DeepBudget(len(turns)). It returns
 // them in turn order.
 //
 // A move matters, in this order, when its quick point loss is large, either way (the larger
@@ -75,7 +69,7 @@ func selectDeep(g *game.Game, turns []game.Turn) []int {
 		}
 		return a.move - b.move
 	})
-	budget := deepBudget(len(turns))
+	budget := analysis.DeepBudget(len(turns))
 	chosen := make(map[int]bool)
 	for _, p := range picks {
 		var add []int

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 )
@@ -109,8 +110,8 @@ func TestSelectDeep(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("selectDeep (-want +got):\n%s", diff)
 			}
-			if len(got) > deepBudget(len(turns)) {
-				t.Errorf("%d turns selected, over the budget of %d", len(got), deepBudget(len(turns)))
+			if len(got) > analysis.DeepBudget(len(turns)) {
+				t.Errorf("%d turns selected, over the budget of %d", len(got), analysis.DeepBudget(len(turns)))
 			}
 		})
 	}
@@ -160,8 +161,8 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 	for i, g := range games {
 		rec := recs[i]
 		sel := selectDeep(g, rec.Quick)
-		if len(sel) > deepBudget(len(rec.Quick)) {
-			t.Errorf("%s: %d turns selected, over the budget of %d", rec.Game, len(sel), deepBudget(len(rec.Quick)))
+		if len(sel) > analysis.DeepBudget(len(rec.Quick)) {
+			t.Errorf("%s: %d turns selected, over the budget of %d", rec.Game, len(sel), analysis.DeepBudget(len(rec.Quick)))
 		}
 		sim := slices.Clone(rec.Quick)
 		for k := range sim {
@@ -179,7 +180,7 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 		reviewed := slices.Clone(rec.Quick)
 		game.Review(g, reviewed)
 		for _, turn := range reviewed {
-			room := len(sel)+2 <= deepBudget(len(rec.Quick))
+			room := len(sel)+2 <= analysis.DeepBudget(len(rec.Quick))
 			if room && turn.PointLoss != nil && *turn.PointLoss >= lossFloor &&
 				!(slices.Contains(sel, turn.Turn) && slices.Contains(sel, turn.Turn-1)) {
 				t.Errorf("%s: move %d lost %.1f points in the quick pass and was not searched again", rec.Game, turn.Turn, *turn.PointLoss)

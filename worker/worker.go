@@ -546,7 +546,7 @@ func (w *Worker) analyze(ctx context.Context, job *queue.Job, lease *queue.Lease
 	if err != nil {
 		return 0, fmt.Errorf("worker: read stored results: %w", err)
 	}
-	if adaptive(spec) {
+	if spec.IsAdaptive() {
 		return w.analyzeAdaptive(ctx, job, lease, eng, spec, done)
 	}
 	missing := missingTurns(job.Turns, done)

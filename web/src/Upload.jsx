@@ -32,7 +32,7 @@ export function countMoves(text) {
 export const quickVisits = (maxVisits) => Math.max(16, Math.floor(maxVisits / 8));
 
 // plannedVisits is the most visits a review of `positions` positions spends, as the
-// worker's PlannedVisits: every position at maxVisits, or for an adaptive review every
+// analysis.Spec.PlannedVisits: every position at maxVisits, or for an adaptive review every
 // position at the quick visits and a quarter of them (DeepShare) again at maxVisits.
 export function plannedVisits(positions, maxVisits, adaptive) {
   const quick = quickVisits(maxVisits);
