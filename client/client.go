@@ -321,3 +321,31 @@ func (c *Client) Models(ctx context.Context) ([]katago.ModelInfo, error) {
 	}
 	return body.Models, nil
 }
+
+// Info is what GET /api/v1/info tells without a token: the server's limits and measured
+// speed.
+type Info struct {
+	VisitsPerSecond float64 `json:"visitsPerSecond"`
+	Workers         int     `json:"workers"`
+	DefaultVisits   int     `json:"defaultVisits"`
+	MaxVisits       int     `json:"maxVisits"`
+	MaxMoves        int     `json:"maxMoves"`
+}
+
+// Info returns the server's limits and speed.
+func (c *Client) Info(ctx context.Context) (*Info, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+"/api/v1/info", nil)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var info Info
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		return nil, fmt.Errorf("client: decode info: %w", err)
+	}
+	return &info, nil
+}

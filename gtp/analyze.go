@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -309,7 +308,7 @@ func (b *Bridge) analyzeUntilStopped(ctx context.Context, req *client.PositionRe
 			continue
 		case err == nil:
 			return
-		case lowerVisits(err, req):
+		case lowerVisits(ctx, b.client, err, req):
 			b.log.Info("the server allows fewer visits; analyzing with its limit", "max_visits", req.MaxVisits)
 			continue
 		case permanent(err):
@@ -336,25 +335,18 @@ func (b *Bridge) analyzeUntilStopped(ctx context.Context, req *client.PositionRe
 	}
 }
 
-// visitsLimitRE reads the limit from the API's invalid_visits message.
-var visitsLimitRE = regexp.MustCompile(`between 1 and (\d+)`)
-
-// lowerVisits lowers req's visits to the server's limit when err says they are above
-// it, and reports whether it did.
-func lowerVisits(err error, req *client.PositionRequest) bool {
+// lowerVisits lowers req's visits to the server's limit (GET /api/v1/info) when err says
+// they are above it, and reports whether it did.
+func lowerVisits(ctx context.Context, c *client.Client, err error, req *client.PositionRequest) bool {
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.Code != "invalid_visits" {
 		return false
 	}
-	m := visitsLimitRE.FindStringSubmatch(ae.Message)
-	if m == nil {
+	info, ierr := c.Info(ctx)
+	if ierr != nil || info.MaxVisits < 1 || info.MaxVisits >= req.MaxVisits {
 		return false
 	}
-	limit, _ := strconv.Atoi(m[1])
-	if limit < 1 || limit >= req.MaxVisits {
-		return false
-	}
-	req.MaxVisits = limit
+	req.MaxVisits = info.MaxVisits
 	return true
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/server"
 )
@@ -26,12 +27,19 @@ var fakeEnv = []string{enginetest.EnvVisitsPerSec + "=1000"}
 // ("127.0.0.1:0" for any port) and stops it when the test ends.
 func startServer(tb testing.TB, addr string) *server.Server {
 	tb.Helper()
+	return startServerWith(tb, addr, api.Config{})
+}
+
+// startServerWith is startServer with the API configured by acfg.
+func startServerWith(tb testing.TB, addr string, acfg api.Config) *server.Server {
+	tb.Helper()
 	cfg := enginetest.Config(tb, fakeEnv...)
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	s := server.New(server.Config{
 		Addr:          addr,
 		DataFile:      filepath.Join(tb.TempDir(), "tesuji.db"),
 		Engine:        cfg,
+		API:           acfg,
 		ShutdownGrace: time.Second,
 		Logger:        slog.New(slog.DiscardHandler),
 	})

@@ -93,7 +93,7 @@ func (s *session) runSearch(ctx context.Context, c *command, mode searchMode, a 
 		final, err = s.searchOnce(ctx, mode, a, player, req)
 		// kata-set-param maxVisits may ask for more than the server allows: search with
 		// its limit, as KataGo would search with the visits it was given.
-		if err == nil || !lowerVisits(err, req) {
+		if err == nil || !lowerVisits(ctx, s.b.client, err, req) {
 			break
 		}
 		s.log.Info("the server allows fewer visits; searching with its limit", "max_visits", req.MaxVisits)
