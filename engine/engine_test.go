@@ -464,7 +464,10 @@ func TestHang(t *testing.T) {
 	t.Parallel()
 	once := filepath.Join(t.TempDir(), "hung")
 	cfg := enginetest.Config(t, enginetest.EnvHangAfter+"=2", enginetest.EnvHangOnce+"="+once, enginetest.EnvSpeed+"=100")
-	cfg.TurnTimeout = 300 * time.Millisecond
+	// Long enough that a busy machine's scheduling pause is not taken for a hang after the
+	// restart (the watchdog probes a silent KataGo at a quarter of it); a hang is found after
+	// it all the same.
+	cfg.TurnTimeout = 2 * time.Second
 	if err := faultThenRecover(t, cfg, 2); !errors.Is(err, engine.ErrTimeout) || !isTransient(err) {
 		t.Fatalf("got %v, want ErrTimeout (transient)", err)
 	}
@@ -475,7 +478,7 @@ func TestHangOnAction(t *testing.T) {
 	t.Parallel()
 	once := filepath.Join(t.TempDir(), "hung")
 	cfg := enginetest.Config(t, enginetest.EnvHangAfter+"=0", enginetest.EnvHangOnce+"="+once)
-	cfg.TurnTimeout = 300 * time.Millisecond
+	cfg.TurnTimeout = 2 * time.Second // as in TestHang
 	e := start(t, cfg)
 	if _, err := e.Version(ctxTimeout(t, time.Minute)); !errors.Is(err, engine.ErrTimeout) {
 		t.Fatalf("got %v, want ErrTimeout", err)
