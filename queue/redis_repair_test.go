@@ -67,12 +67,23 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		}
 	}
 
+	// expireLeaseEntry makes the job's entry among the leases due at once, as it would be
+	// once its lease ended, so the repair runs now. The lease itself was a long one, so the
+	// script above ran under it however slow the machine.
+	expireLeaseEntry := func(t *testing.T, q *Redis, id string) {
+		t.Helper()
+		if err := client.ZAdd(ctx, q.k.leases(), redis.Z{Score: 0, Member: id}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	t.Run("release without its index update", func(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
 		j := enqueue(t, q)
-		_, l := claim(t, q, "w1", 200*time.Millisecond)
+		_, l := claim(t, q, "w1", time.Minute)
 		run(t, q, releaseScript, q.k.callKeys(j.ID, "r"), l.Token)
+		expireLeaseEntry(t, q, j.ID)
 		got, _ := claim(t, q, "w2", time.Minute)
 		if got.ID != j.ID || got.Attempts != 0 {
 			t.Errorf("claimed %s with %d attempts, want %s with none", got.ID, got.Attempts, j.ID)
@@ -83,11 +94,12 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
 		j := enqueue(t, q)
-		_, l := claim(t, q, "w1", 200*time.Millisecond)
+		_, l := claim(t, q, "w1", time.Minute)
 		if _, err := q.StoreResult(ctx, l, 0, []byte(`"r"`)); err != nil {
 			t.Fatal(err)
 		}
 		run(t, q, completeScript, q.k.callKeys(j.ID, "c"), l.Token, ms(time.Hour))
+		expireLeaseEntry(t, q, j.ID)
 		waitFor(t, "the lease entry of the done job to go", func() bool {
 			return client.ZCard(ctx, q.k.leases()).Val() == 0 && client.HLen(ctx, q.k.index()).Val() == 0
 		})
@@ -136,8 +148,9 @@ func TestRedisRepairsStaleIndex(t *testing.T) {
 		t.Parallel()
 		q := newQueue(t)
 		j := enqueue(t, q)
-		_, l := claim(t, q, "w1", 200*time.Millisecond)
+		_, l := claim(t, q, "w1", time.Minute)
 		run(t, q, failScript, q.k.callKeys(j.ID, "f"), l.Token, "boom", "1", ms(time.Hour))
+		expireLeaseEntry(t, q, j.ID)
 		got, _ := claim(t, q, "w2", time.Minute)
 		if got.ID != j.ID || got.Attempts != 1 || got.Error != "boom" {
 			t.Errorf("claimed %+v, want %s with the one failed attempt", got, j.ID)
