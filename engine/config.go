@@ -23,7 +23,8 @@ type Config struct {
 	// ConfigFile is an analysis config file to use instead of the generated one. The typed
 	// fields below that map to config keys are then ignored, except that
 	// reportAnalysisWinratesAs = BLACK, Device, LogDir (when set) and Settings are passed as
-	// -override-config. Default: none, the file is generated.
+	// -override-config, and so are the latency thread settings of an interactive process
+	// (WorkInteractive), which reads the same file. Default: none, the file is generated.
 	ConfigFile string
 
 	// Work is what this process serves: WorkReviews (throughput settings) or
@@ -250,6 +251,11 @@ func (c Config) args(configPath string) ([]string, error) {
 		return args, nil
 	}
 	over := []setting{{"reportAnalysisWinratesAs", "BLACK"}}
+	if c.Work == WorkInteractive {
+		over = append(over, setting{"numAnalysisThreads", strconv.Itoa(c.AnalysisThreads)},
+			setting{"numSearchThreadsPerAnalysisThread", strconv.Itoa(c.SearchThreadsPerAnalysisThread)},
+			setting{"nnMaxBatchSize", strconv.Itoa(c.MaxBatchSize)})
+	}
 	if c.LogDir != "" {
 		over = append(over, setting{"logDir", c.LogDir})
 	}

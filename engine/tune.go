@@ -301,7 +301,7 @@ func (t Tuning) String() string {
 }
 
 // tune chooses the process's thread settings before its first start and writes them into
-// e.cfg: Config.ConfigFile decides when set; otherwise the settings Config set win and the
+// e.cfg: Config.ConfigFile decides when set, except for the interactive process; otherwise the settings Config set win and the
 // rest are fitted to the hardware and, on a GPU with a CacheDir, measured once per binary,
 // network and device.
 func (e *Engine) tune(ctx context.Context) {
@@ -319,7 +319,9 @@ func (e *Engine) tune(ctx context.Context) {
 	set := e.set.For(e.cfg.Work)
 	unset := set == Threads{}
 	switch {
-	case e.cfg.ConfigFile != "":
+	case e.cfg.ConfigFile != "" && e.cfg.Work != WorkInteractive:
+		// The interactive process reads the same file, with the latency threads passed
+		// over it (Config.args): the file's threads are the reviews'.
 		t.Source = SourceConfigFile
 	case !unset:
 		t.Source = SourceSet

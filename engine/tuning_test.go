@@ -77,6 +77,18 @@ func TestTuningOverrides(t *testing.T) {
 			wantSource: engine.SourceConfigFile, want: engine.Threads{}, wantBatch: 7,
 		},
 		{
+			name: "the interactive process keeps its latency threads over a config file",
+			cfg: func(t *testing.T, c *engine.Config) {
+				c.Hardware = cpu(16)
+				c.ConfigFile = filepath.Join(t.TempDir(), "mine.cfg")
+				if err := os.WriteFile(c.ConfigFile, []byte("numAnalysisThreads = 3\nnnMaxBatchSize = 7\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				*c = c.ForInteractive()
+			},
+			wantSource: engine.SourceFitted, want: engine.Threads{2, 8, 16}, wantBatch: 16,
+		},
+		{
 			name:       "backend read from katago version",
 			env:        []string{enginetest.EnvBackend + "=Eigen(CPU)"},
 			cfg:        func(t *testing.T, c *engine.Config) {},
