@@ -36,7 +36,8 @@ type queueBackend struct {
 }
 
 func newQueueBackend(a *API) *queueBackend {
-	return &queueBackend{a: a, window: window{limit: a.cfg.SocketQueries}, warned: map[string]bool{}}
+	return &queueBackend{a: a, window: window{limit: a.cfg.SocketQueries, freed: make(chan struct{}, 1)},
+		warned: map[string]bool{}}
 }
 
 // arrived gives the turn its place in the window.
@@ -118,17 +119,15 @@ func (b *queueBackend) analyze(ctx context.Context, s *session, t *task, fn func
 
 // window is what a connection adds to the queue, which runs interactive jobs first come,
 // first served: its turns enter the queue highest client priority first, then oldest, at
-// most limit (SocketQueries) at once, each with one of the token's job slots. While the
-// slots are all taken, the best waiting turn tries again every second, and at once when
-// one of the connection's own turns leaves the queue.
+// most limit (SocketQueries) at once, each with one of the token's job slots.
 type window struct {
 	limit int
+	freed chan struct{} // one of the connection's turns left the queue
 
 	mu        sync.Mutex
 	waiting   prio.Queue[*place]
 	queued    int  // turns in the queue
-	admitting bool // a place was chosen and its turn is taking a slot
-	blocked   bool // the last try found no slot
+	admitting bool // a chosen turn is taking its slot
 }
 
 // place is one turn's place in its connection's window, from the turn's arrival until
@@ -136,8 +135,7 @@ type window struct {
 type place struct {
 	w          *window
 	p, seq     int64
-	ready      chan struct{}    // closed when the turn is chosen to take a slot
-	retry      <-chan time.Time // set while this turn's try found no slot
+	ready      chan struct{} // closed when the turn is chosen to take a slot
 	chosen, in bool
 }
 
@@ -158,30 +156,33 @@ func (pl *place) enter(ctx context.Context, admit func() (bool, error)) error {
 	for {
 		select {
 		case <-pl.ready:
-			ok, err := admit()
-			w.mu.Lock()
-			w.admitting, pl.chosen = false, false
-			if err == nil && !ok {
-				w.blocked = true
-				pl.ready, pl.retry = make(chan struct{}), time.After(time.Second)
-				w.waiting.Push(pl, pl.p, pl.seq)
-				w.mu.Unlock()
-				continue
-			}
-			if ok {
-				pl.in = true
-				w.queued++
-			}
-			w.mu.Unlock()
-			w.next()
-			return err
-		case <-pl.retry:
-			w.mu.Lock()
-			pl.retry, w.blocked = nil, false
-			w.mu.Unlock()
-			w.next()
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		}
+		ok, err := admit()
+		if err == nil && !ok {
+			// The token's slots are all taken: try again in a second, or as soon as one
+			// of the connection's own turns leaves the queue, whichever turn is best then.
+			select {
+			case <-time.After(time.Second):
+			case <-w.freed:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		w.mu.Lock()
+		w.admitting, pl.chosen = false, false
+		if ok {
+			pl.in = true
+			w.queued++
+		} else if err == nil {
+			pl.ready = make(chan struct{})
+			w.waiting.Push(pl, pl.p, pl.seq)
+		}
+		w.mu.Unlock()
+		w.next()
+		if ok || err != nil {
+			return err
 		}
 	}
 }
@@ -194,13 +195,14 @@ func (pl *place) leave() {
 	switch {
 	case pl.in:
 		w.queued--
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
 	case pl.chosen:
 		w.admitting = false
 	default:
 		w.waiting.Remove(pl)
-	}
-	if pl.in || pl.retry != nil {
-		w.blocked = false // a slot is free, or nobody else would try again
 	}
 	w.mu.Unlock()
 	w.next()
@@ -210,7 +212,7 @@ func (pl *place) leave() {
 func (w *window) next() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.admitting || w.blocked || w.queued >= w.limit || w.waiting.Len() == 0 {
+	if w.admitting || w.queued >= w.limit || w.waiting.Len() == 0 {
 		return
 	}
 	pl := w.waiting.Pop()

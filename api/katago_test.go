@@ -446,14 +446,14 @@ func TestKaTrainSession(t *testing.T) {
 // returns once the n queries with visits maxVisits sent last have reached what orders
 // them: KataGo reads its input in its own time, the window takes a turn as the query
 // arrives.
-func oneAtATime(t *testing.T, path string, cfg api.Config) (k *katrain, settled func(n, visits int)) {
+func oneAtATime(t *testing.T, path string) (k *katrain, settled func(n, visits int)) {
 	t.Helper()
 	switch path {
 	case "engine":
 		trace := filepath.Join(t.TempDir(), "katago-stdin.jsonl")
 		e := startEnv(t, envOptions{
 			fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000", enginetest.EnvTrace + "=" + trace},
-			api:     cfg, threads: 1, noTokens: true,
+			threads: 1, noTokens: true,
 		})
 		k, _, err := dialKaTrain(t, e.url, "")
 		if err != nil {
@@ -467,8 +467,7 @@ func oneAtATime(t *testing.T, path string, cfg api.Config) (k *katrain, settled 
 			})
 		}
 	case "queue":
-		cfg.SocketQueries = 1
-		url, _ := queueServer(t, cfg)
+		url, _ := queueServer(t, api.Config{SocketQueries: 1})
 		k, _, err := dialKaTrain(t, url, "")
 		if err != nil {
 			t.Fatal(err)
@@ -505,6 +504,17 @@ func queueServer(t *testing.T, cfg api.Config) (string, string) {
 	return serveQueue(t, cfg, nil), v.Version
 }
 
+// onBothPaths runs test as a subtest on a server of each path (see oneAtATime).
+func onBothPaths(t *testing.T, test func(t *testing.T, k *katrain, settled func(n, visits int))) {
+	for _, path := range []string{"engine", "queue"} {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			k, settled := oneAtATime(t, path)
+			test(t, k, settled)
+		})
+	}
+}
+
 // ponder starts a pondering query and returns its id once it is being searched.
 func (k *katrain) ponder(moves [][2]string) string {
 	k.t.Helper()
@@ -518,29 +528,25 @@ func (k *katrain) ponder(moves [][2]string) string {
 // one that reports after its predecessor's end is the one that started next.
 func TestKaTrainPriority(t *testing.T) {
 	t.Parallel()
-	for _, path := range []string{"engine", "queue"} {
-		t.Run(path, func(t *testing.T) {
-			t.Parallel()
-			k, settled := oneAtATime(t, path, api.Config{})
-			running := k.ponder(opening)
-			byPrio := map[string]int{}
-			for _, p := range []int{1, 5, 3, -2} {
-				byPrio[k.send(katrainQuery(opening[:2], 9_000_000, map[string]any{"priority": p, "reportDuringSearchEvery": 0.05}))] = p
-			}
-			settled(4, 9_000_000)
-			var order []int
-			for len(order) < len(byPrio) {
-				k.send(map[string]any{"action": "terminate", "terminateId": running})
-				lines := k.readUntil(func(l kline) bool { return l.kind == "partial" && l.id != running })
-				l := lines[len(lines)-1]
-				running = l.id
-				order = append(order, byPrio[l.id])
-			}
-			if diff := cmp.Diff([]int{5, 3, 1, -2}, order); diff != "" {
-				t.Errorf("order of searches by priority (-want +got):\n%s", diff)
-			}
-		})
-	}
+	onBothPaths(t, func(t *testing.T, k *katrain, settled func(n, visits int)) {
+		running := k.ponder(opening)
+		byPrio := map[string]int{}
+		for _, p := range []int{1, 5, 3, -2} {
+			byPrio[k.send(katrainQuery(opening[:2], 9_000_000, map[string]any{"priority": p, "reportDuringSearchEvery": 0.05}))] = p
+		}
+		settled(4, 9_000_000)
+		var order []int
+		for len(order) < len(byPrio) {
+			k.send(map[string]any{"action": "terminate", "terminateId": running})
+			lines := k.readUntil(func(l kline) bool { return l.kind == "partial" && l.id != running })
+			l := lines[len(lines)-1]
+			running = l.id
+			order = append(order, byPrio[l.id])
+		}
+		if diff := cmp.Diff([]int{5, 3, 1, -2}, order); diff != "" {
+			t.Errorf("order of searches by priority (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestKaTrainTerminateOrder: a terminated turn that waits for a search answers noResults
@@ -548,37 +554,33 @@ func TestKaTrainPriority(t *testing.T) {
 // does, on both paths.
 func TestKaTrainTerminateOrder(t *testing.T) {
 	t.Parallel()
-	for _, path := range []string{"engine", "queue"} {
-		t.Run(path, func(t *testing.T) {
-			t.Parallel()
-			k, settled := oneAtATime(t, path, api.Config{})
-			blocker := k.ponder(opening)
-			waiting := k.send(katrainQuery(opening[:2], 30, nil))
-			settled(1, 30)
-			kinds := func(lines []kline) []string {
-				var out []string
-				for _, l := range lines {
-					if l.id != blocker || l.kind != "partial" {
-						out = append(out, l.kind+" "+l.id)
-					}
+	onBothPaths(t, func(t *testing.T, k *katrain, settled func(n, visits int)) {
+		blocker := k.ponder(opening)
+		waiting := k.send(katrainQuery(opening[:2], 30, nil))
+		settled(1, 30)
+		kinds := func(lines []kline) []string {
+			var out []string
+			for _, l := range lines {
+				if l.id != blocker || l.kind != "partial" {
+					out = append(out, l.kind+" "+l.id)
 				}
-				return out
 			}
-			term := k.send(map[string]any{"action": "terminate", "terminateId": waiting})
-			got := kinds(k.readUntil(func(l kline) bool { return l.id == term }))
-			if diff := cmp.Diff([]string{"noResults " + waiting, "terminate " + term}, got); diff != "" {
-				t.Errorf("lines after terminating the waiting query (-want +got):\n%s", diff)
-			}
-			term = k.send(map[string]any{"action": "terminate", "terminateId": blocker})
-			lines := k.readUntil(func(l kline) bool { return l.id == blocker && l.kind != "partial" })
-			if diff := cmp.Diff([]string{"terminate " + term, "final " + blocker}, kinds(lines)); diff != "" {
-				t.Errorf("lines after terminating the running query (-want +got):\n%s", diff)
-			}
-			if final := lines[len(lines)-1]; final.visits() == 0 {
-				t.Errorf("the running query's final result has no visits: %s", final.raw)
-			}
-		})
-	}
+			return out
+		}
+		term := k.send(map[string]any{"action": "terminate", "terminateId": waiting})
+		got := kinds(k.readUntil(func(l kline) bool { return l.id == term }))
+		if diff := cmp.Diff([]string{"noResults " + waiting, "terminate " + term}, got); diff != "" {
+			t.Errorf("lines after terminating the waiting query (-want +got):\n%s", diff)
+		}
+		term = k.send(map[string]any{"action": "terminate", "terminateId": blocker})
+		lines := k.readUntil(func(l kline) bool { return l.id == blocker && l.kind != "partial" })
+		if diff := cmp.Diff([]string{"terminate " + term, "final " + blocker}, kinds(lines)); diff != "" {
+			t.Errorf("lines after terminating the running query (-want +got):\n%s", diff)
+		}
+		if final := lines[len(lines)-1]; final.visits() == 0 {
+			t.Errorf("the running query's final result has no visits: %s", final.raw)
+		}
+	})
 }
 
 // TestKaTrainJobSlotsThroughQueue: through the queue a websocket turn is a job of the
