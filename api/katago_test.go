@@ -663,3 +663,23 @@ func TestKaTrainThroughQueue(t *testing.T) {
 		t.Errorf("no acknowledgement of the terminate in %v", lines)
 	}
 }
+
+// TestKaTrainEngineCrash: a turn whose KataGo crashed runs again once the engine has
+// restarted, so the client gets its final result, not an error.
+func TestKaTrainEngineCrash(t *testing.T) {
+	t.Parallel()
+	once := filepath.Join(t.TempDir(), "crashed")
+	e := startEnv(t, envOptions{noTokens: true,
+		fakeEnv: []string{enginetest.EnvCrashOnce + "=" + once, enginetest.EnvVisitsPerSec + "=4000"}})
+	k, _, err := dialKaTrain(t, e.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := k.send(katrainQuery(opening, 50, nil))
+	if l := k.read(); l.id != id || l.kind != "final" || l.visits() != 50 {
+		t.Fatalf("want the final result of %s after the crash, got %s", id, l.raw)
+	}
+	if _, err := os.Stat(once); err != nil {
+		t.Errorf("KataGo did not crash: %v", err)
+	}
+}
