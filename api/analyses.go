@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
@@ -248,18 +249,24 @@ func newJobID() string { return strings.ToLower(rand.Text()) }
 // into an existing job (dedupe) charges nothing.
 func (a *API) enqueue(c *gin.Context, job *queue.Job, kind string) (*queue.Job, bool, error) {
 	ctx := c.Request.Context()
-	if err := a.admitJob(ctx, job.Owner, job.ID, time.Time{}); err != nil {
+	if err := a.admitJob(ctx, job.Owner, job.ID); err != nil {
 		return nil, false, err
 	}
-	refund, err := a.chargeQuota(ctx, a.reqLog(c), job.Owner, len(job.Turns))
+	return a.enqueueAdmitted(ctx, a.reqLog(c), job, kind)
+}
+
+// enqueueAdmitted is enqueue for a job whose slot is taken: it charges the quota and
+// enqueues, and gives the slot back when no job was made. log is the request's logger.
+func (a *API) enqueueAdmitted(ctx context.Context, log *slog.Logger, job *queue.Job, kind string) (*queue.Job, bool, error) {
+	refund, err := a.chargeQuota(ctx, log, job.Owner, len(job.Turns))
 	if err != nil {
-		a.releaseJob(ctx, a.reqLog(c), job.Owner, job.ID)
+		a.releaseJob(ctx, log, job.Owner, job.ID)
 		return nil, false, err
 	}
 	j, created, err := a.q.Enqueue(ctx, job)
 	if err != nil || !created {
 		refund()
-		a.releaseJob(ctx, a.reqLog(c), job.Owner, job.ID)
+		a.releaseJob(ctx, log, job.Owner, job.ID)
 	}
 	if err != nil {
 		return nil, false, err

@@ -72,8 +72,8 @@ type Config struct {
 	// Over it a request gets 429 with Retry-After. Default 0: no quota.
 	PositionsPerHour int
 	// JobsPerToken is how many jobs a token may have queued or running at once, counting
-	// websocket queries being searched; over it a submission gets 429 and websocket
-	// queries wait their turn. Default 0: no limit.
+	// the jobs of websocket turns on a server without engines; over it a submission gets
+	// 429 and websocket turns wait their turn. Default 0: no limit.
 	JobsPerToken int
 	// Limits keeps the usage behind PositionsPerHour and JobsPerToken. Default: the
 	// database of the queue when it is the SQLite store (NewSQLiteLimits); with Redis use
@@ -96,8 +96,9 @@ type Config struct {
 	// Each holds a blocking read of the queue, so with Redis give the queue a blocking
 	// client of its own sized from this (see queue.RedisConfig.Blocking). Default 32.
 	StreamsPerToken int
-	// SocketQueries is how many queries of one websocket connection are searched at once;
-	// the others wait, highest priority first. Default 64.
+	// SocketQueries is, on a server without engines, how many turns of one websocket
+	// connection are in the queue at once; the others wait, highest priority first. With
+	// engines every turn goes to KataGo at once, which orders them itself. Default 64.
 	SocketQueries int
 	// PositionsAnalyzed reports how many positions this process's workers have analyzed,
 	// for /metrics. Default: none counted but the websocket's own.

@@ -38,7 +38,7 @@ func failingServer(t *testing.T, f analysis.Failure) string {
 			}
 		}
 	}()
-	return serveQueue(t, q, func() {
+	return serveQueue(t, api.Config{Queue: q}, func() {
 		stop()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("the failing worker ended with %v", err)
@@ -46,12 +46,12 @@ func failingServer(t *testing.T, f analysis.Failure) string {
 	})
 }
 
-// serveQueue serves an API in open mode, without engines of its own, over q, and returns
+// serveQueue serves cfg in open mode, without engines of its own, over cfg.Queue, and returns
 // its URL; when the test ends it closes the streams and the server, then calls after
 // (when set).
-func serveQueue(t *testing.T, q queue.Queue, after func()) string {
+func serveQueue(t *testing.T, cfg api.Config, after func()) string {
 	t.Helper()
-	a := api.New(api.Config{Queue: q})
+	a := api.New(cfg)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,13 +2,14 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tesuji/tesuji/engine"
-	"github.com/tesuji/tesuji/internal/prio"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -30,35 +30,44 @@ import (
 //   - queries: every field of KataGo's protocol; turns are searched as KataGo would, with
 //     partial reports (isDuringSearch true) when reportDuringSearchEvery is set and one
 //     final result per turn.
-//   - terminate (with terminateId and optional turnNumbers) and terminate_all: turns not
-//     started answer noResults before the acknowledgement, running ones end with a final
-//     result after it, as KataGo does. query_version and query_models answer as KataGo.
-//   - priority and priorities order the connection's queries: at most SocketQueries run
-//     at once and the rest wait, highest priority first, then oldest; the priority also
-//     goes to KataGo, above whole-game reviews.
+//   - terminate (with terminateId and optional turnNumbers) and terminate_all: a turn
+//     without a report yet answers noResults before the acknowledgement, as KataGo answers
+//     for a turn it has not started; one that has reported ends after it with its latest
+//     report as the final result, KataGo's search so far. query_version and query_models
+//     answer as KataGo.
+//   - priority and priorities order the connection's turns, highest first, then oldest,
+//     and go to KataGo above whole-game reviews.
 //   - warnings: KaTrain takes a line without analysis data for a result and loses the
 //     query, so a warning travels in the next result line of its query ("warning" and
 //     "field" beside the analysis), never alone.
 //   - limits: the token is checked when the connection opens (KaTrain can only put it in
-//     the URL: ws://host/api/v1/katago?token=...); each turn is a position of the hourly
-//     quota and holds one of the token's job slots while it is searched; maxVisits over
-//     MaxVisits is capped with a warning, except for pondering (reportDuringSearchEvery
-//     set, as KaTrain ponders with ten million visits), which runs until terminated or
-//     for PonderTime.
+//     the URL: ws://host/api/v1/katago?token=...), and the connection is one of its
+//     streams; each turn is a position of the hourly quota; at most 10,000 turns of a
+//     connection are in progress, and a query beyond that answers an error line. maxVisits
+//     over MaxVisits is capped with a warning, except for pondering
+//     (reportDuringSearchEvery set, as KaTrain ponders with ten million visits), which runs
+//     until terminated or for PonderTime.
 //   - KaTrain reconnects after a dropped connection and sends its unanswered queries
 //     again; a closed connection terminates all of its searches at once.
 //
-// Where the queries go: with local engines (the embedded default, and any server started
-// with engines) straight to them, because only KataGo itself serves every field KaTrain
-// sends (policy, avoidMoves, per-move ownership, overrideSettings) and a terminate reaches
-// it at once. Without local engines (an API-only server of a Redis deployment) each turn
-// becomes an interactive job in the queue for the workers; what a worker's job cannot
-// carry is named in a warning once per connection (see katago_queue.go).
+// Where the turns go: with local engines (the embedded default, and any server started
+// with engines) each turn goes to one of them as soon as it arrives, because only KataGo
+// itself serves every field KaTrain sends (policy, avoidMoves, per-move ownership,
+// overrideSettings) and a terminate reaches it at once. KataGo orders the turns waiting
+// for a search thread by their priority, so the connection keeps no queue of its own.
+// Without local engines (an API-only server of a Redis deployment) each turn becomes an
+// interactive job in the queue for the workers; the queue runs those first come, first
+// served, so the connection holds its turns back in a window (katago_queue.go) that
+// queues them by priority, SocketQueries at once, each in one of the token's job slots.
+// What a worker's job cannot carry is named in a warning once per connection.
 
-// katagoBackend runs single-turn queries for the websocket.
+// katagoBackend runs single-turn queries for one websocket connection.
 type katagoBackend interface {
-	// analyze runs t.query, which has exactly one turn, calling fn for each response line.
-	// Errors the client should see are *engine.QueryError.
+	// arrived is told of each turn as it arrives, before analyze runs it.
+	arrived(t *task)
+	// analyze runs t.query, which has exactly one turn, calling fn for each response line;
+	// it charges the turn to the quota. Errors the client should see are
+	// *engine.QueryError or *Error.
 	analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error
 	version(ctx context.Context) (katago.Version, error)
 	models(ctx context.Context) ([]katago.ModelInfo, error)
@@ -69,8 +78,7 @@ type katagoBackend interface {
 const (
 	socketPriorityBase = 10
 	socketPriorityMax  = 1 << 40
-	socketLease        = 30 * time.Second
-	maxWaitingQueries  = 10000
+	maxSocketTurns     = 10000 // turns in progress on one connection
 	unknownActionText  = "'action' field must be 'query_version' or 'query_models' or 'clear_cache' or 'terminate' or 'terminate_all'"
 )
 
@@ -111,7 +119,7 @@ func (a *API) katagoSocket(c *gin.Context) {
 	a.metrics.sockets.Inc()
 	defer a.metrics.sockets.Dec()
 	conn.SetReadLimit(a.cfg.MaxUploadBytes)
-	s := newSession(a, conn, ownerOf(c), c.GetString(requestIDKey), a.reqLog(c), a.katagoBackend())
+	s := newSession(a, conn, ownerOf(c), a.reqLog(c), a.katagoBackend())
 	s.run(c.Request.Context())
 }
 
@@ -120,21 +128,17 @@ type session struct {
 	a       *API
 	conn    *websocket.Conn
 	owner   string
-	id      string
 	log     *slog.Logger
 	backend katagoBackend
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	out    chan []byte
-	wake   chan struct{}
 	tasks  sync.WaitGroup
 
 	mu      sync.Mutex
 	seq     int64
-	waiting prio.Queue[*task] // highest priority first, then oldest
-	running map[*task]bool
-	warned  map[string]bool // fields already named in a warning on this connection
+	running map[*task]bool // turns in progress
 }
 
 // query is one analysis query of the client; its turns run as tasks.
@@ -197,30 +201,40 @@ func joinDistinct(xs []string, sep string) string {
 	return b.String()
 }
 
-// task is one turn of a query.
+// task is one turn of a query, in progress from its query's arrival to its final result.
 type task struct {
 	q        *query
 	query    katago.Query // the single-turn query sent on
 	turn     int
-	priority int64
-	ponder   bool // an open-ended search: more visits than the cap, with reports
+	priority int64 // the client's
+	ponder   bool  // an open-ended search: more visits than the cap, with reports
 	seq      int64
-	key      string // the entry among the owner's jobs in progress
+	place    *place // in the queue backend's window
 
 	ctx    context.Context // ends when the client terminates the task or leaves
 	cancel context.CancelCauseFunc
 	mu     sync.Mutex
 	last   *katago.Response // the latest partial report
-	final  bool
+	final  bool             // the turn's last line went out: a final result or an error
 }
 
-func newSession(a *API, conn *websocket.Conn, owner, id string, log *slog.Logger, b katagoBackend) *session {
+// end marks t's last line as sent and returns its latest partial report; false when its
+// last line went out already.
+func (t *task) end() (*katago.Response, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.final {
+		return nil, false
+	}
+	t.final = true
+	return t.last, true
+}
+
+func newSession(a *API, conn *websocket.Conn, owner string, log *slog.Logger, b katagoBackend) *session {
 	return &session{
-		a: a, conn: conn, owner: owner, id: id, log: log, backend: b,
+		a: a, conn: conn, owner: owner, log: log, backend: b,
 		out:     make(chan []byte, 256),
-		wake:    make(chan struct{}, 1),
 		running: map[*task]bool{},
-		warned:  map[string]bool{},
 	}
 }
 
@@ -230,9 +244,8 @@ func (s *session) run(reqCtx context.Context) {
 	s.ctx, s.cancel = context.WithCancelCause(context.WithoutCancel(reqCtx))
 	s.log.Info("katago websocket opened")
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(2)
 	go func() { defer bg.Done(); s.writer() }()
-	go func() { defer bg.Done(); s.dispatcher() }()
 	go func() {
 		defer bg.Done()
 		select {
@@ -398,41 +411,40 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 	}
 }
 
-// terminate ends the matching tasks as KataGo does: those not started answer noResults
-// before the acknowledgement, running ones get their final result after it.
+// terminate ends the matching tasks as KataGo does: those without a report answer
+// noResults before the acknowledgement, those with one get their latest report as the
+// final result after it. The tasks' searches stop as their contexts end.
 func (s *session) terminate(id, action, target string, turns []int) {
-	match := func(t *task) bool {
-		if action == "terminate" && t.q.id != target {
-			return false
-		}
-		if turns == nil {
-			return true
-		}
-		for _, n := range turns {
-			if n == t.turn {
-				return true
-			}
-		}
-		return false
-	}
 	var stop []*task
 	s.mu.Lock()
-	s.waiting.DeleteFunc(func(t *task) bool {
-		if match(t) {
-			s.send(noResults(t.q.id, t.turn))
-			return true
-		}
-		return false
-	})
 	for t := range s.running {
-		if match(t) {
-			stop = append(stop, t)
+		if (action == "terminate" && t.q.id != target) || (turns != nil && !slices.Contains(turns, t.turn)) {
+			continue
 		}
+		stop = append(stop, t)
 	}
 	s.mu.Unlock()
-	s.send(&katago.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
+	// KataGo walks its open queries in the order they came.
+	slices.SortFunc(stop, func(a, b *task) int { return cmp.Compare(a.seq, b.seq) })
+	var finals []*katago.Response
 	for _, t := range stop {
+		last, ok := t.end()
 		t.cancel(errTerminated)
+		switch {
+		case !ok:
+		case last == nil:
+			s.send(noResults(t.q.id, t.turn))
+		default:
+			f := *last
+			no := false
+			f.IsDuringSearch = &no
+			t.q.attachWarnings(&f)
+			finals = append(finals, &f)
+		}
+	}
+	s.send(&katago.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
+	for _, f := range finals {
+		s.send(f)
 	}
 }
 
@@ -441,7 +453,7 @@ func noResults(id string, turn int) *katago.Response {
 	return &katago.Response{ID: id, TurnNumber: &turn, IsDuringSearch: &f, NoResults: true}
 }
 
-// submit checks a query against the limits and queues its turns.
+// submit checks a query against the limits and starts its turns.
 func (s *session) submit(id string, in *katago.Query) {
 	cfg := &s.a.cfg
 	if len(in.Moves) > cfg.MaxMoves {
@@ -480,12 +492,11 @@ func (s *session) submit(id string, in *katago.Query) {
 	in.MaxVisits = &visits
 	turns := in.Turns()
 	s.mu.Lock()
-	if s.waiting.Len()+len(turns) > maxWaitingQueries {
-		s.mu.Unlock()
-		s.sendError(id, "", fmt.Sprintf("too many queries are waiting on this connection (limit %d); terminate some first", maxWaitingQueries))
+	defer s.mu.Unlock()
+	if len(s.running)+len(turns) > maxSocketTurns {
+		s.sendError(id, "", fmt.Sprintf("too many queries are in progress on this connection (limit %d turns); terminate some first", maxSocketTurns))
 		return
 	}
-	defer s.mu.Unlock()
 	for _, turn := range turns {
 		p := int64(0)
 		if in.Priority != nil {
@@ -506,156 +517,42 @@ func (s *session) submit(id string, in *katago.Query) {
 		kp := int(socketPriorityBase + min(max(p, 1-socketPriorityBase), socketPriorityMax))
 		one.Priority = &kp
 		s.seq++
-		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq,
-			key: "ws:" + s.id + ":" + strconv.FormatInt(s.seq, 10)}
-		s.waiting.Push(t, t.priority, t.seq)
-	}
-	s.poke()
-}
-
-func (s *session) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// dispatcher starts waiting tasks, highest priority first, while the connection has
-// fewer than SocketQueries running and the token has a free job slot; it renews the
-// running tasks' slots.
-func (s *session) dispatcher() {
-	retry := time.NewTicker(time.Second)
-	defer retry.Stop()
-	lastRenew := time.Now()
-	for {
-		s.startReady()
-		if time.Since(lastRenew) > socketLease/3 {
-			s.renew()
-			lastRenew = time.Now()
-		}
-		select {
-		case <-s.wake:
-		case <-retry.C:
-		case <-s.ctx.Done():
-			return
-		}
-	}
-}
-
-func (s *session) startReady() {
-	for s.ctx.Err() == nil {
-		s.mu.Lock()
-		if s.waiting.Len() == 0 || len(s.running) >= s.a.cfg.SocketQueries {
-			s.mu.Unlock()
-			return
-		}
-		// The task counts as running from here, so a terminate finds it while its slot
-		// is being taken.
-		t := s.waiting.Pop()
+		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq}
 		t.ctx, t.cancel = context.WithCancelCause(s.ctx)
 		s.running[t] = true
-		s.mu.Unlock()
-		ok, err := s.a.tryAdmit(s.ctx, s.owner, t.key, time.Now().Add(socketLease))
-		if err != nil {
-			s.drop(t)
-			s.fail(t.q, "", "the server cannot take the query now: "+safeMessage(err))
-			continue
-		}
-		if !ok {
-			// The token's slots are all taken: wait for one of ours to end, or retry soon.
-			s.mu.Lock()
-			delete(s.running, t)
-			terminated := t.ctx.Err() != nil
-			if !terminated {
-				s.waiting.Push(t, t.priority, t.seq)
-			}
-			s.mu.Unlock()
-			t.cancel(nil)
-			if terminated {
-				s.send(noResults(t.q.id, t.turn))
-			}
-			return
-		}
-		refund, err := s.a.chargeQuota(s.ctx, s.log, s.owner, 1)
-		if err != nil {
-			s.a.releaseJob(s.ctx, s.log, s.owner, t.key)
-			s.drop(t)
-			s.fail(t.q, "", safeMessage(err))
-			continue
-		}
-		s.start(t, refund)
+		s.backend.arrived(t)
+		s.tasks.Add(1)
+		go s.runTask(t)
 	}
 }
 
-// drop forgets a task that will not run.
-func (s *session) drop(t *task) {
-	s.mu.Lock()
-	delete(s.running, t)
-	s.mu.Unlock()
-	t.cancel(nil)
-}
-
-// renew extends the job-slot leases of the running tasks.
-func (s *session) renew() {
-	if s.a.cfg.JobsPerToken <= 0 {
-		return
-	}
-	s.mu.Lock()
-	keys := make([]string, 0, len(s.running))
-	for t := range s.running {
-		keys = append(keys, t.key)
-	}
-	s.mu.Unlock()
-	for _, k := range keys {
-		if _, err := s.a.limits.Admit(s.ctx, s.owner, k, time.Now().Add(socketLease), 0, time.Now()); err != nil && s.ctx.Err() == nil {
-			s.log.Warn("renew websocket job slot", "err", err)
-		}
-	}
-}
-
-func (s *session) start(t *task, refund func()) {
-	s.tasks.Add(1)
-	go func() {
-		defer s.tasks.Done()
-		defer t.cancel(nil)
-		s.runTask(t.ctx, t, refund)
+// runTask runs one turn on the backend and answers its failure, if any.
+func (s *session) runTask(t *task) {
+	defer s.tasks.Done()
+	defer func() {
 		s.mu.Lock()
 		delete(s.running, t)
 		s.mu.Unlock()
-		s.a.releaseJob(context.Background(), s.log, s.owner, t.key)
-		s.poke()
+		t.cancel(nil)
 	}()
-}
-
-func (s *session) runTask(ctx context.Context, t *task, refund func()) {
-	for attempt := 0; ; attempt++ {
-		err := s.backend.analyze(ctx, s, t, func(r *katago.Response) error { return s.deliver(t, r) })
-		cause := context.Cause(ctx)
-		var qe *engine.QueryError
-		switch {
-		case err == nil:
-			return
-		case errors.Is(cause, errTerminated):
-			s.terminated(t)
-			return
-		case s.ctx.Err() != nil:
-			return
-		case errors.As(err, &qe):
-			refund()
-			s.fail(t.q, qe.Field, qe.Message)
-			return
-		case errors.Is(err, engine.ErrTransient) && attempt < 2 && !t.hasFinal():
-			s.log.Warn("katago query failed; trying again", "query_id", t.q.id, "turn", t.turn, "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
-			}
-			continue
-		default:
-			s.log.Error("katago query failed", "query_id", t.q.id, "turn", t.turn, "err", err)
-			s.fail(t.q, "", "the analysis failed on the server; try again")
-			return
-		}
+	err := s.backend.analyze(t.ctx, s, t, func(r *katago.Response) error { return s.deliver(t, r) })
+	if err == nil || t.ctx.Err() != nil {
+		// Done, or terminated (terminate answered for the turn), or the client left.
+		return
+	}
+	if _, ok := t.end(); !ok {
+		return
+	}
+	var qe *engine.QueryError
+	var ae *Error
+	switch {
+	case errors.As(err, &qe):
+		s.fail(t.q, qe.Field, qe.Message)
+	case errors.As(err, &ae):
+		s.fail(t.q, "", ae.Message)
+	default:
+		s.log.Error("katago query failed", "query_id", t.q.id, "turn", t.turn, "err", err)
+		s.fail(t.q, "", "the analysis failed on the server; try again")
 	}
 }
 
@@ -670,7 +567,8 @@ func (s *session) fail(q *query, field, msg string) {
 	}
 }
 
-// deliver forwards one response line of a task to the client under the client's id.
+// deliver forwards one response line of a task to the client under the client's id,
+// unless the task's last line went out already (the client terminated it).
 func (s *session) deliver(t *task, r *katago.Response) error {
 	if r.Error != "" {
 		// Analyze reports errors as its return value; a line like this would be KataGo's.
@@ -683,52 +581,21 @@ func (s *session) deliver(t *task, r *katago.Response) error {
 	out := *r
 	out.ID = t.q.id
 	out.Warning, out.Field = "", ""
-	final := r.IsDuringSearch == nil || !*r.IsDuringSearch
+	// The line goes out under t.mu, so that a terminate's final result comes after it.
 	t.mu.Lock()
-	if final {
+	defer t.mu.Unlock()
+	if t.final {
+		return nil
+	}
+	if r.IsDuringSearch == nil || !*r.IsDuringSearch {
 		t.final = true
 	} else {
 		last := out
 		t.last = &last
 	}
-	t.mu.Unlock()
 	t.q.attachWarnings(&out)
 	s.send(&out)
-	if final && !r.NoResults {
-		if _, direct := s.backend.(directBackend); direct {
-			s.a.metrics.socketFinals.Add(1)
-		}
-	}
 	return nil
-}
-
-func (t *task) hasFinal() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.final
-}
-
-// terminated sends the final result of a task the client terminated while it ran: its
-// latest partial report as final, as KataGo's own final is the search so far; noResults
-// when no report came.
-func (s *session) terminated(t *task) {
-	t.mu.Lock()
-	if t.final {
-		t.mu.Unlock()
-		return
-	}
-	t.final = true
-	last := t.last
-	t.mu.Unlock()
-	if last == nil {
-		s.send(noResults(t.q.id, t.turn))
-		return
-	}
-	f := *last
-	no := false
-	f.IsDuringSearch = &no
-	t.q.attachWarnings(&f)
-	s.send(&f)
 }
 
 // safeMessage is the message of err that a client may see.
@@ -763,9 +630,40 @@ func (b directBackend) pick() Engine {
 	return best
 }
 
-func (b directBackend) analyze(ctx context.Context, _ *session, t *task, fn func(*katago.Response) error) error {
-	return b.pick().Analyze(ctx, &t.query, fn)
+// analyze sends the turn to an engine at once: KataGo queues it by its priority and
+// answers a terminate of a turn it has not started. A turn that KataGo's crash cut short
+// runs again, twice at most, once the engine has restarted it.
+func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
+	refund, err := b.a.chargeQuota(ctx, s.log, s.owner, 1)
+	if err != nil {
+		return err
+	}
+	count := func(r *katago.Response) error {
+		if r.Final() && !r.NoResults {
+			// No worker counts these.
+			b.a.metrics.socketFinals.Add(1)
+		}
+		return fn(r)
+	}
+	for attempt := 0; ; attempt++ {
+		err = b.pick().Analyze(ctx, &t.query, count)
+		if !errors.Is(err, engine.ErrTransient) || attempt == 2 || ctx.Err() != nil {
+			break
+		}
+		s.log.Warn("katago query failed; trying again", "query_id", t.q.id, "turn", t.turn, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
+	var qe *engine.QueryError
+	if errors.As(err, &qe) {
+		refund()
+	}
+	return err
 }
+
+func (directBackend) arrived(*task) {}
 
 func (b directBackend) version(ctx context.Context) (katago.Version, error) {
 	return b.pick().Version(ctx)
@@ -775,13 +673,13 @@ func (b directBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	return b.pick().Models(ctx)
 }
 
-// katagoBackend is where KataGo-protocol requests go: the local engines when there are
-// any, else the queue's workers.
+// katagoBackend is where a connection's KataGo-protocol requests go: the local engines
+// when there are any, else the queue's workers.
 func (a *API) katagoBackend() katagoBackend {
 	if len(a.cfg.Engines) > 0 {
 		return directBackend{a: a}
 	}
-	return queueBackend{a: a}
+	return newQueueBackend(a)
 }
 
 // listModels answers GET /api/v1/models: the networks that analyze, as KataGo's

@@ -8,26 +8,44 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/internal/prio"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 )
 
-// queueBackend runs websocket queries as interactive jobs in the queue, for API servers
-// without engines of their own. A job carries what analysis.Spec carries: the position,
-// maxVisits, the include flags, avoidMoves and allowMoves, the overrideSettings of
-// analysis.JobSettings and reportDuringSearchEvery; the
-// worker's engine reports from Black's side. Results come back as the stored game.Turn,
-// turned into KataGo's response shape: moveInfos, rootInfo, ownership, ownershipStdev and
-// policy as KataGo wrote them. Other fields a query sets are named once per connection in
-// a warning.
-type queueBackend struct{ a *API }
+// queueBackend runs a connection's websocket queries as interactive jobs in the queue,
+// for API servers without engines of their own. A job carries what analysis.Spec
+// carries: the position, maxVisits, the include flags, avoidMoves and allowMoves, the
+// overrideSettings of analysis.JobSettings and reportDuringSearchEvery; the worker's
+// engine reports from Black's side. Results come back as the stored game.Turn, turned
+// into KataGo's response shape: moveInfos, rootInfo, ownership, ownershipStdev and policy
+// as KataGo wrote them. Other fields a query sets are named once per connection in a
+// warning.
+type queueBackend struct {
+	a      *API
+	window window
 
-func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
+	mu     sync.Mutex
+	warned map[string]bool // fields already named in a warning on this connection
+}
+
+func newQueueBackend(a *API) *queueBackend {
+	return &queueBackend{a: a, window: window{limit: a.cfg.SocketQueries, freed: make(chan struct{}, 1)},
+		warned: map[string]bool{}}
+}
+
+// arrived gives the turn its place in the window.
+func (b *queueBackend) arrived(t *task) { t.place = b.window.join(t.priority, t.seq) }
+
+func (b *queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
 	a := b.a
+	defer t.place.leave()
 	q, turn := &t.query, t.turn
 	g, err := game.GameFromQuery(*q)
 	if err == nil {
@@ -48,21 +66,29 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 		return &engine.QueryError{Field: "analyzeTurns", Message: fmt.Sprintf("Invalid turn number: %d", turn)}
 	}
 	if unused := unsupportedFields(q); len(unused) > 0 {
-		s.warnOnce(t.q, unused)
+		b.warnOnce(t.q, unused)
 	}
 	spec := queryRequest(q).Spec(g, t.ponder)
 	payload, err := spec.Encode()
 	if err != nil {
 		return err
 	}
-	j, _, err := a.q.Enqueue(ctx, &queue.Job{
+	job := &queue.Job{
 		ID: newJobID(), Owner: s.owner, Priority: queue.PriorityInteractive, Payload: payload,
 		Turns: []int{turn}, Positions: int64(min(spec.MaxVisits, a.cfg.MaxVisits)),
-	})
+	}
+	err = t.place.enter(ctx, func() (bool, error) { return a.tryAdmit(ctx, s.owner, job.ID) })
 	if err != nil {
 		return err
 	}
-	a.metrics.submitted.WithLabelValues("katago").Inc()
+	defer a.releaseJob(ctx, s.log, s.owner, job.ID)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	j, _, err := a.enqueueAdmitted(ctx, s.log, job, "katago")
+	if err != nil {
+		return err
+	}
 	defer func() {
 		// The client terminated the query or left: the worker stops at its next heartbeat.
 		if ctx.Err() != nil {
@@ -89,6 +115,109 @@ func (b queueBackend) analyze(ctx context.Context, s *session, t *task, fn func(
 		}
 		return false, nil
 	}})
+}
+
+// window is what a connection adds to the queue, which runs interactive jobs first come,
+// first served: its turns enter the queue highest client priority first, then oldest, at
+// most limit (SocketQueries) at once, each with one of the token's job slots.
+type window struct {
+	limit int
+	freed chan struct{} // one of the connection's turns left the queue
+
+	mu        sync.Mutex
+	waiting   prio.Queue[*place]
+	queued    int  // turns in the queue
+	admitting bool // a chosen turn is taking its slot
+}
+
+// place is one turn's place in its connection's window, from the turn's arrival until
+// it leaves.
+type place struct {
+	w          *window
+	p, seq     int64
+	ready      chan struct{} // closed when the turn is chosen to take a slot
+	chosen, in bool
+}
+
+// join gives a turn its place on arrival, with its priority p and arrival seq.
+func (w *window) join(p, seq int64) *place {
+	pl := &place{w: w, p: p, seq: seq, ready: make(chan struct{})}
+	w.mu.Lock()
+	w.waiting.Push(pl, p, seq)
+	w.mu.Unlock()
+	w.next()
+	return pl
+}
+
+// enter waits until the turn is chosen and admit has taken its job slot; it returns
+// ctx's cause if ctx ends first.
+func (pl *place) enter(ctx context.Context, admit func() (bool, error)) error {
+	w := pl.w
+	for {
+		select {
+		case <-pl.ready:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		ok, err := admit()
+		if err == nil && !ok {
+			// The token's slots are all taken: try again in a second, or as soon as one
+			// of the connection's own turns leaves the queue, whichever turn is best then.
+			select {
+			case <-time.After(time.Second):
+			case <-w.freed:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		w.mu.Lock()
+		w.admitting, pl.chosen = false, false
+		if ok {
+			pl.in = true
+			w.queued++
+		} else if err == nil {
+			pl.ready = make(chan struct{})
+			w.waiting.Push(pl, pl.p, pl.seq)
+		}
+		w.mu.Unlock()
+		w.next()
+		if ok || err != nil {
+			return err
+		}
+	}
+}
+
+// leave gives the place up, whether the turn's job has ended or the turn never got
+// into the queue.
+func (pl *place) leave() {
+	w := pl.w
+	w.mu.Lock()
+	switch {
+	case pl.in:
+		w.queued--
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
+	case pl.chosen:
+		w.admitting = false
+	default:
+		w.waiting.Remove(pl)
+	}
+	w.mu.Unlock()
+	w.next()
+}
+
+// next chooses the best waiting turn to take a slot, when there is room.
+func (w *window) next() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.admitting || w.queued >= w.limit || w.waiting.Len() == 0 {
+		return
+	}
+	pl := w.waiting.Pop()
+	pl.chosen, w.admitting = true, true
+	close(pl.ready)
 }
 
 // queryRequest is what of a websocket query q a job carries (see queueBackend), as the
@@ -169,23 +298,23 @@ func unsupportedFields(q *katago.Query) []string {
 }
 
 // warnOnce attaches to q a warning for the fields not yet named on this connection.
-func (s *session) warnOnce(q *query, fields []string) {
-	s.mu.Lock()
+func (b *queueBackend) warnOnce(q *query, fields []string) {
+	b.mu.Lock()
 	var fresh []string
 	for _, f := range fields {
-		if !s.warned[f] {
-			s.warned[f] = true
+		if !b.warned[f] {
+			b.warned[f] = true
 			fresh = append(fresh, f)
 		}
 	}
-	s.mu.Unlock()
+	b.mu.Unlock()
 	if len(fresh) > 0 {
 		q.warn(strings.Join(fresh, ","),
 			"this server runs queries on remote workers, which do not apply "+strings.Join(fresh, ", "))
 	}
 }
 
-func (b queueBackend) workers(ctx context.Context) ([]queue.WorkerInfo, error) {
+func (b *queueBackend) workers(ctx context.Context) ([]queue.WorkerInfo, error) {
 	ws, err := b.a.q.Workers(ctx)
 	if err != nil {
 		return nil, err
@@ -196,7 +325,7 @@ func (b queueBackend) workers(ctx context.Context) ([]queue.WorkerInfo, error) {
 	return ws, nil
 }
 
-func (b queueBackend) version(ctx context.Context) (katago.Version, error) {
+func (b *queueBackend) version(ctx context.Context) (katago.Version, error) {
 	ws, err := b.workers(ctx)
 	if err != nil {
 		return katago.Version{}, err
@@ -209,7 +338,7 @@ func (b queueBackend) version(ctx context.Context) (katago.Version, error) {
 	return katago.Version{}, errors.New("api: no worker reported its KataGo version")
 }
 
-func (b queueBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
+func (b *queueBackend) models(ctx context.Context) ([]katago.ModelInfo, error) {
 	ws, err := b.workers(ctx)
 	if err != nil {
 		return nil, err

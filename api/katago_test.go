@@ -439,40 +439,50 @@ func TestKaTrainSession(t *testing.T) {
 	})
 }
 
-// TestKaTrainPriority: with one query running at a time, waiting queries start highest
-// priority first, as KataGo orders them.
-func TestKaTrainPriority(t *testing.T) {
-	t.Parallel()
-	e := startEnv(t, envOptions{
-		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000"},
-		api:     api.Config{SocketQueries: 1},
-	})
-	k, _, err := dialKaTrain(t, e.url, e.token(t, "p"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocker := k.send(katrainQuery(opening, 1_000_000, map[string]any{"reportDuringSearchEvery": 0.05}))
-	k.readUntil(func(l kline) bool { return l.id == blocker && l.kind == "partial" })
-	byPrio := map[string]int{}
-	for _, p := range []int{1, 5, 3, -2} {
-		byPrio[k.send(katrainQuery(opening[:2], 20, map[string]any{"priority": p}))] = p
-	}
-	k.send(map[string]any{"action": "terminate", "terminateId": blocker})
-	var order []int
-	for len(order) < len(byPrio) {
-		if l := k.read(); l.kind == "final" && l.id != blocker {
-			order = append(order, byPrio[l.id])
+// oneAtATime dials a server that searches one turn at a time: over the engine path
+// ("engine"), one KataGo search thread, which orders the turns waiting for it; over the
+// queue path ("queue"), an API server without engines whose connection keeps one turn in
+// the queue (SocketQueries 1) and its other turns in its window. settled(n, visits)
+// returns once the n queries with visits maxVisits sent last have reached what orders
+// them: KataGo reads its input in its own time, the window takes a turn as the query
+// arrives.
+func oneAtATime(t *testing.T, path string) (k *katrain, settled func(n, visits int)) {
+	t.Helper()
+	switch path {
+	case "engine":
+		trace := filepath.Join(t.TempDir(), "katago-stdin.jsonl")
+		e := startEnv(t, envOptions{
+			fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000", enginetest.EnvTrace + "=" + trace},
+			threads: 1, noTokens: true,
+		})
+		k, _, err := dialKaTrain(t, e.url, "")
+		if err != nil {
+			t.Fatal(err)
 		}
+		return k, func(n, visits int) {
+			t.Helper()
+			waitFor(t, fmt.Sprintf("KataGo to read %d queries", n), func() bool {
+				data, _ := os.ReadFile(trace)
+				return strings.Count(string(data), fmt.Sprintf(`"maxVisits":%d`, visits)) >= n
+			})
+		}
+	case "queue":
+		url, _ := queueServer(t, api.Config{SocketQueries: 1})
+		k, _, err := dialKaTrain(t, url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k, func(int, int) {}
 	}
-	if diff := cmp.Diff([]int{5, 3, 1, -2}, order); diff != "" {
-		t.Errorf("order of finals by priority (-want +got):\n%s", diff)
-	}
+	t.Fatalf("no path %q", path)
+	return nil, nil
 }
 
-// TestKaTrainThroughQueue: an API server without engines of its own runs websocket
-// queries as interactive jobs for the workers, and says once which fields they drop.
-func TestKaTrainThroughQueue(t *testing.T) {
-	t.Parallel()
+// queueServer serves cfg with a queue and one worker with the fake engine and no engines
+// of its own, as an API server of a Redis deployment; it returns the server's URL and
+// the KataGo version the worker reports.
+func queueServer(t *testing.T, cfg api.Config) (string, string) {
+	t.Helper()
 	q := sqlitetest.Open(t, queue.SQLiteConfig{})
 	t.Cleanup(func() { q.Close() })
 	eng := enginetest.Start(t, enginetest.Config(t, enginetest.EnvVisitsPerSec+"=4000"))
@@ -490,13 +500,137 @@ func TestKaTrainThroughQueue(t *testing.T) {
 		defer cancel()
 		w.Stop(ctx)
 	})
-	k, _, err := dialKaTrain(t, serveQueue(t, q, nil), "")
+	cfg.Queue = q
+	return serveQueue(t, cfg, nil), v.Version
+}
+
+// onBothPaths runs test as a subtest on a server of each path (see oneAtATime).
+func onBothPaths(t *testing.T, test func(t *testing.T, k *katrain, settled func(n, visits int))) {
+	for _, path := range []string{"engine", "queue"} {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			k, settled := oneAtATime(t, path)
+			test(t, k, settled)
+		})
+	}
+}
+
+// ponder starts a pondering query and returns its id once it is being searched.
+func (k *katrain) ponder(moves [][2]string) string {
+	k.t.Helper()
+	id := k.send(katrainQuery(moves, 10_000_000, map[string]any{"reportDuringSearchEvery": 0.05}))
+	k.readUntil(func(l kline) bool { return l.id == id && l.kind == "partial" })
+	return id
+}
+
+// TestKaTrainPriority: turns waiting for a search start highest priority first, as
+// KataGo orders them, on both paths. Each turn ponders until it is terminated, so the
+// one that reports after its predecessor's end is the one that started next.
+func TestKaTrainPriority(t *testing.T) {
+	t.Parallel()
+	onBothPaths(t, func(t *testing.T, k *katrain, settled func(n, visits int)) {
+		running := k.ponder(opening)
+		byPrio := map[string]int{}
+		for _, p := range []int{1, 5, 3, -2} {
+			byPrio[k.send(katrainQuery(opening[:2], 9_000_000, map[string]any{"priority": p, "reportDuringSearchEvery": 0.05}))] = p
+		}
+		settled(4, 9_000_000)
+		var order []int
+		for len(order) < len(byPrio) {
+			k.send(map[string]any{"action": "terminate", "terminateId": running})
+			lines := k.readUntil(func(l kline) bool { return l.kind == "partial" && l.id != running })
+			l := lines[len(lines)-1]
+			running = l.id
+			order = append(order, byPrio[l.id])
+		}
+		if diff := cmp.Diff([]int{5, 3, 1, -2}, order); diff != "" {
+			t.Errorf("order of searches by priority (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestKaTrainTerminateOrder: a terminated turn that waits for a search answers noResults
+// before the acknowledgement, and a running one its final result after it, as KataGo
+// does, on both paths.
+func TestKaTrainTerminateOrder(t *testing.T) {
+	t.Parallel()
+	onBothPaths(t, func(t *testing.T, k *katrain, settled func(n, visits int)) {
+		blocker := k.ponder(opening)
+		waiting := k.send(katrainQuery(opening[:2], 30, nil))
+		settled(1, 30)
+		kinds := func(lines []kline) []string {
+			var out []string
+			for _, l := range lines {
+				if l.id != blocker || l.kind != "partial" {
+					out = append(out, l.kind+" "+l.id)
+				}
+			}
+			return out
+		}
+		term := k.send(map[string]any{"action": "terminate", "terminateId": waiting})
+		got := kinds(k.readUntil(func(l kline) bool { return l.id == term }))
+		if diff := cmp.Diff([]string{"noResults " + waiting, "terminate " + term}, got); diff != "" {
+			t.Errorf("lines after terminating the waiting query (-want +got):\n%s", diff)
+		}
+		term = k.send(map[string]any{"action": "terminate", "terminateId": blocker})
+		lines := k.readUntil(func(l kline) bool { return l.id == blocker && l.kind != "partial" })
+		if diff := cmp.Diff([]string{"terminate " + term, "final " + blocker}, kinds(lines)); diff != "" {
+			t.Errorf("lines after terminating the running query (-want +got):\n%s", diff)
+		}
+		if final := lines[len(lines)-1]; final.visits() == 0 {
+			t.Errorf("the running query's final result has no visits: %s", final.raw)
+		}
+	})
+}
+
+// TestKaTrainJobSlotsThroughQueue: through the queue a websocket turn is a job of the
+// token, holding one of its JobsPerToken slots until it ends; a turn without a free slot
+// waits for one instead of failing.
+func TestKaTrainJobSlotsThroughQueue(t *testing.T) {
+	t.Parallel()
+	url, _ := queueServer(t, api.Config{JobsPerToken: 1})
+	k, _, err := dialKaTrain(t, url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocker := k.ponder(opening)
+	body := strings.NewReader(`{"moves":[["B","E5"]],"boardXSize":9,"boardYSize":9,"komi":7,"rules":"chinese","maxVisits":10}`)
+	resp, err := http.Post(url+"/api/v1/positions", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a position while the websocket turn holds the only slot: %d, want 429", resp.StatusCode)
+	}
+	waiting := k.send(katrainQuery(opening[:2], 20, nil))
+	k.send(map[string]any{"action": "terminate", "terminateId": blocker})
+	finals := map[string]bool{}
+	for len(finals) < 2 {
+		switch l := k.read(); {
+		case l.kind == "error":
+			t.Fatalf("a turn failed instead of waiting for a slot: %s", l.raw)
+		case l.kind == "final":
+			finals[l.id] = true
+		}
+	}
+	if !finals[blocker] || !finals[waiting] {
+		t.Errorf("finals for %v, want %s and %s", finals, blocker, waiting)
+	}
+}
+
+// TestKaTrainThroughQueue: an API server without engines of its own runs websocket
+// queries as interactive jobs for the workers, and says once which fields they drop.
+func TestKaTrainThroughQueue(t *testing.T) {
+	t.Parallel()
+	url, version := queueServer(t, api.Config{})
+	k, _, err := dialKaTrain(t, url, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	id := k.send(map[string]any{"action": "query_version"})
-	if l := k.read(); l.id != id || l.m["version"] != v.Version {
+	if l := k.read(); l.id != id || l.m["version"] != version {
 		t.Fatalf("query_version: %s", l.raw)
 	}
 	id = k.send(katrainQuery(opening[:3], 100, nil))
@@ -527,5 +661,25 @@ func TestKaTrainThroughQueue(t *testing.T) {
 	lines := k.readUntil(func(l kline) bool { return l.id == id && l.kind == "final" })
 	if !slices.ContainsFunc(lines, func(l kline) bool { return l.kind == "terminate" && l.id == term }) {
 		t.Errorf("no acknowledgement of the terminate in %v", lines)
+	}
+}
+
+// TestKaTrainEngineCrash: a turn whose KataGo crashed runs again once the engine has
+// restarted, so the client gets its final result, not an error.
+func TestKaTrainEngineCrash(t *testing.T) {
+	t.Parallel()
+	once := filepath.Join(t.TempDir(), "crashed")
+	e := startEnv(t, envOptions{noTokens: true,
+		fakeEnv: []string{enginetest.EnvCrashOnce + "=" + once, enginetest.EnvVisitsPerSec + "=4000"}})
+	k, _, err := dialKaTrain(t, e.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := k.send(katrainQuery(opening, 50, nil))
+	if l := k.read(); l.id != id || l.kind != "final" || l.visits() != 50 {
+		t.Fatalf("want the final result of %s after the crash, got %s", id, l.raw)
+	}
+	if _, err := os.Stat(once); err != nil {
+		t.Errorf("KataGo did not crash: %v", err)
 	}
 }

@@ -17,9 +17,11 @@ import (
 //   - the quota: positions per hour, over a sliding hour of one-minute buckets. A review
 //     charges one position per turn it analyzes, a single position one, a websocket query
 //     one per turn. Visits do not count: they are capped per request by MaxVisits.
-//   - jobs at once: an owner's queued and running jobs, plus websocket queries being
-//     searched. A job's entry stays until the API finds the job final; the API checks only
-//     when the owner is at the limit, so the common path is one store call.
+//   - jobs at once: an owner's queued and running jobs, the jobs of websocket turns
+//     included (an API server without engines; with engines a websocket turn goes
+//     straight to KataGo and is no job). A job's entry stays until the API finds the job
+//     final; the API checks only when the owner is at the limit, so the common path is
+//     one store call.
 //
 // The other limits (upload size, board size, moves, visits per request) need no state and
 // are checked where requests are read.
@@ -79,10 +81,10 @@ func (a *API) chargeQuota(ctx context.Context, log *slog.Logger, owner string, n
 	}, nil
 }
 
-// admitJob reserves one of the owner's slots for job id (a zero expires) or a websocket
-// query (its lease). 429 when the owner has JobsPerToken entries in progress.
-func (a *API) admitJob(ctx context.Context, owner, id string, expires time.Time) error {
-	ok, err := a.tryAdmit(ctx, owner, id, expires)
+// admitJob reserves one of the owner's slots for job id. 429 when the owner has
+// JobsPerToken jobs in progress.
+func (a *API) admitJob(ctx context.Context, owner, id string) error {
+	ok, err := a.tryAdmit(ctx, owner, id)
 	if err != nil {
 		return err
 	}
@@ -94,15 +96,15 @@ func (a *API) admitJob(ctx context.Context, owner, id string, expires time.Time)
 	return nil
 }
 
-// tryAdmit takes one of the owner's slots for entry id: false when they are all taken,
-// after dropping the entries of jobs that have ended since.
-func (a *API) tryAdmit(ctx context.Context, owner, id string, expires time.Time) (bool, error) {
+// tryAdmit takes one of the owner's slots for job id until the job is final: false when
+// they are all taken, after dropping the entries of jobs that have ended since.
+func (a *API) tryAdmit(ctx context.Context, owner, id string) (bool, error) {
 	limit := a.cfg.JobsPerToken
 	if limit <= 0 {
 		return true, nil
 	}
 	for attempt := 0; ; attempt++ {
-		ok, err := a.limits.Admit(ctx, owner, id, expires, limit, time.Now())
+		ok, err := a.limits.Admit(ctx, owner, id, time.Time{}, limit, time.Now())
 		if err != nil {
 			return false, fmt.Errorf("api: admit job: %w", err)
 		}

@@ -77,7 +77,9 @@ func TestQuota(t *testing.T) {
 }
 
 // TestJobsAtOnce: a token may have JobsPerToken analyses queued or running; a slot frees
-// when one ends; websocket queries wait for a slot instead of failing.
+// when one ends. A websocket query on a server with engines is no job: it goes straight
+// to KataGo while the token's slots are all taken (through the queue it waits for a
+// slot: TestKaTrainJobSlotsThroughQueue).
 func TestJobsAtOnce(t *testing.T) {
 	t.Parallel()
 	// KataGo threads enough for every turn of the slow jobs and the websocket's query, so
@@ -105,15 +107,13 @@ func TestJobsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := k.send(katrainQuery(opening[:1], 10, nil))
+	if l := k.read(); l.id != id || l.kind != "final" {
+		t.Fatalf("the websocket query while the token's slots are all taken: %s", l.raw)
+	}
+	wantError(t, e.do(t, "POST", "/api/v1/positions", alice, position(nil)), http.StatusTooManyRequests, "too_many_jobs")
 
 	if r := e.do(t, "DELETE", "/api/v1/analyses/"+a, alice, nil); r.status != 200 {
 		t.Fatalf("cancel: %d %s", r.status, r.body)
-	}
-	// The cancelled job's slot goes to whoever asks first: the waiting websocket query
-	// retries every second, the upload once.
-	l := k.read()
-	if l.id != id || l.kind != "final" {
-		t.Fatalf("the waiting websocket query: %s", l.raw)
 	}
 	e.submit(t, alice, game3, slow(3))
 }
