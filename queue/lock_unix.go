@@ -29,5 +29,11 @@ func lockData(path string) (func(), error) {
 		}
 		return nil, fmt.Errorf("queue: lock %s: %w", name, err)
 	}
-	return func() { f.Close() }, nil
+	return func() {
+		// Unlock before closing: a child process forked meanwhile (a test's redis-server,
+		// a KataGo) holds a copy of the descriptor until it execs, and closing ours alone
+		// would leave the lock held by that copy.
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
