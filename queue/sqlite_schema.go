@@ -46,8 +46,8 @@ import (
 //
 // Migrations. schemaSteps[i] takes a file from version i to i+1, in one transaction with
 // the new user_version. Version 1 had busy.expires, the lapse time of a websocket turn's
-// lease (0 for a queue job); version 2 drops the leases and the column. A file of a newer version than this binary knows is refused, and
-// left as it is.
+// lease (0 for a queue job); version 2 drops the leases and the column. A file of a newer
+// version than this binary knows is refused, and left as it is.
 
 // sqliteAppID is PRAGMA application_id of tesuji's files: "tsuj".
 const sqliteAppID = 0x74737567
