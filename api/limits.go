@@ -36,12 +36,11 @@ type LimitStore interface {
 	// Refund takes back n positions charged at now (a request that failed after it was
 	// charged).
 	Refund(ctx context.Context, owner string, n int64, now time.Time) error
-	// Admit adds entry id to the owner's entries in progress unless it already holds
-	// limit of them (limit <= 0: no limit). A zero expires marks a queue job, which stays
-	// until Remove; other entries lapse at expires. Admitting an entry held already
-	// renews it and always succeeds.
-	Admit(ctx context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error)
-	// Jobs lists the owner's queue-job entries.
+	// Admit adds queue job id to the owner's jobs in progress unless it already holds
+	// limit of them (limit <= 0: no limit). The entry stays until Remove. Admitting a job
+	// held already always succeeds.
+	Admit(ctx context.Context, owner, id string, limit int) (bool, error)
+	// Jobs lists the owner's jobs in progress.
 	Jobs(ctx context.Context, owner string) ([]string, error)
 	// Remove drops entries.
 	Remove(ctx context.Context, owner string, ids ...string) error
@@ -104,7 +103,7 @@ func (a *API) tryAdmit(ctx context.Context, owner, id string) (bool, error) {
 		return true, nil
 	}
 	for attempt := 0; ; attempt++ {
-		ok, err := a.limits.Admit(ctx, owner, id, time.Time{}, limit, time.Now())
+		ok, err := a.limits.Admit(ctx, owner, id, limit)
 		if err != nil {
 			return false, fmt.Errorf("api: admit job: %w", err)
 		}
@@ -142,7 +141,7 @@ func (a *API) pruneJobs(ctx context.Context, owner string) error {
 	return a.limits.Remove(ctx, owner, ended...)
 }
 
-// releaseJob gives back the owner's slots of entries that ended, or of a request that did
+// releaseJob gives back the owner's slots of jobs that ended, or of a request that did
 // not make its job. log is the request's logger.
 func (a *API) releaseJob(ctx context.Context, log *slog.Logger, owner string, ids ...string) {
 	if a.cfg.JobsPerToken <= 0 || len(ids) == 0 {

@@ -87,33 +87,31 @@ func (s *RedisLimits) Refund(ctx context.Context, owner string, n int64, now tim
 	return nil
 }
 
-// admitScript: KEYS[1] busy zset; ARGV id, score (0: a queue job), limit, now ms.
-// Returns 1 when admitted.
+// admitScript: KEYS[1] busy zset; ARGV id, limit. Returns 1 when admitted. Every job
+// has score 0; members with a higher score are websocket leases an earlier version
+// left, which nothing renews any more: the script drops them.
 var admitScript = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 1, ARGV[4])
-local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(0', '+inf')
+local limit = tonumber(ARGV[2])
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and limit > 0 and redis.call('ZCARD', KEYS[1]) >= limit then
   return 0
 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
 redis.call('EXPIRE', KEYS[1], 604800)
 return 1
 `)
 
 // Admit implements LimitStore.
-func (s *RedisLimits) Admit(ctx context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error) {
-	var score int64
-	if !expires.IsZero() {
-		score = max(expires.UnixMilli(), 1)
-	}
-	n, err := admitScript.Run(ctx, s.rdb, []string{s.keys.Busy(owner)}, id, score, limit, now.UnixMilli()).Int()
+func (s *RedisLimits) Admit(ctx context.Context, owner, id string, limit int) (bool, error) {
+	n, err := admitScript.Run(ctx, s.rdb, []string{s.keys.Busy(owner)}, id, limit).Int()
 	if err != nil {
 		return false, fmt.Errorf("api: redis admit: %w", err)
 	}
 	return n == 1, nil
 }
 
-// Jobs implements LimitStore.
+// Jobs implements LimitStore. It lists the members of score 0: one of another score is a
+// lease an earlier version left, no job (admitScript drops them).
 func (s *RedisLimits) Jobs(ctx context.Context, owner string) ([]string, error) {
 	ids, err := s.rdb.ZRangeByScore(ctx, s.keys.Busy(owner), &redis.ZRangeBy{Min: "0", Max: "0"}).Result()
 	if err != nil {

@@ -85,22 +85,18 @@ func (s *SQLiteLimits) Refund(ctx context.Context, owner string, n int64, now ti
 }
 
 // Admit implements LimitStore.
-func (s *SQLiteLimits) Admit(ctx context.Context, owner, id string, expires time.Time, limit int, now time.Time) (bool, error) {
-	var exp int64
-	if !expires.IsZero() {
-		exp = expires.UnixNano()
-	}
+func (s *SQLiteLimits) Admit(ctx context.Context, owner, id string, limit int) (bool, error) {
 	ok := false
 	err := s.tx(ctx, "admit job", func(tx *sql.Tx) error {
 		var held bool
 		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM busy WHERE owner = ? AND entry = ?)", owner, id).Scan(&held); err != nil {
 			return err
 		}
-		if !held && limit > 0 {
-			// Full unless some websocket leases have lapsed.
-			if _, err := tx.ExecContext(ctx, "DELETE FROM busy WHERE owner = ? AND expires <> 0 AND expires <= ?", owner, now.UnixNano()); err != nil {
-				return err
-			}
+		if held {
+			ok = true
+			return nil
+		}
+		if limit > 0 {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM busy WHERE owner = ?", owner).Scan(&n); err != nil {
 				return err
@@ -110,8 +106,7 @@ func (s *SQLiteLimits) Admit(ctx context.Context, owner, id string, expires time
 			}
 		}
 		ok = true
-		_, err := tx.ExecContext(ctx, `INSERT INTO busy (owner, entry, expires) VALUES (?, ?, ?)
-			ON CONFLICT (owner, entry) DO UPDATE SET expires = excluded.expires`, owner, id, exp)
+		_, err := tx.ExecContext(ctx, "INSERT INTO busy (owner, entry) VALUES (?, ?)", owner, id)
 		return err
 	})
 	return ok, err
@@ -119,7 +114,7 @@ func (s *SQLiteLimits) Admit(ctx context.Context, owner, id string, expires time
 
 // Jobs implements LimitStore.
 func (s *SQLiteLimits) Jobs(ctx context.Context, owner string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT entry FROM busy WHERE owner = ? AND expires = 0", owner)
+	rows, err := s.db.QueryContext(ctx, "SELECT entry FROM busy WHERE owner = ?", owner)
 	if err != nil {
 		return nil, fmt.Errorf("api: list jobs in progress: %w", err)
 	}

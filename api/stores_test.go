@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/queue"
@@ -294,46 +295,87 @@ func TestLimitStores(t *testing.T) {
 				t.Error("charge after the oldest minute left the hour refused")
 			}
 
-			// Two slots: a queue job and a websocket query with a lease.
-			admit := func(id string, expires, at time.Time) bool {
+			// Two slots.
+			admit := func(id string) bool {
 				t.Helper()
-				ok, err := s.Admit(ctx, "a", id, expires, 2, at)
+				ok, err := s.Admit(ctx, "a", id, 2)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return ok
 			}
-			if !admit("job1", time.Time{}, t0) || !admit("ws1", t0.Add(30*time.Second), t0) {
+			jobs := func() []string {
+				t.Helper()
+				ids, err := s.Jobs(ctx, "a")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return slices.Sorted(slices.Values(ids))
+			}
+			if !admit("job1") || !admit("job2") {
 				t.Fatal("admissions within the limit refused")
 			}
-			if admit("job2", time.Time{}, t0.Add(time.Second)) {
+			if admit("job3") {
 				t.Error("third admission accepted")
 			}
-			if !admit("ws1", t0.Add(60*time.Second), t0.Add(20*time.Second)) {
-				t.Error("renewing a held entry refused")
+			if !admit("job2") {
+				t.Error("admitting a held job again refused")
 			}
-			if admit("job2", time.Time{}, t0.Add(40*time.Second)) {
-				t.Error("admission accepted while the renewed lease holds")
-			}
-			if !admit("job2", time.Time{}, t0.Add(61*time.Second)) {
-				t.Error("admission refused after the lease lapsed")
-			}
-			jobs, err := s.Jobs(ctx, "a")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff([]string{"job1", "job2"}, slices.Sorted(slices.Values(jobs))); diff != "" {
+			if diff := cmp.Diff([]string{"job1", "job2"}, jobs()); diff != "" {
 				t.Errorf("Jobs (-want +got):\n%s", diff)
+			}
+			if ok, err := s.Admit(ctx, "b", "job1", 1); err != nil || !ok {
+				t.Errorf("another owner's admission: %v %v", ok, err)
 			}
 			if err := s.Remove(ctx, "a", "job1"); err != nil {
 				t.Fatal(err)
 			}
-			if !admit("job3", time.Time{}, t0.Add(62*time.Second)) {
+			if !admit("job3") {
 				t.Error("admission refused after Remove")
 			}
-			if ok, err := s.Admit(ctx, "a", "x", time.Time{}, 0, t0); err != nil || !ok {
+			if diff := cmp.Diff([]string{"job2", "job3"}, jobs()); diff != "" {
+				t.Errorf("Jobs after Remove (-want +got):\n%s", diff)
+			}
+			if ok, err := s.Admit(ctx, "a", "x", 0); err != nil || !ok {
 				t.Errorf("admission without a limit: %v %v", ok, err)
 			}
 		})
+	}
+}
+
+// TestRedisLimitsDropsLeases: members of an owner's busy set with a score above 0 are
+// websocket leases an earlier version left, which nothing renews; Jobs leaves them out
+// and an admission drops them, so they hold no slot, lapsed or not.
+func TestRedisLimitsDropsLeases(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := redistest.Start(t, redistest.Options{}).Client(t)
+	s := api.NewRedisLimits(rdb, "")
+	key := queue.NewAPIKeys("").Busy("a")
+	ahead := float64(time.Now().Add(time.Hour).UnixMilli()) // a lease that has not lapsed
+	if err := rdb.ZAdd(ctx, key,
+		redis.Z{Score: 0, Member: "job1"},
+		redis.Z{Score: 1, Member: "ws:1:1"}, // a lease that lapsed long ago
+		redis.Z{Score: ahead, Member: "ws:1:2"},
+	).Err(); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.Jobs(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"job1"}, jobs); diff != "" {
+		t.Errorf("Jobs with leases left (-want +got):\n%s", diff)
+	}
+	if ok, err := s.Admit(ctx, "a", "job2", 2); err != nil || !ok {
+		t.Fatalf("admission with one job and two leases at a limit of 2: %v %v, want admitted", ok, err)
+	}
+	got, err := rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []redis.Z{{Score: 0, Member: "job1"}, {Score: 0, Member: "job2"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("busy set after the admission (-want +got):\n%s", diff)
 	}
 }

@@ -93,12 +93,11 @@ import (
 //	                               the hourly quota; minutes older than an hour are deleted
 //	                               by the charge that finds them, and the key expires an
 //	                               hour after its last charge.
-//	P:limits:{o:OWNER}:busy  zset  the owner's jobs and websocket queries in progress, for
-//	                               the limit of jobs at once: a queue job's id with score 0
-//	                               (it stays until the API sees the job final), a websocket
-//	                               query's key with its lease expiry in ms as score (its
-//	                               server renews it; a crashed server's entries lapse).
-//	                               Expires a week after its last admission.
+//	P:limits:{o:OWNER}:busy  zset  the owner's jobs in progress, for the limit of jobs at
+//	                               once: each queue job's id with score 0; it stays until
+//	                               the API sees the job final. A member of a higher score is
+//	                               a websocket lease an earlier version left: an admission
+//	                               drops them. Expires a week after its last admission.
 //	P:limits:{o:OWNER}:reply:CALL
 //	                         string  set by a charge, for a few minutes, under a random id
 //	                               per call: a resent call (a client that lost the reply
@@ -215,7 +214,7 @@ func (k APIKeys) owner(owner string) string { return k.prefix + ":limits:{o:" + 
 // Use names the hash of an owner's positions charged per minute.
 func (k APIKeys) Use(owner string) string { return k.owner(owner) + ":use" }
 
-// Busy names the sorted set of an owner's jobs and websocket queries in progress.
+// Busy names the sorted set of an owner's jobs in progress.
 func (k APIKeys) Busy(owner string) string { return k.owner(owner) + ":busy" }
 
 // Reply names the key that remembers one charge call of an owner, for a resend.

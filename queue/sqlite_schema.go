@@ -10,7 +10,7 @@ import (
 // schema's version is the file's PRAGMA user_version; PRAGMA application_id marks the file
 // as tesuji's, so a foreign SQLite file is refused rather than written into.
 //
-// Schema version 1:
+// Schema version 2:
 //
 //	jobs      one row per job. seq (INTEGER PRIMARY KEY) is the job's place in line, kept
 //	          across requeues; id the job id (unique); the Job's fields: owner, priority,
@@ -38,15 +38,16 @@ import (
 //	          whole token), scopes (comma-separated, '' for none), created_at,
 //	          revoked_at (unix ns, 0 while live).
 //	quota     (owner, minute) -> positions: the positions-per-hour quota's buckets.
-//	busy      (owner, entry) -> expires: an owner's jobs and websocket queries in
-//	          progress, for the limit of jobs at once (expires 0 for a queue job).
+//	busy      (owner, entry): an owner's jobs in progress, for the limit of jobs at once;
+//	          entry is a queue job's id, deleted when the API finds the job final.
 //
 // A job's results and events are deleted with it (Delete, or retention), in the same
 // transaction that gives back its share of the owner's usage.
 //
 // Migrations. schemaSteps[i] takes a file from version i to i+1, in one transaction with
-// the new user_version. A file of a newer version than this binary knows is refused, and
-// left as it is.
+// the new user_version. Version 1 had busy.expires, the lapse time of a websocket turn's
+// lease (0 for a queue job); version 2 drops the leases and the column. A file of a newer
+// version than this binary knows is refused, and left as it is.
 
 // sqliteAppID is PRAGMA application_id of tesuji's files: "tsuj".
 const sqliteAppID = 0x74737567
@@ -141,6 +142,11 @@ var schemaSteps = []schemaStep{
 			expires INTEGER NOT NULL,
 			PRIMARY KEY (owner, entry)
 		) WITHOUT ROWID`,
+	},
+	// 1 -> 2: websocket turns hold no leases any more; busy holds queue jobs only.
+	{
+		`DELETE FROM busy WHERE expires <> 0`,
+		`ALTER TABLE busy DROP COLUMN expires`,
 	},
 }
 
