@@ -26,13 +26,17 @@ func TestLockReleasedDespiteForkedCopy(t *testing.T) {
 		unlock()
 		t.Skipf("no /proc to find the lock file's descriptor: %v", err)
 	}
+	want, err := os.Stat(path + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
 	copied := -1
 	for _, e := range fds {
 		fd, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && target == path+".lock" {
+		if fi, err := os.Stat(filepath.Join("/proc/self/fd", e.Name())); err == nil && os.SameFile(fi, want) {
 			if copied, err = syscall.Dup(fd); err != nil {
 				t.Fatal(err)
 			}
