@@ -159,11 +159,14 @@ func serveReal(b *testing.B, katagoBin, model string, args ...string) *proc {
 	return startServe(b, nil, append([]string{"--katago", katagoBin, "--model", model, "--log-level", "warn"}, args...)...)
 }
 
-// servedReview submits sgf to base at visits and waits until the review is done.
+// servedReview submits sgf to base at visits and waits until the review is done, on its
+// event stream: polling GET would take serve's CPU from KataGo, which shares the cores.
 func servedReview(b *testing.B, base, sgf string, visits int) {
 	b.Helper()
 	id := submitVisits(b, base, sgf, visits)
-	waitAnalysis(b, base, id, "done")
+	if evs := readSSE(b, base+"/api/v1/analyses/"+id+"/events", ""); len(evs) == 0 || evs[len(evs)-1].typ != "done" {
+		b.Fatalf("analysis %s did not end done: %v", id, evs)
+	}
 }
 
 func submitVisits(b *testing.B, base, sgf string, visits int) string {
