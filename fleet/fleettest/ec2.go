@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tesuji/tesuji/internal/httpfake"
 )
 
 // Namespace is the XML namespace of EC2 API responses.
@@ -110,28 +111,13 @@ func NewEC2() *EC2 {
 func NewEC2Server(t testing.TB) *EC2 {
 	t.Helper()
 	e := NewEC2()
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	e.URL = srv.URL
+	e.URL = httpfake.Serve(t, e)
 	return e
 }
 
 // Client returns an in-memory HTTP client for the fake, for tests inside a
 // testing/synctest bubble (a loopback connection keeps a bubble from going idle).
-func (e *EC2) Client() *Client { return &Client{Handler: e} }
-
-// Client is an in-memory HTTP client: Do runs the handler in the caller's goroutine.
-type Client struct{ Handler http.Handler }
-
-// Do serves req with the handler and returns the recorded response.
-func (c *Client) Do(req *http.Request) (*http.Response, error) {
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	c.Handler.ServeHTTP(rec, req)
-	return rec.Result(), nil
-}
+func (e *EC2) Client() *httpfake.Client { return &httpfake.Client{Handler: e} }
 
 // AddLaunchTemplate makes a launch template known by id and name.
 func (e *EC2) AddLaunchTemplate(id, name string) {

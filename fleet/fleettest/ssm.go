@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tesuji/tesuji/internal/httpfake"
 )
 
 // SSM is a fake SSM endpoint that answers GetParameter in the AWS JSON 1.1 protocol
@@ -35,9 +36,7 @@ type GetParameterRequest struct {
 func NewSSMServer(t testing.TB) *SSM {
 	t.Helper()
 	s := &SSM{params: make(map[string]ssmParam)}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
+	s.URL = httpfake.Serve(t, s)
 	return s
 }
 

@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tesuji/tesuji/internal/httpfake"
 )
 
 // Paths the fake serves.
@@ -62,29 +63,14 @@ func New(instanceID string) *IMDS {
 func NewServer(t testing.TB, instanceID string) *IMDS {
 	t.Helper()
 	m := New(instanceID)
-	srv := httptest.NewServer(m)
-	t.Cleanup(srv.Close)
-	m.URL = srv.URL
+	m.URL = httpfake.Serve(t, m)
 	return m
 }
 
 // Client returns an HTTP client that calls the handler in memory, for tests inside a
 // testing/synctest bubble, where a loopback connection would keep the bubble from
 // ever being idle.
-func (m *IMDS) Client() *Client { return &Client{Handler: m} }
-
-// Client is an in-memory HTTP client: Do runs the handler in the caller's goroutine.
-type Client struct{ Handler http.Handler }
-
-// Do serves req with the handler and returns the recorded response.
-func (c *Client) Do(req *http.Request) (*http.Response, error) {
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	c.Handler.ServeHTTP(rec, req)
-	return rec.Result(), nil
-}
+func (m *IMDS) Client() *httpfake.Client { return &httpfake.Client{Handler: m} }
 
 // Interrupt issues a spot interruption notice: from now on instance-action answers
 // {"action": action, "time": at}.
