@@ -133,16 +133,35 @@ func (c *Client) Submit(ctx context.Context, name string, sgf []byte, opt Analys
 		return nil, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.do(req)
-	if err != nil {
+	var cr Created
+	if err := c.decode(req, "submission answer", &cr); err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	var cr Created
-	if err := json.NewDecoder(resp.Body).Decode(&cr); err != nil {
-		return nil, fmt.Errorf("client: decode submission answer: %w", err)
-	}
 	return &cr, nil
+}
+
+// getJSON sends a GET for path and decodes the JSON answer into v; what names the
+// answer in a decoding error.
+func (c *Client) getJSON(ctx context.Context, path, what string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+path, nil)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	return c.decode(req, what, v)
+}
+
+// decode sends req and decodes the JSON answer into v; what names the answer in a
+// decoding error.
+func (c *Client) decode(req *http.Request, what string, v any) error {
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("client: decode %s: %w", what, err)
+	}
+	return nil
 }
 
 // Event is one Server-Sent Event.
@@ -304,20 +323,11 @@ func (c *Client) Cancel(ctx context.Context, id string) error {
 // Models returns the networks the server analyzes with, as KataGo's query_models
 // describes them.
 func (c *Client) Models(ctx context.Context) ([]katago.ModelInfo, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+"/api/v1/models", nil)
-	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	resp, err := c.do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Models []katago.ModelInfo `json:"models"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("client: decode models: %w", err)
+	if err := c.getJSON(ctx, "/api/v1/models", "models", &body); err != nil {
+		return nil, err
 	}
 	return body.Models, nil
 }
@@ -334,18 +344,9 @@ type Info struct {
 
 // Info returns the server's limits and speed.
 func (c *Client) Info(ctx context.Context) (*Info, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+"/api/v1/info", nil)
-	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	resp, err := c.do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var info Info
-	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
-		return nil, fmt.Errorf("client: decode info: %w", err)
+	if err := c.getJSON(ctx, "/api/v1/info", "info", &info); err != nil {
+		return nil, err
 	}
 	return &info, nil
 }
