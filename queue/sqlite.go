@@ -693,6 +693,18 @@ func (t *txn) row(where string, args ...any) (*jobRow, error) {
 	return t.scanOne("payload", where, args...)
 }
 
+// byID returns the job's row, or ErrNotFound.
+func (t *txn) byID(jobID string) (*jobRow, error) {
+	r, err := t.row("id = ?", jobID)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, notFound(jobID)
+	}
+	return r, nil
+}
+
 // bareRow is row without the payload, for the writes that do not need it.
 func (t *txn) bareRow(where string, args ...any) (*jobRow, error) {
 	return t.scanOne("NULL", where, args...)
@@ -1173,13 +1185,11 @@ func (s *SQLite) Release(ctx context.Context, l *Lease) error {
 
 func (s *SQLite) Cancel(ctx context.Context, jobID string) error {
 	return s.do(ctx, "cancel", func(t *txn) error {
-		r, err := t.row("id = ?", jobID)
-		switch {
-		case err != nil:
+		r, err := t.byID(jobID)
+		if err != nil {
 			return err
-		case r == nil:
-			return notFound(jobID)
-		case r.job.State.Final():
+		}
+		if r.job.State.Final() {
 			return fmt.Errorf("%w: job %s is %s", ErrFinal, jobID, r.job.State)
 		}
 		return s.finish(t, r, StateCancelled)
@@ -1244,12 +1254,9 @@ func errorFor(st State, msg string) string {
 func (s *SQLite) Get(ctx context.Context, jobID string) (*Job, error) {
 	var out *Job
 	err := s.read(ctx, "get", func(t *txn) error {
-		r, err := t.row("id = ?", jobID)
+		r, err := t.byID(jobID)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return notFound(jobID)
 		}
 		out = &r.job
 		return nil
@@ -1558,13 +1565,11 @@ func parseSQLiteCursor(c string) (created, seq int64, ok bool) {
 
 func (s *SQLite) Delete(ctx context.Context, jobID string) error {
 	return s.do(ctx, "delete", func(t *txn) error {
-		r, err := t.row("id = ?", jobID)
-		switch {
-		case err != nil:
+		r, err := t.byID(jobID)
+		if err != nil {
 			return err
-		case r == nil:
-			return notFound(jobID)
-		case !r.job.State.Final():
+		}
+		if !r.job.State.Final() {
 			return fmt.Errorf("%w: job %s is %s", ErrNotFinal, jobID, r.job.State)
 		}
 		return deleteJob(t, r)
