@@ -180,6 +180,25 @@ func events(t *testing.T, q queue.Queue, id, after string) []queue.Event {
 	return evs
 }
 
+// eventsAnswer is what a call of Events returned.
+type eventsAnswer struct {
+	evs []queue.Event
+	err error
+}
+
+// waitEvents calls Events for the job's events after after, waiting up to waitLimit for
+// one, on its own goroutine; the answer comes on the channel.
+func waitEvents(t *testing.T, q queue.Queue, id, after string) <-chan eventsAnswer {
+	t.Helper()
+	ctx := testCtx(t)
+	ch := make(chan eventsAnswer, 1)
+	go func() {
+		evs, err := q.Events(ctx, id, after, 0, waitLimit)
+		ch <- eventsAnswer{evs, err}
+	}()
+	return ch
+}
+
 func eventTypes(evs []queue.Event) []string {
 	var out []string
 	for _, e := range evs {
@@ -195,6 +214,19 @@ func stateEvent(t *testing.T, e queue.Event) queue.StateEvent {
 		t.Fatalf("%s event data %q: %v", e.Type, e.Data, err)
 	}
 	return s
+}
+
+// wantOneStateEvent checks that the job's events are one event of type typ whose data
+// is want.
+func wantOneStateEvent(t *testing.T, q queue.Queue, id, typ string, want queue.StateEvent) {
+	t.Helper()
+	evs := events(t, q, id, "")
+	if diff := cmp.Diff([]string{typ}, eventTypes(evs)); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, stateEvent(t, evs[0])); diff != "" {
+		t.Errorf("%s event (-want +got):\n%s", typ, diff)
+	}
 }
 
 func wantErr(t *testing.T, what string, err error, targets ...error) {
@@ -459,14 +491,7 @@ func testLeaseExpiryReclaim(t *testing.T, newQueue func(*testing.T, Options) que
 	if err := q.Heartbeat(testCtx(t), l2, long); err != nil {
 		t.Errorf("Heartbeat of the new lease: %v", err)
 	}
-	evs := events(t, q, j.ID, "")
-	if diff := cmp.Diff([]string{queue.EventRetry}, eventTypes(evs)); diff != "" {
-		t.Fatalf("events (-want +got):\n%s", diff)
-	}
-	want := queue.StateEvent{State: queue.StateQueued, Attempts: 1, Error: "lease expired"}
-	if diff := cmp.Diff(want, stateEvent(t, evs[0])); diff != "" {
-		t.Errorf("retry event (-want +got):\n%s", diff)
-	}
+	wantOneStateEvent(t, q, j.ID, queue.EventRetry, queue.StateEvent{State: queue.StateQueued, Attempts: 1, Error: "lease expired"})
 }
 
 func testHeartbeatExtends(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
@@ -765,15 +790,7 @@ func testEventsWait(t *testing.T, newQueue func(*testing.T, Options) queue.Queue
 	_, err = q.Events(ctx, j.ID, "", 0, waitLimit)
 	wantErr(t, "Events whose context ends first", err, context.DeadlineExceeded)
 
-	type answer struct {
-		evs []queue.Event
-		err error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		evs, err := q.Events(testCtx(t), j.ID, "", 0, waitLimit)
-		ch <- answer{evs, err}
-	}()
+	ch := waitEvents(t, q, j.ID, "")
 	if err := q.Publish(testCtx(t), l, queue.EventProgress, []byte(`{"n":1}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -782,10 +799,7 @@ func testEventsWait(t *testing.T, newQueue func(*testing.T, Options) queue.Queue
 		t.Fatalf("waiting Events: %v, %v; want the published event", a.evs, a.err)
 	}
 
-	go func() {
-		evs, err := q.Events(testCtx(t), j.ID, a.evs[0].ID, 0, waitLimit)
-		ch <- answer{evs, err}
-	}()
+	ch = waitEvents(t, q, j.ID, a.evs[0].ID)
 	store(t, q, l, 0, `"r0"`)
 	a = <-ch
 	if a.err != nil || len(a.evs) != 1 || a.evs[0].Type != queue.EventTurn {
@@ -970,14 +984,7 @@ func testExpiredLeaseDeadLetter(t *testing.T, newQueue func(*testing.T, Options)
 	if g.Attempts != 1 || g.Error != "lease expired" || g.FinishedAt.IsZero() {
 		t.Errorf("dead-lettered job %+v", g)
 	}
-	evs := events(t, q, j.ID, "")
-	if diff := cmp.Diff([]string{queue.EventFailed}, eventTypes(evs)); diff != "" {
-		t.Fatalf("events (-want +got):\n%s", diff)
-	}
-	want := queue.StateEvent{State: queue.StateFailed, Attempts: 1, Error: "lease expired"}
-	if diff := cmp.Diff(want, stateEvent(t, evs[0])); diff != "" {
-		t.Errorf("failed event (-want +got):\n%s", diff)
-	}
+	wantOneStateEvent(t, q, j.ID, queue.EventFailed, queue.StateEvent{State: queue.StateFailed, Attempts: 1, Error: "lease expired"})
 }
 
 func testDedupe(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
@@ -1374,15 +1381,7 @@ func testPartialEventsBounded(t *testing.T, newQueue func(*testing.T, Options) q
 	_, l := claim(t, q, "w1", long)
 
 	// A listener that waits gets each partial report as it comes.
-	type answer struct {
-		evs []queue.Event
-		err error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		evs, err := q.Events(testCtx(t), j.ID, "", 0, waitLimit)
-		ch <- answer{evs, err}
-	}()
+	ch := waitEvents(t, q, j.ID, "")
 	if err := q.Publish(ctx, l, queue.EventPartial, partial(0, 1)); err != nil {
 		t.Fatal(err)
 	}
