@@ -483,6 +483,13 @@ func (p *process) cut(line []byte) {
 func (p *process) oversize(prefix []byte) {
 	id := katago.PeekID(prefix)
 	p.e.log.Error("engine: katago response line too long", "pid", p.pid, "query_id", id, "max_bytes", p.maxLineBytes)
+	p.failLine(id, fmt.Errorf("%w: a response line exceeds %d bytes", ErrProtocol, p.maxLineBytes))
+}
+
+// failLine fails the query with the given id (none when empty) with err, for an output
+// line that cannot be delivered, and terminates the rest of its turns: they would be
+// wasted work.
+func (p *process) failLine(id string, err error) {
 	if id == "" {
 		return
 	}
@@ -492,11 +499,12 @@ func (p *process) oversize(prefix []byte) {
 		p.unregister(c)
 	}
 	p.mu.Unlock()
-	if c != nil {
-		c.fail(fmt.Errorf("%w: a response line exceeds %d bytes", ErrProtocol, p.maxLineBytes))
-		if !c.action {
-			p.e.terminate(p, c.id) // the rest of its turns would be wasted work
-		}
+	if c == nil {
+		return
+	}
+	c.fail(err)
+	if !c.action {
+		p.e.terminate(p, c.id)
 	}
 }
 
@@ -507,21 +515,7 @@ func (p *process) route(line []byte) {
 	if err := json.Unmarshal(line, r); err != nil {
 		id := katago.PeekID(line)
 		p.e.log.Error("engine: unreadable katago output", "pid", p.pid, "query_id", id, "err", err, "line", clip(line))
-		if id == "" {
-			return
-		}
-		p.mu.Lock()
-		c := p.calls[id]
-		if c != nil {
-			p.unregister(c)
-		}
-		p.mu.Unlock()
-		if c != nil {
-			c.fail(fmt.Errorf("%w: %v", ErrProtocol, err))
-			if !c.action {
-				p.e.terminate(p, c.id)
-			}
-		}
+		p.failLine(id, fmt.Errorf("%w: %v", ErrProtocol, err))
 		return
 	}
 	p.dispatch(r)
