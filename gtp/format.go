@@ -97,9 +97,13 @@ func ints(b *strings.Builder, key string, ns []int) {
 	}
 }
 
-// pvExtras writes what follows a move's pv, in KataGo's order: pvVisits, pvEdgeVisits,
-// then for kata- lines movesOwnership and movesOwnershipStdev.
-func (f *infoFormat) pvExtras(b *strings.Builder, c *katago.MoveInfo) {
+// moveTail writes what ends a move in both formats, in KataGo's order: order, pv,
+// pvVisits, pvEdgeVisits, then for kata- lines movesOwnership and movesOwnershipStdev.
+func (f *infoFormat) moveTail(b *strings.Builder, c *katago.MoveInfo) {
+	b.WriteString(" order ")
+	b.WriteString(strconv.Itoa(c.Order))
+	b.WriteString(" pv ")
+	b.WriteString(strings.Join(c.PV, " "))
 	if f.args.pvVisits {
 		ints(b, "pvVisits", c.PVVisits)
 	}
@@ -181,11 +185,7 @@ func (f *infoFormat) kataMove(b *strings.Builder, c *katago.MoveInfo) {
 		b.WriteString(" isSymmetryOf ")
 		b.WriteString(c.IsSymmetryOf)
 	}
-	b.WriteString(" order ")
-	b.WriteString(strconv.Itoa(c.Order))
-	b.WriteString(" pv ")
-	b.WriteString(strings.Join(c.PV, " "))
-	f.pvExtras(b, c)
+	f.moveTail(b, c)
 }
 
 // lzMove writes one move as lz-analyze does: winrate, prior and lcb as integers x10000.
@@ -200,11 +200,7 @@ func (f *infoFormat) lzMove(b *strings.Builder, c *katago.MoveInfo) {
 	b.WriteString(lzInt(c.Prior))
 	b.WriteString(" lcb ")
 	b.WriteString(lzInt(f.winrate(c.Lcb)))
-	b.WriteString(" order ")
-	b.WriteString(strconv.Itoa(c.Order))
-	b.WriteString(" pv ")
-	b.WriteString(strings.Join(c.PV, " "))
-	f.pvExtras(b, c)
+	f.moveTail(b, c)
 }
 
 // rootInfo writes rootInfo's fields in KataGo's order: visits, utility, winrate,
