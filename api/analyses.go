@@ -350,14 +350,24 @@ func (a *API) review(ctx context.Context, j *queue.Job) (*analysis.Spec, []game.
 	return spec, turns, nil
 }
 
-func (a *API) getAnalysis(c *gin.Context) {
+// loadReview loads the job named in the path, as loadJob does, and reads it as reviewed
+// turns; when it answers false it has written the error answer.
+func (a *API) loadReview(c *gin.Context) (*queue.Job, *analysis.Spec, []game.Turn, bool) {
 	j, ok := a.loadJob(c)
 	if !ok {
-		return
+		return nil, nil, nil, false
 	}
 	spec, turns, err := a.review(c.Request.Context(), j)
 	if err != nil {
 		a.writeError(c, err)
+		return nil, nil, nil, false
+	}
+	return j, spec, turns, true
+}
+
+func (a *API) getAnalysis(c *gin.Context) {
+	j, spec, turns, ok := a.loadReview(c)
+	if !ok {
 		return
 	}
 	res := Analysis{
@@ -387,13 +397,8 @@ func (a *API) cancelAnalysis(c *gin.Context, j *queue.Job) {
 }
 
 func (a *API) analysisSGF(c *gin.Context) {
-	j, ok := a.loadJob(c)
+	j, spec, turns, ok := a.loadReview(c)
 	if !ok {
-		return
-	}
-	spec, turns, err := a.review(c.Request.Context(), j)
-	if err != nil {
-		a.writeError(c, err)
 		return
 	}
 	if len(spec.SGF) == 0 {
