@@ -1,0 +1,133 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tesuji/tesuji/client"
+	"github.com/tesuji/tesuji/katago"
+)
+
+// answer is what the test server sends for one path.
+type answer struct {
+	status int
+	body   string
+}
+
+func serve(t *testing.T, answers map[string]answer) *client.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer secret" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		a, ok := answers[r.Method+" "+r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(a.status)
+		w.Write([]byte(a.body))
+	}))
+	t.Cleanup(srv.Close)
+	return client.New(srv.URL, "secret")
+}
+
+func TestDecodedAnswers(t *testing.T) {
+	t.Parallel()
+	c := serve(t, map[string]answer{
+		"GET /api/v1/info":      {200, `{"visitsPerSecond":512.5,"workers":2,"defaultVisits":100,"maxVisits":1000,"maxMoves":600}`},
+		"GET /api/v1/models":    {200, `{"models":[{"internalName":"b18c384nbt","maxBatchSize":16,"name":"kata1.bin.gz","usesHumanSLProfile":false,"usingFP16":"auto","version":15}]}`},
+		"POST /api/v1/analyses": {202, `{"id":"a1","status":"queued","turns":3,"warnings":["komi defaulted"]}`},
+	})
+	tests := []struct {
+		name string
+		call func(context.Context) (any, error)
+		want any
+	}{
+		{
+			name: "info",
+			call: func(ctx context.Context) (any, error) { return c.Info(ctx) },
+			want: &client.Info{VisitsPerSecond: 512.5, Workers: 2, DefaultVisits: 100, MaxVisits: 1000, MaxMoves: 600},
+		},
+		{
+			name: "models",
+			call: func(ctx context.Context) (any, error) { return c.Models(ctx) },
+			want: []katago.ModelInfo{{InternalName: "b18c384nbt", MaxBatchSize: 16, Name: "kata1.bin.gz", UsingFP16: "auto", Version: 15}},
+		},
+		{
+			name: "submit",
+			call: func(ctx context.Context) (any, error) {
+				return c.Submit(ctx, "g.sgf", []byte("(;SZ[19];B[pd];W[dp])"), client.AnalysisOptions{MaxVisits: 10})
+			},
+			want: &client.Created{ID: "a1", Status: "queued", Turns: 3, Warnings: []string{"komi defaulted"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tt.call(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAnswerErrors(t *testing.T) {
+	t.Parallel()
+	c := serve(t, map[string]answer{
+		"GET /api/v1/info":   {200, `{"maxVisits":`},
+		"GET /api/v1/models": {503, `{"error":{"code":"no_engine","message":"no engine is ready"}}`},
+	})
+	tests := []struct {
+		name     string
+		call     func(context.Context) error
+		wantText string           // a part of the error's text
+		wantAPI  *client.APIError // the error answer, when the server sent one
+	}{
+		{
+			name: "malformed info",
+			call: func(ctx context.Context) error {
+				_, err := c.Info(ctx)
+				return err
+			},
+			wantText: "client: decode info: ",
+		},
+		{
+			name: "models refused",
+			call: func(ctx context.Context) error {
+				_, err := c.Models(ctx)
+				return err
+			},
+			wantText: "no engine is ready",
+			wantAPI:  &client.APIError{Status: 503, Code: "no_engine", Message: "no engine is ready"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.call(t.Context())
+			if err == nil || !strings.Contains(err.Error(), tt.wantText) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantText)
+			}
+			var ae *client.APIError
+			if !errors.As(err, &ae) {
+				ae = nil
+			}
+			if diff := cmp.Diff(tt.wantAPI, ae); diff != "" {
+				t.Errorf("API error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
