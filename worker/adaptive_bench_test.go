@@ -19,14 +19,15 @@ import (
 )
 
 // BenchmarkAdaptiveReview reviews the self-play games in testdata/games three times with
-// the real KataGo, through this package's worker and the engine driver: a uniform review A
-// at 200 visits (the reference), a second uniform review B (the baseline: how well two
-// uniform reviews agree) and an adaptive review at 200 visits. It reports the recall and
+// the real KataGo, through this package's worker and the engine driver, each time on a
+// KataGo process of its own: a uniform review A at 200 visits (the reference), a second
+// uniform review B (the baseline: how well two independent uniform reviews agree) and an
+// adaptive review at 200 visits. It reports the recall and
 // precision of B and of the adaptive review against A, and the adaptive review's
 // visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo
 // binary and a network; KataGo runs 2 analysis threads of 1 search thread each.
-// TESUJI_RECORD_DIR, when set, receives each game's results (trimmed) as recorded results
-// for the selection's tests.
+// TESUJI_RECORD_DIR, when set, receives each game's results (trimmed): a run that, put in
+// a folder of its own under testdata/adaptive, the selection's tests replay.
 //
 //	TESUJI_KATAGO=katago TESUJI_MODEL=net.bin.gz go test -run '^$' -bench AdaptiveReview -benchtime 1x ./worker/
 func BenchmarkAdaptiveReview(b *testing.B) {
@@ -51,26 +52,41 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 		}
 		games = append(games, rec.Game)
 	}
-	ctx := context.Background()
-	eng := engine.New(engine.Config{Path: kg, Model: model, AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 1,
-		LogDir: b.TempDir()})
-	if err := eng.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = eng.Stop(context.Background()) })
-
 	kinds := []string{"A", "B", "adaptive"}
 	var got map[string][][]game.Turn // kind -> game -> turns
 	var quick [][]game.Turn          // the adaptive review's first result of each turn
 	var spent map[string]int64
 	for b.Loop() {
-		got, quick, spent = runReviews(b, eng, games, kinds, visits)
+		got, spent = make(map[string][][]game.Turn), make(map[string]int64)
+		// Each review on a KataGo of its own: one that shares the process of another finds
+		// that one's evaluations in KataGo's cache, and its searches repeat the other's.
+		for _, kind := range kinds {
+			eng := engine.New(engine.Config{Path: kg, Model: model, AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 1,
+				LogDir: b.TempDir()})
+			if err := eng.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			g, q, s := runReviews(b, eng, games, []string{kind}, visits)
+			if err := eng.Stop(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			got[kind], spent[kind] = g[kind], s[kind]
+			if kind == "adaptive" {
+				quick = q
+			}
+		}
 	}
 
-	var vsB, vsAdaptive agreement
+	var vsB, vsAdaptive, vsQuick agreement
 	for i, g := range games {
+		var gB, gAdaptive agreement
+		gB.add(g, got["A"][i], got["B"][i])
+		gAdaptive.add(g, got["A"][i], got["adaptive"][i])
+		b.Logf("%s: %d moves, A's mistakes %d; B recall %.2f precision %.2f; adaptive recall %.2f precision %.2f",
+			filepath.Base(files[i]), len(g.Moves), gB.refMistakes, gB.recall(), gB.precision(), gAdaptive.recall(), gAdaptive.precision())
 		vsB.add(g, got["A"][i], got["B"][i])
 		vsAdaptive.add(g, got["A"][i], got["adaptive"][i])
+		vsQuick.add(g, got["A"][i], quick[i])
 	}
 	share := float64(spent["adaptive"]) / float64(spent["A"])
 	b.ReportMetric(vsB.recall(), "B-recall")
@@ -81,6 +97,7 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	b.Logf("%d games, %d moves; A's mistakes (>= 3 points): %d", len(games), countMoves(games), vsB.refMistakes)
 	b.Logf("B:        recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d", vsB.recall(), vsB.found, vsB.refMistakes,
 		vsB.precision(), vsB.right, vsB.xMistakes, spent["B"])
+	b.Logf("quick pass alone: recall %.3f precision %.3f", vsQuick.recall(), vsQuick.precision())
 	b.Logf("adaptive: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's %d", vsAdaptive.recall(),
 		vsAdaptive.found, vsAdaptive.refMistakes, vsAdaptive.precision(), vsAdaptive.right, vsAdaptive.xMistakes,
 		spent["adaptive"], share, spent["A"])
@@ -216,7 +233,8 @@ func firstResults(b *testing.B, evs []queue.Event) []game.Turn {
 }
 
 // recording is one game's results as testdata/adaptive holds them: what the selection and
-// the agreement measure read, without principal variations and minor candidates.
+// the agreement measure read: no principal variations, ownership or candidates but the
+// first, and of rootInfo only the values and the spread.
 type recording struct {
 	Game     string      `json:"game"`
 	Quick    []game.Turn `json:"quick"`
@@ -230,12 +248,15 @@ func trim(turns []game.Turn) []game.Turn {
 	for i := range out {
 		out[i].Ownership = nil
 		out[i].PointLoss, out[i].Mistake, out[i].BestMove = nil, "", ""
-		c := slices.Clone(out[i].Candidates[:min(3, len(out[i].Candidates))])
+		c := slices.Clone(out[i].Candidates[:min(1, len(out[i].Candidates))])
 		for k := range c {
 			c[k] = katago.MoveInfo{Move: c[k].Move, Visits: c[k].Visits, Winrate: c[k].Winrate, ScoreLead: c[k].ScoreLead,
 				Order: c[k].Order}
 		}
 		out[i].Candidates = c
+		if r := out[i].Root; r != nil {
+			out[i].Root = &katago.RootInfo{Winrate: r.Winrate, ScoreLead: r.ScoreLead, ScoreStdev: r.ScoreStdev, Visits: r.Visits}
+		}
 	}
 	return out
 }
