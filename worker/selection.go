@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -8,36 +9,24 @@ import (
 	"github.com/tesuji/tesuji/game"
 )
 
-// What makes a move worth a deeper look after the quick pass. A move's point loss is the
-// difference of two searches, the positions before and after it, so both are searched
-// again, and with them the position before the previous move: on real games mistakes come in
-// runs (a blunder, then a failure to punish it).
-const (
-	// lossFloor: a quick loss from here up may be an inaccuracy (3 points, the class that
-	// starts the mistakes a review shows) at full depth, or may vanish there. A quick gain
-	// as large counts too: no move gains on perfect play, so the quick search misjudged one
-	// of the two positions.
-	lossFloor = 1.0
-	// swingFloor: a move that moves Black's winrate this much decided something, whatever
-	// its point loss (a close endgame turns on a point).
-	swingFloor = 0.10
-	// closeLead: KataGo's top two candidates before the move within this many points, and
-	// the move not the first: the quick search cannot tell the best move, so neither the
-	// move's loss.
-	closeLead = 0.5
-	// window: the turns searched again for a move m are m-1-window to m.
-	window = 1
-)
+// swingFloor: a move whose quick results move Black's winrate this much decided something,
+// whatever its point loss, and is searched again before any other.
+const swingFloor = 0.10
 
 // selectDeep picks, from the quick results of a game's turns (any order, any subset), the
-// turns an adaptive review searches again: the window of turns around each move that
-// matters (window), the most important first, within analysis.DeepBudget(len(turns)). It returns
-// them in turn order.
+// turns an adaptive review searches again, within analysis.DeepBudget(len(turns)). It
+// deepens moves, both positions of each, so that a deepened move's point loss is the
+// difference of two deep searches: first the moves that swing the winrate, then the rest
+// by the spread of final scores their quick searches saw (rootInfo's scoreStdev, summed
+// over the two positions), widest first.
 //
-// A move matters, in this order, when its quick point loss is large, either way (the larger
-// the more: a blunder must be confirmed, a 1-point loss may be an inaccuracy at depth), when
-// it swings the winrate, or when KataGo's top candidates before it were too close to tell
-// apart and the player chose another.
+// The spread is where a quick search errs: it is wide while groups are unsettled, in
+// fights, races and the endgame of a close game, and there a search of a few visits is
+// furthest from a deep one. On the recorded real-KataGo reviews of testdata/adaptive it
+// found more of the deep review's mistakes than ranking by the quick point loss (near a
+// class bound, or large), by the closeness of the top candidates or by the game's phase:
+// a quick loss near zero says nothing of a mistake the quick search missed, and most
+// missed mistakes look like that.
 func selectDeep(g *game.Game, turns []game.Turn) []int {
 	rev := slices.Clone(turns)
 	game.Review(g, rev)
@@ -45,44 +34,43 @@ func selectDeep(g *game.Game, turns []game.Turn) []int {
 	for i := range rev {
 		byTurn[rev[i].Turn] = &rev[i]
 	}
-	type pick struct {
-		move  int
-		score float64
+	type move struct {
+		after  int
+		swing  bool
+		spread float64
 	}
-	var picks []pick
+	var moves []move
 	for i := range rev {
 		after := &rev[i]
 		before := byTurn[after.Turn-1]
 		if after.PointLoss == nil || before == nil {
 			continue
 		}
-		if s := moveScore(*after.PointLoss, before, after); s > 0 {
-			picks = append(picks, pick{after.Turn, s})
+		m := move{after: after.Turn, swing: math.Abs(after.Winrate-before.Winrate) >= swingFloor,
+			spread: spread(before) + spread(after)}
+		if m.swing || m.spread > 0 {
+			moves = append(moves, m)
 		}
 	}
-	slices.SortStableFunc(picks, func(a, b pick) int {
-		if a.score != b.score {
-			if a.score > b.score {
+	slices.SortFunc(moves, func(a, b move) int {
+		if a.swing != b.swing {
+			if a.swing {
 				return -1
 			}
 			return 1
 		}
-		return a.move - b.move
+		if c := cmp.Compare(b.spread, a.spread); c != 0 {
+			return c
+		}
+		return a.after - b.after
 	})
 	budget := analysis.DeepBudget(len(turns))
-	chosen := make(map[int]bool)
-	for _, p := range picks {
-		var add []int
-		for n := p.move - 1 - window; n <= p.move; n++ {
-			if byTurn[n] != nil && !chosen[n] {
-				add = append(add, n)
+	chosen := make(map[int]bool, budget)
+	for _, m := range moves {
+		for _, n := range []int{m.after - 1, m.after} {
+			if len(chosen) < budget {
+				chosen[n] = true
 			}
-		}
-		if len(chosen)+len(add) > budget {
-			continue
-		}
-		for _, n := range add {
-			chosen[n] = true
 		}
 	}
 	out := make([]int, 0, len(chosen))
@@ -93,17 +81,11 @@ func selectDeep(g *game.Game, turns []game.Turn) []int {
 	return out
 }
 
-// moveScore ranks a move for a deeper search; 0 means it needs none.
-func moveScore(loss float64, before, after *game.Turn) float64 {
-	score := 0.0
-	if loss = math.Abs(loss); loss >= lossFloor {
-		score = 2 + min(loss, 12)/3
+// spread is the quick search's score spread at a turn (KataGo's scoreStdev), 0 when the
+// result does not tell it.
+func spread(t *game.Turn) float64 {
+	if t.Root == nil || t.Root.ScoreStdev == nil {
+		return 0
 	}
-	if swing := math.Abs(after.Winrate - before.Winrate); swing >= swingFloor {
-		score = max(score, 1.5+swing*4)
-	}
-	if c := before.Candidates; len(c) >= 2 && c[0].Move != after.Move && math.Abs(c[0].ScoreLead-c[1].ScoreLead) < closeLead {
-		score = max(score, 1)
-	}
-	return score
+	return *t.Root.ScoreStdev
 }

@@ -63,6 +63,18 @@ func lose(g *game.Game, turns []game.Turn, m int, loss float64) {
 	}
 }
 
+// spreads sets the quick pass's score spread (scoreStdev) of every turn: 10 plus a tenth
+// of the turn number, so that no two tie, and the given spreads for some turns.
+func spreads(turns []game.Turn, set map[int]float64) {
+	for i := range turns {
+		sd := 10 + float64(turns[i].Turn)/10
+		if v, ok := set[turns[i].Turn]; ok {
+			sd = v
+		}
+		turns[i].Root = &katago.RootInfo{Winrate: turns[i].Winrate, ScoreLead: turns[i].ScoreLead, Visits: turns[i].Visits, ScoreStdev: &sd}
+	}
+}
+
 func TestSelectDeep(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -71,35 +83,35 @@ func TestSelectDeep(t *testing.T) {
 		want   []int
 	}{
 		{"quiet game", func(*game.Game, []game.Turn) {}, []int{}},
-		{"a blunder", func(g *game.Game, turns []game.Turn) { lose(g, turns, 9, 14) }, []int{7, 8, 9}},
-		{"a loss near the inaccuracy bound", func(g *game.Game, turns []game.Turn) { lose(g, turns, 4, 2.5) }, []int{2, 3, 4}},
-		{"a small loss", func(g *game.Game, turns []game.Turn) { lose(g, turns, 4, 0.4) }, []int{}},
-		{"a gain: the quick search misjudged", func(g *game.Game, turns []game.Turn) { lose(g, turns, 4, -5) }, []int{2, 3, 4}},
 		{"a winrate swing", func(g *game.Game, turns []game.Turn) {
 			for i := 12; i < len(turns); i++ {
 				turns[i].Winrate = 0.2
 			}
-		}, []int{10, 11, 12}},
-		{"close candidates, another move played", func(g *game.Game, turns []game.Turn) {
-			turns[6].Candidates[1].ScoreLead = turns[6].Candidates[0].ScoreLead + 0.1
-			turns[6].Candidates[0].Move, turns[6].Candidates[1].Move = "A1", turns[6].Candidates[0].Move
-		}, []int{5, 6, 7}},
-		{"close candidates, the first played", func(g *game.Game, turns []game.Turn) {
-			turns[6].Candidates[1].ScoreLead = turns[6].Candidates[0].ScoreLead + 0.1
+		}, []int{11, 12}},
+		{"point losses alone choose nothing", func(g *game.Game, turns []game.Turn) {
+			lose(g, turns, 4, 2.5)
+			lose(g, turns, 9, 14)
 		}, []int{}},
-		{"the budget keeps the largest loss", func(g *game.Game, turns []game.Turn) {
-			// 21 turns: 5 searched again. Moves 3, 5, 12 and 17 lose; the largest loss takes
-			// 3 turns, the next (17) 3 more, which do not fit, and then move 3 two more.
-			lose(g, turns, 3, 2)
-			lose(g, turns, 5, 20)
-			lose(g, turns, 12, 1.5)
-			lose(g, turns, 17, 7)
-		}, []int{1, 2, 3, 4, 5}},
-		{"adjacent moves share a turn", func(g *game.Game, turns []game.Turn) {
-			lose(g, turns, 5, 20)
-			lose(g, turns, 6, 10)
-			lose(g, turns, 12, 2)
-		}, []int{3, 4, 5, 6}},
+		{"the widest spreads", func(g *game.Game, turns []game.Turn) {
+			spreads(turns, map[int]float64{14: 30, 15: 31, 16: 30})
+		}, []int{13, 14, 15, 16, 17}},
+		{"a blunder of narrow spreads after the widest", func(g *game.Game, turns []game.Turn) {
+			spreads(turns, map[int]float64{14: 30, 15: 31, 16: 30})
+			lose(g, turns, 9, 14)
+		}, []int{13, 14, 15, 16, 17}},
+		{"a swing before the widest spreads", func(g *game.Game, turns []game.Turn) {
+			spreads(turns, map[int]float64{14: 30, 15: 31, 16: 30})
+			for i := 4; i < len(turns); i++ {
+				turns[i].Winrate = 0.7
+			}
+		}, []int{3, 4, 14, 15, 16}},
+		{"a wide position brings both its moves", func(g *game.Game, turns []game.Turn) {
+			spreads(turns, map[int]float64{5: 40})
+		}, []int{4, 5, 6, 19, 20}},
+		{"only the turns given", func(g *game.Game, turns []game.Turn) {
+			spreads(turns, map[int]float64{14: 30, 15: 31, 16: 30})
+			turns[15] = turns[0] // turn 15 not analyzed; turn 0 twice
+		}, []int{13, 14, 16, 17, 19}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,86 +129,156 @@ func TestSelectDeep(t *testing.T) {
 	}
 }
 
-// recordedGames reads the games of testdata/games with the results the adaptive benchmark
-// recorded for them with the real KataGo (testdata/adaptive).
-func recordedGames(t *testing.T) (games []*game.Game, recs []recording) {
+// recordedRuns reads the results the adaptive benchmark recorded with the real KataGo
+// (testdata/adaptive, a folder per run, a file per game of testdata/games), with the
+// games. Every run holds the same games in the same order.
+func recordedRuns(t *testing.T) (games []*game.Game, runs [][]recording) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "adaptive", "*.json"))
-	if err != nil || len(files) < 3 {
-		t.Fatalf("want recorded results of 3 games or more in testdata/adaptive: %v %v", files, err)
+	dirs, err := filepath.Glob(filepath.Join("testdata", "adaptive", "*"))
+	if err != nil || len(dirs) < 2 {
+		t.Fatalf("want 2 recorded runs or more in testdata/adaptive: %v %v", dirs, err)
 	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, dir := range dirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil || len(files) < 3 {
+			t.Fatalf("want recorded results of 3 games or more in %s: %v %v", dir, files, err)
 		}
-		var rec recording
-		if err := json.Unmarshal(data, &rec); err != nil {
-			t.Fatalf("%s: %v", f, err)
+		var run []recording
+		for i, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec recording
+			if err := json.Unmarshal(data, &rec); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			run = append(run, rec)
+			if len(runs) > 0 {
+				if i >= len(runs[0]) || runs[0][i].Game != rec.Game {
+					t.Fatalf("%s: not the games of %s", dir, dirs[0])
+				}
+				continue
+			}
+			sgf, err := os.ReadFile(filepath.Join("testdata", "games", rec.Game))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := game.ParseSGF(sgf, game.ParseOptions{})
+			if err != nil {
+				t.Fatalf("%s: %v", rec.Game, err)
+			}
+			games = append(games, r.Game)
 		}
-		sgf, err := os.ReadFile(filepath.Join("testdata", "games", rec.Game))
-		if err != nil {
-			t.Fatal(err)
+		if len(run) != len(games) {
+			t.Fatalf("%s: %d games, want %d", dir, len(run), len(games))
 		}
-		r, err := game.ParseSGF(sgf, game.ParseOptions{})
-		if err != nil {
-			t.Fatalf("%s: %v", rec.Game, err)
-		}
-		games = append(games, r.Game)
-		recs = append(recs, rec)
+		runs = append(runs, run)
 	}
-	return games, recs
+	return games, runs
 }
 
 // TestSelectDeepOnRecordedGames replays the selection on the quick passes KataGo made of
-// real games. Each selected turn takes its result from B, the second uniform review (an
-// independent search at the full visits, as the adaptive review's deep search is): the
-// reviews that result must agree with A, the reference, within 0.05 of how well B does,
-// while spending at most 40% of A's visits.
+// real games, in runs of their own. Each selected turn takes its result from a uniform
+// review at the full visits (an independent search, as the adaptive review's deep one
+// is), and the result is compared with another uniform review, the reference: every
+// quick pass with every pair of the uniform reviews of all runs, so that the figures do
+// not rest on the noise of one search. The adaptive result must spend at most 40% of a
+// uniform review's visits, find clearly more of the reference's mistakes, and more
+// rightly, than the quick pass alone, and agree with the reference better (F1, recall and
+// precision together) than deepening as many turns evenly spread, every fourth one.
 func TestSelectDeepOnRecordedGames(t *testing.T) {
 	t.Parallel()
-	games, recs := recordedGames(t)
-	var vsB, vsSim agreement
-	var spentA, spentSim int
-	for i, g := range games {
-		rec := recs[i]
-		sel := selectDeep(g, rec.Quick)
-		if len(sel) > analysis.DeepBudget(len(rec.Quick)) {
-			t.Errorf("%s: %d turns selected, over the budget of %d", rec.Game, len(sel), analysis.DeepBudget(len(rec.Quick)))
+	games, runs := recordedRuns(t)
+	var uniform [][]recording // each uniform review of each run, by game
+	for _, run := range runs {
+		var a, b []recording
+		for _, rec := range run {
+			a = append(a, recording{Game: rec.Game, Quick: rec.A})
+			b = append(b, recording{Game: rec.Game, Quick: rec.B})
 		}
-		sim := slices.Clone(rec.Quick)
-		for k := range sim {
-			spentSim += sim[k].Visits
-			if slices.Contains(sel, sim[k].Turn) {
-				sim[k] = rec.B[k]
-				spentSim += rec.B[k].Visits
-			}
-		}
-		for _, a := range rec.A {
-			spentA += a.Visits
-		}
-		// With room left in the budget, every move that lost lossFloor or more in the quick
-		// pass is searched again, with the position before it.
-		reviewed := slices.Clone(rec.Quick)
-		game.Review(g, reviewed)
-		for _, turn := range reviewed {
-			room := len(sel)+2 <= analysis.DeepBudget(len(rec.Quick))
-			if room && turn.PointLoss != nil && *turn.PointLoss >= lossFloor &&
-				!(slices.Contains(sel, turn.Turn) && slices.Contains(sel, turn.Turn-1)) {
-				t.Errorf("%s: move %d lost %.1f points in the quick pass and was not searched again", rec.Game, turn.Turn, *turn.PointLoss)
-			}
-		}
-		vsB.add(g, rec.A, rec.B)
-		vsSim.add(g, rec.A, sim)
+		uniform = append(uniform, a, b)
 	}
-	share := float64(spentSim) / float64(spentA)
-	t.Logf("B: recall %.3f precision %.3f; adaptive: recall %.3f precision %.3f, %.3f of A's visits",
-		vsB.recall(), vsB.precision(), vsSim.recall(), vsSim.precision(), share)
-	if vsSim.recall() < vsB.recall()-0.05 || vsSim.precision() < vsB.precision()-0.05 {
-		t.Errorf("adaptive recall %.3f precision %.3f, want each at least B's (%.3f, %.3f) less 0.05",
-			vsSim.recall(), vsSim.precision(), vsB.recall(), vsB.precision())
+	everyFourth := func(turns []game.Turn) []int {
+		var sel []int
+		for k := 0; k < len(turns) && len(sel) < analysis.DeepBudget(len(turns)); k += 4 {
+			sel = append(sel, turns[k].Turn)
+		}
+		return sel
+	}
+	none := func([]game.Turn) []int { return nil }
+	type score struct{ recall, precision float64 }
+	var vsB, vsAdaptive, vsQuick, vsFourth score
+	pairings := 0
+	spent, spentUniform := 0, 0 // the adaptive result's visits, and a uniform review's
+	for _, run := range runs {
+		for i, g := range games {
+			rec := run[i]
+			sel := selectDeep(g, rec.Quick)
+			for k := range rec.Quick {
+				spent += rec.Quick[k].Visits
+				spentUniform += rec.A[k].Visits
+				if slices.Contains(sel, rec.Quick[k].Turn) {
+					spent += rec.A[k].Visits
+				}
+			}
+		}
+		for ref := range uniform {
+			for deep := range uniform {
+				if deep == ref {
+					continue
+				}
+				pairings++
+				var b, adaptive, quick, fourth agreement
+				for i, g := range games {
+					rec, r, d := run[i], uniform[ref][i].Quick, uniform[deep][i].Quick
+					b.add(g, r, d)
+					for _, x := range []struct {
+						sel func([]game.Turn) []int
+						acc *agreement
+					}{{func(q []game.Turn) []int { return selectDeep(g, q) }, &adaptive}, {none, &quick}, {everyFourth, &fourth}} {
+						sel := x.sel(rec.Quick)
+						if len(sel) > analysis.DeepBudget(len(rec.Quick)) {
+							t.Fatalf("%s: %d turns selected, over the budget of %d", rec.Game, len(sel), analysis.DeepBudget(len(rec.Quick)))
+						}
+						sim := slices.Clone(rec.Quick)
+						for k := range sim {
+							if slices.Contains(sel, sim[k].Turn) {
+								sim[k] = d[k]
+							}
+						}
+						x.acc.add(g, r, sim)
+					}
+				}
+				for _, x := range []struct {
+					s *score
+					a agreement
+				}{{&vsB, b}, {&vsAdaptive, adaptive}, {&vsQuick, quick}, {&vsFourth, fourth}} {
+					x.s.recall += x.a.recall()
+					x.s.precision += x.a.precision()
+				}
+			}
+		}
+	}
+	f1 := func(s score) float64 { return 2 * s.recall * s.precision / (s.recall + s.precision) }
+	for _, s := range []*score{&vsB, &vsAdaptive, &vsQuick, &vsFourth} {
+		s.recall /= float64(pairings)
+		s.precision /= float64(pairings)
+	}
+	share := float64(spent) / float64(spentUniform)
+	t.Logf("%d pairings; uniform B: recall %.3f precision %.3f F1 %.3f", pairings, vsB.recall, vsB.precision, f1(vsB))
+	t.Logf("adaptive: recall %.3f precision %.3f F1 %.3f, %.3f of a uniform review's visits", vsAdaptive.recall,
+		vsAdaptive.precision, f1(vsAdaptive), share)
+	t.Logf("quick pass alone: recall %.3f precision %.3f F1 %.3f", vsQuick.recall, vsQuick.precision, f1(vsQuick))
+	t.Logf("every fourth turn deepened: recall %.3f precision %.3f F1 %.3f", vsFourth.recall, vsFourth.precision, f1(vsFourth))
+	if vsAdaptive.recall < vsQuick.recall+0.05 || vsAdaptive.precision < vsQuick.precision+0.05 {
+		t.Errorf("adaptive recall %.3f precision %.3f, want each 0.05 above the quick pass's (%.3f, %.3f)",
+			vsAdaptive.recall, vsAdaptive.precision, vsQuick.recall, vsQuick.precision)
+	}
+	if f1(vsAdaptive) < f1(vsFourth)+0.03 {
+		t.Errorf("adaptive F1 %.3f, want 0.03 above deepening every fourth turn (%.3f)", f1(vsAdaptive), f1(vsFourth))
 	}
 	if share > 0.40 {
-		t.Errorf("adaptive spent %.3f of A's visits, want at most 0.40", share)
+		t.Errorf("adaptive spent %.3f of a uniform review's visits, want at most 0.40", share)
 	}
 }
