@@ -52,43 +52,26 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 		}
 		games = append(games, rec.Game)
 	}
-	kinds := []string{"A", "B", "adaptive"}
-	var got map[string][][]game.Turn // kind -> game -> turns
-	var quick [][]game.Turn          // the adaptive review's first result of each turn
-	var spent map[string]int64
+	var refA, refB, adaptive, quick [][]game.Turn // game -> turns; quick: the adaptive review's first results
+	var spentA, spentB, spentAdaptive int64
 	for b.Loop() {
-		got, spent = make(map[string][][]game.Turn), make(map[string]int64)
-		// Each review on a KataGo of its own: one that shares the process of another finds
-		// that one's evaluations in KataGo's cache, and its searches repeat the other's.
-		for _, kind := range kinds {
-			eng := engine.New(engine.Config{Path: kg, Model: model, AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 1,
-				LogDir: b.TempDir()})
-			if err := eng.Start(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			g, q, s := runReviews(b, eng, games, []string{kind}, visits)
-			if err := eng.Stop(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			got[kind], spent[kind] = g[kind], s[kind]
-			if kind == "adaptive" {
-				quick = q
-			}
-		}
+		refA, _, spentA = review(b, kg, model, games, false, visits)
+		refB, _, spentB = review(b, kg, model, games, false, visits)
+		adaptive, quick, spentAdaptive = review(b, kg, model, games, true, visits)
 	}
 
 	var vsB, vsAdaptive, vsQuick agreement
 	for i, g := range games {
 		var gB, gAdaptive agreement
-		gB.add(g, got["A"][i], got["B"][i])
-		gAdaptive.add(g, got["A"][i], got["adaptive"][i])
+		gB.add(g, refA[i], refB[i])
+		gAdaptive.add(g, refA[i], adaptive[i])
 		b.Logf("%s: %d moves, A's mistakes %d; B recall %.2f precision %.2f; adaptive recall %.2f precision %.2f",
 			filepath.Base(files[i]), len(g.Moves), gB.refMistakes, gB.recall(), gB.precision(), gAdaptive.recall(), gAdaptive.precision())
-		vsB.add(g, got["A"][i], got["B"][i])
-		vsAdaptive.add(g, got["A"][i], got["adaptive"][i])
-		vsQuick.add(g, got["A"][i], quick[i])
+		vsB.plus(gB)
+		vsAdaptive.plus(gAdaptive)
+		vsQuick.add(g, refA[i], quick[i])
 	}
-	share := float64(spent["adaptive"]) / float64(spent["A"])
+	share := float64(spentAdaptive) / float64(spentA)
 	b.ReportMetric(vsB.recall(), "B-recall")
 	b.ReportMetric(vsB.precision(), "B-precision")
 	b.ReportMetric(vsAdaptive.recall(), "adaptive-recall")
@@ -96,16 +79,16 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	b.ReportMetric(share, "adaptive-visits/A")
 	b.Logf("%d games, %d moves; A's mistakes (>= 3 points): %d", len(games), countMoves(games), vsB.refMistakes)
 	b.Logf("B:        recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d", vsB.recall(), vsB.found, vsB.refMistakes,
-		vsB.precision(), vsB.right, vsB.xMistakes, spent["B"])
+		vsB.precision(), vsB.right, vsB.xMistakes, spentB)
 	b.Logf("quick pass alone: recall %.3f precision %.3f", vsQuick.recall(), vsQuick.precision())
 	b.Logf("adaptive: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's %d", vsAdaptive.recall(),
 		vsAdaptive.found, vsAdaptive.refMistakes, vsAdaptive.precision(), vsAdaptive.right, vsAdaptive.xMistakes,
-		spent["adaptive"], share, spent["A"])
+		spentAdaptive, share, spentA)
 
 	if dir := os.Getenv("TESUJI_RECORD_DIR"); dir != "" {
 		for i, f := range files {
-			rec := recording{Game: filepath.Base(f), Quick: trim(quick[i]), A: trim(got["A"][i]), B: trim(got["B"][i]),
-				Adaptive: trim(got["adaptive"][i])}
+			rec := recording{Game: filepath.Base(f), Quick: trim(quick[i]), A: trim(refA[i]), B: trim(refB[i]),
+				Adaptive: trim(adaptive[i])}
 			data, err := json.Marshal(rec)
 			if err != nil {
 				b.Fatal(err)
@@ -126,62 +109,62 @@ func countMoves(games []*game.Game) int {
 	return n
 }
 
-// runReviews runs one review of each kind of each game, all queued at once on one worker,
-// and returns their stored turns, the adaptive reviews' quick results and the visits each
-// kind spent.
-func runReviews(b *testing.B, eng Analyzer, games []*game.Game, kinds []string, visits int) (map[string][][]game.Turn, [][]game.Turn, map[string]int64) {
+// review runs one review of every game, adaptive or uniform, all queued at once on a
+// worker of its own over a KataGo process of its own: a review sharing another's process
+// would find that one's evaluations in KataGo's cache and repeat its searches. It returns
+// each game's stored turns, for an adaptive review its quick results, and the visits spent.
+func review(b *testing.B, kg, model string, games []*game.Game, adaptive bool, visits int) (got, quick [][]game.Turn, spent int64) {
 	b.Helper()
 	ctx := context.Background()
+	eng := engine.New(engine.Config{Path: kg, Model: model, AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 1,
+		LogDir: b.TempDir()})
+	if err := eng.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = eng.Stop(ctx) }()
 	q := sqlitetest.Open(b, queue.SQLiteConfig{})
 	w := New(q, Config{Engines: []Analyzer{eng}, JobsPerEngine: 2})
 	if err := w.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
 	defer func() { _ = w.Stop(ctx) }()
-	ids := make(map[string][]string)
+	var ids []string
 	for _, g := range games {
 		turns := make([]int, len(g.Moves)+1)
 		for i := range turns {
 			turns[i] = i
 		}
-		for _, kind := range kinds {
-			spec := &analysis.Spec{Game: g, MaxVisits: visits, Adaptive: kind == "adaptive"}
-			payload, err := spec.Encode()
-			if err != nil {
-				b.Fatal(err)
-			}
-			j, _, err := q.Enqueue(ctx, &queue.Job{Priority: queue.PriorityReview, Payload: payload, Turns: turns,
-				Positions: spec.PlannedVisits(len(turns))})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ids[kind] = append(ids[kind], j.ID)
+		spec := &analysis.Spec{Game: g, MaxVisits: visits, Adaptive: adaptive}
+		payload, err := spec.Encode()
+		if err != nil {
+			b.Fatal(err)
 		}
+		j, _, err := q.Enqueue(ctx, &queue.Job{Priority: queue.PriorityReview, Payload: payload, Turns: turns,
+			Positions: spec.PlannedVisits(len(turns))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, j.ID)
 	}
-	got := make(map[string][][]game.Turn)
-	spent := make(map[string]int64)
-	var quick [][]game.Turn
-	for _, kind := range kinds {
-		for _, id := range ids[kind] {
-			evs := waitDone(b, q, id)
-			res, err := q.Results(ctx, id)
-			if err != nil {
+	for _, id := range ids {
+		evs := waitDone(b, q, id)
+		res, err := q.Results(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var turns []game.Turn
+		for _, data := range res {
+			var t game.Turn
+			if err := json.Unmarshal(data, &t); err != nil {
 				b.Fatal(err)
 			}
-			var turns []game.Turn
-			for _, data := range res {
-				var t game.Turn
-				if err := json.Unmarshal(data, &t); err != nil {
-					b.Fatal(err)
-				}
-				turns = append(turns, t)
-				spent[kind] += int64(t.Spent())
-			}
-			slices.SortFunc(turns, func(x, y game.Turn) int { return x.Turn - y.Turn })
-			got[kind] = append(got[kind], turns)
-			if kind == "adaptive" {
-				quick = append(quick, firstResults(b, evs))
-			}
+			turns = append(turns, t)
+			spent += int64(t.Spent())
+		}
+		slices.SortFunc(turns, func(x, y game.Turn) int { return x.Turn - y.Turn })
+		got = append(got, turns)
+		if adaptive {
+			quick = append(quick, firstResults(b, evs))
 		}
 	}
 	return got, quick, spent

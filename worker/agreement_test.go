@@ -25,6 +25,14 @@ func ratio(n, d int) float64 {
 	return float64(n) / float64(d)
 }
 
+// plus adds o's counts to a's.
+func (a *agreement) plus(o agreement) {
+	a.refMistakes += o.refMistakes
+	a.found += o.found
+	a.xMistakes += o.xMistakes
+	a.right += o.right
+}
+
 func (a *agreement) add(g *game.Game, ref, x []game.Turn) {
 	rl, xl := losses(g, ref), losses(g, x)
 	for m, r := range rl {
