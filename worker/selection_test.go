@@ -190,81 +190,93 @@ func recordedRuns(t *testing.T) (games []*game.Game, runs [][]recording) {
 func TestSelectDeepOnRecordedGames(t *testing.T) {
 	t.Parallel()
 	games, runs := recordedRuns(t)
-	var uniform [][]recording // each uniform review of each run, by game
+	var uniform [][][]game.Turn // each uniform review of each run: game -> turns
 	for _, run := range runs {
-		var a, b []recording
+		var a, b [][]game.Turn
 		for _, rec := range run {
-			a = append(a, recording{Game: rec.Game, Quick: rec.A})
-			b = append(b, recording{Game: rec.Game, Quick: rec.B})
+			a, b = append(a, rec.A), append(b, rec.B)
 		}
 		uniform = append(uniform, a, b)
 	}
-	everyFourth := func(turns []game.Turn) []int {
+	everyFourth := func(_ *game.Game, turns []game.Turn) []int {
 		var sel []int
 		for k := 0; k < len(turns) && len(sel) < analysis.DeepBudget(len(turns)); k += 4 {
 			sel = append(sel, turns[k].Turn)
 		}
 		return sel
 	}
-	none := func([]game.Turn) []int { return nil }
-	type score struct{ recall, precision float64 }
-	var vsB, vsAdaptive, vsQuick, vsFourth score
-	pairings := 0
+	none := func(*game.Game, []game.Turn) []int { return nil }
+	selectors := []func(*game.Game, []game.Turn) []int{selectDeep, none, everyFourth}
+	// chosen[s][r][i]: the turns selector s deepens in game i from run r's quick pass.
+	chosen := make([][][][]int, len(selectors))
 	spent, spentUniform := 0, 0 // the adaptive result's visits, and a uniform review's
-	for _, run := range runs {
-		for i, g := range games {
-			rec := run[i]
-			sel := selectDeep(g, rec.Quick)
-			for k := range rec.Quick {
-				spent += rec.Quick[k].Visits
-				spentUniform += rec.A[k].Visits
-				if slices.Contains(sel, rec.Quick[k].Turn) {
-					spent += rec.A[k].Visits
+	for s, sel := range selectors {
+		for _, run := range runs {
+			var byGame [][]int
+			for i, g := range games {
+				rec := run[i]
+				turns := sel(g, rec.Quick)
+				if len(turns) > analysis.DeepBudget(len(rec.Quick)) {
+					t.Fatalf("%s: %d turns selected, over the budget of %d", rec.Game, len(turns), analysis.DeepBudget(len(rec.Quick)))
+				}
+				byGame = append(byGame, turns)
+				if s > 0 {
+					continue
+				}
+				for k := range rec.Quick {
+					spent += rec.Quick[k].Visits
+					spentUniform += rec.A[k].Visits
+					if slices.Contains(turns, rec.Quick[k].Turn) {
+						spent += rec.A[k].Visits
+					}
 				}
 			}
+			chosen[s] = append(chosen[s], byGame)
 		}
+	}
+	type score struct{ recall, precision float64 }
+	var vsB score
+	vs := make([]score, len(selectors)) // adaptive, quick pass alone, every fourth turn
+	pairings := 0
+	for r, run := range runs {
 		for ref := range uniform {
 			for deep := range uniform {
 				if deep == ref {
 					continue
 				}
 				pairings++
-				var b, adaptive, quick, fourth agreement
+				var b agreement
+				x := make([]agreement, len(selectors))
 				for i, g := range games {
-					rec, r, d := run[i], uniform[ref][i].Quick, uniform[deep][i].Quick
-					b.add(g, r, d)
-					for _, x := range []struct {
-						sel func([]game.Turn) []int
-						acc *agreement
-					}{{func(q []game.Turn) []int { return selectDeep(g, q) }, &adaptive}, {none, &quick}, {everyFourth, &fourth}} {
-						sel := x.sel(rec.Quick)
-						if len(sel) > analysis.DeepBudget(len(rec.Quick)) {
-							t.Fatalf("%s: %d turns selected, over the budget of %d", rec.Game, len(sel), analysis.DeepBudget(len(rec.Quick)))
-						}
-						sim := slices.Clone(rec.Quick)
+					quick, want, d := run[i].Quick, uniform[ref][i], uniform[deep][i]
+					b.add(g, want, d)
+					for s := range selectors {
+						sim := slices.Clone(quick)
 						for k := range sim {
-							if slices.Contains(sel, sim[k].Turn) {
+							if slices.Contains(chosen[s][r][i], sim[k].Turn) {
 								sim[k] = d[k]
 							}
 						}
-						x.acc.add(g, r, sim)
+						x[s].add(g, want, sim)
 					}
 				}
-				for _, x := range []struct {
-					s *score
-					a agreement
-				}{{&vsB, b}, {&vsAdaptive, adaptive}, {&vsQuick, quick}, {&vsFourth, fourth}} {
-					x.s.recall += x.a.recall()
-					x.s.precision += x.a.precision()
+				vsB.recall += b.recall()
+				vsB.precision += b.precision()
+				for s := range selectors {
+					vs[s].recall += x[s].recall()
+					vs[s].precision += x[s].precision()
 				}
 			}
 		}
 	}
 	f1 := func(s score) float64 { return 2 * s.recall * s.precision / (s.recall + s.precision) }
-	for _, s := range []*score{&vsB, &vsAdaptive, &vsQuick, &vsFourth} {
-		s.recall /= float64(pairings)
-		s.precision /= float64(pairings)
+	vsB.recall /= float64(pairings)
+	vsB.precision /= float64(pairings)
+	for s := range vs {
+		vs[s].recall /= float64(pairings)
+		vs[s].precision /= float64(pairings)
 	}
+	vsAdaptive, vsQuick, vsFourth := vs[0], vs[1], vs[2]
 	share := float64(spent) / float64(spentUniform)
 	t.Logf("%d pairings; uniform B: recall %.3f precision %.3f F1 %.3f", pairings, vsB.recall, vsB.precision, f1(vsB))
 	t.Logf("adaptive: recall %.3f precision %.3f F1 %.3f, %.3f of a uniform review's visits", vsAdaptive.recall,
