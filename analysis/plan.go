@@ -1,22 +1,31 @@
 package analysis
 
+// AdaptiveShare is the most of a uniform review's visits that an adaptive review spends:
+// its quick pass over every turn and its deeper searches together.
+const AdaptiveShare = 0.40
+
 // QuickVisits is the visits of an adaptive review's quick pass for a review at maxVisits:
 // an eighth of them, and at least 16, below which KataGo's score estimates are too noisy to
-// tell a mistake from a good move. With at most DeepShare of the turns searched again, an
-// adaptive review spends at most 1/8 + DeepShare (37.5%) of a uniform review's visits.
+// tell a mistake from a good move.
 func QuickVisits(maxVisits int) int { return max(16, maxVisits/8) }
 
-// DeepShare is the most of a review's turns that an adaptive review searches again at its
-// full visits.
-const DeepShare = 0.25
-
-// DeepBudget is how many of turns positions an adaptive review searches again.
-func DeepBudget(turns int) int { return int(float64(turns) * DeepShare) }
+// DeepBudget is how many of turns positions an adaptive review at maxVisits searches again
+// at maxVisits: as many as AdaptiveShare leaves after the quick pass, so that the review
+// spends at most 40% of a uniform one's visits whatever maxVisits is (27.5% of the
+// positions from 128 visits up, where the quick pass is an eighth).
+func DeepBudget(turns, maxVisits int) int {
+	if turns <= 0 || maxVisits <= 0 {
+		return 0
+	}
+	// floor(turns × (2/5 − quick/maxVisits)), in integers.
+	return max(0, turns*(2*maxVisits-5*QuickVisits(maxVisits))/(5*maxVisits))
+}
 
 // IsAdaptive reports whether the spec asks for an adaptive review that can be one: the
-// deep search must be at least twice the quick one to be worth a second search.
+// deep search must be at least four times the quick one (MaxVisits of 64 or more), so that
+// the budget leaves at least 15% of the positions to search again.
 func (s *Spec) IsAdaptive() bool {
-	return s.Adaptive && s.MaxVisits >= 2*QuickVisits(s.MaxVisits)
+	return s.Adaptive && s.MaxVisits >= 4*QuickVisits(s.MaxVisits)
 }
 
 // PlannedVisits is the most visits a review of the spec over turns positions spends: what
@@ -25,5 +34,5 @@ func (s *Spec) PlannedVisits(turns int) int64 {
 	if !s.IsAdaptive() {
 		return int64(turns) * int64(s.MaxVisits)
 	}
-	return int64(turns)*int64(QuickVisits(s.MaxVisits)) + int64(DeepBudget(turns))*int64(s.MaxVisits)
+	return int64(turns)*int64(QuickVisits(s.MaxVisits)) + int64(DeepBudget(turns, s.MaxVisits))*int64(s.MaxVisits)
 }

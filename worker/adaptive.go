@@ -47,7 +47,7 @@ func (w *Worker) analyzeAdaptive(ctx context.Context, job *queue.Job, lease *que
 	slices.SortFunc(all, func(a, b game.Turn) int { return a.Turn - b.Turn })
 	var deep []int
 	spent := make(map[int]int)
-	for _, n := range selectDeep(spec.Game, all) {
+	for _, n := range selectDeep(spec.Game, all, spec.MaxVisits) {
 		if t := turns[n]; t.Spent() <= t.Visits { // searched once: still shallow
 			deep = append(deep, n)
 			spent[n] = t.Spent()

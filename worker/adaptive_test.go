@@ -110,8 +110,7 @@ func TestAdaptiveReviewStreamsAndDeepens(t *testing.T) {
 		t.Errorf("quick query: %d turns at %d visits, want 31 at %d", len(qs[0].AnalyzeTurns), *qs[0].MaxVisits, quick)
 	}
 	deep := qs[1].AnalyzeTurns
-	share := analysis.DeepShare
-	budget := int(31 * share)
+	budget := analysis.DeepBudget(31, visits)
 	if *qs[1].MaxVisits != visits || len(deep) == 0 || len(deep) > budget {
 		t.Errorf("deep query: %d turns at %d visits, want 1 to %d at %d", len(deep), *qs[1].MaxVisits, budget, visits)
 	}

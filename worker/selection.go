@@ -14,7 +14,7 @@ import (
 const swingFloor = 0.10
 
 // selectDeep picks, from the quick results of a game's turns (any order, any subset), the
-// turns an adaptive review searches again, within analysis.DeepBudget(len(turns)). It
+// turns an adaptive review searches again, within analysis.DeepBudget(len(turns), maxVisits). It
 // deepens moves, both positions of each, so that a deepened move's point loss is the
 // difference of two deep searches: first the moves that swing the winrate, then the rest
 // by the spread of final scores their quick searches saw (rootInfo's scoreStdev, summed
@@ -27,7 +27,7 @@ const swingFloor = 0.10
 // class bound, or large), by the closeness of the top candidates or by the game's phase:
 // a quick loss near zero says nothing of a mistake the quick search missed, and most
 // missed mistakes look like that.
-func selectDeep(g *game.Game, turns []game.Turn) []int {
+func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 	rev := slices.Clone(turns)
 	game.Review(g, rev)
 	byTurn := make(map[int]*game.Turn, len(rev))
@@ -64,7 +64,7 @@ func selectDeep(g *game.Game, turns []game.Turn) []int {
 		}
 		return a.after - b.after
 	})
-	budget := analysis.DeepBudget(len(turns))
+	budget := analysis.DeepBudget(len(turns), maxVisits)
 	chosen := make(map[int]bool, budget)
 	for _, m := range moves {
 		for _, n := range []int{m.after - 1, m.after} {

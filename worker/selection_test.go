@@ -118,12 +118,12 @@ func TestSelectDeep(t *testing.T) {
 			t.Parallel()
 			g, turns := quietGame(t)
 			tt.change(g, turns)
-			got := selectDeep(g, turns)
+			got := selectDeep(g, turns, 200)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("selectDeep (-want +got):\n%s", diff)
 			}
-			if len(got) > analysis.DeepBudget(len(turns)) {
-				t.Errorf("%d turns selected, over the budget of %d", len(got), analysis.DeepBudget(len(turns)))
+			if budget := analysis.DeepBudget(len(turns), 200); len(got) > budget {
+				t.Errorf("%d turns selected, over the budget of %d", len(got), budget)
 			}
 		})
 	}
@@ -198,15 +198,15 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 		}
 		uniform = append(uniform, a, b)
 	}
-	everyFourth := func(_ *game.Game, turns []game.Turn) []int {
+	everyFourth := func(_ *game.Game, turns []game.Turn, maxVisits int) []int {
 		var sel []int
-		for k := 0; k < len(turns) && len(sel) < analysis.DeepBudget(len(turns)); k += 4 {
+		for k := 0; k < len(turns) && len(sel) < analysis.DeepBudget(len(turns), maxVisits); k += 4 {
 			sel = append(sel, turns[k].Turn)
 		}
 		return sel
 	}
-	none := func(*game.Game, []game.Turn) []int { return nil }
-	selectors := []func(*game.Game, []game.Turn) []int{selectDeep, none, everyFourth}
+	none := func(*game.Game, []game.Turn, int) []int { return nil }
+	selectors := []func(*game.Game, []game.Turn, int) []int{selectDeep, none, everyFourth}
 	// chosen[s][r][i]: the turns selector s deepens in game i from run r's quick pass.
 	chosen := make([][][][]int, len(selectors))
 	spent, spentUniform := 0, 0 // the adaptive result's visits, and a uniform review's
@@ -215,9 +215,10 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 			var byGame [][]int
 			for i, g := range games {
 				rec := run[i]
-				turns := sel(g, rec.Quick)
-				if len(turns) > analysis.DeepBudget(len(rec.Quick)) {
-					t.Fatalf("%s: %d turns selected, over the budget of %d", rec.Game, len(turns), analysis.DeepBudget(len(rec.Quick)))
+				maxVisits := rec.A[0].Visits // the uniform reviews' visits, the adaptive review's full depth
+				turns := sel(g, rec.Quick, maxVisits)
+				if budget := analysis.DeepBudget(len(rec.Quick), maxVisits); len(turns) > budget {
+					t.Fatalf("%s: %d turns selected, over the budget of %d", rec.Game, len(turns), budget)
 				}
 				byGame = append(byGame, turns)
 				if s > 0 {

@@ -33,11 +33,13 @@ export const quickVisits = (maxVisits) => Math.max(16, Math.floor(maxVisits / 8)
 
 // plannedVisits is the most visits a review of `positions` positions spends, as the
 // analysis.Spec.PlannedVisits: every position at maxVisits, or for an adaptive review every
-// position at the quick visits and a quarter of them (DeepShare) again at maxVisits.
+// position at the quick visits and as many again at maxVisits as keep the whole within 40%
+// of a uniform review (analysis.DeepBudget).
 export function plannedVisits(positions, maxVisits, adaptive) {
   const quick = quickVisits(maxVisits);
-  if (!adaptive || maxVisits < 2 * quick) return positions * maxVisits;
-  return positions * quick + Math.floor(positions * 0.25) * maxVisits;
+  if (!adaptive || maxVisits < 4 * quick) return positions * maxVisits;
+  const deep = Math.max(0, Math.floor((positions * (2 * maxVisits - 5 * quick)) / (5 * maxVisits)));
+  return positions * quick + deep * maxVisits;
 }
 
 // eta words the time `visits` visits take at the service's measured speed.

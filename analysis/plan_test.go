@@ -1,0 +1,66 @@
+package analysis_test
+
+import (
+	"testing"
+
+	"github.com/tesuji/tesuji/analysis"
+)
+
+func TestAdaptivePlan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		maxVisits int
+		adaptive  bool // whether an adaptive review at maxVisits is one
+		quick     int
+		deep      int // DeepBudget of 100 turns
+	}{
+		{maxVisits: 16, adaptive: false, quick: 16, deep: 0},
+		{maxVisits: 32, adaptive: false, quick: 16, deep: 0},
+		{maxVisits: 63, adaptive: false, quick: 16, deep: 14},
+		{maxVisits: 64, adaptive: true, quick: 16, deep: 15},    // 25% + 15%
+		{maxVisits: 100, adaptive: true, quick: 16, deep: 24},   // 16% + 24%
+		{maxVisits: 200, adaptive: true, quick: 25, deep: 27},   // 12.5% + 27.5%
+		{maxVisits: 500, adaptive: true, quick: 62, deep: 27},   // 12.4% + 27.6%
+		{maxVisits: 2000, adaptive: true, quick: 250, deep: 27}, // 12.5% + 27.5%
+	}
+	for _, tt := range tests {
+		spec := &analysis.Spec{MaxVisits: tt.maxVisits, Adaptive: true}
+		if got := spec.IsAdaptive(); got != tt.adaptive {
+			t.Errorf("maxVisits %d: IsAdaptive %v, want %v", tt.maxVisits, got, tt.adaptive)
+		}
+		if got := analysis.QuickVisits(tt.maxVisits); got != tt.quick {
+			t.Errorf("maxVisits %d: QuickVisits %d, want %d", tt.maxVisits, got, tt.quick)
+		}
+		if got := analysis.DeepBudget(100, tt.maxVisits); got != tt.deep {
+			t.Errorf("maxVisits %d: DeepBudget(100) %d, want %d", tt.maxVisits, got, tt.deep)
+		}
+		for _, turns := range []int{0, 1, 2, 21, 100, 361, 1000} {
+			uniform := int64(turns) * int64(tt.maxVisits)
+			planned := spec.PlannedVisits(turns)
+			if !tt.adaptive {
+				if planned != uniform {
+					t.Errorf("maxVisits %d, %d turns: planned %d, want a uniform review's %d", tt.maxVisits, turns, planned, uniform)
+				}
+				continue
+			}
+			if float64(planned) > analysis.AdaptiveShare*float64(uniform) {
+				t.Errorf("maxVisits %d, %d turns: planned %d, over %.0f%% of a uniform review's %d", tt.maxVisits, turns,
+					planned, 100*analysis.AdaptiveShare, uniform)
+			}
+			if deep := analysis.DeepBudget(turns, tt.maxVisits); deep < 0 || deep > turns {
+				t.Errorf("maxVisits %d, %d turns: DeepBudget %d", tt.maxVisits, turns, deep)
+			}
+			// One more deep search would break the share: the budget is the most it allows.
+			more := planned + int64(tt.maxVisits)
+			if turns > 0 && float64(more) <= analysis.AdaptiveShare*float64(uniform) {
+				t.Errorf("maxVisits %d, %d turns: planned %d leaves room for another deep search", tt.maxVisits, turns, planned)
+			}
+		}
+	}
+	if got := (&analysis.Spec{MaxVisits: 200}).PlannedVisits(10); got != 2000 {
+		t.Errorf("uniform review of 10 turns at 200: planned %d, want 2000", got)
+	}
+	if got := analysis.DeepBudget(100, 0); got != 0 {
+		t.Errorf("DeepBudget at 0 visits: %d, want 0", got)
+	}
+}
