@@ -18,13 +18,14 @@ import (
 	"github.com/tesuji/tesuji/queue/sqlitetest"
 )
 
-// BenchmarkAdaptiveReview reviews the self-play games in testdata/games three times with
+// BenchmarkAdaptiveReview reviews the self-play games in testdata/games four times with
 // the real KataGo, through this package's worker and the engine driver, each time on a
 // KataGo process of its own: a uniform review A at 200 visits (the reference), a second
-// uniform review B (the baseline: how well two independent uniform reviews agree) and an
-// adaptive review at 200 visits. It reports the recall and
-// precision of B and of the adaptive review against A, and the adaptive review's
-// visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo
+// uniform review B (the baseline: how well two independent uniform reviews agree), an
+// adaptive review at 200 visits, and a uniform review C at the visits the adaptive one
+// may spend (analysis.AdaptiveShare of 200: the same cost spread evenly). It reports the
+// recall and precision of B, of the adaptive review and of C against A, and the adaptive
+// review's visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo
 // binary and a network; KataGo runs 2 analysis threads of 1 search thread each.
 // TESUJI_RECORD_DIR, when set, receives each game's results (trimmed): a run that, put in
 // a folder of its own under testdata/adaptive, the selection's tests replay.
@@ -52,23 +53,28 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 		}
 		games = append(games, rec.Game)
 	}
-	var refA, refB, adaptive, quick [][]game.Turn // game -> turns; quick: the adaptive review's first results
-	var spentA, spentB, spentAdaptive int64
+	evenVisits := int(analysis.AdaptiveShare * visits)
+	var refA, refB, adaptive, quick, even [][]game.Turn // game -> turns; quick: the adaptive review's first results
+	var spentA, spentB, spentAdaptive, spentEven int64
 	for b.Loop() {
 		refA, _, spentA = review(b, kg, model, games, false, visits)
 		refB, _, spentB = review(b, kg, model, games, false, visits)
 		adaptive, quick, spentAdaptive = review(b, kg, model, games, true, visits)
+		even, _, spentEven = review(b, kg, model, games, false, evenVisits)
 	}
 
-	var vsB, vsAdaptive, vsQuick agreement
+	var vsB, vsAdaptive, vsQuick, vsEven agreement
 	for i, g := range games {
-		var gB, gAdaptive agreement
+		var gB, gAdaptive, gEven agreement
 		gB.add(g, refA[i], refB[i])
 		gAdaptive.add(g, refA[i], adaptive[i])
-		b.Logf("%s: %d moves, A's mistakes %d; B recall %.2f precision %.2f; adaptive recall %.2f precision %.2f",
-			filepath.Base(files[i]), len(g.Moves), gB.refMistakes, gB.recall(), gB.precision(), gAdaptive.recall(), gAdaptive.precision())
+		gEven.add(g, refA[i], even[i])
+		b.Logf("%s: %d moves, A's mistakes %d; B recall %.2f precision %.2f; adaptive recall %.2f precision %.2f; C recall %.2f precision %.2f",
+			filepath.Base(files[i]), len(g.Moves), gB.refMistakes, gB.recall(), gB.precision(), gAdaptive.recall(), gAdaptive.precision(),
+			gEven.recall(), gEven.precision())
 		vsB.plus(gB)
 		vsAdaptive.plus(gAdaptive)
+		vsEven.plus(gEven)
 		vsQuick.add(g, refA[i], quick[i])
 	}
 	share := float64(spentAdaptive) / float64(spentA)
@@ -77,6 +83,8 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	b.ReportMetric(vsAdaptive.recall(), "adaptive-recall")
 	b.ReportMetric(vsAdaptive.precision(), "adaptive-precision")
 	b.ReportMetric(share, "adaptive-visits/A")
+	b.ReportMetric(vsEven.recall(), "C-recall")
+	b.ReportMetric(vsEven.precision(), "C-precision")
 	b.Logf("%d games, %d moves; A's mistakes (>= 3 points): %d", len(games), countMoves(games), vsB.refMistakes)
 	b.Logf("B:        recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d", vsB.recall(), vsB.found, vsB.refMistakes,
 		vsB.precision(), vsB.right, vsB.xMistakes, spentB)
@@ -84,11 +92,14 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	b.Logf("adaptive: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's %d", vsAdaptive.recall(),
 		vsAdaptive.found, vsAdaptive.refMistakes, vsAdaptive.precision(), vsAdaptive.right, vsAdaptive.xMistakes,
 		spentAdaptive, share, spentA)
+	b.Logf("C, uniform at %d visits: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's", evenVisits,
+		vsEven.recall(), vsEven.found, vsEven.refMistakes, vsEven.precision(), vsEven.right, vsEven.xMistakes, spentEven,
+		float64(spentEven)/float64(spentA))
 
 	if dir := os.Getenv("TESUJI_RECORD_DIR"); dir != "" {
 		for i, f := range files {
 			rec := recording{Game: filepath.Base(f), Quick: trim(quick[i]), A: trim(refA[i]), B: trim(refB[i]),
-				Adaptive: trim(adaptive[i])}
+				Adaptive: trim(adaptive[i]), Even: trim(even[i])}
 			data, err := json.Marshal(rec)
 			if err != nil {
 				b.Fatal(err)
@@ -224,6 +235,9 @@ type recording struct {
 	A        []game.Turn `json:"a"`
 	B        []game.Turn `json:"b"`
 	Adaptive []game.Turn `json:"adaptive"`
+	// Even is the uniform review C at the adaptive review's cost; runs recorded before it
+	// was made lack it.
+	Even []game.Turn `json:"even,omitempty"`
 }
 
 func trim(turns []game.Turn) []game.Turn {
