@@ -14,7 +14,7 @@ import (
 const swingFloor = 0.10
 
 // selectDeep picks, from the quick results of a game's turns (any order, any subset), the
-// turns an adaptive review searches again, within analysis.DeepBudget(len(turns), maxVisits). It
+// turns an adaptive review at maxVisits searches again, within analysis.DeepBudget. It
 // deepens moves, both positions of each, so that a deepened move's point loss is the
 // difference of two deep searches: first the moves that swing the winrate, then the rest
 // by the spread of final scores their quick searches saw (rootInfo's scoreStdev, summed
