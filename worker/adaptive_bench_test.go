@@ -25,8 +25,8 @@ import (
 // adaptive review at 200 visits, and a uniform review C at the visits the adaptive one
 // may spend (analysis.AdaptiveShare of 200: the same cost spread evenly). It reports the
 // recall and precision of B, of the adaptive review and of C against A, and the adaptive
-// review's visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name a KataGo
-// binary and a network; KataGo runs 2 analysis threads of 1 search thread each.
+// review's visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name
+// a KataGo binary and a network; KataGo runs 2 analysis threads of 1 search thread each.
 // TESUJI_RECORD_DIR, when set, receives each game's results (trimmed): a run that, put in
 // a folder of its own under testdata/adaptive, the selection's tests replay.
 //
