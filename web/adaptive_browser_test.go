@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	specs "github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/api"
 	"github.com/tesuji/tesuji/game"
 )
@@ -130,10 +131,10 @@ func TestSmartReview(t *testing.T) {
 				a.Status, a.Adaptive, a.MaxVisits, len(a.Turns), total)
 		}
 		d, quick := a.deepened()
-		if len(d) == 0 || len(d) > total/4 {
-			t.Fatalf("%d turns deepened, want 1 to %d", len(d), total/4)
+		if budget := specs.DeepBudget(total, 500); len(d) == 0 || len(d) > budget {
+			t.Fatalf("%d turns deepened, want 1 to %d", len(d), budget)
 		}
-		if plan := int64(total*62 + total/4*500); a.VisitsSpent > plan {
+		if plan := (&specs.Spec{MaxVisits: 500, Adaptive: true}).PlannedVisits(total); a.VisitsSpent > plan {
 			t.Errorf("visitsSpent %d, more than the adaptive plan's %d", a.VisitsSpent, plan)
 		}
 		if got := strings.ReplaceAll(tb.text("#visits-spent"), ",", ""); got != fmt.Sprint(a.VisitsSpent) {
