@@ -264,7 +264,7 @@ func cpuSplit(pid int) (self, children float64) {
 // BenchmarkKataGoReviewServedVsDirect: the same 100-move review at benchVisits through
 // `tesuji serve` with its default, fitted settings, and sent straight to `katago
 // analysis` with KataGo's throughput settings of the same thread total (one search thread
-// per position, four positions per core on a CPU), alternately in every iteration.
+// per position, one position per core on a CPU), alternately in every iteration.
 // served/direct is the ratio of the total times.
 func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 	katagoBin, model := realKataGo(b)
