@@ -13,7 +13,7 @@
 // ends gets its query terminated in KataGo.
 //
 // Start fits KataGo's threads and batch size to the backend `katago version` names and to
-// the machine (Fit): four review positions per core on a CPU, KataGo's throughput
+// the machine (Fit): about one search thread per core on a CPU, KataGo's throughput
 // settings on a GPU, refined on a GPU's first start by a short measurement cached per
 // binary, network and device in Config.CacheDir. Config.Work picks throughput settings
 // for reviews or latency settings for interactive work (Config.ForInteractive); settings

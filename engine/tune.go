@@ -122,7 +122,7 @@ func gpuTotal(h Hardware) int {
 }
 
 // Fit chooses thread settings for one KataGo process on h, without measuring anything:
-// on a CPU backend four review positions per core; on a GPU KataGo's
+// on a CPU backend about one search thread per core in all; on a GPU KataGo's
 // throughput settings (gpuTotal analysis threads of one search thread each) for reviews
 // and two positions sharing the same threads for interactive work. A backend it does not
 // know keeps 2 x 8, a batch of 16.
@@ -137,18 +137,14 @@ func Fit(h Hardware) Fitted {
 	return Fitted{Reviews: t, Interactive: t}
 }
 
-// fitCPU: KataGo's Eigen backend evaluates the network on at most one thread per core
-// (numEigenThreadsPerModel) in batches of what the search threads ask for, so search
-// threads beyond the cores fill its batches rather than contend. Reviews search four
-// positions per core, one thread each (at most 256 in all): on 2 cores the thread sweep
-// measured 8 x 1 at 1.17x the visits/s of 2 x 1. Interactive work puts up to 8 cores on
-// each of at most 4 positions.
+// fitCPU: each search thread evaluates the network itself on the CPU, so threads beyond
+// the cores only contend. Reviews search one position per core; interactive work puts up
+// to 8 cores on each of at most 4 positions.
 func fitCPU(cores int) Fitted {
 	a := min(max(cores/8, 1), 4)
 	s := max(cores/a, 1)
-	r := min(4*cores, 256)
 	return Fitted{
-		Reviews:     Threads{r, 1, r},
+		Reviews:     Threads{cores, 1, cores},
 		Interactive: Threads{a, s, a * s},
 	}
 }

@@ -29,7 +29,7 @@ func TestTuningOverrides(t *testing.T) {
 		{
 			name:       "fitted to a CPU",
 			cfg:        func(t *testing.T, c *engine.Config) { c.Hardware = cpu(6) },
-			wantSource: engine.SourceFitted, want: engine.Threads{24, 1, 24}, wantBatch: 24,
+			wantSource: engine.SourceFitted, want: engine.Threads{6, 1, 6}, wantBatch: 6,
 		},
 		{
 			name: "flags win",
@@ -45,7 +45,7 @@ func TestTuningOverrides(t *testing.T) {
 				c.Hardware = cpu(6)
 				c.AnalysisThreads = 3
 			},
-			wantSource: engine.SourceSet, want: engine.Threads{3, 8, 24}, wantBatch: 24,
+			wantSource: engine.SourceSet, want: engine.Threads{3, 2, 6}, wantBatch: 6,
 		},
 		{
 			name: "interactive work on a CPU",
@@ -93,7 +93,7 @@ func TestTuningOverrides(t *testing.T) {
 			env:        []string{enginetest.EnvBackend + "=Eigen(CPU)"},
 			cfg:        func(t *testing.T, c *engine.Config) {},
 			wantSource: engine.SourceFitted,
-			want:       engine.Threads{min(4*runtime.NumCPU(), 256), 1, min(4*runtime.NumCPU(), 256)}, wantBatch: min(4*runtime.NumCPU(), 256),
+			want:       engine.Threads{runtime.NumCPU(), 1, runtime.NumCPU()}, wantBatch: runtime.NumCPU(),
 		},
 	}
 	for _, tt := range tests {
