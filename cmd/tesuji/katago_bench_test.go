@@ -318,7 +318,7 @@ func BenchmarkKataGoThreadSweep(b *testing.B) {
 	cores := runtime.NumCPU()
 	fit := engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: cores}).Reviews
 	settings := []engine.Threads{fit}
-	for _, at := range [][2]int{{1, 1}, {1, cores}, {2 * cores, 1}, {cores, 2}} {
+	for _, at := range [][2]int{{1, 1}, {1, cores}, {2 * cores, 1}, {cores, 2}, {4 * cores, 1}} {
 		t := engine.Threads{AnalysisThreads: at[0], SearchThreadsPerAnalysisThread: at[1], MaxBatchSize: at[0] * at[1]}
 		if t != fit {
 			settings = append(settings, t)
