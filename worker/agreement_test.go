@@ -25,6 +25,22 @@ func ratio(n, d int) float64 {
 	return float64(n) / float64(d)
 }
 
+// mean averages agreements, one per pairing of reviews: their recall and precision.
+type mean struct {
+	recallSum, precisionSum float64
+	n                       int
+}
+
+func (m *mean) add(a agreement) {
+	m.recallSum += a.recall()
+	m.precisionSum += a.precision()
+	m.n++
+}
+
+func (m mean) recall() float64    { return m.recallSum / float64(m.n) }
+func (m mean) precision() float64 { return m.precisionSum / float64(m.n) }
+func (m mean) f1() float64        { return 2 * m.recall() * m.precision() / (m.recall() + m.precision()) }
+
 // plus adds o's counts to a's.
 func (a *agreement) plus(o agreement) {
 	a.refMistakes += o.refMistakes

@@ -235,17 +235,14 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 			chosen[s] = append(chosen[s], byGame)
 		}
 	}
-	type score struct{ recall, precision float64 }
-	var vsB score
-	vs := make([]score, len(selectors)) // adaptive, quick pass alone, every fourth turn
-	pairings := 0
+	var vsB mean
+	vs := make([]mean, len(selectors)) // adaptive, quick pass alone, every fourth turn
 	for r, run := range runs {
 		for ref := range uniform {
 			for deep := range uniform {
 				if deep == ref {
 					continue
 				}
-				pairings++
 				var b agreement
 				x := make([]agreement, len(selectors))
 				for i, g := range games {
@@ -261,33 +258,23 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 						x[s].add(g, want, sim)
 					}
 				}
-				vsB.recall += b.recall()
-				vsB.precision += b.precision()
+				vsB.add(b)
 				for s := range selectors {
-					vs[s].recall += x[s].recall()
-					vs[s].precision += x[s].precision()
+					vs[s].add(x[s])
 				}
 			}
 		}
 	}
-	f1 := func(s score) float64 { return 2 * s.recall * s.precision / (s.recall + s.precision) }
-	vsB.recall /= float64(pairings)
-	vsB.precision /= float64(pairings)
-	for s := range vs {
-		vs[s].recall /= float64(pairings)
-		vs[s].precision /= float64(pairings)
-	}
 	vsAdaptive, vsQuick, vsFourth := vs[0], vs[1], vs[2]
 	share := float64(spent) / float64(spentUniform)
-	t.Logf("%d pairings; uniform B: recall %.3f precision %.3f F1 %.3f", pairings, vsB.recall, vsB.precision, f1(vsB))
-	t.Logf("adaptive: recall %.3f precision %.3f F1 %.3f, %.3f of a uniform review's visits", vsAdaptive.recall,
-		vsAdaptive.precision, f1(vsAdaptive), share)
-	t.Logf("quick pass alone: recall %.3f precision %.3f F1 %.3f", vsQuick.recall, vsQuick.precision, f1(vsQuick))
-	t.Logf("every fourth turn deepened: recall %.3f precision %.3f F1 %.3f", vsFourth.recall, vsFourth.precision, f1(vsFourth))
+	t.Logf("%d pairings; uniform B: recall %.3f precision %.3f F1 %.3f", vsB.n, vsB.recall(), vsB.precision(), vsB.f1())
+	t.Logf("adaptive: recall %.3f precision %.3f F1 %.3f, %.3f of a uniform review's visits", vsAdaptive.recall(),
+		vsAdaptive.precision(), vsAdaptive.f1(), share)
+	t.Logf("quick pass alone: recall %.3f precision %.3f F1 %.3f", vsQuick.recall(), vsQuick.precision(), vsQuick.f1())
+	t.Logf("every fourth turn deepened: recall %.3f precision %.3f F1 %.3f", vsFourth.recall(), vsFourth.precision(), vsFourth.f1())
 	// The runs recorded with a uniform review at the adaptive review's cost (C), against
 	// every uniform review at the full visits.
-	var vsEven score
-	evens := 0
+	var vsEven mean
 	for _, run := range runs {
 		if slices.ContainsFunc(run, func(rec recording) bool { return rec.Even == nil }) {
 			continue
@@ -297,25 +284,21 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 			for i, g := range games {
 				c.add(g, uniform[ref][i], run[i].Even)
 			}
-			vsEven.recall += c.recall()
-			vsEven.precision += c.precision()
-			evens++
+			vsEven.add(c)
 		}
 	}
-	if evens > 0 {
-		vsEven.recall /= float64(evens)
-		vsEven.precision /= float64(evens)
-		t.Logf("uniform at the adaptive review's cost (%d pairings): recall %.3f precision %.3f F1 %.3f", evens,
-			vsEven.recall, vsEven.precision, f1(vsEven))
+	if vsEven.n > 0 {
+		t.Logf("uniform at the adaptive review's cost (%d pairings): recall %.3f precision %.3f F1 %.3f", vsEven.n,
+			vsEven.recall(), vsEven.precision(), vsEven.f1())
 	}
-	if vsAdaptive.recall < vsQuick.recall+0.05 || vsAdaptive.precision < vsQuick.precision+0.05 {
+	if vsAdaptive.recall() < vsQuick.recall()+0.05 || vsAdaptive.precision() < vsQuick.precision()+0.05 {
 		t.Errorf("adaptive recall %.3f precision %.3f, want each 0.05 above the quick pass's (%.3f, %.3f)",
-			vsAdaptive.recall, vsAdaptive.precision, vsQuick.recall, vsQuick.precision)
+			vsAdaptive.recall(), vsAdaptive.precision(), vsQuick.recall(), vsQuick.precision())
 	}
-	if f1(vsAdaptive) < f1(vsFourth)+0.03 {
-		t.Errorf("adaptive F1 %.3f, want 0.03 above deepening every fourth turn (%.3f)", f1(vsAdaptive), f1(vsFourth))
+	if vsAdaptive.f1() < vsFourth.f1()+0.03 {
+		t.Errorf("adaptive F1 %.3f, want 0.03 above deepening every fourth turn (%.3f)", vsAdaptive.f1(), vsFourth.f1())
 	}
-	if share > 0.40 {
+	if share > analysis.AdaptiveShare {
 		t.Errorf("adaptive spent %.3f of a uniform review's visits, want at most 0.40", share)
 	}
 }
