@@ -33,7 +33,7 @@ type Config struct {
 	Work Work
 	// AnalysisThreads is numAnalysisThreads, how many positions KataGo searches at once,
 	// for WorkReviews. Default: fitted at Start to the backend and the machine (see Fit):
-	// about one per core on a CPU, KataGo's throughput settings on a GPU (32 or 64
+	// two per core on a CPU, KataGo's throughput settings on a GPU (32 or 64
 	// positions of one search thread each, measured once when CacheDir is set). When only
 	// one of AnalysisThreads and SearchThreadsPerAnalysisThread is set, the other keeps the
 	// fitted total.

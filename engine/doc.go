@@ -13,11 +13,13 @@
 // ends gets its query terminated in KataGo.
 //
 // Start fits KataGo's threads and batch size to the backend `katago version` names and to
-// the machine (Fit): about one search thread per core on a CPU, KataGo's throughput
-// settings on a GPU, refined on a GPU's first start by a short measurement cached per
-// binary, network and device in Config.CacheDir. Config.Work picks throughput settings
-// for reviews or latency settings for interactive work (Config.ForInteractive); settings
-// Config sets, or Config.ConfigFile, win. Engine.Tuning reports the choice.
+// the machine (Fit): two positions per core of one search thread each on a CPU, KataGo's
+// throughput settings on a GPU, refined on a GPU's first start by a short measurement
+// cached per binary, network and device in Config.CacheDir. Config.Work picks throughput
+// settings for reviews or latency settings for interactive work (Config.ForInteractive);
+// a process tuned for reviews that serves interactive work too gives those queries the
+// latency settings' search threads (Engine.InteractiveQuery). Settings Config sets, or
+// Config.ConfigFile, win. Engine.Tuning reports the choice.
 //
 // The protocol's types (Query, Response, MoveInfo, ...) are package katago's; this
 // package only moves them.

@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tesuji/tesuji/katago"
 )
 
 // Backend is the neural net backend a katago binary was built with, as `katago version`
@@ -122,7 +125,7 @@ func gpuTotal(h Hardware) int {
 }
 
 // Fit chooses thread settings for one KataGo process on h, without measuring anything:
-// on a CPU backend about one search thread per core in all; on a GPU KataGo's
+// on a CPU backend about two search threads per core in all; on a GPU KataGo's
 // throughput settings (gpuTotal analysis threads of one search thread each) for reviews
 // and two positions sharing the same threads for interactive work. A backend it does not
 // know keeps 2 x 8, a batch of 16.
@@ -137,22 +140,31 @@ func Fit(h Hardware) Fitted {
 	return Fitted{Reviews: t, Interactive: t}
 }
 
-// fitCPU: reviews search one position per core; interactive work puts up to 8 cores on
-// each of at most 4 positions. KataGo's Eigen backend evaluates the network on at most one
-// thread per core, in batches of what the search threads ask for, so more review positions
-// fill its batches: on 2 cores 4 x 1 reviewed about 1.1x as fast as 2 x 1. But on a CPU one
-// KataGo serves reviews and interactive work alike (no second engine), and every running
-// review position takes a share of the cores: with 8 x 1 a position request during a
-// review took 3.4x its idle time, against 1.0x with 2 x 1. One position per core keeps
-// interactive work responsive.
+// fitCPU: reviews search two positions per core, one search thread each; interactive
+// work puts as many search threads on each of at most 4 positions. KataGo's Eigen backend
+// evaluates the network in batches of what the search threads ask for, so more positions
+// than cores keep it busier: on 2 cores 4 x 1 reviewed 1.08x as fast as 2 x 1, and 8 x 1
+// another 1.03x to 1.05x. On a CPU one KataGo serves reviews and interactive work alike
+// (no second engine), and each search thread takes an equal share of the cores, so an
+// interactive position on that process searches with the interactive settings' threads,
+// passed with its query (Engine.InteractiveQuery), and gets about half the cores while a
+// review runs. Measured on 2 cores, a 100-visit position during a review: 4 x 1 with 4
+// threads per interactive position answered in 0.56 s idle and 1.0 to 1.1 s busy, against
+// 1.2 to 1.5 s and 1.3 to 1.6 s for 2 x 1 with one thread per position; 8 x 1 with one
+// thread took 4.8 s busy. The batch is eigenBatch, as KataGo's Eigen backend has it
+// whatever its config says.
 func fitCPU(cores int) Fitted {
 	a := min(max(cores/8, 1), 4)
-	s := max(cores/a, 1)
+	total := 2 * cores
 	return Fitted{
-		Reviews:     Threads{cores, 1, cores},
-		Interactive: Threads{a, s, a * s},
+		Reviews:     Threads{total, 1, eigenBatch},
+		Interactive: Threads{a, max(total/a, 1), eigenBatch},
 	}
 }
+
+// eigenBatch is nnMaxBatchSize on KataGo's Eigen (CPU) backend, which ignores the config
+// key: large batches do not help a CPU as they help a GPU.
+const eigenBatch = 2
 
 // fitGPU spreads total search threads over positions: one thread each for reviews, two
 // positions for interactive work. The batch holds every thread's evaluation.
@@ -278,6 +290,10 @@ type Tuning struct {
 	Source string `json:"source"`
 	// VisitsPerSecond is the measured throughput of Threads, when they were measured.
 	VisitsPerSecond float64 `json:"visitsPerSecond,omitempty"`
+	// InteractiveSearchThreads are the search threads of each interactive position on a
+	// process tuned for reviews, passed with its query (Engine.InteractiveQuery); zero
+	// when its queries keep the process's own.
+	InteractiveSearchThreads int `json:"interactiveSearchThreads,omitempty"`
 }
 
 // String is the one-line summary the start-up log and the worker registry show.
@@ -302,6 +318,9 @@ func (t Tuning) String() string {
 		fmt.Fprintf(&b, ", %.0f visits/s", t.VisitsPerSecond)
 	}
 	b.WriteString(")")
+	if t.InteractiveSearchThreads > 0 {
+		fmt.Fprintf(&b, ", interactive positions %d search threads", t.InteractiveSearchThreads)
+	}
 	return b.String()
 }
 
@@ -340,6 +359,13 @@ func (e *Engine) tune(ctx context.Context) {
 		t.Source, t.VisitsPerSecond = source, m.VisitsPerSecond
 	}
 	t.Threads = resolve(set, fit.For(e.cfg.Work))
+	if e.cfg.Work == WorkReviews && t.Source != SourceSet && t.Source != SourceConfigFile {
+		// Interactive work that this process serves too gets the latency settings' threads
+		// on each of its positions, when they differ from the reviews'.
+		if s := resolve(e.set.Interactive, fit.Interactive).SearchThreadsPerAnalysisThread; s != t.Threads.SearchThreadsPerAnalysisThread {
+			t.InteractiveSearchThreads = s
+		}
+	}
 	e.cfg.AnalysisThreads = t.Threads.AnalysisThreads
 	e.cfg.SearchThreadsPerAnalysisThread = t.Threads.SearchThreadsPerAnalysisThread
 	e.cfg.MaxBatchSize = t.Threads.MaxBatchSize
@@ -352,6 +378,29 @@ func (e *Engine) tune(ctx context.Context) {
 	e.log.Info("engine: katago settings", "work", t.Work.String(), "backend", string(h.Backend), "gpus", h.GPUs, "cores", h.Cores,
 		"analysis_threads", t.Threads.AnalysisThreads, "search_threads", t.Threads.SearchThreadsPerAnalysisThread,
 		"batch_size", t.Threads.MaxBatchSize, "source", t.Source, "visits_per_second", t.VisitsPerSecond)
+}
+
+// InteractiveQuery returns q as work someone waits for (a single position, a GTP or
+// KaTrain search): on a process tuned for reviews, whose positions search with one thread
+// each, a copy of q that asks KataGo for Tuning.InteractiveSearchThreads on each of its
+// positions (overrideSettings numSearchThreads), so that it gets its share of the cores
+// beside a review's positions; q itself when the process keeps its own threads or q sets
+// them.
+func (e *Engine) InteractiveQuery(q *katago.Query) *katago.Query {
+	n := e.Tuning().InteractiveSearchThreads
+	if n <= 0 {
+		return q
+	}
+	for _, k := range []string{"numSearchThreads", "numSearchThreadsPerAnalysisThread"} {
+		if _, set := q.OverrideSettings[k]; set {
+			return q
+		}
+	}
+	qq := *q
+	qq.OverrideSettings = make(map[string]any, len(q.OverrideSettings)+1)
+	maps.Copy(qq.OverrideSettings, q.OverrideSettings)
+	qq.OverrideSettings["numSearchThreads"] = n
+	return &qq
 }
 
 // Tuning says which thread settings KataGo runs with and why; it is set by Start.

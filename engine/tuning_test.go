@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
+	"github.com/tesuji/tesuji/katago"
 )
 
 // TestTuningOverrides: settings fitted to the backend and the machine reach KataGo unless
@@ -25,11 +26,22 @@ func TestTuningOverrides(t *testing.T) {
 		wantSource string
 		want       engine.Threads
 		wantBatch  int // the nnMaxBatchSize KataGo reports
+		// wantInteractive is Tuning.InteractiveSearchThreads: the threads an interactive
+		// position asks for on a process tuned for reviews.
+		wantInteractive int
 	}{
 		{
 			name:       "fitted to a CPU",
 			cfg:        func(t *testing.T, c *engine.Config) { c.Hardware = cpu(6) },
-			wantSource: engine.SourceFitted, want: engine.Threads{6, 1, 6}, wantBatch: 6,
+			wantSource: engine.SourceFitted, want: engine.Threads{12, 1, 2}, wantBatch: 2, wantInteractive: 12,
+		},
+		{
+			name: "interactive flags on the shared process",
+			cfg: func(t *testing.T, c *engine.Config) {
+				c.Hardware = cpu(6)
+				c.InteractiveThreads = engine.Threads{AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 3}
+			},
+			wantSource: engine.SourceFitted, want: engine.Threads{12, 1, 2}, wantBatch: 2, wantInteractive: 3,
 		},
 		{
 			name: "flags win",
@@ -45,7 +57,7 @@ func TestTuningOverrides(t *testing.T) {
 				c.Hardware = cpu(6)
 				c.AnalysisThreads = 3
 			},
-			wantSource: engine.SourceSet, want: engine.Threads{3, 2, 6}, wantBatch: 6,
+			wantSource: engine.SourceSet, want: engine.Threads{3, 4, 2}, wantBatch: 2,
 		},
 		{
 			name: "interactive work on a CPU",
@@ -53,7 +65,7 @@ func TestTuningOverrides(t *testing.T) {
 				c.Hardware = cpu(16)
 				*c = c.ForInteractive()
 			},
-			wantSource: engine.SourceFitted, want: engine.Threads{2, 8, 16}, wantBatch: 16,
+			wantSource: engine.SourceFitted, want: engine.Threads{2, 16, 2}, wantBatch: 2,
 		},
 		{
 			name: "interactive flags",
@@ -63,7 +75,7 @@ func TestTuningOverrides(t *testing.T) {
 				c.InteractiveThreads = engine.Threads{MaxBatchSize: 4}
 				*c = c.ForInteractive()
 			},
-			wantSource: engine.SourceSet, want: engine.Threads{2, 8, 4}, wantBatch: 4,
+			wantSource: engine.SourceSet, want: engine.Threads{2, 16, 4}, wantBatch: 4,
 		},
 		{
 			name: "a config file decides",
@@ -86,14 +98,15 @@ func TestTuningOverrides(t *testing.T) {
 				}
 				*c = c.ForInteractive()
 			},
-			wantSource: engine.SourceFitted, want: engine.Threads{2, 8, 16}, wantBatch: 16,
+			wantSource: engine.SourceFitted, want: engine.Threads{2, 16, 2}, wantBatch: 2,
 		},
 		{
 			name:       "backend read from katago version",
 			env:        []string{enginetest.EnvBackend + "=Eigen(CPU)"},
 			cfg:        func(t *testing.T, c *engine.Config) {},
 			wantSource: engine.SourceFitted,
-			want:       engine.Threads{runtime.NumCPU(), 1, runtime.NumCPU()}, wantBatch: runtime.NumCPU(),
+			want:       engine.Threads{2 * runtime.NumCPU(), 1, 2}, wantBatch: 2,
+			wantInteractive: engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: runtime.NumCPU()}).Interactive.SearchThreadsPerAnalysisThread,
 		},
 	}
 	for _, tt := range tests {
@@ -109,6 +122,9 @@ func TestTuningOverrides(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got.Threads); diff != "" {
 				t.Errorf("threads (-want +got):\n%s", diff)
+			}
+			if got.InteractiveSearchThreads != tt.wantInteractive {
+				t.Errorf("interactive positions get %d search threads, want %d", got.InteractiveSearchThreads, tt.wantInteractive)
 			}
 			models, err := e.Models(ctxTimeout(t, time.Minute))
 			if err != nil {
@@ -195,6 +211,59 @@ func TestTuningCache(t *testing.T) {
 	}
 }
 
+// TestInteractiveQuery: on a process tuned for reviews an interactive query asks for the
+// interactive threads in a copy, keeping the caller's settings and a thread count the
+// caller set; an interactive process and a process whose threads were set leave it as it
+// is. KataGo takes the setting without a warning.
+func TestInteractiveQuery(t *testing.T) {
+	t.Parallel()
+	cpu := &engine.Hardware{Backend: engine.BackendEigen, Cores: 2}
+	cfg := enginetest.Config(t)
+	cfg.AnalysisThreads, cfg.Hardware = 0, cpu
+	reviews := start(t, cfg)
+	n := reviews.Tuning().InteractiveSearchThreads
+	if want := engine.Fit(*cpu).Interactive.SearchThreadsPerAnalysisThread; n != want || n <= 1 {
+		t.Fatalf("interactive positions get %d search threads, want the fitted %d", n, want)
+	}
+
+	q := &katago.Query{Moves: []katago.Move{}, Rules: json.RawMessage(`"chinese"`), Komi: new(7.5),
+		BoardXSize: 9, BoardYSize: 9, MaxVisits: new(5), OverrideSettings: map[string]any{"wideRootNoise": 0.04}}
+	got := reviews.InteractiveQuery(q)
+	if got == q {
+		t.Fatal("the query was not copied")
+	}
+	if diff := cmp.Diff(map[string]any{"wideRootNoise": 0.04, "numSearchThreads": n}, got.OverrideSettings); diff != "" {
+		t.Errorf("settings (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]any{"wideRootNoise": 0.04}, q.OverrideSettings); diff != "" {
+		t.Errorf("the caller's settings changed (-want +got):\n%s", diff)
+	}
+	var warnings []string
+	if err := reviews.Analyze(ctxTimeout(t, time.Minute), got, func(r *katago.Response) error {
+		if r.Warning != "" {
+			warnings = append(warnings, r.Field+": "+r.Warning)
+		}
+		return nil
+	}); err != nil || len(warnings) > 0 {
+		t.Errorf("KataGo: %v, warnings %q", err, warnings)
+	}
+
+	for _, k := range []string{"numSearchThreads", "numSearchThreadsPerAnalysisThread"} {
+		own := &katago.Query{OverrideSettings: map[string]any{k: 1}}
+		if reviews.InteractiveQuery(own) != own {
+			t.Errorf("a query that sets %s was changed", k)
+		}
+	}
+	interactive := start(t, cfg.ForInteractive())
+	set := cfg
+	set.AnalysisThreads = 3
+	for name, e := range map[string]*engine.Engine{"interactive": interactive, "threads set": start(t, set)} {
+		if e.InteractiveQuery(q) != q {
+			t.Errorf("%s: the query was changed", name)
+		}
+	}
+}
+
 type cachedMeasurement struct {
 	Best   int `json:"bestTotalThreads"`
 	Trials []struct {
@@ -238,6 +307,16 @@ func TestTuningRealKataGo(t *testing.T) {
 	}
 	if len(models) != 1 || models[0].MaxBatchSize != got.Threads.MaxBatchSize {
 		t.Errorf("KataGo reports %+v, want nnMaxBatchSize %d", models, got.Threads.MaxBatchSize)
+	}
+	q := e.InteractiveQuery(&katago.Query{Moves: []katago.Move{}, Rules: json.RawMessage(`"chinese"`), Komi: new(7.5),
+		BoardXSize: 9, BoardYSize: 9, MaxVisits: new(20)})
+	if err := e.Analyze(ctxTimeout(t, time.Minute), q, func(r *katago.Response) error {
+		if r.Warning != "" {
+			t.Errorf("interactive query %v: %s: %s", q.OverrideSettings, r.Field, r.Warning)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("interactive query %v: %v", q.OverrideSettings, err)
 	}
 	t.Logf("%s", got)
 }

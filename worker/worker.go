@@ -48,6 +48,12 @@ var (
 	errPonderStopped = errors.New("worker: open-ended analysis stopped by shutdown")
 )
 
+// interactiveQuerier is an Analyzer that searches work someone waits for with settings
+// of its own (*engine.Engine: its InteractiveQuery).
+type interactiveQuerier interface {
+	InteractiveQuery(q *katago.Query) *katago.Query
+}
+
 // KataGo priorities: interactive positions are searched before the turns of a review
 // that is already under way on the same engine.
 const (
@@ -611,8 +617,12 @@ func (w *Worker) search(ctx context.Context, job *queue.Job, lease *queue.Lease,
 		prio = katagoPriorityInteractive
 	}
 	q.Priority = &prio
+	qp := &q
+	if i, ok := eng.(interactiveQuerier); ok && job.Priority == queue.PriorityInteractive {
+		qp = i.InteractiveQuery(qp)
+	}
 
-	return eng.Analyze(ctx, &q, func(r *katago.Response) error {
+	return eng.Analyze(ctx, qp, func(r *katago.Response) error {
 		if r.Warning != "" {
 			w.log.Warn("katago warning", "job_id", job.ID, "field", r.Field, "warning", r.Warning)
 			return nil

@@ -304,6 +304,50 @@ func TestWorkerInteractiveGetsKataGoPriority(t *testing.T) {
 	}
 }
 
+// TestWorkerInteractiveGetsItsThreadsOnAReviewEngine: on one engine tuned for reviews
+// (one search thread per position), an interactive job's query asks KataGo for the
+// interactive settings' threads and a review's keeps the engine's own.
+func TestWorkerInteractiveGetsItsThreadsOnAReviewEngine(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	cfg := enginetest.Config(t)
+	cfg.AnalysisThreads = 0
+	cfg.Hardware = &engine.Hardware{Backend: engine.BackendEigen, Cores: 2}
+	e := enginetest.Start(t, cfg)
+	want := e.Tuning().InteractiveSearchThreads
+	if want <= 1 {
+		t.Fatalf("a fitted CPU engine's interactive positions get %d search threads, want more than its reviews' 1", want)
+	}
+	rec := &tuningRecorder{newRecorder(e), e}
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{rec}, JobsPerEngine: 1})
+	g := sampleGame(t, 4)
+	review := enqueue(t, q, g, queue.PriorityReview, []int{1, 2})
+	waitState(t, q, review.ID, queue.StateDone)
+	interactive := enqueue(t, q, g, queue.PriorityInteractive, []int{4})
+	waitState(t, q, interactive.ID, queue.StateDone)
+	qs := rec.queries()
+	if len(qs) != 2 {
+		t.Fatalf("%d queries, want 2", len(qs))
+	}
+	if _, set := qs[0].OverrideSettings["numSearchThreads"]; set {
+		t.Errorf("the review's query sets numSearchThreads: %v", qs[0].OverrideSettings)
+	}
+	if got := qs[1].OverrideSettings["numSearchThreads"]; got != want {
+		t.Errorf("the interactive query's numSearchThreads is %v, want %d", got, want)
+	}
+}
+
+// tuningRecorder is a recorder over an *engine.Engine that marks interactive queries as
+// the engine does.
+type tuningRecorder struct {
+	*recorder
+	e *engine.Engine
+}
+
+func (r *tuningRecorder) InteractiveQuery(q *katago.Query) *katago.Query {
+	return r.e.InteractiveQuery(q)
+}
+
 // recorder passes queries to an engine and keeps a copy of each.
 type recorder struct {
 	next     worker.Analyzer
