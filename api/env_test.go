@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/server"
@@ -43,6 +44,8 @@ type envOptions struct {
 	engines   int        // server.Config.Engines; 0: one
 	jobsPerEn int        // worker.Config.JobsPerEngine
 	threads   int        // KataGo's analysis threads; 0: enginetest's
+	// fitted, when set, leaves KataGo's threads to the engine's fit for this hardware.
+	fitted *engine.Hardware
 }
 
 // startEnv starts a server on a free loopback port, with a token store in the test's
@@ -60,6 +63,9 @@ func startEnv(t testing.TB, o envOptions) *env {
 	ecfg := enginetest.Config(t, o.fakeEnv...)
 	if o.threads > 0 {
 		ecfg.AnalysisThreads = o.threads
+	}
+	if o.fitted != nil {
+		ecfg.AnalysisThreads, ecfg.Hardware = 0, o.fitted
 	}
 	scfg := server.Config{Addr: "127.0.0.1:0", Engine: ecfg, API: cfg, Logger: log, Engines: o.engines,
 		ShutdownGrace: time.Second, DataFile: filepath.Join(t.TempDir(), "tesuji.db")}

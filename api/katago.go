@@ -646,7 +646,16 @@ func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func
 		return fn(r)
 	}
 	for attempt := 0; ; attempt++ {
-		err = b.pick().Analyze(ctx, &t.query, count)
+		e := b.pick()
+		q := &t.query
+		if i, ok := e.(interface {
+			InteractiveQuery(*katago.Query) *katago.Query
+		}); ok {
+			// A review engine searches each position with one thread; KaTrain's turns get
+			// the latency settings' threads.
+			q = i.InteractiveQuery(q)
+		}
+		err = e.Analyze(ctx, q, count)
 		if !errors.Is(err, engine.ErrTransient) || attempt == 2 || ctx.Err() != nil {
 			break
 		}

@@ -16,7 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/api"
+	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/engine/enginetest"
+	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
 	"github.com/tesuji/tesuji/queue/sqlitetest"
 	"github.com/tesuji/tesuji/worker"
@@ -437,6 +439,66 @@ func TestKaTrainSession(t *testing.T) {
 			t.Fatalf("want the final result of the resent %s, got %s", id, l.raw)
 		}
 	})
+}
+
+// TestInteractiveThreadsOnTheSharedEngine: on one CPU engine tuned for reviews, whose
+// positions search with one thread each, KataGo reads the latency settings' search
+// threads on every KaTrain turn and single position, beside the client's own settings,
+// and not on a review's turns.
+func TestInteractiveThreadsOnTheSharedEngine(t *testing.T) {
+	t.Parallel()
+	trace := filepath.Join(t.TempDir(), "katago-stdin.jsonl")
+	cpu := &engine.Hardware{Backend: engine.BackendEigen, Cores: 2}
+	e := startEnv(t, envOptions{
+		fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000", enginetest.EnvTrace + "=" + trace},
+		fitted:  cpu, noTokens: true,
+	})
+	threads := engine.Fit(*cpu).Interactive.SearchThreadsPerAnalysisThread
+	k, _, err := dialKaTrain(t, e.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.send(katrainQuery(opening[:3], 50, map[string]any{"overrideSettings": map[string]any{"wideRootNoise": 0.04}}))
+	if l := k.read(); l.kind != "final" {
+		t.Fatalf("KaTrain query: %s", l.raw)
+	}
+	if r := e.do(t, "POST", "/api/v1/positions", "", position(map[string]any{"maxVisits": 60})); r.status != http.StatusOK {
+		t.Fatalf("position: %d %s", r.status, r.body)
+	}
+	e.follow(t, "", e.submit(t, "", game3, map[string]string{"maxVisits": "70"}))
+
+	data, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		var q katago.Query
+		if json.Unmarshal([]byte(line), &q) != nil || q.MaxVisits == nil || q.Action != "" {
+			continue
+		}
+		got := q.OverrideSettings["numSearchThreads"]
+		switch *q.MaxVisits {
+		case 50:
+			if got != float64(threads) || q.OverrideSettings["wideRootNoise"] != 0.04 {
+				t.Errorf("KaTrain's turn: overrideSettings %v, want numSearchThreads %d and wideRootNoise 0.04", q.OverrideSettings, threads)
+			}
+		case 60:
+			if got != float64(threads) {
+				t.Errorf("single position: overrideSettings %v, want numSearchThreads %d", q.OverrideSettings, threads)
+			}
+		case 70:
+			if got != nil {
+				t.Errorf("review: overrideSettings %v, want the engine's own threads", q.OverrideSettings)
+			}
+		}
+		seen[*q.MaxVisits]++
+	}
+	for _, v := range []int{50, 60, 70} {
+		if seen[v] == 0 {
+			t.Errorf("KataGo read no query at %d visits: %v", v, seen)
+		}
+	}
 }
 
 // oneAtATime dials a server that searches one turn at a time: over the engine path

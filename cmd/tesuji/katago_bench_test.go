@@ -264,7 +264,7 @@ func cpuSplit(pid int) (self, children float64) {
 // BenchmarkKataGoReviewServedVsDirect: the same 100-move review at benchVisits through
 // `tesuji serve` with its default, fitted settings, and sent straight to `katago
 // analysis` with KataGo's throughput settings of the same thread total (one search thread
-// per position, one position per core on a CPU), alternately in every iteration.
+// per position, two positions per core on a CPU), alternately in every iteration.
 // served/direct is the ratio of the total times.
 func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 	katagoBin, model := realKataGo(b)
@@ -318,8 +318,9 @@ func BenchmarkKataGoThreadSweep(b *testing.B) {
 	cores := runtime.NumCPU()
 	fit := engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: cores}).Reviews
 	settings := []engine.Threads{fit}
-	for _, at := range [][2]int{{1, 1}, {1, cores}, {2 * cores, 1}, {cores, 2}, {4 * cores, 1}} {
-		t := engine.Threads{AnalysisThreads: at[0], SearchThreadsPerAnalysisThread: at[1], MaxBatchSize: at[0] * at[1]}
+	for _, at := range [][2]int{{1, 1}, {1, cores}, {cores, 1}, {cores, 2}, {2 * cores, 1}, {4 * cores, 1}} {
+		// KataGo's Eigen backend keeps its own batch size, the fitted one.
+		t := engine.Threads{AnalysisThreads: at[0], SearchThreadsPerAnalysisThread: at[1], MaxBatchSize: fit.MaxBatchSize}
 		if t != fit {
 			settings = append(settings, t)
 		}

@@ -52,7 +52,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 // registerWork registers the flags of a process that runs jobs for a queue others feed
 // too: serve and worker.
 func (f *engineFlags) registerWork(fs *flag.FlagSet) {
-	fs.StringVar(&f.interactive, "interactive-engine", "auto", "beside each KataGo process run a second one with the latency settings for interactive requests (single positions, GTP, KaTrain), reviews keeping the throughput settings: auto (on a GPU backend), on, off (one process serves both, KataGo's priority putting interactive requests first)")
+	fs.StringVar(&f.interactive, "interactive-engine", "auto", "beside each KataGo process run a second one with the latency settings for interactive requests (single positions, GTP, KaTrain), reviews keeping the throughput settings: auto (on a GPU backend), on, off (one process serves both, KataGo's priority putting interactive requests first and each of their positions searching with the latency settings' threads)")
 	fs.IntVar(&f.jobsPer, "jobs-per-engine", 0, "reviews run at once on each KataGo process, their positions batched together (default 2)")
 	fs.IntVar(&f.interactiveJob, "interactive-jobs-per-engine", 0, "interactive jobs run at once on each interactive KataGo process (default 4)")
 }
