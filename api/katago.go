@@ -646,16 +646,10 @@ func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func
 		return fn(r)
 	}
 	for attempt := 0; ; attempt++ {
+		// KaTrain's turns are interactive work: on a review engine they ask for the
+		// latency settings' threads.
 		e := b.pick()
-		q := &t.query
-		if i, ok := e.(interface {
-			InteractiveQuery(*katago.Query) *katago.Query
-		}); ok {
-			// A review engine searches each position with one thread; KaTrain's turns get
-			// the latency settings' threads.
-			q = i.InteractiveQuery(q)
-		}
-		err = e.Analyze(ctx, q, count)
+		err = e.Analyze(ctx, engine.Interactive(e, &t.query), count)
 		if !errors.Is(err, engine.ErrTransient) || attempt == 2 || ctx.Err() != nil {
 			break
 		}

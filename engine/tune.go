@@ -158,7 +158,7 @@ func fitCPU(cores int) Fitted {
 	total := 2 * cores
 	return Fitted{
 		Reviews:     Threads{total, 1, eigenBatch},
-		Interactive: Threads{a, max(total/a, 1), eigenBatch},
+		Interactive: Threads{a, total / a, eigenBatch},
 	}
 }
 
@@ -401,6 +401,17 @@ func (e *Engine) InteractiveQuery(q *katago.Query) *katago.Query {
 	maps.Copy(qq.OverrideSettings, q.OverrideSettings)
 	qq.OverrideSettings["numSearchThreads"] = n
 	return &qq
+}
+
+// Interactive returns q as interactive work for a: a's InteractiveQuery where a has one
+// (an *Engine, seen through an interface of the caller's), q itself otherwise.
+func Interactive(a any, q *katago.Query) *katago.Query {
+	if i, ok := a.(interface {
+		InteractiveQuery(*katago.Query) *katago.Query
+	}); ok {
+		return i.InteractiveQuery(q)
+	}
+	return q
 }
 
 // Tuning says which thread settings KataGo runs with and why; it is set by Start.

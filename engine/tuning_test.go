@@ -228,9 +228,12 @@ func TestInteractiveQuery(t *testing.T) {
 
 	q := &katago.Query{Moves: []katago.Move{}, Rules: json.RawMessage(`"chinese"`), Komi: new(7.5),
 		BoardXSize: 9, BoardYSize: 9, MaxVisits: new(5), OverrideSettings: map[string]any{"wideRootNoise": 0.04}}
-	got := reviews.InteractiveQuery(q)
+	got := engine.Interactive(reviews, q)
 	if got == q {
 		t.Fatal("the query was not copied")
+	}
+	if engine.Interactive(struct{}{}, q) != q {
+		t.Error("an analyzer without InteractiveQuery changed the query")
 	}
 	if diff := cmp.Diff(map[string]any{"wideRootNoise": 0.04, "numSearchThreads": n}, got.OverrideSettings); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)

@@ -48,12 +48,6 @@ var (
 	errPonderStopped = errors.New("worker: open-ended analysis stopped by shutdown")
 )
 
-// interactiveQuerier is an Analyzer that searches work someone waits for with settings
-// of its own (*engine.Engine: its InteractiveQuery).
-type interactiveQuerier interface {
-	InteractiveQuery(q *katago.Query) *katago.Query
-}
-
 // KataGo priorities: interactive positions are searched before the turns of a review
 // that is already under way on the same engine.
 const (
@@ -618,8 +612,8 @@ func (w *Worker) search(ctx context.Context, job *queue.Job, lease *queue.Lease,
 	}
 	q.Priority = &prio
 	qp := &q
-	if i, ok := eng.(interactiveQuerier); ok && job.Priority == queue.PriorityInteractive {
-		qp = i.InteractiveQuery(qp)
+	if job.Priority == queue.PriorityInteractive {
+		qp = engine.Interactive(eng, qp)
 	}
 
 	return eng.Analyze(ctx, qp, func(r *katago.Response) error {
