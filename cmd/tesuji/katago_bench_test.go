@@ -21,6 +21,7 @@ import (
 	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
+	"github.com/tesuji/tesuji/setup"
 )
 
 // The benchmarks in this file drive the real KataGo: they run when TESUJI_KATAGO names a
@@ -264,15 +265,16 @@ func cpuSplit(pid int) (self, children float64) {
 // BenchmarkKataGoReviewServedVsDirect: the same 100-move review at benchVisits through
 // `tesuji serve` with its default, fitted settings, and sent straight to `katago
 // analysis` with KataGo's throughput settings of the same thread total (one search thread
-// per position, two positions per core on a CPU), alternately in every iteration.
+// per position: two positions per core on a CPU, the measured total on a GPU), alternately
+// in every iteration.
 // served/direct is the ratio of the total times.
 func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 	katagoBin, model := realKataGo(b)
 	p := serveReal(b, katagoBin, model)
 	b.Logf("serve: %s", katagoSettings(b, p.url))
-	fit := engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: runtime.NumCPU()}).Reviews
-	direct := startDirect(b, katagoBin, model, fit.Total())
-	b.Logf("direct: %d analysis x 1 search threads", fit.Total())
+	total := fittedThreads(b, katagoBin, model).Total()
+	direct := startDirect(b, katagoBin, model, total)
+	b.Logf("direct: %d analysis x 1 search threads", total)
 	var served, straight time.Duration
 	var servedCPU, straightCPU, servedKataGo float64
 	b.ResetTimer()
@@ -327,14 +329,7 @@ func BenchmarkKataGoThreadSweep(b *testing.B) {
 	}
 	engines := make([]*engine.Engine, len(settings))
 	for i, t := range settings {
-		en := engine.New(engine.Config{Path: katagoBin, Model: model, LogDir: b.TempDir(),
-			AnalysisThreads: t.AnalysisThreads, SearchThreadsPerAnalysisThread: t.SearchThreadsPerAnalysisThread,
-			MaxBatchSize: t.MaxBatchSize})
-		if err := en.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = en.Stop(context.Background()) })
-		engines[i] = en
+		engines[i] = startEngine(b, katagoBin, model, t, "")
 	}
 	elapsed := make([]time.Duration, len(settings))
 	visits := 0
@@ -444,6 +439,124 @@ func BenchmarkKataGoPositionLatency(b *testing.B) {
 	b.ReportMetric(idleS.Seconds()*1000/n, "shared-idle-ms")
 	b.ReportMetric(busyS.Seconds()*1000/n, "shared-busy-ms")
 	b.ReportMetric(busyS.Seconds()/idleS.Seconds(), "shared-busy/idle")
+}
+
+// startEngine starts a KataGo process for reviews with threads t, or with the settings
+// serve would fit to this machine where t is zero: measured first on a GPU backend, as
+// serve's first start does, when cacheDir is set.
+func startEngine(b *testing.B, katagoBin, model string, t engine.Threads, cacheDir string) *engine.Engine {
+	b.Helper()
+	en := engine.New(engine.Config{Path: katagoBin, Model: model, LogDir: b.TempDir(), CacheDir: cacheDir,
+		AnalysisThreads: t.AnalysisThreads, SearchThreadsPerAnalysisThread: t.SearchThreadsPerAnalysisThread,
+		MaxBatchSize: t.MaxBatchSize})
+	if err := en.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = en.Stop(context.Background()) })
+	return en
+}
+
+// userCache is where serve keeps measured KataGo settings, so that a benchmark's own
+// KataGo process runs with the settings serve measured on this machine.
+func userCache(b *testing.B) string {
+	b.Helper()
+	dir, err := setup.Dir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// fittedThreads are the review settings serve runs with on this machine: on a GPU those
+// it measured (cached in the user cache), on a CPU the fitted ones.
+func fittedThreads(b *testing.B, katagoBin, model string) engine.Threads {
+	b.Helper()
+	en := startEngine(b, katagoBin, model, engine.Threads{}, userCache(b))
+	defer en.Stop(context.Background())
+	return en.Tuning().Threads
+}
+
+// reviewVisits is the visits per position of BenchmarkKataGoReviewSettings:
+// TESUJI_BENCH_VISITS when set (500 for the GPU figures), else benchVisits.
+func reviewVisits(b *testing.B) int {
+	b.Helper()
+	s := os.Getenv("TESUJI_BENCH_VISITS")
+	if s == "" {
+		return benchVisits
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		b.Fatalf("TESUJI_BENCH_VISITS=%q: want a whole number of visits, 1 or more", s)
+	}
+	return v
+}
+
+// BenchmarkKataGoReviewSettings: the same 100-move review three ways, each on a KataGo
+// process of its own, in a rotating order within every iteration:
+//   - fitted: the settings serve chooses for this machine (measured on a GPU);
+//   - 2x8: the former fixed settings, 2 analysis threads of 8 search threads;
+//   - one-at-a-time: as Lizzie or another GTP client reviews a game, one position at a time,
+//     each sent when the previous one ends, with all the fitted threads searching it.
+//
+// It reports each one's visits per second (KataGo's own count, from every turn's final
+// result) and the fitted settings' speed-up over the other two. The visits per position
+// are TESUJI_BENCH_VISITS, default benchVisits.
+func BenchmarkKataGoReviewSettings(b *testing.B) {
+	katagoBin, model := realKataGo(b)
+	visits := reviewVisits(b)
+	fitted := startEngine(b, katagoBin, model, engine.Threads{}, userCache(b))
+	fit := fitted.Tuning().Threads
+	b.Logf("fitted: %s", fitted.Tuning())
+	lizzie := engine.Threads{AnalysisThreads: 1, SearchThreadsPerAnalysisThread: fit.Total(), MaxBatchSize: fit.Total()}
+	variants := []struct {
+		name     string
+		en       *engine.Engine
+		oneByOne bool
+	}{
+		{"fitted", fitted, false},
+		{"2x8", startEngine(b, katagoBin, model, engine.Threads{AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 8, MaxBatchSize: 16}, ""), false},
+		{"one-at-a-time", startEngine(b, katagoBin, model, lizzie, ""), true},
+	}
+	elapsed := make([]time.Duration, len(variants))
+	searched := make([]int, len(variants))
+	analyze := func(k int, q katago.Query) {
+		q.ID = ""
+		err := variants[k].en.Analyze(context.Background(), &q, func(r *katago.Response) error {
+			if r.Final() && r.RootInfo != nil {
+				searched[k] += r.RootInfo.Visits
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		q, turns := reviewQuery(b, selfPlay(b, benchKomi(i)), visits)
+		for k := range variants {
+			k = (k + i) % len(variants)
+			start := time.Now()
+			if variants[k].oneByOne {
+				for t := range turns {
+					q := q
+					q.AnalyzeTurns = []int{t}
+					analyze(k, q)
+				}
+			} else {
+				analyze(k, q)
+			}
+			elapsed[k] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	vps := make([]float64, len(variants))
+	for k, v := range variants {
+		vps[k] = float64(searched[k]) / elapsed[k].Seconds()
+		b.ReportMetric(vps[k], "visits/s-"+v.name)
+	}
+	b.ReportMetric(vps[0]/vps[1], "fitted/2x8")
+	b.ReportMetric(vps[0]/vps[2], "fitted/one-at-a-time")
 }
 
 func ptr[T any](v T) *T { return &v }
