@@ -12,13 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tesuji/tesuji/engine"
+	"github.com/tesuji/tesuji/engine/enginetest"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/setup"
@@ -312,24 +313,33 @@ func BenchmarkKataGoReviewServedVsDirect(b *testing.B) {
 }
 
 // BenchmarkKataGoThreadSweep: the same review (every fourth turn) on KataGo processes
-// with a few thread settings, the fitted one among them, each process once per iteration in a rotating
-// order. It reports each setting's visits per second and fitted/best, the fitted
-// setting's throughput over the best one's.
+// with a few thread settings around the fitted total T (measured on a GPU, as serve does),
+// the fitted one among them: 1 x 1, 1 x T/2, T/2 x 1, T/2 x 2, T x 1 and 2T x 1 on a CPU,
+// where T x 1 is the fit. Each process runs once per iteration, in a rotating order. It
+// reports each setting's visits per second and fitted/best, the fitted setting's
+// throughput over the best one's.
 func BenchmarkKataGoThreadSweep(b *testing.B) {
 	katagoBin, model := realKataGo(b)
-	cores := runtime.NumCPU()
-	fit := engine.Fit(engine.Hardware{Backend: engine.BackendEigen, Cores: cores}).Reviews
+	fitted := fittedEngine(b, katagoBin, model)
+	tuning := fitted.Tuning()
+	fit := tuning.Threads
+	b.Logf("fitted: %s", tuning)
+	half := max(fit.Total()/2, 1)
 	settings := []engine.Threads{fit}
-	for _, at := range [][2]int{{1, 1}, {1, cores}, {cores, 1}, {cores, 2}, {2 * cores, 1}, {4 * cores, 1}} {
-		// KataGo's Eigen backend keeps its own batch size, the fitted one.
+	for _, at := range [][2]int{{1, 1}, {1, half}, {half, 1}, {half, 2}, {fit.Total(), 1}, {2 * fit.Total(), 1}} {
+		// KataGo's Eigen backend keeps its own batch size, the fitted one; a GPU batches
+		// every thread's evaluation.
 		t := engine.Threads{AnalysisThreads: at[0], SearchThreadsPerAnalysisThread: at[1], MaxBatchSize: fit.MaxBatchSize}
-		if t != fit {
+		if tuning.Hardware.Backend.GPU() {
+			t.MaxBatchSize = t.Total()
+		}
+		if !slices.Contains(settings, t) {
 			settings = append(settings, t)
 		}
 	}
-	engines := make([]*engine.Engine, len(settings))
-	for i, t := range settings {
-		engines[i] = startEngine(b, katagoBin, model, t, "")
+	engines := []*engine.Engine{fitted}
+	for _, t := range settings[1:] {
+		engines = append(engines, startEngine(b, katagoBin, model, t, ""))
 	}
 	elapsed := make([]time.Duration, len(settings))
 	visits := 0
@@ -467,11 +477,18 @@ func userCache(b *testing.B) string {
 	return dir
 }
 
-// fittedThreads are the review settings serve runs with on this machine: on a GPU those
-// it measured (cached in the user cache), on a CPU the fitted ones.
+// fittedEngine starts a KataGo process for reviews with the settings serve runs with on
+// this machine: on a GPU those it measured (kept in the user cache), on a CPU the fitted
+// ones.
+func fittedEngine(b *testing.B, katagoBin, model string) *engine.Engine {
+	b.Helper()
+	return startEngine(b, katagoBin, model, engine.Threads{}, userCache(b))
+}
+
+// fittedThreads are fittedEngine's thread settings.
 func fittedThreads(b *testing.B, katagoBin, model string) engine.Threads {
 	b.Helper()
-	en := startEngine(b, katagoBin, model, engine.Threads{}, userCache(b))
+	en := fittedEngine(b, katagoBin, model)
 	defer en.Stop(context.Background())
 	return en.Tuning().Threads
 }
@@ -506,7 +523,7 @@ func reviewVisits(b *testing.B) int {
 func BenchmarkKataGoReviewSettings(b *testing.B) {
 	katagoBin, model := realKataGo(b)
 	visits := reviewVisits(b)
-	fitted := startEngine(b, katagoBin, model, engine.Threads{}, userCache(b))
+	fitted := fittedEngine(b, katagoBin, model)
 	fit := fitted.Tuning().Threads
 	b.Logf("fitted: %s", fitted.Tuning())
 	lizzie := engine.Threads{AnalysisThreads: 1, SearchThreadsPerAnalysisThread: fit.Total(), MaxBatchSize: fit.Total()}
@@ -565,3 +582,42 @@ func BenchmarkKataGoReviewSettings(b *testing.B) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestKataGoBenchmarksOnTheFake runs the real-KataGo benchmarks against the fake KataGo,
+// so that a change that breaks them shows in `make test` and not first on a machine with
+// KataGo. Their figures mean nothing here and are not checked, only that each one runs to
+// its end and reports them. The latency benchmark is left out: it needs a review still
+// running when its position request goes in, which the fake may finish first.
+func TestKataGoBenchmarksOnTheFake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts several KataGo processes and servers")
+	}
+	model := filepath.Join(t.TempDir(), "model.bin.gz")
+	if err := os.WriteFile(model, []byte("fake network"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Build both binaries first: the test's tesuji, with the race detector, and before
+	// XDG_CACHE_HOME moves Go's build cache too.
+	tesujiBinary(t)
+	t.Setenv("TESUJI_KATAGO", enginetest.Path(t))
+	t.Setenv("TESUJI_MODEL", model)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // never the user's measured settings
+	t.Setenv("TESUJI_BENCH_VISITS", "")
+	for _, bench := range []struct {
+		name   string
+		f      func(*testing.B)
+		metric string
+	}{
+		{"ServedVsDirect", BenchmarkKataGoReviewServedVsDirect, "served/direct"},
+		{"ThreadSweep", BenchmarkKataGoThreadSweep, "fitted/best"},
+		{"ReviewSettings", BenchmarkKataGoReviewSettings, "fitted/one-at-a-time"},
+	} {
+		start := time.Now()
+		r := testing.Benchmark(bench.f)
+		t.Logf("%s: %v, %d iterations", bench.name, time.Since(start), r.N)
+		if r.N == 0 || r.Extra[bench.metric] <= 0 {
+			t.Errorf("%s: failed or reported no %s: %d iterations, %v (its log: go test -run '^$' -bench KataGo%s with TESUJI_KATAGO naming the fake)",
+				bench.name, bench.metric, r.N, r.Extra, bench.name)
+		}
+	}
+}
