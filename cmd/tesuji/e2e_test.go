@@ -75,16 +75,23 @@ func (p *proc) log() string {
 
 var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
 
+// fakeModel writes a network file for the fake KataGo, which only checks that it exists,
+// and returns its path.
+func fakeModel(t testing.TB) string {
+	t.Helper()
+	model := filepath.Join(t.TempDir(), "model.bin.gz")
+	if err := os.WriteFile(model, []byte("fake network"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return model
+}
+
 // startServe starts `tesuji serve` with the fake engine on a free port and waits until it
 // listens.
 func startServe(t testing.TB, extraEnv []string, args ...string) *proc {
 	t.Helper()
 	bin := tesujiBinary(t)
-	model := filepath.Join(t.TempDir(), "model.bin.gz")
-	if err := os.WriteFile(model, []byte("fake network"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--katago", enginetest.Path(t), "--model", model, "--log-format", "json"}, args...)
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--katago", enginetest.Path(t), "--model", fakeModel(t), "--log-format", "json"}, args...)
 	if !slices.Contains(args, "--data") {
 		all = append(all, "--data", t.TempDir()) // never the user's data directory
 	}

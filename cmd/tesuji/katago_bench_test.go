@@ -524,8 +524,9 @@ func BenchmarkKataGoReviewSettings(b *testing.B) {
 	katagoBin, model := realKataGo(b)
 	visits := reviewVisits(b)
 	fitted := fittedEngine(b, katagoBin, model)
-	fit := fitted.Tuning().Threads
-	b.Logf("fitted: %s", fitted.Tuning())
+	tuning := fitted.Tuning()
+	fit := tuning.Threads
+	b.Logf("fitted: %s", tuning)
 	lizzie := engine.Threads{AnalysisThreads: 1, SearchThreadsPerAnalysisThread: fit.Total(), MaxBatchSize: fit.Total()}
 	variants := []struct {
 		name     string
@@ -592,15 +593,11 @@ func TestKataGoBenchmarksOnTheFake(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts several KataGo processes and servers")
 	}
-	model := filepath.Join(t.TempDir(), "model.bin.gz")
-	if err := os.WriteFile(model, []byte("fake network"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	// Build both binaries first: the test's tesuji, with the race detector, and before
 	// XDG_CACHE_HOME moves Go's build cache too.
 	tesujiBinary(t)
 	t.Setenv("TESUJI_KATAGO", enginetest.Path(t))
-	t.Setenv("TESUJI_MODEL", model)
+	t.Setenv("TESUJI_MODEL", fakeModel(t))
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // never the user's measured settings
 	t.Setenv("TESUJI_BENCH_VISITS", "")
 	for _, bench := range []struct {
@@ -612,9 +609,7 @@ func TestKataGoBenchmarksOnTheFake(t *testing.T) {
 		{"ThreadSweep", BenchmarkKataGoThreadSweep, "fitted/best"},
 		{"ReviewSettings", BenchmarkKataGoReviewSettings, "fitted/one-at-a-time"},
 	} {
-		start := time.Now()
 		r := testing.Benchmark(bench.f)
-		t.Logf("%s: %v, %d iterations", bench.name, time.Since(start), r.N)
 		if r.N == 0 || r.Extra[bench.metric] <= 0 {
 			t.Errorf("%s: failed or reported no %s: %d iterations, %v (its log: go test -run '^$' -bench KataGo%s with TESUJI_KATAGO naming the fake)",
 				bench.name, bench.metric, r.N, r.Extra, bench.name)

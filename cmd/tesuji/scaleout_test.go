@@ -25,9 +25,7 @@ import (
 func startWorkerProc(t testing.TB, name, redisURL string, env []string, args ...string) *proc {
 	t.Helper()
 	bin := tesujiBinary(t)
-	model := filepath.Join(t.TempDir(), "model.bin.gz")
-	os.WriteFile(model, []byte("fake network"), 0o644)
-	all := append([]string{"worker", "--redis", redisURL, "--katago", enginetest.Path(t), "--model", model,
+	all := append([]string{"worker", "--redis", redisURL, "--katago", enginetest.Path(t), "--model", fakeModel(t),
 		"--id", name, "--lease", "2s", "--log-format", "json", "--shutdown-grace", "1s"}, args...)
 	cmd := exec.Command(bin, all...)
 	cmd.Env = append(os.Environ(), env...)
