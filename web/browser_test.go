@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
@@ -231,7 +233,7 @@ func eval[T any](tb *tab, expr string) T {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := inPage(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		tb.t.Fatalf("evaluate %s: %v", expr, err)
 	}
@@ -243,12 +245,36 @@ func (tb *tab) waitFor(what, expr string) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit+5*time.Second)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
+	_, err := inPage(ctx, chromedp.Poll[bool](expr,
 		chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(waitLimit)))
 	if err != nil {
 		tb.shot("failed")
 		tb.t.Fatalf("waiting for %s (%s): %v\npage text:\n%s", what, expr, err, eval[string](tb, "document.body.innerText"))
 	}
+}
+
+// inPage runs a script action in the page's current document. Just after a navigation
+// chromedp can still hold the JavaScript context of the document before, and the browser
+// answers that it has no such context; the action runs again once chromedp has the new
+// one, however long a busy machine takes to tell it.
+func inPage[T any](ctx context.Context, action chromedp.Action[T]) (T, error) {
+	for {
+		v, err := chromedp.Run(ctx, action)
+		var cdpErr *cdproto.Error
+		if !errors.As(err, &cdpErr) || !staleContext(cdpErr.Message) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// staleContext tells the browser's answers to a script sent to a document that is gone.
+func staleContext(msg string) bool {
+	return msg == "Cannot find context with specified id" || msg == "Execution context was destroyed."
 }
 
 // shot saves a screenshot of the page as an artifact.
