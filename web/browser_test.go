@@ -277,6 +277,36 @@ func staleContext(msg string) bool {
 	return msg == "Cannot find context with specified id" || msg == "Execution context was destroyed."
 }
 
+// TestInPageRunsAgainInTheNewContext sends a script first to a JavaScript context the
+// page does not have, as chromedp does for a moment after a navigation: the browser's
+// answer is one inPage knows, and the script runs again in the page's own context.
+func TestInPageRunsAgainInTheNewContext(t *testing.T) {
+	t.Parallel()
+	tb := newTab(t, 0, 0)
+	tb.do(chromedp.Navigate("data:text/html,<p>now</p>"))
+	const gone = runtime.ExecutionContextID(1 << 30)
+	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit)
+	defer cancel()
+
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.textContent`,
+		func(p *runtime.EvaluateParams) { p.ContextID = gone }))
+	var cdpErr *cdproto.Error
+	if !errors.As(err, &cdpErr) || !staleContext(cdpErr.Message) {
+		t.Fatalf("a script sent to a context the page does not have: %v; inPage does not know this answer", err)
+	}
+
+	tries := 0
+	got, err := inPage(ctx, chromedp.Evaluate[string](`document.body.textContent`,
+		func(p *runtime.EvaluateParams) {
+			if tries++; tries == 1 {
+				p.ContextID = gone
+			}
+		}))
+	if err != nil || got != "now" || tries != 2 {
+		t.Errorf("inPage gave %q, %v after %d tries; want %q after 2", got, err, tries, "now")
+	}
+}
+
 // shot saves a screenshot of the page as an artifact.
 func (tb *tab) shot(name string) {
 	tb.t.Helper()
