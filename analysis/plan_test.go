@@ -64,3 +64,35 @@ func TestAdaptivePlan(t *testing.T) {
 		t.Errorf("DeepBudget at 0 visits: %d, want 0", got)
 	}
 }
+
+// TestReviewPercent: a review's progress weighs its searches by their visits, so an
+// adaptive review's quick pass is not the whole of it.
+func TestReviewPercent(t *testing.T) {
+	t.Parallel()
+	// review.sgf's 121 positions at 500 visits: a quick pass of 62 visits, then 33
+	// positions again at 500; 24,002 visits planned.
+	smart := &analysis.Spec{MaxVisits: 500, Adaptive: true}
+	uniform := &analysis.Spec{MaxVisits: 500}
+	tests := []struct {
+		name                  string
+		spec                  *analysis.Spec
+		total, done, deepDone int
+		want                  int
+	}{
+		{"nothing yet", smart, 121, 0, 0, 0},
+		{"half the quick pass", smart, 121, 60, 0, 15},       // 3,720 of 24,002
+		{"quick pass done", smart, 121, 121, 0, 31},          // 7,502
+		{"four searched again", smart, 121, 121, 4, 39},      // 9,502
+		{"every deep search", smart, 121, 121, 33, 100},      // 24,002
+		{"more deep than planned", smart, 121, 121, 40, 100}, // a retried job counts no more
+		{"uniform, by turns", uniform, 121, 60, 0, 49},
+		{"uniform, done", uniform, 121, 121, 0, 100},
+		{"adaptive too shallow to be one", &analysis.Spec{MaxVisits: 32, Adaptive: true}, 10, 5, 0, 50},
+		{"no turns", smart, 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.spec.Percent(tt.total, tt.done, tt.deepDone); got != tt.want {
+			t.Errorf("%s: Percent(%d, %d, %d) = %d, want %d", tt.name, tt.total, tt.done, tt.deepDone, got, tt.want)
+		}
+	}
+}

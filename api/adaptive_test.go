@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tesuji/tesuji/game"
 )
@@ -71,8 +72,12 @@ func TestAdaptiveAnalysis(t *testing.T) {
 				MaxVisits   int
 				VisitsSpent int
 				Turns       []game.Turn
+				Progress    progress
 			}
 			e.do(t, "GET", "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
+			if want := (progress{Done: 31, Total: 31, DeepDone: deepened, DeepTotal: 4, Percent: 100}); a.Progress != want {
+				t.Errorf("progress %+v, want %+v", a.Progress, want)
+			}
 			if !a.Adaptive || a.MaxVisits != 64 || len(a.Turns) != 31 {
 				t.Errorf("analysis: adaptive %v maxVisits %d turns %d, want true, 64, 31", a.Adaptive, a.MaxVisits, len(a.Turns))
 			}
@@ -81,6 +86,45 @@ func TestAdaptiveAnalysis(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAdaptiveProgress: the submission answers the depth the review runs at, and the
+// review's progress, in the review and in the library, counts its deeper searches apart
+// and weighs both passes by their visits: past the quick pass it is not yet done.
+func TestAdaptiveProgress(t *testing.T) {
+	t.Parallel()
+	// The engine stops answering after the quick pass of 31 turns and two deeper searches,
+	// and is not restarted while the test runs: the review stays where it is.
+	e := startEnv(t, envOptions{noTokens: true, fakeEnv: []string{"TESUJI_FAKE_HANG_AFTER=33"}, turnTimeout: time.Hour})
+	r := e.upload(t, "", game30, map[string]string{"adaptive": "true", "maxVisits": "64"})
+	var c struct {
+		ID        string
+		Turns     int
+		MaxVisits int
+		Adaptive  bool
+	}
+	r.decode(t, &c)
+	if c.Turns != 31 || c.MaxVisits != 64 || !c.Adaptive {
+		t.Errorf("the submission answers %d turns, maxVisits %d, adaptive %v; want 31, 64, true", c.Turns, c.MaxVisits, c.Adaptive)
+	}
+	var a struct {
+		Status   string
+		Progress progress
+	}
+	waitFor(t, "two deeper searches", func() bool {
+		e.do(t, http.MethodGet, "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
+		return a.Progress.DeepDone == 2
+	})
+	// 31 turns at 16 visits and at most 4 again at 64 plan 752 visits; 496 + 2 × 64 are spent.
+	want := progress{Done: 31, Total: 31, DeepDone: 2, DeepTotal: 4, Percent: 82}
+	if a.Status != "running" || a.Progress != want {
+		t.Errorf("the review: %s, progress %+v; want running, %+v", a.Status, a.Progress, want)
+	}
+	l := e.library(t, "", "status=running")
+	if len(l.Analyses) != 1 || l.Analyses[0].Progress != want {
+		t.Errorf("the library: %+v; want the review with progress %+v", l.Analyses, want)
+	}
+
 }
 
 func TestAdaptiveMustBeABoolean(t *testing.T) {

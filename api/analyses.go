@@ -39,11 +39,14 @@ type analysisRequest struct {
 
 // analysisCreated answers POST /api/v1/analyses.
 type analysisCreated struct {
-	ID       string            `json:"id"`
-	Status   queue.State       `json:"status"`
-	Turns    int               `json:"turns"`
-	Warnings []string          `json:"warnings,omitempty"`
-	Links    map[string]string `json:"links"`
+	ID     string      `json:"id"`
+	Status queue.State `json:"status"`
+	Turns  int         `json:"turns"`
+	// MaxVisits and Adaptive are the review's depth, the server's default filled in.
+	MaxVisits int               `json:"maxVisits"`
+	Adaptive  bool              `json:"adaptive"`
+	Warnings  []string          `json:"warnings,omitempty"`
+	Links     map[string]string `json:"links"`
 }
 
 func links(id string) map[string]string {
@@ -236,8 +239,8 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 	if created {
 		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits, "adaptive", req.Adaptive)
 	}
-	return &analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns),
-		Warnings: rec.Warnings, Links: links(j.ID)}, nil
+	return &analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns), MaxVisits: spec.MaxVisits,
+		Adaptive: spec.Adaptive, Warnings: rec.Warnings, Links: links(j.ID)}, nil
 }
 
 // newJobID returns an unguessable job id, as the queue would make: the API names a job
@@ -325,6 +328,32 @@ type Analysis struct {
 type Progress struct {
 	Done  int `json:"done"`
 	Total int `json:"total"`
+	// DeepDone of the at most DeepTotal turns an adaptive review searches again at
+	// maxVisits are searched again so far; both 0 for a uniform review.
+	DeepDone  int `json:"deepDone,omitempty"`
+	DeepTotal int `json:"deepTotal,omitempty"`
+	// Percent is how far the review has come by the visits it plans, so that an adaptive
+	// review's quick pass is about a third of it; 100 once the review is done.
+	Percent int `json:"percent"`
+}
+
+// newProgress counts the progress of a review of the spec in state st over total turns,
+// of which turns are stored.
+func newProgress(spec *analysis.Spec, st queue.State, total int, turns []game.Turn) Progress {
+	p := Progress{Done: len(turns), Total: total}
+	if spec.IsAdaptive() {
+		p.DeepTotal = analysis.DeepBudget(total, spec.MaxVisits)
+		for i := range turns {
+			if turns[i].Deepened() {
+				p.DeepDone++
+			}
+		}
+	}
+	p.Percent = spec.Percent(total, p.Done, p.DeepDone)
+	if st == queue.StateDone {
+		p.Percent = 100
+	}
+	return p
 }
 
 // review reads a job's payload and stored results as reviewed turns in turn order.
@@ -373,7 +402,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 	res := Analysis{
 		ID: j.ID, Status: j.State, Error: failureText(j.Error), Attempts: j.Attempts,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
-		Progress:  Progress{Done: len(turns), Total: len(j.Turns)},
+		Progress:  newProgress(spec, j.State, len(j.Turns), turns),
 		MaxVisits: spec.MaxVisits, Adaptive: spec.Adaptive, Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
 	}
 	for i := range turns {

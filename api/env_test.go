@@ -44,6 +44,8 @@ type envOptions struct {
 	engines   int        // server.Config.Engines; 0: one
 	jobsPerEn int        // worker.Config.JobsPerEngine
 	threads   int        // KataGo's analysis threads; 0: enginetest's
+	// turnTimeout, when set, is how long a silent KataGo may run before it is restarted.
+	turnTimeout time.Duration
 	// fitted, when set, leaves KataGo's threads to the engine's fit for this hardware.
 	fitted *engine.Hardware
 }
@@ -63,6 +65,9 @@ func startEnv(t testing.TB, o envOptions) *env {
 	ecfg := enginetest.Config(t, o.fakeEnv...)
 	if o.threads > 0 {
 		ecfg.AnalysisThreads = o.threads
+	}
+	if o.turnTimeout > 0 {
+		ecfg.TurnTimeout = o.turnTimeout
 	}
 	if o.fitted != nil {
 		ecfg.AnalysisThreads, ecfg.Hardware = 0, o.fitted

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/queue"
 )
@@ -106,8 +107,8 @@ func (a *API) listAnalyses(c *gin.Context) {
 	c.JSON(http.StatusOK, page)
 }
 
-// libraryEntry shows one job; the progress of a review that is not done is its count of
-// stored results.
+// libraryEntry shows one job; the progress of a review that is not done is counted from
+// its stored results, as GET /api/v1/analyses/{id} counts it.
 func (a *API) libraryEntry(c *gin.Context, j *queue.Job) (libraryEntry, error) {
 	e := libraryEntry{ID: j.ID, Status: j.State, Error: j.Error, Black: j.Black, White: j.White,
 		CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt, Progress: Progress{Total: len(j.Turns)}, Links: links(j.ID)}
@@ -117,15 +118,22 @@ func (a *API) libraryEntry(c *gin.Context, j *queue.Job) (libraryEntry, error) {
 		}
 	}
 	if j.State == queue.StateDone {
-		e.Progress.Done = e.Progress.Total
+		e.Progress.Done, e.Progress.Percent = e.Progress.Total, 100
 		return e, nil
 	}
-	res, err := a.q.Results(c.Request.Context(), j.ID)
+	// The listing holds no payload: the job itself tells the review's depth.
+	full, err := a.q.Get(c.Request.Context(), j.ID)
+	if err == nil {
+		var spec *analysis.Spec
+		var turns []game.Turn
+		if spec, turns, err = a.review(c.Request.Context(), full); err == nil {
+			e.Progress = newProgress(spec, j.State, len(j.Turns), turns)
+		}
+	}
 	if errors.Is(err, queue.ErrNotFound) {
 		// Deleted or expired since it was listed: show it as it was listed.
 		return e, nil
 	}
-	e.Progress.Done = len(res)
 	return e, err
 }
 

@@ -36,9 +36,12 @@ type entry struct {
 	BoardYSize int       `json:"boardYSize"`
 	Moves      int       `json:"moves"`
 	CreatedAt  time.Time `json:"createdAt"`
-	Progress   struct{ Done, Total int }
+	Progress   progress
 	Links      map[string]string `json:"links"`
 }
+
+// progress is a review's progress as the API shows it.
+type progress struct{ Done, Total, DeepDone, DeepTotal, Percent int }
 
 type page struct {
 	Analyses []entry `json:"analyses"`
@@ -105,7 +108,7 @@ func TestLibraryList(t *testing.T) {
 		Date: "2026-11-21", Result: "B+R", BoardXSize: 9, BoardYSize: 9, Moves: 4,
 		Links: map[string]string{"self": "/api/v1/analyses/" + a[0], "events": "/api/v1/analyses/" + a[0] + "/events",
 			"sgf": "/api/v1/analyses/" + a[0] + "/sgf", "review": "/review/" + a[0]}}
-	want.Progress.Done, want.Progress.Total = 5, 5
+	want.Progress = progress{Done: 5, Total: 5, Percent: 100}
 	if diff := cmp.Diff(want, first, cmpopts.IgnoreFields(entry{}, "CreatedAt")); diff != "" {
 		t.Errorf("the first review (-want +got):\n%s", diff)
 	}

@@ -97,6 +97,10 @@ func (t *Turn) Spent() int {
 	return t.Visits
 }
 
+// Deepened reports whether an adaptive review searched the turn again after its quick
+// search: it spent more than its final search's visits.
+func (t *Turn) Deepened() bool { return t.Spent() > t.Visits }
+
 // NewTurn reads KataGo's final response for one turn of the game. It expects the engine to
 // report from Black's point of view (reportAnalysisWinratesAs = BLACK).
 func NewTurn(g *Game, r *katago.Response) (Turn, error) {

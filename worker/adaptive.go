@@ -48,7 +48,7 @@ func (w *Worker) analyzeAdaptive(ctx context.Context, job *queue.Job, lease *que
 	var deep []int
 	spent := make(map[int]int)
 	for _, n := range selectDeep(spec.Game, all, spec.MaxVisits) {
-		if t := turns[n]; t.Spent() <= t.Visits { // searched once: still shallow
+		if t := turns[n]; !t.Deepened() {
 			deep = append(deep, n)
 			spent[n] = t.Spent()
 		}
