@@ -1,5 +1,7 @@
 package analysis
 
+import "github.com/tesuji/tesuji/game"
+
 // AdaptiveShare is the most of a uniform review's visits that an adaptive review spends:
 // its quick pass over every turn and its deeper searches together.
 const AdaptiveShare = 0.40
@@ -53,4 +55,33 @@ func (s *Spec) Percent(total, done, deepDone int) int {
 			int64(min(deepDone, DeepBudget(total, s.MaxVisits)))*int64(s.MaxVisits)
 	}
 	return int(work * 100 / planned)
+}
+
+// Progress is how far a review has come, as the API shows it and `tesuji analyze` draws it.
+type Progress struct {
+	// Done of Total turns are analyzed.
+	Done  int `json:"done"`
+	Total int `json:"total"`
+	// DeepDone of the at most DeepTotal turns an adaptive review searches again at
+	// MaxVisits are searched again so far; both 0 for a uniform review.
+	DeepDone  int `json:"deepDone,omitempty"`
+	DeepTotal int `json:"deepTotal,omitempty"`
+	// Percent is Spec.Percent: by the visits the review plans.
+	Percent int `json:"percent"`
+}
+
+// Progress counts the progress of a review of the spec over total turns from the turns
+// analyzed so far (each once, with its latest result).
+func (s *Spec) Progress(total int, turns []game.Turn) Progress {
+	p := Progress{Done: len(turns), Total: total}
+	if s.IsAdaptive() {
+		p.DeepTotal = DeepBudget(total, s.MaxVisits)
+		for i := range turns {
+			if turns[i].Deepened() {
+				p.DeepDone++
+			}
+		}
+	}
+	p.Percent = s.Percent(total, p.Done, p.DeepDone)
+	return p
 }

@@ -324,32 +324,13 @@ type Analysis struct {
 	VisitsSpent int64 `json:"visitsSpent"`
 }
 
-// Progress counts analyzed turns.
-type Progress struct {
-	Done  int `json:"done"`
-	Total int `json:"total"`
-	// DeepDone of the at most DeepTotal turns an adaptive review searches again at
-	// maxVisits are searched again so far; both 0 for a uniform review.
-	DeepDone  int `json:"deepDone,omitempty"`
-	DeepTotal int `json:"deepTotal,omitempty"`
-	// Percent is how far the review has come by the visits it plans, so that an adaptive
-	// review's quick pass is about a third of it; 100 once the review is done.
-	Percent int `json:"percent"`
-}
+// Progress counts analyzed turns, and an adaptive review's deeper searches apart.
+type Progress = analysis.Progress
 
 // newProgress counts the progress of a review of the spec in state st over total turns,
-// of which turns are stored.
+// of which turns are stored: 100% once it is done, whatever it searched again.
 func newProgress(spec *analysis.Spec, st queue.State, total int, turns []game.Turn) Progress {
-	p := Progress{Done: len(turns), Total: total}
-	if spec.IsAdaptive() {
-		p.DeepTotal = analysis.DeepBudget(total, spec.MaxVisits)
-		for i := range turns {
-			if turns[i].Deepened() {
-				p.DeepDone++
-			}
-		}
-	}
-	p.Percent = spec.Percent(total, p.Done, p.DeepDone)
+	p := spec.Progress(total, turns)
 	if st == queue.StateDone {
 		p.Percent = 100
 	}
