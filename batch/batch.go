@@ -9,13 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/client"
+	"github.com/tesuji/tesuji/game"
 )
 
 // Config configures a batch run.
@@ -63,15 +67,15 @@ func Run(ctx context.Context, cfg Config, files []string) (written []string, fai
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out, err := analyzeFile(ctx, cfg, f, func(done, total int) { p.update(i, done, total, "") })
+			out, err := analyzeFile(ctx, cfg, f, func(pr analysis.Progress) { p.update(i, pr, "") })
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				p.update(i, -1, -1, "failed: "+err.Error())
+				p.update(i, analysis.Progress{}, "failed: "+err.Error())
 				failures = append(failures, Failure{File: f, Err: err})
 				return
 			}
-			p.update(i, -1, -1, "wrote "+out)
+			p.update(i, analysis.Progress{}, "wrote "+out)
 			written = append(written, out)
 		}()
 	}
@@ -88,7 +92,7 @@ func OutputPath(file, outDir string) string {
 	return filepath.Join(filepath.Dir(file), base)
 }
 
-func analyzeFile(ctx context.Context, cfg Config, file string, progress func(done, total int)) (string, error) {
+func analyzeFile(ctx context.Context, cfg Config, file string, progress func(analysis.Progress)) (string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
@@ -101,20 +105,21 @@ func analyzeFile(ctx context.Context, cfg Config, file string, progress func(don
 		}
 		return "", err
 	}
-	done := map[int]bool{}
-	progress(0, created.Turns)
+	// The latest result of each turn: an adaptive review sends a turn again when it
+	// searches it deeper.
+	spec := &analysis.Spec{MaxVisits: created.MaxVisits, Adaptive: created.Adaptive}
+	latest := map[int]game.Turn{}
+	progress(spec.Progress(created.Turns, nil))
 	err = cfg.Client.Follow(ctx, created.ID, func(e client.Event) error {
 		if e.Type != "turn" {
 			return nil
 		}
-		var t struct {
-			Turn int `json:"turn"`
-		}
+		var t game.Turn
 		if err := json.Unmarshal(e.Data, &t); err != nil {
 			return fmt.Errorf("bad turn event: %w", err)
 		}
-		done[t.Turn] = true
-		progress(len(done), created.Turns)
+		latest[t.Turn] = t
+		progress(spec.Progress(created.Turns, slices.Collect(maps.Values(latest))))
 		return nil
 	})
 	if err != nil {
@@ -161,25 +166,25 @@ func newProgress(w io.Writer, terminal bool, files []string) *progress {
 	return p
 }
 
-func (p *progress) update(i, done, total int, msg string) {
+func (p *progress) update(i int, pr analysis.Progress, msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if msg == "" {
-		pct := 0
-		if total > 0 {
-			pct = done * 100 / total
+		words := fmt.Sprintf("%d/%d turns", pr.Done, pr.Total)
+		if pr.DeepTotal > 0 {
+			words += fmt.Sprintf(", %d/%d searched deeper", pr.DeepDone, pr.DeepTotal)
 		}
 		if p.terminal {
 			const width = 30
-			fill := width * pct / 100
-			msg = fmt.Sprintf("[%s%s] %3d%% %d/%d turns", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total)
+			fill := width * pr.Percent / 100
+			msg = fmt.Sprintf("[%s%s] %3d%% %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pr.Percent, words)
 		} else {
-			// Plain output: a line per tenth, not per turn.
-			if pct/10 == p.lastPct[i]/10 && done != total {
+			// Plain output: a line per tenth of the work, not per turn.
+			if pr.Percent/10 == p.lastPct[i]/10 {
 				return
 			}
-			p.lastPct[i] = pct
-			msg = fmt.Sprintf("%d/%d turns", done, total)
+			p.lastPct[i] = pr.Percent
+			msg = fmt.Sprintf("%3d%% %s", pr.Percent, words)
 		}
 	}
 	p.lines[i] = msg

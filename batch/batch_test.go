@@ -1,17 +1,22 @@
 package batch_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/batch"
 	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/engine/enginetest"
@@ -24,24 +29,7 @@ import (
 // file of another kind fails with its kind named.
 func TestRunRecordFormats(t *testing.T) {
 	t.Parallel()
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", Engine: enginetest.Config(t),
-		DataFile: filepath.Join(t.TempDir(), "tesuji.db"),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownGrace: time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	c := client.New("http://"+srv.Addr(), "")
-	t.Cleanup(func() {
-		// Idle keep-alive connections count as busy in http.Server.Shutdown.
-		c.HTTP.CloseIdleConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			t.Errorf("stop server: %v", err)
-		}
-	})
+	c := startServer(t)
 
 	in, out := t.TempDir(), t.TempDir()
 	records := []string{"ogs.sgf", "tygem_korean.gib", "wbaduk_handicap.ngf"}
@@ -91,4 +79,95 @@ func TestRunRecordFormats(t *testing.T) {
 			t.Errorf("%s holds another game (-record +annotated):\n%s", path, diff)
 		}
 	}
+}
+
+// startServer starts tesuji in process on the fake engine and returns a client of it.
+func startServer(t *testing.T) *client.Client {
+	t.Helper()
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", Engine: enginetest.Config(t),
+		DataFile: filepath.Join(t.TempDir(), "tesuji.db"),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownGrace: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	c := client.New("http://"+srv.Addr(), "")
+	t.Cleanup(func() {
+		// Idle keep-alive connections count as busy in http.Server.Shutdown.
+		c.HTTP.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Stop(ctx); err != nil {
+			t.Errorf("stop server: %v", err)
+		}
+	})
+	return c
+}
+
+// TestRunAdaptiveProgress: the progress of an adaptive review goes by the visits it plans,
+// so the end of the quick pass is not its end, and counts the turns searched again.
+func TestRunAdaptiveProgress(t *testing.T) {
+	t.Parallel()
+	c := startServer(t)
+	file := filepath.Join(t.TempDir(), "review.sgf")
+	data, err := os.ReadFile(filepath.Join("..", "web", "testdata", "review.sgf")) // 120 moves
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := game.Parse(data, game.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	written, failures := batch.Run(context.Background(),
+		batch.Config{Client: c, MaxVisits: 64, Adaptive: true, Out: &out}, []string{file})
+	if len(failures) != 0 || len(written) != 1 {
+		t.Fatalf("written %v, failures %v", written, failures)
+	}
+
+	turns := len(rec.Game.Moves) + 1
+	deep := analysis.DeepBudget(turns, 64)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if last := lines[len(lines)-1]; last != "review.sgf  wrote "+written[0] {
+		t.Errorf("the last line %q, want the file written", last)
+	}
+	lines = lines[:len(lines)-1]
+	line := regexp.MustCompile(`^review\.sgf  +(\d+)% (\d+)/(\d+) turns, (\d+)/(\d+) searched deeper$`)
+	prev, quickDone := -1, false
+	for _, l := range lines {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("progress line %q", l)
+		}
+		pct, done, total, deepDone, deepTotal := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[3]), atoi(t, m[4]), atoi(t, m[5])
+		if pct/10 <= prev/10 || total != turns || deepTotal != deep || done > total || deepDone > deepTotal {
+			t.Errorf("progress line %q after %d%%: want a new tenth, %d turns, %d to search again", l, prev, turns, deep)
+		}
+		if done == total && deepDone < deepTotal {
+			quickDone = true
+			if pct >= 100 {
+				t.Errorf("%q: the quick pass done reads as the whole review", l)
+			}
+		}
+		prev = pct
+	}
+	if !quickDone {
+		t.Errorf("no line shows the quick pass done and the deeper searches to come:\n%s", out.String())
+	}
+	if want := fmt.Sprintf("review.sgf  100%% %d/%d turns, %d/%d searched deeper", turns, turns, deep, deep); lines[len(lines)-1] != want {
+		t.Errorf("the last progress line %q, want %q", lines[len(lines)-1], want)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -49,10 +49,13 @@ func (e *APIError) Error() string {
 
 // Created is the answer to a submission.
 type Created struct {
-	ID       string   `json:"id"`
-	Status   string   `json:"status"`
-	Turns    int      `json:"turns"`
-	Warnings []string `json:"warnings,omitempty"`
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Turns  int    `json:"turns"`
+	// MaxVisits and Adaptive are the review's depth, the server's default filled in.
+	MaxVisits int      `json:"maxVisits"`
+	Adaptive  bool     `json:"adaptive"`
+	Warnings  []string `json:"warnings,omitempty"`
 }
 
 // AnalysisOptions tune a submission.
