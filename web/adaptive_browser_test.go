@@ -103,8 +103,23 @@ func TestSmartReview(t *testing.T) {
 		if got := tb.text("#review-depth"); !strings.Contains(got, "smart review: 62 visits a move, 500 where the game was decided") {
 			t.Errorf("the page describes the review as %q", got)
 		}
-		if got := tb.text("#progress-text"); !strings.HasPrefix(got, "KataGo is reading: 121 of 121") {
-			t.Errorf("progress %q while the deeper searches run", got)
+		// Past the quick pass the review is not done: the deeper searches are most of it.
+		// 121 positions at 62 visits and 4 of 33 again at 500: 9,502 of 24,002 visits.
+		const progress = "KataGo is reading: deeper where the game was decided, 4 of 33 positions (39%)"
+		if got := tb.text("#progress-text"); got != progress {
+			t.Errorf("progress %q while the deeper searches run, want %q", got, progress)
+		}
+		if got := eval[string](tb, `document.querySelector('#progress-fill').style.width`); got != "39%" {
+			t.Errorf("the progress bar is %s wide, want 39%%", got)
+		}
+		var l struct {
+			Analyses []struct {
+				Progress struct{ Percent int }
+			}
+		}
+		getJSON(t, s.url+"/api/v1/analyses", &l)
+		if len(l.Analyses) != 1 || l.Analyses[0].Progress.Percent != 39 {
+			t.Errorf("the library shows the review at %+v, want 39%%", l.Analyses)
 		}
 		d, quick := a.deepened()
 		for _, turn := range d {

@@ -553,7 +553,9 @@ func TestReviewLive(t *testing.T) {
 
 	// The turns arrive over SSE while the page is open: the progress bar and the move
 	// list fill in.
-	progress := `Number(document.querySelector('[role=progressbar]').getAttribute('aria-valuenow'))`
+	// progress is the turns analyzed that the page shows: 0 while queued, all of them once
+	// the review is complete.
+	progress := fmt.Sprintf(`(t => t.startsWith('Review complete') ? %d : Number((t.match(/^KataGo is reading: (\d+) of /) || [0, 0])[1]))(document.querySelector('#progress-text')?.textContent || '')`, total)
 	tb.waitFor("the first turns", progress+` > 2`)
 	first := eval[int](tb, progress)
 	if first >= total {
@@ -883,7 +885,7 @@ func TestCancel(t *testing.T) {
 	)
 	tb.waitFor("the chosen file", `document.querySelector('#file-name')?.textContent === 'review.sgf'`)
 	tb.do(chromedp.Click(chromedp.ID("submit")))
-	tb.waitFor("the first turn", `Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > 0`)
+	tb.waitFor("the first turn", `/^KataGo is reading: [1-9]\d* of /.test(document.querySelector('#progress-text')?.textContent || '')`)
 	tb.do(chromedp.Click(chromedp.ID("cancel")))
 	tb.waitFor("the cancelled review", `document.querySelector('#progress-text').textContent.startsWith('Cancelled after') && !!document.querySelector('#notice')`)
 	if tb.text("#cancel") != "" {
@@ -894,8 +896,8 @@ func TestCancel(t *testing.T) {
 	if a.Status != "cancelled" {
 		t.Errorf("the API reports %s after Cancel, want cancelled", a.Status)
 	}
-	if got := eval[int](tb, `Number(document.querySelector('[role=progressbar]').getAttribute('aria-valuenow'))`); got != len(a.Turns) {
-		t.Errorf("the page shows %d analyzed turns, the API has %d", got, len(a.Turns))
+	if got, want := tb.text("#progress-text"), fmt.Sprintf("Cancelled after %d of 121 positions", len(a.Turns)); got != want {
+		t.Errorf("the page says %q, the API has %d turns", got, len(a.Turns))
 	}
 	tb.shot("cancelled")
 }

@@ -3,6 +3,7 @@
 // is kept in this browser (localStorage), so its address survives a reload.
 import { useEffect, useState } from 'preact/hooks';
 import { getAnalysis } from './api.js';
+import { progressWords } from './Upload.jsx';
 
 const FINAL = ['done', 'failed', 'cancelled'];
 
@@ -27,7 +28,7 @@ function loadBatch(key, state) {
 
 export function Batch({ id, state, onOpen, onHome }) {
   const [games] = useState(() => loadBatch(id, state));
-  const [progress, setProgress] = useState({}); // id -> {status, done, total}
+  const [progress, setProgress] = useState({}); // id -> {status, and the API's progress}
 
   useEffect(() => {
     if (!games) return;
@@ -38,9 +39,9 @@ export function Batch({ id, state, onOpen, onHome }) {
       await Promise.all(games.filter((g) => g.id).map(async (g) => {
         try {
           const r = await getAnalysis(g.id);
-          next[g.id] = { status: r.status, done: r.progress.done, total: r.progress.total };
+          next[g.id] = { status: r.status, ...r.progress };
         } catch (e) {
-          next[g.id] = { status: 'failed', error: e.message, done: 0, total: g.turns };
+          next[g.id] = { status: 'failed', error: e.message, done: 0, total: g.turns, percent: 0 };
         }
       }));
       if (gone) return;
@@ -69,7 +70,7 @@ export function Batch({ id, state, onOpen, onHome }) {
       <ol id="batch">
         {games.map((g, i) => {
           const p = g.id && progress[g.id];
-          const pc = p && p.total ? Math.round((p.done / p.total) * 100) : 0;
+          const pc = p ? p.percent : 0;
           return (
             <li key={i} class={g.id ? 'ok' : 'bad'} data-status={p ? p.status : g.id ? 'queued' : 'error'}>
               <span class="name">
@@ -81,13 +82,13 @@ export function Batch({ id, state, onOpen, onHome }) {
               </span>
               {g.id ? (
                 <span class="state">
-                  <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax={p ? p.total : g.turns} aria-valuenow={p ? p.done : 0}>
+                  <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow={pc}>
                     <div style={{ width: `${pc}%` }} />
                   </div>
                   <small class="muted">
                     {!p && 'Queued'}
                     {p && p.status === 'queued' && 'Waiting for a free engine…'}
-                    {p && p.status === 'running' && `${p.done} of ${p.total} positions`}
+                    {p && p.status === 'running' && progressWords(p)}
                     {p && p.status === 'done' && 'Review complete'}
                     {p && p.status === 'failed' && (p.error || 'The analysis failed')}
                     {p && p.status === 'cancelled' && 'Cancelled'}

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { deleteAnalysis, gameDate, listAnalyses, playerPath } from './library.js';
 import './library.css';
+import { progressWords } from './Upload.jsx';
 
 const LIVE = ['queued', 'running'];
 const PAGE = 20;
@@ -48,7 +49,7 @@ function Entry({ a, go, onDeleted, onError }) {
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
   const live = LIVE.includes(a.status);
-  const pct = a.progress.total ? Math.round((100 * a.progress.done) / a.progress.total) : 0;
+  const pct = a.progress.percent || 0;
 
   async function remove() {
     setBusy(true);
@@ -78,7 +79,7 @@ function Entry({ a, go, onDeleted, onError }) {
       <div class="lib-status">
         <span class={`lib-badge b-${a.status}`}>{STATUS[a.status] || a.status}</span>
         {(live || (a.status !== 'done' && a.progress.done > 0)) && (
-          <span class="lib-progress" title={`${a.progress.done} of ${a.progress.total} positions`}>
+          <span class="lib-progress" title={progressWords(a.progress)}>
             <span class="lib-bar"><span style={{ width: `${pct}%` }} /></span>
             <span class="lib-pct">{pct}%</span>
           </span>

@@ -7,7 +7,7 @@ import { Board } from './Board.jsx';
 import { Graph } from './Graph.jsx';
 import { Mistakes, VariationList } from './Mistakes.jsx';
 import { Candidates, MoveList, Position, Summary } from './Panels.jsx';
-import { quickVisits } from './Upload.jsx';
+import { progressWords, quickVisits, reviewProgress } from './Upload.jsx';
 import { Positions, classify, isTopMove, mistakeMoves, nextMistake, play, review, sign, summarize, toGTP, toMove, toVertex } from './review.js';
 
 const LIVE = ['queued', 'running'];
@@ -351,7 +351,8 @@ export function Review({ id, warnings }) {
   }
 
   const status = info.status;
-  const done = turns.filter(Boolean).length;
+  const progress = reviewProgress(turns, total, info.maxVisits, info.adaptive);
+  const done = progress.done;
   // The visits of every search made for the review, as GET /api/v1/analyses/{id} counts
   // them (visitsSpent): a deepened turn's include its quick search.
   const spent = turns.reduce((a, t) => a + (t ? t.visitsSpent || t.visits : 0), 0);
@@ -376,7 +377,7 @@ export function Review({ id, warnings }) {
   const pvBase = !hover && !pin && showBest ? { board: positions.at(cur - 1), player: prev.player } : null;
   const summary = serverSummary || summarize(game, turns);
   const link = `${location.origin}/review/${id}`;
-  const percent = total ? Math.round((done / total) * 100) : 0;
+  const percent = status === 'done' ? 100 : progress.percent;
 
   const copy = async () => {
     try {
@@ -416,12 +417,12 @@ export function Review({ id, warnings }) {
       </div>
 
       <div class={`status s-${status}`} id="status">
-        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax={total} aria-valuenow={done}>
+        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow={percent}>
           <div id="progress-fill" style={{ width: `${percent}%` }} />
         </div>
         <span id="progress-text">
           {status === 'queued' && 'Waiting for a free engine…'}
-          {status === 'running' && `KataGo is reading: ${done} of ${total} positions (${percent}%)`}
+          {status === 'running' && `KataGo is reading: ${progressWords(progress)} (${percent}%)`}
           {status === 'done' && `Review complete: ${total} positions`}
           {status === 'failed' && `Stopped after ${done} of ${total} positions`}
           {status === 'cancelled' && `Cancelled after ${done} of ${total} positions`}

@@ -31,15 +31,46 @@ export function countMoves(text) {
 // QuickVisits: an eighth of maxVisits, at least 16.
 export const quickVisits = (maxVisits) => Math.max(16, Math.floor(maxVisits / 8));
 
+// deepBudget is how many of `positions` positions an adaptive review at maxVisits searches
+// again at maxVisits, as analysis.DeepBudget: what the 40% leaves after the quick pass.
+export function deepBudget(positions, maxVisits) {
+  return Math.max(0, Math.floor((positions * (2 * maxVisits - 5 * quickVisits(maxVisits))) / (5 * maxVisits)));
+}
+
+// isSmart tells whether an adaptive review at maxVisits is one (analysis.Spec.IsAdaptive):
+// below 64 visits it searches every position alike.
+const isSmart = (maxVisits, adaptive) => !!adaptive && maxVisits >= 4 * quickVisits(maxVisits);
+
 // plannedVisits is the most visits a review of `positions` positions spends, as the
 // analysis.Spec.PlannedVisits: every position at maxVisits, or for an adaptive review every
 // position at the quick visits and as many again at maxVisits as keep the whole within 40%
 // of a uniform review (analysis.DeepBudget).
 export function plannedVisits(positions, maxVisits, adaptive) {
-  const quick = quickVisits(maxVisits);
-  if (!adaptive || maxVisits < 4 * quick) return positions * maxVisits;
-  const deep = Math.max(0, Math.floor((positions * (2 * maxVisits - 5 * quick)) / (5 * maxVisits)));
-  return positions * quick + deep * maxVisits;
+  if (!isSmart(maxVisits, adaptive)) return positions * maxVisits;
+  return positions * quickVisits(maxVisits) + deepBudget(positions, maxVisits) * maxVisits;
+}
+
+// reviewProgress counts a review's progress from its turns (an array by turn number, with
+// holes for those not analyzed yet) as the API's progress does: done of total positions,
+// of an adaptive review deepDone of the deepTotal it searches again, and the percent of
+// the visits it plans (analysis.Spec.Percent), so that the quick pass is not the whole.
+export function reviewProgress(turns, total, maxVisits, adaptive) {
+  const done = turns.filter(Boolean).length;
+  if (!isSmart(maxVisits, adaptive)) {
+    return { done, total, deepDone: 0, deepTotal: 0, percent: total ? Math.floor((Math.min(done, total) * 100) / total) : 0 };
+  }
+  const deepTotal = deepBudget(total, maxVisits);
+  const deepDone = turns.filter((t) => t && t.visitsSpent > t.visits).length;
+  const work = Math.min(done, total) * quickVisits(maxVisits) + Math.min(deepDone, deepTotal) * maxVisits;
+  const planned = plannedVisits(total, maxVisits, true);
+  return { done, total, deepDone, deepTotal, percent: planned ? Math.floor((work * 100) / planned) : 0 };
+}
+
+// progressWords says what a running review is reading, from its progress.
+export function progressWords(p) {
+  if (!p.deepTotal) return `${p.done} of ${p.total} positions`;
+  if (p.done < p.total) return `a quick look at ${p.done} of ${p.total} positions`;
+  return `deeper where the game was decided, ${p.deepDone || 0} of ${p.deepTotal} positions`;
 }
 
 // eta words the time `visits` visits take at the service's measured speed.
