@@ -131,6 +131,20 @@ func TestSmartReview(t *testing.T) {
 		tb.shot("02-live-deepened")
 	})
 
+	t.Run("quick pass", func(t *testing.T) {
+		t.Parallel()
+		// The engine stops answering halfway through the quick pass.
+		s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=40", "TESUJI_FAKE_HANG_AFTER=60")
+		tb := newTab(t, 1280, 900)
+		submitDefault(t, tb, s)
+		// 60 positions at 62 visits of the 24,002 visits planned.
+		const progress = "KataGo is reading: a quick look at 60 of 121 positions (15%)"
+		tb.waitFor("half the quick pass", fmt.Sprintf(`document.querySelector('#progress-text').textContent === %q`, progress))
+		if got := eval[string](tb, `document.querySelector('#progress-fill').style.width`); got != "15%" {
+			t.Errorf("the progress bar is %s wide, want 15%%", got)
+		}
+	})
+
 	t.Run("complete", func(t *testing.T) {
 		t.Parallel()
 		s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=300")

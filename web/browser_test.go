@@ -95,7 +95,8 @@ type site struct {
 }
 
 // startSite starts a tesuji server with the UI and the fake engine (env configures it),
-// or with no engine at all when engines is -1.
+// or with no engine at all when engines is -1. A fake made to go silent is not restarted
+// while the test runs, so that the review stays where the silence left it.
 func startSite(t *testing.T, acfg api.Config, engines int, env ...string) *site {
 	t.Helper()
 	logs := &syncBuffer{}
@@ -109,6 +110,9 @@ func startSite(t *testing.T, acfg api.Config, engines int, env ...string) *site 
 	}
 	if engines >= 0 {
 		cfg.Engine = enginetest.Config(t, env...)
+		if slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, enginetest.EnvHangAfter+"=") }) {
+			cfg.Engine.TurnTimeout = time.Hour
+		}
 	}
 	s := server.New(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
