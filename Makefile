@@ -1,6 +1,6 @@
 # tesuji — KataGo as a service.
 #
-#   make run    start tesuji on its embedded default (API, web UI, in-memory queue, local KataGo)
+#   make run    start tesuji on its embedded default (API, web UI, SQLite store, local KataGo)
 #   make test   every test: unit, race, end to end, browser, packer checks, fuzzing
 #
 # Each target installs what it is missing (Debian packages, npm packages) first.
@@ -9,6 +9,9 @@ GO        ?= go
 BIN       := bin/tesuji
 GOFLAGS   ?=
 FUZZTIME  ?= 30s
+# How long the fuzzer may shrink each new input it finds. Go's default, a minute, spent
+# nearly all of FUZZTIME shrinking the first one, at 0 executions a second.
+FUZZMIN   ?= 2s
 ADDR      ?= 127.0.0.1:8080
 
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -54,7 +57,7 @@ test: deps-test web
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 15m ./...
 	TESUJI_ARTIFACTS=$(CURDIR)/testdata/artifacts $(GO) test -race -count=1 -timeout 5m -tags webui ./web/
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./game
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./game
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
