@@ -339,6 +339,17 @@ func newProgress(spec *analysis.Spec, st queue.State, total int, turns []game.Tu
 
 // review reads a job's payload and stored results as reviewed turns in turn order.
 func (a *API) review(ctx context.Context, j *queue.Job) (*analysis.Spec, []game.Turn, error) {
+	spec, turns, err := a.stored(ctx, j)
+	if err != nil {
+		return nil, nil, err
+	}
+	game.Review(spec.Game, turns)
+	return spec, turns, nil
+}
+
+// stored reads a job's payload and stored results, in turn order, as the engine gave
+// them: what counting its progress needs, without the review of each move.
+func (a *API) stored(ctx context.Context, j *queue.Job) (*analysis.Spec, []game.Turn, error) {
 	spec, err := analysis.Decode(j.Payload)
 	if err != nil {
 		return nil, nil, err
@@ -356,7 +367,6 @@ func (a *API) review(ctx context.Context, j *queue.Job) (*analysis.Spec, []game.
 		turns = append(turns, t)
 	}
 	slices.SortFunc(turns, func(x, y game.Turn) int { return x.Turn - y.Turn })
-	game.Review(spec.Game, turns)
 	return spec, turns, nil
 }
 

@@ -126,7 +126,7 @@ func (a *API) libraryEntry(c *gin.Context, j *queue.Job) (libraryEntry, error) {
 	if err == nil {
 		var spec *analysis.Spec
 		var turns []game.Turn
-		if spec, turns, err = a.review(c.Request.Context(), full); err == nil {
+		if spec, turns, err = a.stored(c.Request.Context(), full); err == nil {
 			e.Progress = newProgress(spec, j.State, len(j.Turns), turns)
 		}
 	}
