@@ -41,19 +41,19 @@ func (s *Spec) PlannedVisits(turns int) int64 {
 
 // Percent is how far a review of the spec over total turns has come, in percent of the
 // visits it plans: done turns searched once, and of an adaptive review deepDone turns
-// searched again at MaxVisits. The quick pass of an adaptive review is its first 31% (an
-// eighth of the visits of every turn, of 40%); counting turns alone, it would read 100%
-// while most of its work, the deeper searches, is still to come.
+// searched again at MaxVisits. From 128 visits up an adaptive review's quick pass is 31% of
+// it (an eighth of the visits of every turn, of 40%); counting turns alone, it would read
+// 100% while most of its work, the deeper searches, is still to come.
 func (s *Spec) Percent(total, done, deepDone int) int {
 	planned := s.PlannedVisits(total)
 	if planned <= 0 {
 		return 0
 	}
-	work := int64(min(done, total)) * int64(s.MaxVisits)
+	perTurn, deep := s.MaxVisits, 0
 	if s.IsAdaptive() {
-		work = int64(min(done, total))*int64(QuickVisits(s.MaxVisits)) +
-			int64(min(deepDone, DeepBudget(total, s.MaxVisits)))*int64(s.MaxVisits)
+		perTurn, deep = QuickVisits(s.MaxVisits), min(deepDone, DeepBudget(total, s.MaxVisits))
 	}
+	work := int64(min(done, total))*int64(perTurn) + int64(deep)*int64(s.MaxVisits)
 	return int(work * 100 / planned)
 }
 

@@ -124,7 +124,6 @@ func TestAdaptiveProgress(t *testing.T) {
 	if len(l.Analyses) != 1 || l.Analyses[0].Progress != want {
 		t.Errorf("the library: %+v; want the review with progress %+v", l.Analyses, want)
 	}
-
 }
 
 func TestAdaptiveMustBeABoolean(t *testing.T) {

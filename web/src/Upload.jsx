@@ -55,14 +55,12 @@ export function plannedVisits(positions, maxVisits, adaptive) {
 // of an adaptive review deepDone of the deepTotal it searches again, and the percent of
 // the visits it plans (analysis.Spec.Percent), so that the quick pass is not the whole.
 export function reviewProgress(turns, total, maxVisits, adaptive) {
+  const smart = isSmart(maxVisits, adaptive);
   const done = turns.filter(Boolean).length;
-  if (!isSmart(maxVisits, adaptive)) {
-    return { done, total, deepDone: 0, deepTotal: 0, percent: total ? Math.floor((Math.min(done, total) * 100) / total) : 0 };
-  }
-  const deepTotal = deepBudget(total, maxVisits);
-  const deepDone = turns.filter((t) => t && t.visitsSpent > t.visits).length;
-  const work = Math.min(done, total) * quickVisits(maxVisits) + Math.min(deepDone, deepTotal) * maxVisits;
-  const planned = plannedVisits(total, maxVisits, true);
+  const deepTotal = smart ? deepBudget(total, maxVisits) : 0;
+  const deepDone = smart ? turns.filter((t) => t && t.visitsSpent > t.visits).length : 0;
+  const work = Math.min(done, total) * (smart ? quickVisits(maxVisits) : maxVisits) + Math.min(deepDone, deepTotal) * maxVisits;
+  const planned = plannedVisits(total, maxVisits, smart);
   return { done, total, deepDone, deepTotal, percent: planned ? Math.floor((work * 100) / planned) : 0 };
 }
 
