@@ -105,8 +105,8 @@ func analyzeFile(ctx context.Context, cfg Config, file string, progress func(ana
 		}
 		return "", err
 	}
-	// The latest result of each turn: an adaptive review sends a turn again when it
-	// searches it deeper.
+	// The visits of each turn's latest result, all its progress needs: an adaptive review
+	// sends a turn again when it searches it deeper.
 	spec := &analysis.Spec{MaxVisits: created.MaxVisits, Adaptive: created.Adaptive}
 	latest := map[int]game.Turn{}
 	progress(spec.Progress(created.Turns, nil))
@@ -114,11 +114,15 @@ func analyzeFile(ctx context.Context, cfg Config, file string, progress func(ana
 		if e.Type != "turn" {
 			return nil
 		}
-		var t game.Turn
+		var t struct {
+			Turn        int `json:"turn"`
+			Visits      int `json:"visits"`
+			VisitsSpent int `json:"visitsSpent"`
+		}
 		if err := json.Unmarshal(e.Data, &t); err != nil {
 			return fmt.Errorf("bad turn event: %w", err)
 		}
-		latest[t.Turn] = t
+		latest[t.Turn] = game.Turn{Turn: t.Turn, Visits: t.Visits, VisitsSpent: t.VisitsSpent}
 		progress(spec.Progress(created.Turns, slices.Collect(maps.Values(latest))))
 		return nil
 	})
