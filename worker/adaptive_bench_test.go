@@ -25,7 +25,9 @@ import (
 // adaptive review at 200 visits, and a uniform review C at the visits the adaptive one
 // may spend (analysis.AdaptiveShare of 200: the same cost spread evenly). It reports the
 // recall and precision of B, of the adaptive review and of C against A, and the adaptive
-// review's visitsSpent as a share of A's. It runs when TESUJI_KATAGO and TESUJI_MODEL name
+// review's visitsSpent and wall time as shares of A's (the time from the first job queued
+// to the last one done, on a KataGo process started for the review: the deeper searches
+// find the quick pass's evaluations in KataGo's cache). It runs when TESUJI_KATAGO and TESUJI_MODEL name
 // a KataGo binary and a network; KataGo runs 2 analysis threads of 1 search thread each.
 // TESUJI_RECORD_DIR, when set, receives each game's results (trimmed): a run that, put in
 // a folder of its own under testdata/adaptive, the selection's tests replay.
@@ -56,11 +58,12 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	evenVisits := int(analysis.AdaptiveShare * visits)
 	var refA, refB, adaptive, quick, even [][]game.Turn // game -> turns; quick: the adaptive review's first results
 	var spentA, spentB, spentAdaptive, spentEven int64
+	var timeA, timeB, timeAdaptive, timeEven time.Duration
 	for b.Loop() {
-		refA, _, spentA = review(b, kg, model, games, false, visits)
-		refB, _, spentB = review(b, kg, model, games, false, visits)
-		adaptive, quick, spentAdaptive = review(b, kg, model, games, true, visits)
-		even, _, spentEven = review(b, kg, model, games, false, evenVisits)
+		refA, _, spentA, timeA = review(b, kg, model, games, false, visits)
+		refB, _, spentB, timeB = review(b, kg, model, games, false, visits)
+		adaptive, quick, spentAdaptive, timeAdaptive = review(b, kg, model, games, true, visits)
+		even, _, spentEven, timeEven = review(b, kg, model, games, false, evenVisits)
 	}
 
 	var vsB, vsAdaptive, vsQuick, vsEven agreement
@@ -83,18 +86,20 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	b.ReportMetric(vsAdaptive.recall(), "adaptive-recall")
 	b.ReportMetric(vsAdaptive.precision(), "adaptive-precision")
 	b.ReportMetric(share, "adaptive-visits/A")
+	b.ReportMetric(timeAdaptive.Seconds()/timeA.Seconds(), "adaptive-time/A")
 	b.ReportMetric(vsEven.recall(), "C-recall")
 	b.ReportMetric(vsEven.precision(), "C-precision")
 	b.Logf("%d games, %d moves; A's mistakes (>= 3 points): %d", len(games), countMoves(games), vsB.refMistakes)
-	b.Logf("B:        recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d", vsB.recall(), vsB.found, vsB.refMistakes,
-		vsB.precision(), vsB.right, vsB.xMistakes, spentB)
+	b.Logf("A:        visitsSpent %d in %s", spentA, timeA.Round(time.Second))
+	b.Logf("B:        recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d in %s", vsB.recall(), vsB.found, vsB.refMistakes,
+		vsB.precision(), vsB.right, vsB.xMistakes, spentB, timeB.Round(time.Second))
 	b.Logf("quick pass alone: recall %.3f precision %.3f", vsQuick.recall(), vsQuick.precision())
-	b.Logf("adaptive: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's %d", vsAdaptive.recall(),
-		vsAdaptive.found, vsAdaptive.refMistakes, vsAdaptive.precision(), vsAdaptive.right, vsAdaptive.xMistakes,
-		spentAdaptive, share, spentA)
-	b.Logf("C, uniform at %d visits: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's", evenVisits,
-		vsEven.recall(), vsEven.found, vsEven.refMistakes, vsEven.precision(), vsEven.right, vsEven.xMistakes, spentEven,
-		float64(spentEven)/float64(spentA))
+	b.Logf("adaptive: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's, in %s = %.3f of A's time",
+		vsAdaptive.recall(), vsAdaptive.found, vsAdaptive.refMistakes, vsAdaptive.precision(), vsAdaptive.right,
+		vsAdaptive.xMistakes, spentAdaptive, share, timeAdaptive.Round(time.Second), timeAdaptive.Seconds()/timeA.Seconds())
+	b.Logf("C, uniform at %d visits: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's, in %s = %.3f of A's time",
+		evenVisits, vsEven.recall(), vsEven.found, vsEven.refMistakes, vsEven.precision(), vsEven.right, vsEven.xMistakes,
+		spentEven, float64(spentEven)/float64(spentA), timeEven.Round(time.Second), timeEven.Seconds()/timeA.Seconds())
 
 	if dir := os.Getenv("TESUJI_RECORD_DIR"); dir != "" {
 		for i, f := range files {
@@ -123,8 +128,9 @@ func countMoves(games []*game.Game) int {
 // review runs one review of every game, adaptive or uniform, all queued at once on a
 // worker of its own over a KataGo process of its own: a review sharing another's process
 // would find that one's evaluations in KataGo's cache and repeat its searches. It returns
-// each game's stored turns, for an adaptive review its quick results, and the visits spent.
-func review(b *testing.B, kg, model string, games []*game.Game, adaptive bool, visits int) (got, quick [][]game.Turn, spent int64) {
+// each game's stored turns, for an adaptive review its quick results, the visits spent and
+// the time from the first job queued to the last one done.
+func review(b *testing.B, kg, model string, games []*game.Game, adaptive bool, visits int) (got, quick [][]game.Turn, spent int64, took time.Duration) {
 	b.Helper()
 	ctx := context.Background()
 	eng := engine.New(engine.Config{Path: kg, Model: model, AnalysisThreads: 2, SearchThreadsPerAnalysisThread: 1,
@@ -139,6 +145,7 @@ func review(b *testing.B, kg, model string, games []*game.Game, adaptive bool, v
 		b.Fatal(err)
 	}
 	defer func() { _ = w.Stop(ctx) }()
+	start := time.Now()
 	var ids []string
 	for _, g := range games {
 		turns := make([]int, len(g.Moves)+1)
@@ -157,8 +164,12 @@ func review(b *testing.B, kg, model string, games []*game.Game, adaptive bool, v
 		}
 		ids = append(ids, j.ID)
 	}
-	for _, id := range ids {
-		evs := waitDone(b, q, id)
+	evs := make([][]queue.Event, len(ids))
+	for i, id := range ids {
+		evs[i] = waitDone(b, q, id)
+	}
+	took = time.Since(start)
+	for i, id := range ids {
 		res, err := q.Results(ctx, id)
 		if err != nil {
 			b.Fatal(err)
@@ -175,10 +186,10 @@ func review(b *testing.B, kg, model string, games []*game.Game, adaptive bool, v
 		slices.SortFunc(turns, func(x, y game.Turn) int { return x.Turn - y.Turn })
 		got = append(got, turns)
 		if adaptive {
-			quick = append(quick, firstResults(b, evs))
+			quick = append(quick, firstResults(b, evs[i]))
 		}
 	}
-	return got, quick, spent
+	return got, quick, spent, took
 }
 
 // waitDone returns the job's events once it is done.
