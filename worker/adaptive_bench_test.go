@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,14 +68,15 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	}
 
 	var vsB, vsAdaptive, vsQuick, vsEven agreement
+	var perGame []string // logged after the totals: without -v, a benchmark's log keeps its first 10 lines
 	for i, g := range games {
 		var gB, gAdaptive, gEven agreement
 		gB.add(g, refA[i], refB[i])
 		gAdaptive.add(g, refA[i], adaptive[i])
 		gEven.add(g, refA[i], even[i])
-		b.Logf("%s: %d moves, A's mistakes %d; B recall %.2f precision %.2f; adaptive recall %.2f precision %.2f; C recall %.2f precision %.2f",
+		perGame = append(perGame, fmt.Sprintf("%s: %d moves, A's mistakes %d; B recall %.2f precision %.2f; adaptive recall %.2f precision %.2f; C recall %.2f precision %.2f",
 			filepath.Base(files[i]), len(g.Moves), gB.refMistakes, gB.recall(), gB.precision(), gAdaptive.recall(), gAdaptive.precision(),
-			gEven.recall(), gEven.precision())
+			gEven.recall(), gEven.precision()))
 		vsB.plus(gB)
 		vsAdaptive.plus(gAdaptive)
 		vsEven.plus(gEven)
@@ -100,6 +102,9 @@ func BenchmarkAdaptiveReview(b *testing.B) {
 	b.Logf("C, uniform at %d visits: recall %.3f (%d/%d) precision %.3f (%d/%d) visitsSpent %d = %.3f of A's, in %s = %.3f of A's time",
 		evenVisits, vsEven.recall(), vsEven.found, vsEven.refMistakes, vsEven.precision(), vsEven.right, vsEven.xMistakes,
 		spentEven, float64(spentEven)/float64(spentA), timeEven.Round(time.Second), timeEven.Seconds()/timeA.Seconds())
+	for _, l := range perGame {
+		b.Log(l)
+	}
 
 	if dir := os.Getenv("TESUJI_RECORD_DIR"); dir != "" {
 		for i, f := range files {
