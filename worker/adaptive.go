@@ -15,7 +15,8 @@ import (
 // quick visits, each result stored as it arrives, then one query at MaxVisits for the turns
 // selectDeep picks from all stored results that were not searched deeply yet, each result
 // replacing the quick one. A job resumed after a crash therefore finishes the quick pass,
-// makes the same selection from what is stored and deepens only what is still shallow.
+// selects from what is stored, the turns it deepened before counting against the budget,
+// and deepens only what is still shallow.
 func (w *Worker) analyzeAdaptive(ctx context.Context, job *queue.Job, lease *queue.Lease, eng Analyzer,
 	spec *analysis.Spec, done map[int][]byte) (stored int, err error) {
 	turns := make(map[int]game.Turn, len(job.Turns))

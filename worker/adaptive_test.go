@@ -188,6 +188,12 @@ func TestAdaptiveReviewResumesOnlyShallowTurns(t *testing.T) {
 	}
 	deepened := deep[:len(deep)/2]
 	for _, e := range evs {
+		if e.Visits == visits && slices.Contains(deepened, e.Turn) && e.Root != nil {
+			// A deep search sees a spread of its own. Make it the narrowest, so that
+			// ranking the stored results alone would put these turns last and pick others.
+			narrow := 0.01
+			e.Root.ScoreStdev = &narrow
+		}
 		data, _ := json.Marshal(e)
 		if e.Visits == visits {
 			if slices.Contains(deepened, e.Turn) {
@@ -216,6 +222,9 @@ func TestAdaptiveReviewResumesOnlyShallowTurns(t *testing.T) {
 		if slices.Contains(deepened, n) {
 			t.Errorf("turn %d was searched deeply again after the resume", n)
 		}
+	}
+	if total, budget := len(deepened)+len(qs[0].AnalyzeTurns), analysis.DeepBudget(31, visits); total > budget {
+		t.Errorf("%d turns deepened before the crash and %d after, over the budget of %d", len(deepened), len(qs[0].AnalyzeTurns), budget)
 	}
 	stored := storedTurns(t, q, j.ID)
 	for _, n := range append(slices.Clone(deepened), qs[0].AnalyzeTurns...) {

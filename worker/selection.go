@@ -27,6 +27,11 @@ const swingFloor = 0.10
 // class bound, or large), by the closeness of the top candidates or by the game's phase:
 // a quick loss near zero says nothing of a mistake the quick search missed, and most
 // missed mistakes look like that.
+//
+// Turns already searched deeply (those of a job resumed after a crash) are chosen first
+// and count against the budget: their deep results rank differently from the quick ones
+// they replaced, and a review resumed in its deep pass must not deepen more turns than
+// one that ran through.
 func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 	rev := slices.Clone(turns)
 	game.Review(g, rev)
@@ -66,6 +71,11 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 	})
 	budget := analysis.DeepBudget(len(turns), maxVisits)
 	chosen := make(map[int]bool, budget)
+	for i := range turns {
+		if turns[i].Deepened() && len(chosen) < budget {
+			chosen[turns[i].Turn] = true
+		}
+	}
 	for _, m := range moves {
 		for _, n := range []int{m.after - 1, m.after} {
 			if len(chosen) < budget {

@@ -108,6 +108,12 @@ func TestSelectDeep(t *testing.T) {
 		{"a wide position brings both its moves", func(g *game.Game, turns []game.Turn) {
 			spreads(turns, map[int]float64{5: 40})
 		}, []int{4, 5, 6, 19, 20}},
+		{"turns searched deeply before count against the budget", func(g *game.Game, turns []game.Turn) {
+			spreads(turns, map[int]float64{14: 30, 15: 31, 16: 30})
+			for _, n := range []int{4, 5} { // a resumed job's deep results: narrow, ranked last
+				turns[n].Visits, turns[n].VisitsSpent = 200, 225
+			}
+		}, []int{4, 5, 14, 15, 16}},
 		{"only the turns given", func(g *game.Game, turns []game.Turn) {
 			spreads(turns, map[int]float64{14: 30, 15: 31, 16: 30})
 			turns[15] = turns[0] // turn 15 not analyzed; turn 0 twice
