@@ -9,7 +9,9 @@ const AdaptiveShare = 0.40
 // QuickVisits is the visits of an adaptive review's quick pass for a review at maxVisits:
 // an eighth of them, and at least 16, below which KataGo's score estimates are too noisy to
 // tell a mistake from a good move.
-func QuickVisits(maxVisits int) int { return max(16, maxVisits/8) }
+func QuickVisits(maxVisits int) int { return max(minQuickVisits, maxVisits/8) }
+
+const minQuickVisits = 16
 
 // DeepBudget is how many of turns positions an adaptive review at maxVisits searches again
 // at maxVisits: as many as AdaptiveShare leaves after the quick pass, so that the review
@@ -23,12 +25,13 @@ func DeepBudget(turns, maxVisits int) int {
 	return max(0, turns*(2*maxVisits-5*QuickVisits(maxVisits))/(5*maxVisits))
 }
 
-// IsAdaptive reports whether the spec asks for an adaptive review that can be one: the
-// deep search must be at least four times the quick one (MaxVisits of 64 or more), so that
-// the budget leaves at least 15% of the positions to search again.
-func (s *Spec) IsAdaptive() bool {
-	return s.Adaptive && s.MaxVisits >= 4*QuickVisits(s.MaxVisits)
-}
+// MinAdaptiveVisits is the least MaxVisits an adaptive review runs at: the deep search must
+// be at least four times the quick one, so that the budget leaves at least 15% of the
+// positions to search again. Below it, a review asked for as adaptive is a uniform one.
+const MinAdaptiveVisits = 4 * minQuickVisits
+
+// IsAdaptive reports whether the spec asks for an adaptive review that can be one.
+func (s *Spec) IsAdaptive() bool { return s.Adaptive && s.MaxVisits >= MinAdaptiveVisits }
 
 // PlannedVisits is the most visits a review of the spec over turns positions spends: what
 // the queue's backlog and the autoscaler count it as.

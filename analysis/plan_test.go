@@ -28,6 +28,9 @@ func TestAdaptivePlan(t *testing.T) {
 		if got := spec.IsAdaptive(); got != tt.adaptive {
 			t.Errorf("maxVisits %d: IsAdaptive %v, want %v", tt.maxVisits, got, tt.adaptive)
 		}
+		if got := tt.maxVisits >= 4*analysis.QuickVisits(tt.maxVisits); got != tt.adaptive {
+			t.Errorf("maxVisits %d: the deep search is at least four quick ones: %v, want %v", tt.maxVisits, got, tt.adaptive)
+		}
 		if got := analysis.QuickVisits(tt.maxVisits); got != tt.quick {
 			t.Errorf("maxVisits %d: QuickVisits %d, want %d", tt.maxVisits, got, tt.quick)
 		}

@@ -126,17 +126,81 @@ func TestAdaptiveProgress(t *testing.T) {
 	}
 }
 
-func TestAdaptiveMustBeABoolean(t *testing.T) {
+// TestFlagsMustBeBooleans: adaptive and includeOwnership are refused alike, as a form
+// field, in the query of an SGF body and for a batch, when they are not true or false.
+func TestFlagsMustBeBooleans(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{noTokens: true})
-	for _, r := range []reply{
-		e.upload(t, "", game3, map[string]string{"adaptive": "perhaps"}),
-		e.do(t, "POST", "/api/v1/analyses?adaptive=perhaps", "", game3),
-		e.uploadFiles(t, "", [][2]string{{"a.sgf", game3}, {"b.sgf", game3}}, map[string]string{"adaptive": "perhaps"}),
-	} {
-		if r.status != http.StatusBadRequest || r.errCode() != "invalid_request" || !strings.Contains(string(r.body), "adaptive") {
-			t.Errorf("adaptive=perhaps: %d %s, want 400 invalid_request naming adaptive", r.status, r.body)
+	for _, flag := range []string{"adaptive", "includeOwnership"} {
+		for _, r := range []reply{
+			e.upload(t, "", game3, map[string]string{flag: "perhaps"}),
+			e.do(t, "POST", "/api/v1/analyses?"+flag+"=perhaps", "", game3),
+			e.uploadFiles(t, "", [][2]string{{"a.sgf", game3}, {"b.sgf", game3}}, map[string]string{flag: "perhaps"}),
+		} {
+			if r.status != http.StatusBadRequest || r.errCode() != "invalid_request" || !strings.Contains(string(r.body), flag) {
+				t.Errorf("%s=perhaps: %d %s, want 400 invalid_request naming %s", flag, r.status, r.body, flag)
+			}
 		}
+	}
+}
+
+// TestIncludeOwnershipEveryWay: includeOwnership is honoured from a form, from JSON and
+// from the query of an SGF body.
+func TestIncludeOwnershipEveryWay(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true})
+	for name, r := range map[string]reply{
+		"multipart": e.upload(t, "", game3, map[string]string{"includeOwnership": "true", "maxVisits": "5"}),
+		"json":      e.do(t, "POST", "/api/v1/analyses", "", map[string]any{"sgf": game3, "includeOwnership": true, "maxVisits": 6}),
+		"sgf body":  e.do(t, "POST", "/api/v1/analyses?includeOwnership=true&maxVisits=7", "", game3),
+	} {
+		if r.status != http.StatusAccepted {
+			t.Fatalf("%s: %d %s", name, r.status, r.body)
+		}
+		var c struct{ ID string }
+		r.decode(t, &c)
+		e.follow(t, "", c.ID)
+		var a struct{ Turns []game.Turn }
+		e.do(t, http.MethodGet, "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
+		if len(a.Turns) != 4 {
+			t.Fatalf("%s: %d turns, want 4", name, len(a.Turns))
+		}
+		for _, turn := range a.Turns {
+			if len(turn.Ownership) != 9*9 {
+				t.Errorf("%s: turn %d has %d ownership values, want %d", name, turn.Turn, len(turn.Ownership), 9*9)
+			}
+		}
+	}
+}
+
+// TestAdaptiveBelowItsDepth: a review asked for as adaptive at fewer visits than an
+// adaptive review needs is a uniform one, and says so: in the submission's answer, with a
+// warning, and in the review.
+func TestAdaptiveBelowItsDepth(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true})
+	r := e.do(t, "POST", "/api/v1/analyses", "", map[string]any{"sgf": game30, "maxVisits": 32, "adaptive": true})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	var c struct {
+		ID       string
+		Adaptive bool
+		Warnings []string
+	}
+	r.decode(t, &c)
+	if c.Adaptive || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "maxVisits of 64 or more") {
+		t.Errorf("the submission answers adaptive %v, warnings %q; want false and a warning naming maxVisits of 64", c.Adaptive, c.Warnings)
+	}
+	e.follow(t, "", c.ID)
+	var a struct {
+		Adaptive    bool
+		VisitsSpent int
+		Progress    progress
+	}
+	e.do(t, http.MethodGet, "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
+	if want := (progress{Done: 31, Total: 31, Percent: 100}); a.Adaptive || a.VisitsSpent != 31*32 || a.Progress != want {
+		t.Errorf("the review: adaptive %v, visitsSpent %d, progress %+v; want false, %d, %+v", a.Adaptive, a.VisitsSpent, a.Progress, 31*32, want)
 	}
 }
 

@@ -62,7 +62,6 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.MaxUploadBytes+64<<10)
 	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	var req analysisRequest
-	var err error
 	switch ct {
 	case "multipart/form-data":
 		if err := c.Request.ParseMultipartForm(a.cfg.MaxUploadBytes + 64<<10); err != nil {
@@ -85,17 +84,8 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 		} else {
 			req.SGF = c.PostForm("sgf")
 		}
-		req.Path = c.PostForm("path")
-		req.IncludeOwnership, _ = strconv.ParseBool(c.PostForm("includeOwnership"))
-		if req.Adaptive, err = parseFlag("adaptive", c.PostForm("adaptive")); err != nil {
+		if err := req.readOptions(c.PostForm); err != nil {
 			return nil, err
-		}
-		if v := c.PostForm("maxVisits"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, badRequest("invalid_request", "maxVisits must be a whole number, not %q", v)
-			}
-			req.MaxVisits = n
 		}
 	case "application/json":
 		dec := json.NewDecoder(c.Request.Body)
@@ -112,15 +102,7 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 			return nil, uploadError(err)
 		}
 		req.SGF = string(data)
-		if v := c.Query("maxVisits"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, badRequest("invalid_request", "maxVisits must be a whole number, not %q", v)
-			}
-			req.MaxVisits = n
-		}
-		req.Path = c.Query("path")
-		if req.Adaptive, err = parseFlag("adaptive", c.Query("adaptive")); err != nil {
+		if err := req.readOptions(c.Query); err != nil {
 			return nil, err
 		}
 	}
@@ -130,13 +112,42 @@ func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
 	if strings.TrimSpace(req.SGF) == "" {
 		return nil, badRequest("invalid_request", "no SGF: send it as the multipart file field \"sgf\", as JSON {\"sgf\": ...}, or as the body")
 	}
+	if err := a.checkVisits(&req); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// readOptions reads the review's settings from form or query fields (get): a multipart
+// upload's fields, or the query of an SGF or zip body. A JSON body holds the same fields.
+func (req *analysisRequest) readOptions(get func(string) string) error {
+	req.Path = get("path")
+	var err error
+	if req.IncludeOwnership, err = parseFlag("includeOwnership", get("includeOwnership")); err != nil {
+		return err
+	}
+	if req.Adaptive, err = parseFlag("adaptive", get("adaptive")); err != nil {
+		return err
+	}
+	if v := get("maxVisits"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return badRequest("invalid_request", "maxVisits must be a whole number, not %q", v)
+		}
+		req.MaxVisits = n
+	}
+	return nil
+}
+
+// checkVisits fills in the default depth and refuses one outside the server's limits.
+func (a *API) checkVisits(req *analysisRequest) error {
 	switch {
 	case req.MaxVisits == 0:
 		req.MaxVisits = a.cfg.DefaultVisits
 	case req.MaxVisits < 1 || req.MaxVisits > a.cfg.MaxVisits:
-		return nil, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits)
+		return badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits)
 	}
-	return &req, nil
+	return nil
 }
 
 // parseFlag reads a true/false form or query field; empty is false.
@@ -237,10 +248,15 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 		return nil, err
 	}
 	if created {
-		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits, "adaptive", req.Adaptive)
+		a.reqLog(c).Info("analysis queued", "job_id", j.ID, "turns", len(turns), "visits", req.MaxVisits, "adaptive", spec.IsAdaptive())
+	}
+	warnings := rec.Warnings
+	if spec.Adaptive && !spec.IsAdaptive() {
+		warnings = append(warnings, fmt.Sprintf("an adaptive review needs maxVisits of %d or more: this one searches every position at %d visits",
+			analysis.MinAdaptiveVisits, spec.MaxVisits))
 	}
 	return &analysisCreated{ID: j.ID, Status: j.State, Turns: len(j.Turns), MaxVisits: spec.MaxVisits,
-		Adaptive: spec.Adaptive, Warnings: rec.Warnings, Links: links(j.ID)}, nil
+		Adaptive: spec.IsAdaptive(), Warnings: warnings, Links: links(j.ID)}, nil
 }
 
 // newJobID returns an unguessable job id, as the queue would make: the API names a job
@@ -394,7 +410,7 @@ func (a *API) getAnalysis(c *gin.Context) {
 		ID: j.ID, Status: j.State, Error: failureText(j.Error), Attempts: j.Attempts,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
 		Progress:  newProgress(spec, j.State, len(j.Turns), turns),
-		MaxVisits: spec.MaxVisits, Adaptive: spec.Adaptive, Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
+		MaxVisits: spec.MaxVisits, Adaptive: spec.IsAdaptive(), Game: newGameView(spec.Game), Turns: turns, Links: links(j.ID),
 	}
 	for i := range turns {
 		res.VisitsSpent += int64(turns[i].Spent())

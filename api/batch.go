@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -170,24 +169,12 @@ func (a *API) batchOptions(c *gin.Context) (*analysisRequest, error) {
 	if c.Request.MultipartForm == nil {
 		get = c.Query
 	}
-	req := &analysisRequest{Path: get("path")}
-	req.IncludeOwnership, _ = strconv.ParseBool(get("includeOwnership"))
-	var err error
-	if req.Adaptive, err = parseFlag("adaptive", get("adaptive")); err != nil {
+	req := &analysisRequest{}
+	if err := req.readOptions(get); err != nil {
 		return nil, err
 	}
-	if v := get("maxVisits"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, badRequest("invalid_request", "maxVisits must be a whole number, not %q", v)
-		}
-		req.MaxVisits = n
-	}
-	switch {
-	case req.MaxVisits == 0:
-		req.MaxVisits = a.cfg.DefaultVisits
-	case req.MaxVisits < 1 || req.MaxVisits > a.cfg.MaxVisits:
-		return nil, badRequest("invalid_visits", "maxVisits must be between 1 and %d", a.cfg.MaxVisits)
+	if err := a.checkVisits(req); err != nil {
+		return nil, err
 	}
 	return req, nil
 }
