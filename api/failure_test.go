@@ -168,6 +168,21 @@ func TestFailedJobAnswers(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 
+			// The library: the same words.
+			resp, err = http.Get(url + "/api/v1/analyses?status=failed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lib struct{ Analyses []struct{ ID, Error string } }
+			err = json.NewDecoder(resp.Body).Decode(&lib)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lib.Analyses) != 1 || lib.Analyses[0].ID != created.ID || lib.Analyses[0].Error != tt.text {
+				t.Errorf("library %+v, want the review with error %q", lib.Analyses, tt.text)
+			}
+
 			// The websocket: KataGo's own error line, with its field for a refusal.
 			k, _, err := dialKaTrain(t, url, "")
 			if err != nil {

@@ -110,7 +110,7 @@ func (a *API) listAnalyses(c *gin.Context) {
 // libraryEntry shows one job; the progress of a review that is not done is counted from
 // its stored results, as GET /api/v1/analyses/{id} counts it.
 func (a *API) libraryEntry(c *gin.Context, j *queue.Job) (libraryEntry, error) {
-	e := libraryEntry{ID: j.ID, Status: j.State, Error: j.Error, Black: j.Black, White: j.White,
+	e := libraryEntry{ID: j.ID, Status: j.State, Error: failureText(j.Error), Black: j.Black, White: j.White,
 		CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt, Progress: Progress{Total: len(j.Turns)}, Links: links(j.ID)}
 	if len(j.Meta) > 0 {
 		if err := json.Unmarshal(j.Meta, &e.reviewMeta); err != nil {
