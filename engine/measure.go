@@ -173,7 +173,7 @@ func measureCandidates(base int) []int {
 // evaluate better per visit.
 func (e *Engine) measure(ctx context.Context, h Hardware) (measurement, error) {
 	m := measurement{MeasuredAt: time.Now().UTC()}
-	for _, total := range measureCandidates(gpuTotal(h)) {
+	for _, total := range measureCandidates(gpuTotal(h.GPU(e.cfg.Device))) {
 		vps, err := e.measureOne(ctx, h, total)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -108,14 +108,23 @@ func (f Fitted) For(w Work) Threads {
 	return f.Reviews
 }
 
-// gpuTotal is the starting point for total search threads on one GPU, from KataGo's
-// analysis_example.cfg: 16 to 64 for mid-range GPUs, 32 to 256 for strong ones. The
-// measurement on first start refines it.
-func gpuTotal(h Hardware) int {
-	model := ""
-	if len(h.GPUs) > 0 {
-		model = strings.ToUpper(h.GPUs[0])
+// GPU is the model of the GPU that a process on device runs on (nil: KataGo's default,
+// the first); "" when none is visible.
+func (h Hardware) GPU(device *int) string {
+	if len(h.GPUs) == 0 {
+		return ""
 	}
+	if device != nil && *device >= 0 && *device < len(h.GPUs) {
+		return h.GPUs[*device]
+	}
+	return h.GPUs[0]
+}
+
+// gpuTotal is the starting point for total search threads on a GPU of the given model,
+// from KataGo's analysis_example.cfg: 16 to 64 for mid-range GPUs, 32 to 256 for strong
+// ones. The measurement on first start refines it.
+func gpuTotal(model string) int {
+	model = strings.ToUpper(model)
 	for _, strong := range []string{"H100", "H200", "H800", "B100", "B200", "A100", "A800", "L40", "RTX 4090", "RTX 5090", "RTX 6000", "A6000"} {
 		if strings.Contains(model, strong) {
 			return 64
@@ -128,13 +137,17 @@ func gpuTotal(h Hardware) int {
 // on a CPU backend about two search threads per core in all; on a GPU KataGo's
 // throughput settings (gpuTotal analysis threads of one search thread each) for reviews
 // and two positions sharing the same threads for interactive work. A backend it does not
-// know keeps 2 x 8, a batch of 16.
-func Fit(h Hardware) Fitted {
+// know keeps 2 x 8, a batch of 16. On a machine of several GPUs it fits the first, where
+// KataGo runs unless told otherwise; FitDevice fits another.
+func Fit(h Hardware) Fitted { return FitDevice(h, nil) }
+
+// FitDevice is Fit for a process on the given GPU (Config.Device).
+func FitDevice(h Hardware, device *int) Fitted {
 	switch {
 	case h.Backend == BackendEigen:
 		return fitCPU(max(h.Cores, 1))
 	case h.Backend.GPU():
-		return fitGPU(gpuTotal(h))
+		return fitGPU(gpuTotal(h.GPU(device)))
 	}
 	t := Threads{defaultAnalysisThreads, defaultSearchThreads, defaultAnalysisThreads * defaultSearchThreads}
 	return Fitted{Reviews: t, Interactive: t}
@@ -339,7 +352,7 @@ func (e *Engine) tune(ctx context.Context) {
 		}
 	}
 	t := Tuning{Work: e.cfg.Work, Hardware: h, Source: SourceFitted}
-	fit := Fit(h)
+	fit := FitDevice(h, e.cfg.Device)
 	set := e.set.For(e.cfg.Work)
 	unset := set == Threads{}
 	switch {
@@ -349,7 +362,11 @@ func (e *Engine) tune(ctx context.Context) {
 		t.Source = SourceConfigFile
 	case !unset:
 		t.Source = SourceSet
-	case h.Backend.GPU() && e.cfg.CacheDir != "":
+	case h.Backend.GPU() && e.cfg.CacheDir != "" && e.cfg.ConfigFile == "":
+		// A process started from a config file (the interactive one, whose threads are
+		// passed over the file) is fitted, not measured: the trials would run with the
+		// file's threads, and the cache, keyed by binary, network and device, would keep
+		// their result for starts without the file.
 		m, source, err := e.measured(ctx, h)
 		if err != nil {
 			e.log.Warn("engine: measure katago thread settings; using the fitted ones", "err", err)
@@ -434,11 +451,8 @@ func Summary(engines ...*Engine) (settings, gpu string) {
 		if s := t.String(); !slices.Contains(lines, s) {
 			lines = append(lines, s)
 		}
-		if gpu == "" && len(t.Hardware.GPUs) > 0 {
-			gpu = t.Hardware.GPUs[0]
-			if d := e.cfg.Device; d != nil && *d >= 0 && *d < len(t.Hardware.GPUs) {
-				gpu = t.Hardware.GPUs[*d]
-			}
+		if gpu == "" {
+			gpu = t.Hardware.GPU(e.cfg.Device)
 		}
 	}
 	return strings.Join(lines, "; "), gpu

@@ -101,6 +101,29 @@ func TestTuningOverrides(t *testing.T) {
 			wantSource: engine.SourceFitted, want: engine.Threads{2, 16, 2}, wantBatch: 2,
 		},
 		{
+			name: "on a GPU a process started from a config file is fitted and not measured",
+			cfg: func(t *testing.T, c *engine.Config) {
+				c.Hardware = &engine.Hardware{Backend: engine.BackendCUDA, Cores: 8, GPUs: []string{"Tesla T4"}}
+				c.CacheDir = t.TempDir()
+				c.ConfigFile = filepath.Join(t.TempDir(), "mine.cfg")
+				if err := os.WriteFile(c.ConfigFile, []byte("numAnalysisThreads = 3\nnnMaxBatchSize = 7\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				*c = c.ForInteractive()
+			},
+			wantSource: engine.SourceFitted, want: engine.Threads{2, 16, 32}, wantBatch: 32,
+		},
+		{
+			name: "the GPU the process runs on decides",
+			cfg: func(t *testing.T, c *engine.Config) {
+				c.Hardware = &engine.Hardware{Backend: engine.BackendCUDA, Cores: 8, GPUs: []string{"Tesla T4", "NVIDIA H100 80GB HBM3"}}
+				device := 1
+				c.Device = &device
+			},
+			wantSource: engine.SourceFitted, want: engine.Threads{64, 1, 64}, wantBatch: 64,
+			wantInteractive: 32,
+		},
+		{
 			name:       "backend read from katago version",
 			env:        []string{enginetest.EnvBackend + "=Eigen(CPU)"},
 			cfg:        func(t *testing.T, c *engine.Config) {},
