@@ -81,10 +81,7 @@ func TestTuningOverrides(t *testing.T) {
 			name: "a config file decides",
 			cfg: func(t *testing.T, c *engine.Config) {
 				c.Hardware = cpu(6)
-				c.ConfigFile = filepath.Join(t.TempDir(), "mine.cfg")
-				if err := os.WriteFile(c.ConfigFile, []byte("numAnalysisThreads = 3\nnnMaxBatchSize = 7\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				c.ConfigFile = configFile(t)
 			},
 			wantSource: engine.SourceConfigFile, want: engine.Threads{}, wantBatch: 7,
 		},
@@ -92,10 +89,7 @@ func TestTuningOverrides(t *testing.T) {
 			name: "the interactive process keeps its latency threads over a config file",
 			cfg: func(t *testing.T, c *engine.Config) {
 				c.Hardware = cpu(16)
-				c.ConfigFile = filepath.Join(t.TempDir(), "mine.cfg")
-				if err := os.WriteFile(c.ConfigFile, []byte("numAnalysisThreads = 3\nnnMaxBatchSize = 7\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				c.ConfigFile = configFile(t)
 				*c = c.ForInteractive()
 			},
 			wantSource: engine.SourceFitted, want: engine.Threads{2, 16, 2}, wantBatch: 2,
@@ -105,10 +99,7 @@ func TestTuningOverrides(t *testing.T) {
 			cfg: func(t *testing.T, c *engine.Config) {
 				c.Hardware = &engine.Hardware{Backend: engine.BackendCUDA, Cores: 8, GPUs: []string{"Tesla T4"}}
 				c.CacheDir = t.TempDir()
-				c.ConfigFile = filepath.Join(t.TempDir(), "mine.cfg")
-				if err := os.WriteFile(c.ConfigFile, []byte("numAnalysisThreads = 3\nnnMaxBatchSize = 7\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				c.ConfigFile = configFile(t)
 				*c = c.ForInteractive()
 			},
 			wantSource: engine.SourceFitted, want: engine.Threads{2, 16, 32}, wantBatch: 32,
@@ -158,6 +149,16 @@ func TestTuningOverrides(t *testing.T) {
 			}
 		})
 	}
+}
+
+// configFile writes a KataGo config of 3 analysis threads and a batch of 7.
+func configFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mine.cfg")
+	if err := os.WriteFile(path, []byte("numAnalysisThreads = 3\nnnMaxBatchSize = 7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestTuningCache: on a GPU backend the first start measures, later starts on the same
