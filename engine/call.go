@@ -23,6 +23,8 @@ type call struct {
 	finished  bool  // every expected response arrived
 	abandoned bool  // the caller returned; responses are counted, not kept
 	signal    chan struct{}
+
+	awaited bool // registered and its caller waits; guarded by the process's mu
 }
 
 func newCall(id string, turns []int, action bool) *call {

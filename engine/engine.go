@@ -369,7 +369,9 @@ func (e *Engine) await(ctx context.Context, p *process, c *call, fn func(*katago
 // giveUp stops delivering c's responses and, if KataGo still works on it, terminates it.
 // The call stays routed until KataGo's last response for it, so late lines are expected.
 func (e *Engine) giveUp(p *process, c *call) {
-	if !c.abandon() || c.action {
+	active := c.abandon()
+	p.released(c)
+	if !active || c.action {
 		return
 	}
 	e.terminate(p, c.id)

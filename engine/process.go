@@ -45,6 +45,8 @@ type process struct {
 	mu           sync.Mutex
 	calls        map[string]*call // by engine-assigned id, barrier ids included
 	pending      int              // queries and actions among calls
+	awaited      int              // analysis queries among calls whose callers still wait
+	idle         []chan struct{}  // closed when awaited falls to 0 (whenIdle)
 	heard        time.Time        // KataGo's last output line, or when work arrived after an idle spell
 	probe        string           // the id of the unanswered query_version probe; "" when none
 	cutOff       string           // what the output's last, unfinished line was, once it ended mid-line
@@ -217,7 +219,11 @@ func (p *process) failAll(err error) int {
 	}
 	calls := p.calls
 	p.calls = make(map[string]*call)
-	p.pending = 0
+	for _, c := range calls {
+		c.awaited = false
+	}
+	p.pending, p.awaited = 0, 0
+	p.wakeIdle()
 	p.mu.Unlock()
 	n := 0
 	for id, c := range calls {
@@ -245,6 +251,10 @@ func (p *process) register(c *call) error {
 		p.heard = time.Now()
 	}
 	p.pending++
+	if !c.action {
+		c.awaited = true
+		p.awaited++
+	}
 	return nil
 }
 
@@ -258,6 +268,47 @@ func (p *process) unregister(c *call) {
 		delete(p.calls, c.barrier)
 	}
 	p.pending--
+	p.release(c)
+}
+
+// released notes that c's caller no longer waits for its answer.
+func (p *process) released(c *call) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.release(c)
+}
+
+// release is released for callers that hold p.mu.
+func (p *process) release(c *call) {
+	if !c.awaited {
+		return
+	}
+	c.awaited = false
+	p.awaited--
+	if p.awaited == 0 {
+		p.wakeIdle()
+	}
+}
+
+// wakeIdle releases whenIdle's waiters. Callers hold p.mu.
+func (p *process) wakeIdle() {
+	for _, ch := range p.idle {
+		close(ch)
+	}
+	p.idle = nil
+}
+
+// whenIdle returns a channel closed once no caller waits for an analysis query's answer.
+func (p *process) whenIdle() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch := make(chan struct{})
+	if p.awaited == 0 {
+		close(ch)
+	} else {
+		p.idle = append(p.idle, ch)
+	}
+	return ch
 }
 
 // inFlight returns how many queries still wait for responses.
@@ -330,10 +381,24 @@ func (p *process) closeStdin() {
 	}
 }
 
-// shutdown closes stdin and waits for KataGo to exit; once ctx is done it is signalled,
-// then killed after Config.KillDelay.
-func (p *process) shutdown(ctx context.Context) error {
+// closeWhenIdle closes stdin, which asks KataGo to finish what it has and exit, once no
+// caller waits for a query's answer (queries given up and terminated need no probes),
+// ctx is done or the process has exited. Until then stdin stays open for the watchdog's
+// probes: without them a search that reports nothing for longer than TurnTimeout would
+// count as hung and be killed while KataGo finishes it.
+func (p *process) closeWhenIdle(ctx context.Context) {
+	select {
+	case <-p.whenIdle():
+	case <-ctx.Done():
+	case <-p.exited:
+	}
 	p.closeStdin()
+}
+
+// shutdown lets KataGo finish its queries and exit (closeWhenIdle) and waits for it; once
+// ctx is done it is signalled, then killed after Config.KillDelay.
+func (p *process) shutdown(ctx context.Context) error {
+	p.closeWhenIdle(ctx)
 	select {
 	case <-p.done:
 		return nil

@@ -27,7 +27,8 @@ type scriptedKataGo struct {
 	outW *io.PipeWriter
 
 	mu     sync.Mutex
-	probes int // query_version lines answered
+	probes int           // query_version lines answered
+	eof    time.Duration // when its stdin closed, in fake time since the start; 0: open
 	timers []*time.Timer
 }
 
@@ -65,6 +66,11 @@ func (k *scriptedKataGo) run(start time.Time) {
 			}
 		}
 	}
+	if sc.Err() == nil {
+		k.mu.Lock()
+		k.eof = time.Since(start)
+		k.mu.Unlock()
+	}
 }
 
 func (k *scriptedKataGo) stop() {
@@ -76,8 +82,9 @@ func (k *scriptedKataGo) stop() {
 }
 
 // watchdogRun runs one analysis of one turn against k with the given TurnTimeout and
-// returns its error, the fake time it took and whether the process was killed.
-func watchdogRun(t *testing.T, k *scriptedKataGo, limit time.Duration) (err error, took time.Duration, killed bool) {
+// returns its error, the fake time it took and whether the process was killed. With
+// stopAt, the engine starts to stop then (closeWhenIdle, as Stop does).
+func watchdogRun(t *testing.T, k *scriptedKataGo, limit, stopAt time.Duration) (err error, took time.Duration, killed bool) {
 	t.Helper()
 	e := New(Config{TurnTimeout: limit})
 	inR, inW := io.Pipe()
@@ -117,8 +124,15 @@ func watchdogRun(t *testing.T, k *scriptedKataGo, limit time.Duration) (err erro
 		t.Fatal(err)
 	}
 	p.send([]byte(`{"id":"q1","moves":[],"rules":"japanese","komi":6.5,"boardXSize":19,"boardYSize":19,"analyzeTurns":[0]}` + "\n"))
+	if stopAt > 0 {
+		go func() {
+			time.Sleep(stopAt)
+			p.closeWhenIdle(context.Background())
+		}()
+	}
 	err = e.await(context.Background(), p, c, func(*katago.Response) error { return nil })
 	took = time.Since(start)
+	synctest.Wait() // a stop under way closes stdin now
 
 	// Tear down as wait does once the OS process is gone.
 	closePipes()
@@ -133,26 +147,41 @@ func watchdogRun(t *testing.T, k *scriptedKataGo, limit time.Duration) (err erro
 }
 
 // TestWatchdogSparesLongSearch: a search that runs for an hour without a single report,
-// guarded by a one-minute TurnTimeout, is never killed while KataGo answers the probes.
+// guarded by a one-minute TurnTimeout, is never killed while KataGo answers the probes;
+// nor when the engine starts to stop meanwhile: stdin, which carries the probes, closes
+// only once the answer is in.
 func TestWatchdogSparesLongSearch(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		k := &scriptedKataGo{search: time.Hour}
-		err, took, killed := watchdogRun(t, k, time.Minute)
-		if err != nil {
-			t.Fatalf("the long search failed: %v", err)
-		}
-		if killed {
-			t.Error("KataGo was killed")
-		}
-		if took < time.Hour {
-			t.Errorf("the search ended after %v, before KataGo finished it", took)
-		}
-		// Silence of a quarter of the timeout earns a probe: about four a minute.
-		if k.probes < 60 {
-			t.Errorf("%d probes answered in an hour of silence, want at least 60", k.probes)
-		}
-	})
+	for _, tt := range []struct {
+		name   string
+		stopAt time.Duration
+	}{{"running", 0}, {"stopping", 10 * time.Minute}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				k := &scriptedKataGo{search: time.Hour}
+				err, took, killed := watchdogRun(t, k, time.Minute, tt.stopAt)
+				if err != nil {
+					t.Fatalf("the long search failed: %v", err)
+				}
+				if killed {
+					t.Error("KataGo was killed")
+				}
+				if took < time.Hour {
+					t.Errorf("the search ended after %v, before KataGo finished it", took)
+				}
+				k.mu.Lock()
+				defer k.mu.Unlock()
+				// Silence of a quarter of the timeout earns a probe: about four a minute.
+				if k.probes < 60 {
+					t.Errorf("%d probes answered in an hour of silence, want at least 60", k.probes)
+				}
+				if tt.stopAt > 0 && k.eof < took {
+					t.Errorf("stdin closed at %v, before the answer at %v", k.eof, took)
+				}
+			})
+		})
+	}
 }
 
 // TestWatchdogFindsHang: KataGo stops reading and writing in the middle of a long search;
@@ -163,7 +192,7 @@ func TestWatchdogFindsHang(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const limit = time.Minute
 		k := &scriptedKataGo{search: time.Hour, hangAt: 10 * time.Minute}
-		err, took, killed := watchdogRun(t, k, limit)
+		err, took, killed := watchdogRun(t, k, limit, 0)
 		if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrTransient) {
 			t.Fatalf("got %v, want ErrTimeout", err)
 		}
