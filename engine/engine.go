@@ -76,12 +76,25 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("engine: %w", err)
 	}
 
+	// A Stop while KataGo starts, or while its settings are measured on first start,
+	// ends the start rather than waiting for it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-e.life.Stopping():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	p, err := e.firstStart(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err == nil && e.isStopping() {
-		p.kill()
-		<-p.done
+	if e.isStopping() {
+		if err == nil {
+			p.kill()
+			<-p.done
+		}
 		err = fmt.Errorf("%w: stopped while starting", ErrNotRunning)
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -756,3 +757,42 @@ func TestGeneratedConfig(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestStopDuringFirstStartMeasurement: a Stop while the first start measures the thread
+// settings on a GPU ends the start instead of waiting for the measurement, whose trial
+// KataGo here would take an hour to load.
+func TestStopDuringFirstStartMeasurement(t *testing.T) {
+	t.Parallel()
+	cfg := enginetest.Config(t, enginetest.EnvBackend+"=CUDA", enginetest.EnvReadyDelay+"=1h")
+	cfg.AnalysisThreads = 0
+	cfg.CacheDir = t.TempDir()
+	measuring := make(chan struct{})
+	cfg.Logger = slog.New(&onMessage{msg: "engine: measuring katago thread settings for this binary, network and device (once)", seen: measuring})
+	e := engine.New(cfg)
+	started := make(chan error, 1)
+	go func() { started <- e.Start(context.Background()) }()
+	<-measuring
+	if err := e.Stop(context.Background()); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := <-started; !errors.Is(err, engine.ErrNotRunning) {
+		t.Errorf("Start stopped while measuring: %v, want ErrNotRunning", err)
+	}
+}
+
+// onMessage is a log handler that closes seen when a record with message msg arrives.
+type onMessage struct {
+	msg  string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return nil
+}
+func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *onMessage) WithGroup(string) slog.Handler      { return h }
