@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -107,8 +108,13 @@ func decodeError(resp *http.Response) error {
 	return ae
 }
 
-// Submit uploads an SGF for a full review.
+// Submit uploads one game record (SGF, Tygem .gib or WBaduk .ngf) for a full review. It
+// refuses a zip without sending it: the server takes a zip as a batch of games and answers
+// for each, not as the one review Submit returns, so they would be queued unfollowed.
 func (c *Client) Submit(ctx context.Context, name string, sgf []byte, opt AnalysisOptions) (*Created, error) {
+	if strings.EqualFold(path.Ext(name), ".zip") {
+		return nil, fmt.Errorf("client: %s is a zip, a batch of games: unpack it and submit each game record", name)
+	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("sgf", name)

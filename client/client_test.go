@@ -131,3 +131,17 @@ func TestAnswerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitRefusesZip: a zip, which the server would queue as a batch of games, is
+// refused before anything is sent.
+func TestSubmitRefusesZip(t *testing.T) {
+	t.Parallel()
+	c := serve(t, nil) // any request would get 404, not the refusal
+	for _, name := range []string{"games.zip", "GAMES.ZIP"} {
+		_, err := c.Submit(context.Background(), name, []byte("PK\x03\x04"), client.AnalysisOptions{})
+		var ae *client.APIError
+		if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "zip") {
+			t.Errorf("Submit(%s): %v, want a refusal naming the zip, made without asking the server", name, err)
+		}
+	}
+}
