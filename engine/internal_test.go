@@ -99,30 +99,33 @@ func TestArgs(t *testing.T) {
 	}
 }
 
+// TestReadLine: lines over the limit are skipped whether they overflow the reader's
+// buffer or fit in it.
 func TestReadLine(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("x", 50000)
-	in := "a\r\n" + long + "\n" + strings.Repeat("y", 300) + "\nlast"
-	r := bufio.NewReaderSize(strings.NewReader(in), 16)
-	var buf []byte
-	var got []string
-	for {
-		line, err := readLine(r, &buf, 1000)
-		if errors.Is(err, errLineTooLong) {
-			got = append(got, "TOO LONG:"+string(line[:3]))
-			continue
+	in := "a\r\n" + strings.Repeat("x", 50000) + "\n" + strings.Repeat("y", 300) + "\n" + strings.Repeat("z", 1001) + "\nlast"
+	for _, size := range []int{16, 64 << 10} {
+		r := bufio.NewReaderSize(strings.NewReader(in), size)
+		var buf []byte
+		var got []string
+		for {
+			line, err := readLine(r, &buf, 1000)
+			if errors.Is(err, errLineTooLong) {
+				got = append(got, "TOO LONG:"+string(line[:3]))
+				continue
+			}
+			got = append(got, string(line))
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-		got = append(got, string(line))
-		if err == io.EOF {
-			break
+		want := []string{"a", "TOO LONG:xxx", strings.Repeat("y", 300), "TOO LONG:zzz", "last"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("buffer of %d bytes (-want +got):\n%s", size, diff)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := []string{"a", "TOO LONG:xxx", strings.Repeat("y", 300), "last"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

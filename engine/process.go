@@ -455,10 +455,14 @@ var errLineTooLong = errors.New("line too long")
 // returned with errLineTooLong.
 func readLine(r *bufio.Reader, buf *[]byte, max int) ([]byte, error) {
 	frag, err := r.ReadSlice('\n')
-	if err == nil {
-		return trimEOL(frag), nil
-	}
 	if !errors.Is(err, bufio.ErrBufferFull) {
+		// The whole line fits r's buffer, which may hold more than max.
+		if line := trimEOL(frag); len(line) > max {
+			if err == nil {
+				err = errLineTooLong
+			}
+			return line[:min(len(line), 4096)], err
+		}
 		return trimEOL(frag), err
 	}
 	b := append((*buf)[:0], frag...)
