@@ -270,21 +270,9 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 		"nturns": strconv.Itoa(len(in.Turns)), "pos": strconv.FormatInt(in.Positions, 10),
 		"max": strconv.Itoa(maxAttempts), "black": in.Black, "white": in.White, "meta": string(in.Meta),
 	}
-	size := int64(len(in.Payload) + len(in.Meta))
-	if err := r.admit(ctx, in.Owner, id, size); err != nil {
-		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
-	}
-	// Until the job is created, the library entry is a reservation that goes if it fails.
-	created := false
-	defer func() {
-		if !created {
-			sctx, cancel := settleCtx(ctx)
-			defer cancel()
-			if err := r.forget(sctx, in.Owner, id); err != nil {
-				r.log.Warn("forget a submission that made no job", "job_id", id, "err", err)
-			}
-		}
-	}()
+	// The record comes first, expiring and not yet claimable, then its place in the owner's
+	// library: a List that finds a library entry without its record forgets the entry as
+	// expired, so the entry must never come before the record.
 	args := []any{ms(max(r.cfg.Retention, orphanTTL))}
 	for k, v := range fields {
 		args = append(args, k, v)
@@ -297,6 +285,26 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	if str(res[0]) == "exists" {
 		return nil, false, fmt.Errorf("queue: enqueue: %w: job id %s is taken", ErrInvalid, id)
 	}
+	size := int64(len(in.Payload) + len(in.Meta))
+	if err := r.admit(ctx, in.Owner, id, size); err != nil {
+		sctx, cancel := settleCtx(ctx)
+		defer cancel()
+		if _, derr := r.run(sctx, dropScript, r.k.jobKeys(id)); derr != nil {
+			r.log.Warn("drop a submission its owner's library refused", "job_id", id, "err", derr)
+		}
+		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	// Until the job is committed, the library entry is a reservation that goes if it fails.
+	created := false
+	defer func() {
+		if !created {
+			sctx, cancel := settleCtx(ctx)
+			defer cancel()
+			if err := r.forget(sctx, in.Owner, id); err != nil {
+				r.log.Warn("forget a submission that made no job", "job_id", id, "err", err)
+			}
+		}
+	}()
 	fields["state"], fields["att"], fields["created"] = string(StateQueued), "0", strconv.FormatInt(num(res[1]), 10)
 
 	commitKeys := append(r.k.indexKeys(), r.k.globalReply(call), r.k.seq())

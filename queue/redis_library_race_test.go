@@ -1,0 +1,78 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tesuji/tesuji/queue/redistest"
+)
+
+// beforeScripts is a go-redis hook that runs fn before every script call.
+type beforeScripts struct{ fn func() }
+
+func (h beforeScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h beforeScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n := cmd.Name(); n == "evalsha" || n == "eval" {
+			h.fn()
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h beforeScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestRedisListDuringEnqueue: the owner's library listed between any two steps of an
+// Enqueue (each a script call) keeps the new job: a List forgets a library entry whose
+// record is missing, so the entry must never be there before the record.
+func TestRedisListDuringEnqueue(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	cfg := RedisConfig{Prefix: "listrace", BlockTimeout: 100 * time.Millisecond, ReapInterval: -1}
+	direct := NewRedis(srv.Client(t), cfg)
+	t.Cleanup(func() { direct.Close() })
+	ctx := context.Background()
+	var listErr error
+	hooked := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	hooked.AddHook(beforeScripts{fn: func() {
+		if _, _, err := direct.List(ctx, ListFilter{Owner: "alice"}); err != nil && listErr == nil {
+			listErr = err
+		}
+	}})
+	t.Cleanup(func() { hooked.Close() })
+	q := NewRedis(hooked, cfg)
+	t.Cleanup(func() { q.Close() })
+
+	for i := range 3 {
+		j, created, err := q.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte(fmt.Sprint(i))})
+		if err != nil || !created {
+			t.Fatalf("Enqueue %d: %v, created %v", i, err, created)
+		}
+		jobs, _, err := direct.List(ctx, ListFilter{Owner: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != i+1 || jobs[0].ID != j.ID {
+			t.Errorf("after Enqueue %d the library holds %d jobs, newest first %v; want %d, %s first", i, len(jobs), ids(jobs), i+1, j.ID)
+		}
+		if n, err := direct.c.HGet(ctx, direct.k.ownerUsage("alice"), "jobs").Int(); err != nil || n != i+1 {
+			t.Errorf("after Enqueue %d the owner's usage counts %d jobs (%v), want %d", i, n, err, i+1)
+		}
+	}
+	if listErr != nil {
+		t.Errorf("List during Enqueue: %v", listErr)
+	}
+}
+
+func ids(jobs []*Job) []string {
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.ID
+	}
+	return out
+}
