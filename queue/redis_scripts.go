@@ -96,8 +96,20 @@ local function state_event(typ, st, att, err)
   event(typ, cjson.encode(ev))
 end
 
--- finish makes the job final: its event, then expiry of all its keys after retention ms.
+-- drop_partials deletes every partial event the job keeps (a final job keeps none).
+local function drop_partials()
+  for _, field in ipairs(redis.call('HKEYS', rec)) do
+    if string.sub(field, 1, 2) == 'p:' then
+      redis.call('XDEL', events, redis.call('HGET', rec, field))
+      redis.call('HDEL', rec, field)
+    end
+  end
+end
+
+-- finish makes the job final: its partial events go, its final event comes, and all its
+-- keys expire after retention ms.
 local function finish(st, typ, err, now, retention)
+  drop_partials()
   redis.call('HSET', rec, 'state', st, 'finished', now)
   redis.call('HDEL', rec, 'worker')
   local ver = redis.call('HINCRBY', rec, 'ver', 1)

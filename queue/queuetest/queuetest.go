@@ -74,6 +74,7 @@ func Run(t *testing.T, newQueue func(t *testing.T, opt Options) queue.Queue) {
 		{"Variations", testVariations},
 		{"VariationsExpire", testVariationsExpire},
 		{"PartialEventsBounded", testPartialEventsBounded},
+		{"PartialEventsGoWhenFinal", testPartialEventsGoWhenFinal},
 		{"List", testList},
 		{"ListPages", testListPages},
 		{"Delete", testDelete},
@@ -1425,6 +1426,45 @@ func testPartialEventsBounded(t *testing.T, newQueue func(*testing.T, Options) q
 	}
 	if diff := cmp.Diff([]string{queue.EventTurn, queue.EventTurn, queue.EventDone}, eventTypes(events(t, q, j.ID, ""))); diff != "" {
 		t.Errorf("events of the done job (-want +got):\n%s", diff)
+	}
+}
+
+// testPartialEventsGoWhenFinal: however a job ends, its partial reports go with it,
+// those of turns without a result and one that names no turn alike.
+func testPartialEventsGoWhenFinal(t *testing.T, newQueue func(*testing.T, Options) queue.Queue) {
+	ends := map[string]func(ctx context.Context, q queue.Queue, j *queue.Job, l *queue.Lease) error{
+		"done": func(ctx context.Context, q queue.Queue, _ *queue.Job, l *queue.Lease) error {
+			store(t, q, l, 1, `{"turn":1}`)
+			return q.Complete(ctx, l)
+		},
+		"failed": func(ctx context.Context, q queue.Queue, _ *queue.Job, l *queue.Lease) error {
+			return q.Fail(ctx, l, "boom", false)
+		},
+		"cancelled": func(ctx context.Context, q queue.Queue, j *queue.Job, _ *queue.Lease) error {
+			return q.Cancel(ctx, j.ID)
+		},
+	}
+	for name, end := range ends {
+		t.Run(name, func(t *testing.T) {
+			q := newQueue(t, Options{})
+			ctx := testCtx(t)
+			j := enqueue(t, q, review(0, 1))
+			_, l := claim(t, q, "w1", long)
+			for _, data := range [][]byte{partial(1, 1), []byte(`{"n":1}`)} {
+				if err := q.Publish(ctx, l, queue.EventPartial, data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			store(t, q, l, 0, `{"turn":0}`)
+			if err := end(ctx, q, j, l); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range events(t, q, j.ID, "") {
+				if e.Type == queue.EventPartial {
+					t.Errorf("the %s job keeps a partial report: %s", name, e.Data)
+				}
+			}
+		})
 	}
 }
 
