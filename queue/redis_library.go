@@ -172,9 +172,12 @@ func (r *Redis) List(ctx context.Context, f ListFilter) ([]*Job, string, error) 
 	var gone []string
 	next, lastScore := "", ""
 	const batch = 200
-	for offset := int64(0); next == ""; offset += batch {
+	// Each batch goes on below the last entry read, not at an offset: entries that come
+	// or go between batches would shift an offset, and a job would be listed twice or
+	// not at all.
+	for next == "" {
 		entries, err := r.c.ZRevRangeByScoreWithScores(ctx, r.k.ownerJobs(f.Owner), &redis.ZRangeBy{
-			Max: maxScore, Min: "-inf", Offset: offset, Count: batch}).Result()
+			Max: maxScore, Min: "-inf", Count: batch}).Result()
 		if err != nil {
 			return nil, "", fmt.Errorf("queue: list: %w", err)
 		}
@@ -220,6 +223,8 @@ func (r *Redis) List(ctx context.Context, f ListFilter) ([]*Job, string, error) 
 		if len(entries) < batch {
 			break
 		}
+		last := entries[len(entries)-1]
+		maxScore, afterID = strconv.FormatFloat(last.Score, 'f', 0, 64), last.Member.(string)
 	}
 	if err := r.forget(ctx, f.Owner, gone...); err != nil {
 		r.log.Warn("forget expired jobs of the library", "err", err)

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,19 +12,22 @@ import (
 	"github.com/tesuji/tesuji/queue/redistest"
 )
 
-// beforeScripts is a go-redis hook that runs fn before every script call.
-type beforeScripts struct{ fn func() }
+// before is a go-redis hook that runs fn before every command named one of names.
+type before struct {
+	names []string
+	fn    func()
+}
 
-func (h beforeScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h beforeScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h before) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h before) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n := cmd.Name(); n == "evalsha" || n == "eval" {
+		if slices.Contains(h.names, cmd.Name()) {
 			h.fn()
 		}
 		return next(ctx, cmd)
 	}
 }
-func (h beforeScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h before) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
 }
 
@@ -39,7 +43,7 @@ func TestRedisListDuringEnqueue(t *testing.T) {
 	ctx := context.Background()
 	var listErr error
 	hooked := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	hooked.AddHook(beforeScripts{fn: func() {
+	hooked.AddHook(before{names: []string{"evalsha", "eval"}, fn: func() {
 		if _, _, err := direct.List(ctx, ListFilter{Owner: "alice"}); err != nil && listErr == nil {
 			listErr = err
 		}
@@ -66,6 +70,53 @@ func TestRedisListDuringEnqueue(t *testing.T) {
 	}
 	if listErr != nil {
 		t.Errorf("List during Enqueue: %v", listErr)
+	}
+}
+
+// TestRedisListWhileTheLibraryChanges: a page longer than List's batch of reads lists
+// every job once, though a job is enqueued between two of its reads.
+func TestRedisListWhileTheLibraryChanges(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	cfg := RedisConfig{Prefix: "listshift", BlockTimeout: 100 * time.Millisecond, ReapInterval: -1}
+	direct := NewRedis(srv.Client(t), cfg)
+	t.Cleanup(func() { direct.Close() })
+	ctx := context.Background()
+	const n = 300
+	for i := range n {
+		if _, _, err := direct.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads := 0
+	hooked := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	hooked.AddHook(before{names: []string{"zrevrangebyscore"}, fn: func() {
+		if reads++; reads == 2 {
+			if _, _, err := direct.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte("late")}); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	t.Cleanup(func() { hooked.Close() })
+	q := NewRedis(hooked, cfg)
+	t.Cleanup(func() { q.Close() })
+
+	jobs, _, err := q.List(ctx, ListFilter{Owner: "alice", Limit: MaxListLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads < 2 {
+		t.Fatalf("List read the library in %d batch(es); the test needs two", reads)
+	}
+	seen := map[string]int{}
+	for _, j := range jobs {
+		seen[j.ID]++
+		if seen[j.ID] == 2 {
+			t.Errorf("job %s listed twice", j.ID)
+		}
+	}
+	if len(seen) < n {
+		t.Errorf("%d distinct jobs listed, want the %d there before the List", len(seen), n)
 	}
 }
 
