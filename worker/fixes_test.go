@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/analysis"
+	"github.com/tesuji/tesuji/engine"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 	"github.com/tesuji/tesuji/queue"
@@ -191,5 +194,46 @@ func TestSpecCarriesQueryFields(t *testing.T) {
 	}
 	if len(turn.Policy) != 19*19+1 || turn.Root == nil || turn.Root.RawWinrate == nil || len(turn.Candidates[0].PVVisits) == 0 {
 		t.Errorf("stored turn lacks policy, rootInfo or pvVisits: %+v", turn)
+	}
+}
+
+// downEngine answers ErrNotRunning, as an engine whose KataGo cannot restart does, until
+// it is brought up; then it passes queries to eng.
+type downEngine struct {
+	eng    worker.Analyzer
+	up     atomic.Bool
+	called chan struct{}
+	once   sync.Once
+}
+
+func (d *downEngine) Ready() bool { return d.up.Load() }
+
+func (d *downEngine) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
+	if !d.up.Load() {
+		d.once.Do(func() { close(d.called) })
+		return fmt.Errorf("%w: restarting katago failed", engine.ErrNotRunning)
+	}
+	return d.eng.Analyze(ctx, q, fn)
+}
+
+// TestEngineDownHandsJobsBack: a job its engine cannot run because KataGo is not running
+// goes back to the queue with no attempt counted, and the worker claims again only once
+// the engine is ready: a worker with a broken KataGo does not use up the queue's attempts.
+func TestEngineDownHandsJobsBack(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t)
+	g := sampleGame(t, 4)
+	var jobs []*queue.Job
+	for range 3 {
+		jobs = append(jobs, enqueue(t, q, g, queue.PriorityReview, nil))
+	}
+	d := &downEngine{eng: startEngine(t), called: make(chan struct{})}
+	startWorker(t, q, worker.Config{Engines: []worker.Analyzer{d}, JobsPerEngine: 1})
+	<-d.called
+	d.up.Store(true)
+	for _, j := range jobs {
+		if got := waitState(t, q, j.ID, queue.StateDone); got.Attempts != 0 {
+			t.Errorf("job %s done after %d failed attempts, want 0: the engine's failure to run is not the job's", j.ID, got.Attempts)
+		}
 	}
 }

@@ -285,12 +285,33 @@ func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		w.run(job, lease, eng)
+		if down := w.run(job, lease, eng); down {
+			w.waitReady(eng)
+		}
 	}
 }
 
-// run drives one claimed job to its end and tells the queue how it ended.
-func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
+// waitReady waits, until the worker stops claiming, for an engine that could not run a
+// job to be ready again (when it tells: Ready), and at least a moment, so that a slot
+// whose KataGo cannot restart does not claim and hand back the queue's jobs in a loop.
+func (w *Worker) waitReady(eng Analyzer) {
+	r, tells := eng.(interface{ Ready() bool })
+	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
+		select {
+		case <-w.claimCtx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if !tells || r.Ready() {
+			return
+		}
+	}
+}
+
+// run drives one claimed job to its end and tells the queue how it ended. It reports
+// whether the job ended because the engine was not running: the job is then handed back,
+// no attempt counted, for a worker whose KataGo runs.
+func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) (engineDown bool) {
 	log := w.log.With("job_id", job.ID)
 	ctx, cancel := context.WithCancelCause(w.jobCtx)
 	rj := &runningJob{cancel: cancel}
@@ -332,6 +353,13 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 			return
 		}
 		log.Info("job released", append(attrs, "cause", cause.Error())...)
+	case errors.Is(err, engine.ErrNotRunning):
+		if err := w.settle(log, "release", func(ctx context.Context) error { return w.q.Release(ctx, lease) }); err != nil {
+			log.Warn("release failed", append(attrs, "err", err)...)
+			return true
+		}
+		log.Warn("job released: katago is not running", append(attrs, "err", err)...)
+		return true
 	default:
 		retry := !errors.Is(err, engine.ErrPermanent) && !errors.Is(err, errPermanent)
 		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, failureOf(err).Encode(), retry) }); ferr != nil {
@@ -340,6 +368,7 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) {
 		}
 		log.Warn("job attempt failed", append(attrs, "err", err, "retry", retry)...)
 	}
+	return false
 }
 
 // settle writes a job's outcome (complete, fail, release), retrying with backoff while
