@@ -347,19 +347,19 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) (engineDo
 		log.Warn("lease lost; job left to its new owner", attrs...)
 	case errors.Is(cause, errPonderStopped):
 		w.endPonder(job, lease, rj, log, attrs)
-	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption):
+	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption) || errors.Is(err, engine.ErrNotRunning):
+		// Neither the worker stopping nor a KataGo that is not running is the job's doing.
+		why := err
+		if cause != nil {
+			why = cause
+		} else {
+			engineDown = true
+		}
 		if err := w.settle(log, "release", func(ctx context.Context) error { return w.q.Release(ctx, lease) }); err != nil {
 			log.Warn("release failed", append(attrs, "err", err)...)
 			return
 		}
-		log.Info("job released", append(attrs, "cause", cause.Error())...)
-	case errors.Is(err, engine.ErrNotRunning):
-		if err := w.settle(log, "release", func(ctx context.Context) error { return w.q.Release(ctx, lease) }); err != nil {
-			log.Warn("release failed", append(attrs, "err", err)...)
-			return true
-		}
-		log.Warn("job released: katago is not running", append(attrs, "err", err)...)
-		return true
+		log.Info("job released", append(attrs, "cause", why.Error())...)
 	default:
 		retry := !errors.Is(err, engine.ErrPermanent) && !errors.Is(err, errPermanent)
 		if ferr := w.settle(log, "fail", func(ctx context.Context) error { return w.q.Fail(ctx, lease, failureOf(err).Encode(), retry) }); ferr != nil {
