@@ -195,7 +195,7 @@ func (r *Redis) List(ctx context.Context, f ListFilter) ([]*Job, string, error) 
 			id := e.Member.(string)
 			score := strconv.FormatFloat(e.Score, 'f', 0, 64)
 			if afterID != "" && score == maxScore && id >= afterID {
-				continue // at or before the cursor among the jobs of its millisecond
+				continue // at or before the cursor, or the last entry of the batch before, on its score
 			}
 			vals := recs[i].Val()
 			if vals[0] == nil {

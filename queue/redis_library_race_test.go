@@ -31,26 +31,38 @@ func (h before) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 	return next
 }
 
+// twoRedis starts a Redis and returns two stores of one prefix on it: direct, and hooked,
+// whose commands pass through the hook that hook makes (it may use direct).
+func twoRedis(t *testing.T, prefix string, hook func(direct *Redis) before) (direct, hooked *Redis) {
+	t.Helper()
+	srv := redistest.Start(t, redistest.Options{})
+	cfg := RedisConfig{Prefix: prefix, BlockTimeout: 100 * time.Millisecond, ReapInterval: -1}
+	direct = NewRedis(srv.Client(t), cfg)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	c.AddHook(hook(direct))
+	hooked = NewRedis(c, cfg)
+	t.Cleanup(func() {
+		hooked.Close()
+		c.Close()
+		direct.Close()
+	})
+	return direct, hooked
+}
+
 // TestRedisListDuringEnqueue: the owner's library listed between any two steps of an
 // Enqueue (each a script call) keeps the new job: a List forgets a library entry whose
 // record is missing, so the entry must never be there before the record.
 func TestRedisListDuringEnqueue(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	cfg := RedisConfig{Prefix: "listrace", BlockTimeout: 100 * time.Millisecond, ReapInterval: -1}
-	direct := NewRedis(srv.Client(t), cfg)
-	t.Cleanup(func() { direct.Close() })
 	ctx := context.Background()
 	var listErr error
-	hooked := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	hooked.AddHook(before{names: []string{"evalsha", "eval"}, fn: func() {
-		if _, _, err := direct.List(ctx, ListFilter{Owner: "alice"}); err != nil && listErr == nil {
-			listErr = err
-		}
-	}})
-	t.Cleanup(func() { hooked.Close() })
-	q := NewRedis(hooked, cfg)
-	t.Cleanup(func() { q.Close() })
+	direct, q := twoRedis(t, "listrace", func(direct *Redis) before {
+		return before{names: []string{"evalsha", "eval"}, fn: func() {
+			if _, _, err := direct.List(ctx, ListFilter{Owner: "alice"}); err != nil && listErr == nil {
+				listErr = err
+			}
+		}}
+	})
 
 	for i := range 3 {
 		j, created, err := q.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte(fmt.Sprint(i))})
@@ -77,29 +89,23 @@ func TestRedisListDuringEnqueue(t *testing.T) {
 // every job once, though a job is enqueued between two of its reads.
 func TestRedisListWhileTheLibraryChanges(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	cfg := RedisConfig{Prefix: "listshift", BlockTimeout: 100 * time.Millisecond, ReapInterval: -1}
-	direct := NewRedis(srv.Client(t), cfg)
-	t.Cleanup(func() { direct.Close() })
 	ctx := context.Background()
+	reads := 0
+	direct, q := twoRedis(t, "listshift", func(direct *Redis) before {
+		return before{names: []string{"zrevrangebyscore"}, fn: func() {
+			if reads++; reads == 2 {
+				if _, _, err := direct.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte("late")}); err != nil {
+					t.Error(err)
+				}
+			}
+		}}
+	})
 	const n = 300
 	for i := range n {
 		if _, _, err := direct.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte(fmt.Sprint(i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	reads := 0
-	hooked := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	hooked.AddHook(before{names: []string{"zrevrangebyscore"}, fn: func() {
-		if reads++; reads == 2 {
-			if _, _, err := direct.Enqueue(ctx, &Job{Owner: "alice", Turns: []int{0}, Positions: 1, Payload: []byte("late")}); err != nil {
-				t.Error(err)
-			}
-		}
-	}})
-	t.Cleanup(func() { hooked.Close() })
-	q := NewRedis(hooked, cfg)
-	t.Cleanup(func() { q.Close() })
 
 	jobs, _, err := q.List(ctx, ListFilter{Owner: "alice", Limit: MaxListLimit})
 	if err != nil {
