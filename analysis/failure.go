@@ -21,8 +21,12 @@ const (
 	// FailureRejected: KataGo refused the query; Field and Message are KataGo's.
 	FailureRejected = "rejected"
 	// FailureWorker: the worker could not complete the job (an engine that kept failing, a
-	// panic, a shutdown before an open-ended search reported).
+	// panic).
 	FailureWorker = "worker_error"
+	// FailureInterrupted: the worker shut down before an open-ended search (Spec.Ponder)
+	// made its first report. Nothing was wrong with the request: its client asks again,
+	// as it does for a search the shutdown ended after a report (game.Turn.Interrupted).
+	FailureInterrupted = "interrupted"
 	// FailureQueue: the queue failed the job itself, as when its last lease expired.
 	FailureQueue = "queue_error"
 )

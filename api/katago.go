@@ -593,7 +593,10 @@ func (s *session) deliver(t *task, r *katago.Response) error {
 		last := out
 		t.last = &last
 	}
-	t.q.attachWarnings(&out)
+	if !out.NoResults {
+		// KaTrain would keep waiting for a noResults line that carries a warning.
+		t.q.attachWarnings(&out)
+	}
 	s.send(&out)
 	return nil
 }

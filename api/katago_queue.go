@@ -105,6 +105,11 @@ func (b *queueBackend) analyze(ctx context.Context, s *session, t *task, fn func
 			return e.Type == queue.EventTurn, fn(turnResponse(&gt, e.Type == queue.EventPartial))
 		case queue.EventFailed:
 			f := failureOf(e.Data)
+			if f.Code == analysis.FailureInterrupted {
+				// The worker's shutdown ended the search before it reported: KataGo's
+				// answer for a turn ended before its search began.
+				return true, fn(noResults("", turn))
+			}
 			if f.Code != analysis.FailureRejected {
 				// The worker's own errors may name the server's files.
 				return true, &engine.QueryError{Message: "the analysis failed on the worker"}

@@ -726,6 +726,41 @@ func TestKaTrainThroughQueue(t *testing.T) {
 	}
 }
 
+// TestKaTrainPonderingStoppedBeforeItsReport: through the queue, a pondering turn whose
+// worker shuts down before the search's first report answers noResults, as KataGo answers
+// a turn that ended before its search, not an error, and without a warning.
+func TestKaTrainPonderingStoppedBeforeItsReport(t *testing.T) {
+	t.Parallel()
+	q := sqlitetest.Open(t, queue.SQLiteConfig{})
+	t.Cleanup(func() { q.Close() })
+	eng := enginetest.Start(t, enginetest.Config(t, enginetest.EnvVisitsPerSec+"=1000"))
+	w := worker.New(q, worker.Config{Engines: []worker.Analyzer{eng}, ShutdownGrace: time.Hour})
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	url := serveQueue(t, api.Config{Queue: q}, nil)
+	k, _, err := dialKaTrain(t, url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rootPolicyTemperature is not carried by a job: the turn has a warning to attach.
+	id := k.send(katrainQuery(opening, 10_000_000, map[string]any{"reportDuringSearchEvery": 3600,
+		"rootPolicyTemperature": 1.1}))
+	waitFor(t, "KataGo to get the search", func() bool { return eng.InFlight() > 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Stop(ctx); err != nil {
+		t.Fatalf("stop the worker: %v", err)
+	}
+	l := k.read()
+	if l.id != id || l.kind != "noResults" || l.turn() != len(opening) {
+		t.Fatalf("want noResults for turn %d of %s, got %s", len(opening), id, l.raw)
+	}
+	if _, ok := l.m["warning"]; ok {
+		t.Errorf("the noResults line carries a warning: %s", l.raw)
+	}
+}
+
 // TestKaTrainEngineCrash: a turn whose KataGo crashed runs again once the engine has
 // restarted, so the client gets its final result, not an error.
 func TestKaTrainEngineCrash(t *testing.T) {

@@ -301,6 +301,16 @@ func errorText(data []byte) string {
 	return string(data)
 }
 
+// failureCode is the code of a failed event's data (analysis.Failure's codes); "" when
+// it has none.
+func failureCode(data []byte) string {
+	var e struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(data, &e)
+	return e.Code
+}
+
 // SGF downloads the annotated SGF of an analysis.
 func (c *Client) SGF(ctx context.Context, id string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.BaseURL+"/api/v1/analyses/"+id+"/sgf", nil)

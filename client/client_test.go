@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/client"
+	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -143,5 +144,53 @@ func TestSubmitRefusesZip(t *testing.T) {
 		if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "zip") {
 			t.Errorf("Submit(%s): %v, want a refusal naming the zip, made without asking the server", name, err)
 		}
+	}
+}
+
+// TestStreamPositionEnds: how each way a position's stream ends comes back from
+// StreamPosition; a worker's shutdown before the first report is ErrInterrupted, which
+// a caller asks again after, not ErrAnalysisFailed.
+func TestStreamPositionEnds(t *testing.T) {
+	t.Parallel()
+	turn := "id: 1\nevent: turn\ndata: {\"turn\":0,\"visits\":10}\n\n"
+	tests := []struct {
+		name   string
+		events string
+		want   error // nil: no error
+		not    error
+	}{
+		{name: "done", events: turn + "id: 2\nevent: done\ndata: {\"state\":\"done\"}\n\n"},
+		{
+			name:   "interrupted",
+			events: "id: 1\nevent: failed\ndata: {\"state\":\"failed\",\"attempts\":1,\"error\":\"the worker shut down before the analysis reported\",\"code\":\"interrupted\"}\n\n",
+			want:   client.ErrInterrupted, not: client.ErrAnalysisFailed,
+		},
+		{
+			name:   "failed",
+			events: "id: 1\nevent: failed\ndata: {\"state\":\"failed\",\"attempts\":3,\"error\":\"katago crashed\",\"code\":\"worker_error\"}\n\n",
+			want:   client.ErrAnalysisFailed, not: client.ErrInterrupted,
+		},
+		{
+			name:   "cancelled",
+			events: "id: 1\nevent: cancelled\ndata: {\"state\":\"cancelled\"}\n\n",
+			want:   client.ErrAnalysisFailed, not: client.ErrInterrupted,
+		},
+		{name: "cut short", events: turn, want: client.ErrStreamEnded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := serve(t, map[string]answer{"POST /api/v1/positions": {200, tt.events}})
+			err := c.StreamPosition(t.Context(), &client.PositionRequest{MaxVisits: 10},
+				func(*game.Turn, bool) error { return nil })
+			switch {
+			case tt.want == nil && err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case tt.want != nil && !errors.Is(err, tt.want):
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			case tt.not != nil && errors.Is(err, tt.not):
+				t.Fatalf("err = %v matches %v", err, tt.not)
+			}
+		})
 	}
 }

@@ -65,11 +65,19 @@ func (c *Client) Position(ctx context.Context, req *PositionRequest) (*game.Turn
 // reports that the analysis of a position failed or was cancelled.
 var ErrAnalysisFailed = errors.New("client: analysis failed")
 
+// ErrInterrupted is returned (wrapped, with the server's message) when the server's
+// worker shut down before an open-ended analysis (more visits than the server's limit)
+// made its first report. Nothing was wrong with the request: asking again goes on with
+// the search on another worker, as after a final result marked interrupted.
+var ErrInterrupted = errors.New("client: analysis interrupted by the server")
+
 // StreamPosition analyzes one position and calls fn with every partial report of the
 // search (final false) and then with the final result (final true), each the moment the
 // server sends it. It returns nil after the server's done event; ErrStreamEnded when the
-// connection ends first (a server restart); an error wrapping ErrAnalysisFailed when the
-// server says the analysis failed or was cancelled; fn's error as it is. Ending ctx closes
+// connection ends first (a server restart); an error wrapping ErrInterrupted when a
+// worker's shutdown ended an open-ended search before its first report; an error wrapping
+// ErrAnalysisFailed when the server says the analysis failed or was cancelled; fn's error
+// as it is. Ending ctx closes
 // the request, which makes the server stop KataGo's search at once.
 func (c *Client) StreamPosition(ctx context.Context, req *PositionRequest, fn func(t *game.Turn, final bool) error) error {
 	resp, err := c.postPosition(ctx, req, true)
@@ -90,6 +98,9 @@ func (c *Client) StreamPosition(ctx context.Context, req *PositionRequest, fn fu
 			done = true
 			return true, nil
 		case "failed", "cancelled":
+			if e.Type == "failed" && failureCode(e.Data) == analysis.FailureInterrupted {
+				return true, fmt.Errorf("%w: %s", ErrInterrupted, errorText(e.Data))
+			}
 			return true, fmt.Errorf("%w: %s: %s", ErrAnalysisFailed, e.Type, errorText(e.Data))
 		case "error":
 			// The server's stream broke (its queue is unreachable); the search may go on,

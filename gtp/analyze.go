@@ -300,9 +300,9 @@ func (b *Bridge) analyzeUntilStopped(ctx context.Context, req *client.PositionRe
 		switch {
 		case ctx.Err() != nil:
 			return
-		case err == nil && interrupted:
-			// The server stopped the search (its worker shut down), not its limits:
-			// the analysis goes on with a new request.
+		case (err == nil && interrupted) || errors.Is(err, client.ErrInterrupted):
+			// The server stopped the search (its worker shut down), not its limits,
+			// after a report or before the first: the analysis goes on with a new request.
 			b.log.Info("the server interrupted the analysis; asking again", "server", b.cfg.Server)
 			wait = b.cfg.RetryInterval
 			continue

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,55 +89,18 @@ func TestWorkerLogsACancelledJobAsCancelled(t *testing.T) {
 // shutdown grace, keeps its latest report as the result and does not hand the job back.
 func TestWorkerStopEndsAPonderingSearchAtOnce(t *testing.T) {
 	t.Parallel()
-	q := newQueue(t)
-	// Slow enough that ten million visits never finish while the test runs.
-	eng := startEngine(t, "TESUJI_FAKE_VISITS_PER_SECOND=1000")
-	w := worker.New(q, worker.Config{Engines: []worker.Analyzer{eng}, ShutdownGrace: time.Hour})
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	g := sampleGame(t, 6)
-	payload, err := (&analysis.Spec{Game: g, MaxVisits: 10000000, ReportEvery: 0.05, Ponder: true}).Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, _, err := q.Enqueue(context.Background(), &queue.Job{Priority: queue.PriorityInteractive, Payload: payload, Turns: []int{6}, Positions: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Wait for a partial report: the search is under way.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		events, err := q.Events(context.Background(), j.ID, "", 0, 0)
+	q, got := stopWhilePondering(t, 0.05, func(q queue.Queue, _ *engine.Engine, id string) bool {
+		events, err := q.Events(context.Background(), id, "", 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		partial := false
-		for _, e := range events {
-			partial = partial || e.Type == queue.EventPartial
-		}
-		if partial {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no partial report")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	// The grace is an hour; Stop must not need it.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := w.Stop(ctx); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	got, err := q.Get(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+		// A partial report: the search is under way.
+		return slices.ContainsFunc(events, func(e queue.Event) bool { return e.Type == queue.EventPartial })
+	})
 	if got.State != queue.StateDone || got.Attempts != 0 {
 		t.Fatalf("after stop: state %s attempts %d, want done with 0 attempts", got.State, got.Attempts)
 	}
-	res, err := q.Results(ctx, j.ID)
+	res, err := q.Results(context.Background(), got.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +111,61 @@ func TestWorkerStopEndsAPonderingSearchAtOnce(t *testing.T) {
 	if turn.Turn != 6 || len(turn.Candidates) == 0 || turn.Visits < 1 || !turn.Interrupted {
 		t.Errorf("stored result: turn %d, %d candidates, %d visits, interrupted %v", turn.Turn, len(turn.Candidates), turn.Visits, turn.Interrupted)
 	}
+}
+
+// TestWorkerStopBeforeAPonderingSearchReports: a worker stopping with an open-ended
+// search that has not reported yet fails the job as interrupted, with no retry, so that
+// its client asks again rather than taking the failure for the request's.
+func TestWorkerStopBeforeAPonderingSearchReports(t *testing.T) {
+	t.Parallel()
+	// A report every hour: the search is stopped before its first, once KataGo has it.
+	_, got := stopWhilePondering(t, 3600, func(_ queue.Queue, eng *engine.Engine, _ string) bool { return eng.InFlight() > 0 })
+	if got.State != queue.StateFailed {
+		t.Fatalf("after stop: state %s, want failed", got.State)
+	}
+	if f := analysis.ParseFailure(got.Error); f.Code != analysis.FailureInterrupted {
+		t.Errorf("failure %+v, want code %q", f, analysis.FailureInterrupted)
+	}
+}
+
+// stopWhilePondering starts a worker with a slow fake KataGo, gives it an open-ended
+// search of a 6-move game reporting every reportEvery seconds, waits until ready reports
+// true, stops the worker and returns the job as the queue then holds it. The worker's
+// grace is an hour, which Stop must not need.
+func stopWhilePondering(t *testing.T, reportEvery float64, ready func(q queue.Queue, eng *engine.Engine, id string) bool) (queue.Queue, *queue.Job) {
+	t.Helper()
+	q := newQueue(t)
+	// Slow enough that ten million visits never finish while the test runs.
+	eng := startEngine(t, "TESUJI_FAKE_VISITS_PER_SECOND=1000")
+	w := worker.New(q, worker.Config{Engines: []worker.Analyzer{eng}, ShutdownGrace: time.Hour})
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	payload, err := (&analysis.Spec{Game: sampleGame(t, 6), MaxVisits: 10000000, ReportEvery: reportEvery, Ponder: true}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := q.Enqueue(context.Background(), &queue.Job{Priority: queue.PriorityInteractive, Payload: payload, Turns: []int{6}, Positions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !ready(q, eng, j.ID) {
+		if time.Now().After(deadline) {
+			t.Fatal("the search never got under way")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	got, err := q.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, got
 }
 
 // TestSpecCarriesQueryFields: what a job asks of KataGo reaches the query under

@@ -491,14 +491,17 @@ func (w *Worker) stopPondering() {
 
 // endPonder finishes an open-ended search that the shutdown stopped: its latest report
 // is stored as its result and the job completes, so its client gets what it would get
-// from a terminate. A search stopped before its first report fails without a retry.
+// from a terminate. A search stopped before its first report fails without a retry, as
+// analysis.FailureInterrupted, which tells its client to ask again: the queue does not
+// run it again itself, since an open-ended search whose client has gone would then run
+// on another worker until that worker stops.
 func (w *Worker) endPonder(job *queue.Job, lease *queue.Lease, rj *runningJob, log *slog.Logger, attrs []any) {
 	rj.mu.Lock()
 	turn, last := rj.turn, rj.last
 	rj.mu.Unlock()
 	if last == nil {
 		if err := w.settle(log, "fail", func(ctx context.Context) error {
-			return w.q.Fail(ctx, lease, analysis.Failure{Code: analysis.FailureWorker,
+			return w.q.Fail(ctx, lease, analysis.Failure{Code: analysis.FailureInterrupted,
 				Message: "the worker shut down before the analysis reported"}.Encode(), false)
 		}); err != nil {
 			log.Warn("fail failed", append(attrs, "err", err)...)
