@@ -69,7 +69,7 @@ func classify(err error) *Error {
 	switch {
 	case errors.Is(err, queue.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
-			Message:    "the server cannot store data now (its disk is full or failing); nothing stored before is lost; try again later",
+			Message:    "the server cannot store data now (its store is unreachable, full or failing); nothing stored before is lost; try again later",
 			RetryAfter: 30 * time.Second}
 	case errors.Is(err, queue.ErrNotFinal):
 		return &Error{Status: http.StatusConflict, Code: "not_finished", Message: "the analysis has not finished; cancel it first"}

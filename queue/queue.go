@@ -215,8 +215,10 @@ var (
 	// ErrOwnerLimit is Enqueue over one of the owner's caps; the error is an
 	// *OwnerLimitError that names the cap.
 	ErrOwnerLimit = errors.New("queue: owner limit reached")
-	// ErrUnavailable is a store that cannot take a write now (a full or read-only disk, an
-	// I/O error): the call changed nothing, and what was stored before is intact.
+	// ErrUnavailable is a store that cannot serve now: a full or read-only disk, an I/O
+	// error, a Redis that cannot be reached, is loading its data, has no master or no
+	// memory left. It is the store's state, not the call's: the same call may succeed
+	// once the store is back, and what was stored before is intact.
 	ErrUnavailable = errors.New("queue: store unavailable")
 )
 
@@ -354,3 +356,10 @@ type Queue interface {
 	// client it was given.
 	Close() error
 }
+
+// unavailableError is a call the store could not serve; it matches ErrUnavailable.
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string        { return "queue: store unavailable: " + e.err.Error() }
+func (e unavailableError) Unwrap() error        { return e.err }
+func (e unavailableError) Is(target error) bool { return target == ErrUnavailable }

@@ -136,12 +136,17 @@ type Redis struct {
 var _ Queue = (*Redis)(nil)
 
 // NewRedis returns the queue over client and starts its reaper; Close stops it. The
-// client stays the caller's to close. A prefix with braces panics: it is a programming
-// error that would scatter a job's keys over slots.
+// client stays the caller's to close; NewRedis adds a hook to it (and to cfg.Blocking)
+// that marks the errors of a Redis that cannot serve now as ErrUnavailable. A prefix with
+// braces panics: it is a programming error that would scatter a job's keys over slots.
 func NewRedis(client redis.UniversalClient, cfg RedisConfig) *Redis {
 	cfg.setDefaults()
 	if strings.ContainsAny(cfg.Prefix, "{}") {
 		panic(fmt.Sprintf("queue: redis prefix %q has braces", cfg.Prefix))
+	}
+	client.AddHook(unavailableHook{})
+	if cfg.Blocking != nil && cfg.Blocking != client {
+		cfg.Blocking.AddHook(unavailableHook{})
 	}
 	r := &Redis{c: client, cfg: cfg, k: newKeys(cfg.Prefix), log: cfg.Logger,
 		done: make(chan struct{}), reaped: make(chan struct{})}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,42 @@ func TestRedisRestartMidJob(t *testing.T) {
 				t.Errorf("turn events (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRedisOutageIsUnavailable: a Redis that cannot serve (out of memory, down) answers
+// with errors that match ErrUnavailable, which workers and the API take for an outage of
+// the store; the queue's own answers do not match it.
+func TestRedisOutageIsUnavailable(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	admin := srv.Client(t)
+	// The reaper warns while Redis is down, as it should.
+	q := newRedisQueue(t, srv.Client(t), queue.RedisConfig{Logger: slog.New(slog.DiscardHandler)})
+	j := mustEnqueue(t, q, &queue.Job{Payload: []byte(`{"g":1}`), Turns: []int{0}})
+	if _, err := q.Get(testCtx(t), "no-such-job"); !errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrUnavailable) {
+		t.Fatalf("Get of a missing job: %v, want ErrNotFound alone", err)
+	}
+
+	// No memory for writes: maxmemory below what Redis holds, with no eviction.
+	if err := admin.ConfigSet(testCtx(t), "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.ConfigSet(testCtx(t), "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := q.Enqueue(testCtx(t), &queue.Job{Payload: []byte(`{"g":2}`), Turns: []int{0}})
+	if !errors.Is(err, queue.ErrUnavailable) {
+		t.Errorf("Enqueue with Redis out of memory: %v, want ErrUnavailable", err)
+	}
+	if err := admin.ConfigSet(testCtx(t), "maxmemory", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, q, &queue.Job{Payload: []byte(`{"g":3}`), Turns: []int{0}})
+
+	srv.Kill(t)
+	if _, err := q.Get(testCtx(t), j.ID); !errors.Is(err, queue.ErrUnavailable) {
+		t.Errorf("Get with Redis down: %v, want ErrUnavailable", err)
 	}
 }
 

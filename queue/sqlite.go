@@ -238,13 +238,6 @@ func explainOpen(path string, err error) error {
 	return err
 }
 
-// unavailableError is a write the store could not make; it matches ErrUnavailable.
-type unavailableError struct{ err error }
-
-func (e unavailableError) Error() string        { return "queue: store unavailable: " + e.err.Error() }
-func (e unavailableError) Unwrap() error        { return e.err }
-func (e unavailableError) Is(target error) bool { return target == ErrUnavailable }
-
 // storeErr marks the errors of a disk or file that cannot serve now as ErrUnavailable.
 func storeErr(err error) error {
 	var se *sqlite.Error
