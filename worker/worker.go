@@ -269,6 +269,7 @@ func (w *Worker) stop(ctx context.Context, cause error, grace time.Duration) err
 func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 	defer w.slots.Done()
 	backoff := 100 * time.Millisecond
+	storeWait := time.Second
 	for {
 		job, lease, err := w.q.Claim(w.claimCtx, w.cfg.ID, w.cfg.LeaseTTL, only...)
 		if err != nil {
@@ -285,11 +286,37 @@ func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		if down := w.run(job, lease, eng); down {
+		switch w.run(job, lease, eng) {
+		case engineDown:
 			w.waitReady(eng)
+		case queueDown:
+			// A store that fails some writes and takes others (a disk almost full) would
+			// otherwise have the job claimed, searched and handed back in a loop.
+			w.pause(storeWait)
+			storeWait = min(2*storeWait, 30*time.Second)
+		default:
+			storeWait = time.Second
 		}
 	}
 }
+
+// pause waits for d, or until the worker stops claiming.
+func (w *Worker) pause(d time.Duration) {
+	select {
+	case <-w.claimCtx.Done():
+	case <-time.After(d):
+	}
+}
+
+// handedBack is why run handed a job back to the queue, no attempt counted, when it was
+// neither the job's doing nor the worker's stopping.
+type handedBack int
+
+const (
+	notHandedBack handedBack = iota
+	engineDown               // KataGo was not running
+	queueDown                // the queue could not store the job's results (ErrUnavailable)
+)
 
 // waitReady waits, until the worker stops claiming, for an engine that could not run a
 // job to be ready again (when it tells: Ready), and at least a moment, so that a slot
@@ -309,14 +336,15 @@ func (w *Worker) waitReady(eng Analyzer) {
 }
 
 // run drives one claimed job to its end and tells the queue how it ended. It reports
-// whether the job ended because the engine was not running: the job is then handed back,
-// no attempt counted, for a worker whose KataGo runs.
-func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) (engineDown bool) {
+// whether the job ended because the engine was not running or the queue could not store
+// its results: the job is then handed back, no attempt counted, for a worker whose KataGo
+// runs or for when the queue is back.
+func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) (back handedBack) {
 	log := w.log.With("job_id", job.ID)
 	ctx, cancel := context.WithCancelCause(w.jobCtx)
 	rj := &runningJob{cancel: cancel}
 	w.track(job.ID, rj)
-	defer w.untrack(job.ID)
+	defer w.untrack(job.ID, rj)
 
 	var hb sync.WaitGroup
 	hb.Add(1)
@@ -347,13 +375,19 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) (engineDo
 		log.Warn("lease lost; job left to its new owner", attrs...)
 	case errors.Is(cause, errPonderStopped):
 		w.endPonder(job, lease, rj, log, attrs)
-	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption) || errors.Is(err, engine.ErrNotRunning):
-		// Neither the worker stopping nor a KataGo that is not running is the job's doing.
+	case errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrSpotInterruption) || errors.Is(err, engine.ErrNotRunning) ||
+		errors.Is(err, queue.ErrUnavailable):
+		// Neither the worker stopping, nor a KataGo that is not running, nor a queue that
+		// cannot store results now (Redis restarting, a full disk) is the job's doing. The
+		// release waits for the queue to be back, up to the lease's time (settle).
 		why := err
-		if cause != nil {
+		switch {
+		case cause != nil:
 			why = cause
-		} else {
-			engineDown = true
+		case errors.Is(err, engine.ErrNotRunning):
+			back = engineDown
+		default:
+			back = queueDown
 		}
 		if err := w.settle(log, "release", func(ctx context.Context) error { return w.q.Release(ctx, lease) }); err != nil {
 			log.Warn("release failed", append(attrs, "err", err)...)
@@ -368,7 +402,7 @@ func (w *Worker) run(job *queue.Job, lease *queue.Lease, eng Analyzer) (engineDo
 		}
 		log.Warn("job attempt failed", append(attrs, "err", err, "retry", retry)...)
 	}
-	return false
+	return back
 }
 
 // settle writes a job's outcome (complete, fail, release), retrying with backoff while
@@ -552,9 +586,13 @@ func (w *Worker) refresh() {
 	}
 }
 
-func (w *Worker) untrack(id string) {
+// untrack forgets rj, the run of job id that ends. The job may already run again on
+// another of the worker's slots (handed back, then claimed at once): that run stays.
+func (w *Worker) untrack(id string, rj *runningJob) {
 	w.mu.Lock()
-	delete(w.running, id)
+	if w.running[id] == rj {
+		delete(w.running, id)
+	}
 	if len(w.running) == 0 {
 		w.idleSince = time.Now()
 	}
@@ -672,7 +710,14 @@ func (w *Worker) search(ctx context.Context, job *queue.Job, lease *queue.Lease,
 			if keep != nil {
 				keep(data)
 			}
-			return w.q.Publish(ctx, lease, queue.EventPartial, data)
+			err := w.q.Publish(ctx, lease, queue.EventPartial, data)
+			if errors.Is(err, queue.ErrUnavailable) {
+				// The next report replaces this one: the search goes on, and the
+				// queue's outage ends the job only if it lasts until a final result.
+				w.log.Debug("partial report not published", "job_id", job.ID, "err", err)
+				return nil
+			}
+			return err
 		}
 		return final(&turn, data)
 	})

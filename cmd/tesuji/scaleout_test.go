@@ -266,6 +266,32 @@ func TestScaleOutRedisRestartLosesNothing(t *testing.T) {
 	}
 }
 
+// TestScaleOutRedisOutageCountsNoAttempt: Redis down for a while in the middle of a
+// review is not the job's failure: the worker hands the job back, no attempt counted, and
+// the review finishes once Redis is back.
+func TestScaleOutRedisOutageCountsNoAttempt(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t, redistest.Options{AOF: true})
+	p := startServe(t, nil, "--redis", rs.URL())
+	// A lease longer than the outage: the worker keeps the job through it.
+	w := startWorkerProc(t, "w", rs.URL(), []string{"TESUJI_FAKE_SPEED=40"}, "--lease", "20s")
+	id := submit(t, p.url, longGame())
+	waitFor(t, 30*time.Second, "the worker to store turns", func() bool {
+		return getJob(t, p.url, id).Progress.Done >= 5
+	})
+	// Longer than the Redis client's own retries, so the worker's writes fail.
+	rs.Kill(t)
+	time.Sleep(2 * time.Second)
+	rs.Restart(t)
+	waitFor(t, 90*time.Second, "the job to finish after the outage", func() bool {
+		return getJob(t, p.url, id).Status == "done"
+	})
+	if j := getJob(t, p.url, id); j.Attempts != 0 {
+		t.Errorf("attempts = %d, want 0: an outage of the queue is not the job's failure\nworker log:\n%s", j.Attempts, w.log())
+	}
+	checkExactlyOnce(t, p.url, id, 61)
+}
+
 func TestScaleOutEngineCrashMidJob(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t, redistest.Options{})
