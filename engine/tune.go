@@ -295,6 +295,9 @@ const (
 type Tuning struct {
 	Work     Work     `json:"-"`
 	Hardware Hardware `json:"hardware"`
+	// GPU is the model of the GPU the process runs on (Config.Device), one of
+	// Hardware.GPUs; "" on a CPU or when none is visible.
+	GPU string `json:"gpu,omitempty"`
 	// Threads is what the process runs with (its config file's, with Source
 	// SourceConfigFile, unless Config set them too).
 	Threads Threads `json:"threads"`
@@ -317,8 +320,8 @@ func (t Tuning) String() string {
 		backend = "unknown backend"
 	}
 	b.WriteString(backend)
-	if len(t.Hardware.GPUs) > 0 {
-		fmt.Fprintf(&b, " on %s", t.Hardware.GPUs[0])
+	if t.GPU != "" {
+		fmt.Fprintf(&b, " on %s", t.GPU)
 	} else if t.Hardware.Cores > 0 {
 		fmt.Fprintf(&b, " on %d cores", t.Hardware.Cores)
 	}
@@ -351,7 +354,7 @@ func (e *Engine) tune(ctx context.Context) {
 			e.log.Warn("engine: katago backend unknown; default thread settings", "err", err)
 		}
 	}
-	t := Tuning{Work: e.cfg.Work, Hardware: h, Source: SourceFitted}
+	t := Tuning{Work: e.cfg.Work, Hardware: h, GPU: h.GPU(e.cfg.Device), Source: SourceFitted}
 	fit := FitDevice(h, e.cfg.Device)
 	set := e.set.For(e.cfg.Work)
 	unset := set == Threads{}
@@ -452,7 +455,7 @@ func Summary(engines ...*Engine) (settings, gpu string) {
 			lines = append(lines, s)
 		}
 		if gpu == "" {
-			gpu = t.Hardware.GPU(e.cfg.Device)
+			gpu = t.GPU
 		}
 	}
 	return strings.Join(lines, "; "), gpu

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ func TestTuningOverrides(t *testing.T) {
 		// wantInteractive is Tuning.InteractiveSearchThreads: the threads an interactive
 		// position asks for on a process tuned for reviews.
 		wantInteractive int
+		wantGPU         string // Tuning.GPU, when set
 	}{
 		{
 			name:       "fitted to a CPU",
@@ -112,7 +114,7 @@ func TestTuningOverrides(t *testing.T) {
 				c.Device = &device
 			},
 			wantSource: engine.SourceFitted, want: engine.Threads{64, 1, 64}, wantBatch: 64,
-			wantInteractive: 32,
+			wantInteractive: 32, wantGPU: "NVIDIA H100 80GB HBM3",
 		},
 		{
 			name:       "backend read from katago version",
@@ -139,6 +141,9 @@ func TestTuningOverrides(t *testing.T) {
 			}
 			if got.InteractiveSearchThreads != tt.wantInteractive {
 				t.Errorf("interactive positions get %d search threads, want %d", got.InteractiveSearchThreads, tt.wantInteractive)
+			}
+			if tt.wantGPU != "" && (got.GPU != tt.wantGPU || !strings.Contains(got.String(), " on "+tt.wantGPU+";")) {
+				t.Errorf("GPU %q, summary %q; want %q", got.GPU, got.String(), tt.wantGPU)
 			}
 			models, err := e.Models(ctxTimeout(t, time.Minute))
 			if err != nil {
