@@ -199,11 +199,17 @@ func queryTime(c *gin.Context, name string, endOfDay bool) (time.Time, error) {
 // it watches (the review page, the batch command) never deletes one that finished the
 // moment before; it gets 409 already_finished instead.
 func (a *API) deleteAnalysis(c *gin.Context) {
+	// A flag that is not a boolean is refused before anything is looked at: read as
+	// false, it would delete the review its client meant only to stop.
+	cancelOnly, err := parseFlag("cancel", c.Query("cancel"))
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
 	j, ok := a.loadJob(c)
 	if !ok {
 		return
 	}
-	cancelOnly, _ := strconv.ParseBool(c.Query("cancel"))
 	if !j.State.Final() || cancelOnly {
 		a.cancelAnalysis(c, j)
 		return

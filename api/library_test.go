@@ -170,8 +170,8 @@ func TestLibraryList(t *testing.T) {
 }
 
 // TestLibraryDelete: DELETE removes a finished review with its data, cancels a live one
-// (which a second DELETE then removes), keeps a finished one with cancel=true, and never
-// touches another token's.
+// (which a second DELETE then removes), keeps a finished one with cancel=true, refuses a
+// cancel flag that is not a boolean, and never touches another token's.
 func TestLibraryDelete(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{fakeEnv: []string{enginetest.EnvVisitsPerSec + "=1000"}})
@@ -181,8 +181,10 @@ func TestLibraryDelete(t *testing.T) {
 	wantError(t, e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0], bob, nil), http.StatusNotFound, "not_found")
 	// A client that only means to stop a review keeps one that has finished.
 	wantError(t, e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0]+"?cancel=true", alice, nil), http.StatusConflict, "already_finished")
+	// A cancel flag that is not a boolean is refused, not read as false (a delete).
+	wantError(t, e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0]+"?cancel=yes", alice, nil), http.StatusBadRequest, "invalid_request")
 	if r := e.do(t, http.MethodGet, "/api/v1/analyses/"+done[0], alice, nil); r.status != http.StatusOK {
-		t.Fatalf("a finished review after cancel=true: %d %s", r.status, r.body)
+		t.Fatalf("a finished review after cancel=true and cancel=yes: %d %s", r.status, r.body)
 	}
 	if r := e.do(t, http.MethodDelete, "/api/v1/analyses/"+done[0], alice, nil); r.status != http.StatusNoContent {
 		t.Fatalf("delete a done review: %d %s", r.status, r.body)
