@@ -246,15 +246,19 @@ func readEvents(r io.Reader, fn func(Event) (bool, error)) error {
 }
 
 // Follow streams an analysis' events until it ends, reconnecting with Last-Event-ID when
-// the stream breaks. It returns nil when the analysis is done, an error when it failed or
-// was cancelled.
+// the stream breaks: at once after a stream that brought new events, else after a wait
+// that grows, giving up after followRetries breaks in a row without a new event. It
+// returns nil when the analysis is done, an error when it failed or was cancelled, and
+// fn's error as it is.
 func (c *Client) Follow(ctx context.Context, id string, fn func(Event) error) error {
 	lastID := ""
-	var final error
-	for attempt := 0; ; attempt++ {
+	var final, fnErr error
+	for fails := 0; ; {
+		progress := false
 		err := c.Stream(ctx, "/api/v1/analyses/"+id+"/events", lastID, func(e Event) (bool, error) {
-			lastID = e.ID
+			lastID, progress = e.ID, true
 			if err := fn(e); err != nil {
+				fnErr = err
 				return true, err
 			}
 			switch e.Type {
@@ -269,20 +273,32 @@ func (c *Client) Follow(ctx context.Context, id string, fn func(Event) error) er
 			}
 			return false, nil
 		})
-		if err == nil {
+		switch {
+		case fnErr != nil:
+			return fnErr
+		case err == nil:
 			return final
 		}
+		if progress {
+			fails = 0
+			continue
+		}
+		fails++
 		var ae *APIError
-		if ctx.Err() != nil || (errors.As(err, &ae) && ae.Status < 500) || attempt >= 5 {
+		if ctx.Err() != nil || (errors.As(err, &ae) && ae.Status < 500) || fails > followRetries {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 500 * time.Millisecond):
+		case <-time.After(min(time.Duration(fails)*500*time.Millisecond, 5*time.Second)):
 		}
 	}
 }
+
+// followRetries is how many times in a row Follow reconnects without getting a new
+// event: its waits add up to about 30 s, time for a server to restart.
+const followRetries = 10
 
 func errorText(data []byte) string {
 	var e struct {

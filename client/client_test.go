@@ -3,8 +3,10 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,5 +194,55 @@ func TestStreamPositionEnds(t *testing.T) {
 				t.Fatalf("err = %v matches %v", err, tt.not)
 			}
 		})
+	}
+}
+
+// cutEvents serves an analysis of n turns whose event stream is cut after each event
+// (a flaky network, a proxy, a server restart); Last-Event-ID resumes it.
+func cutEvents(t *testing.T, n int) *client.Client {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		after, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
+		w.Header().Set("Content-Type", "text/event-stream")
+		if next := after + 1; next <= n {
+			fmt.Fprintf(w, "id: %d\nevent: turn\ndata: {\"turn\":%d}\n\n", next, next-1)
+		} else {
+			fmt.Fprintf(w, "id: %d\nevent: done\ndata: {}\n\n", next)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return client.New(srv.URL, "")
+}
+
+// TestFollowResumesEveryBreak: Follow resumes a stream however often it breaks over a
+// long review, as long as each stream brings something new, and sees every event once.
+func TestFollowResumesEveryBreak(t *testing.T) {
+	t.Parallel()
+	var turns []string
+	err := cutEvents(t, 12).Follow(t.Context(), "a1", func(e client.Event) error {
+		if e.Type == "turn" {
+			turns = append(turns, string(e.Data))
+		}
+		return nil
+	})
+	if err != nil || len(turns) != 12 {
+		t.Fatalf("Follow over 13 streams: %v after %d turns, want none after 12", err, len(turns))
+	}
+	if turns[0] != `{"turn":0}` || turns[11] != `{"turn":11}` {
+		t.Errorf("turns %v", turns)
+	}
+}
+
+// TestFollowReturnsTheCallbacksError: an error of fn ends Follow with that error, and no
+// event comes after it.
+func TestFollowReturnsTheCallbacksError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	calls := 0
+	err := cutEvents(t, 3).Follow(t.Context(), "a1", func(e client.Event) error {
+		calls++
+		return boom
+	})
+	if !errors.Is(err, boom) || calls != 1 {
+		t.Errorf("Follow = %v after fn failed once with %v (fn called %d times)", err, boom, calls)
 	}
 }
