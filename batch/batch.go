@@ -58,6 +58,7 @@ func Run(ctx context.Context, cfg Config, files []string) (written []string, fai
 		cfg.Out = io.Discard
 	}
 	p := newProgress(cfg.Out, cfg.Terminal, files)
+	outs := outputPaths(files, cfg.OutDir)
 	var mu sync.Mutex
 	sem := make(chan struct{}, cfg.Parallel)
 	var wg sync.WaitGroup
@@ -67,7 +68,8 @@ func Run(ctx context.Context, cfg Config, files []string) (written []string, fai
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out, err := analyzeFile(ctx, cfg, f, func(pr analysis.Progress) { p.update(i, pr, "") })
+			out := outs[i]
+			warnings, err := analyzeFile(ctx, cfg, f, out, func(pr analysis.Progress) { p.update(i, pr, "") })
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -75,7 +77,11 @@ func Run(ctx context.Context, cfg Config, files []string) (written []string, fai
 				failures = append(failures, Failure{File: f, Err: err})
 				return
 			}
-			p.update(i, analysis.Progress{}, "wrote "+out)
+			msg := "wrote " + out
+			if len(warnings) > 0 {
+				msg += " (warning: " + strings.Join(warnings, "; ") + ")"
+			}
+			p.update(i, analysis.Progress{}, msg)
 			written = append(written, out)
 		}()
 	}
@@ -83,27 +89,59 @@ func Run(ctx context.Context, cfg Config, files []string) (written []string, fai
 	return written, failures
 }
 
-// OutputPath is where the annotated SGF of file goes.
+// OutputPath is where the annotated SGF of file goes when no other file of the same run
+// goes there first (see Run).
 func OutputPath(file, outDir string) string {
-	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + ".analyzed.sgf"
+	return outputPath(file, outDir, 1)
+}
+
+// outputPath is OutputPath with a number n > 1 added to the name: NAME-n.analyzed.sgf.
+func outputPath(file, outDir string, n int) string {
+	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	if n > 1 {
+		base += fmt.Sprintf("-%d", n)
+	}
+	base += ".analyzed.sgf"
 	if outDir != "" {
 		return filepath.Join(outDir, base)
 	}
 	return filepath.Join(filepath.Dir(file), base)
 }
 
-func analyzeFile(ctx context.Context, cfg Config, file string, progress func(analysis.Progress)) (string, error) {
+// outputPaths chooses each file's output: OutputPath, or for a file whose name another
+// file of the run already takes (club/game.sgf and league/game.sgf with an output
+// directory, game.sgf and game.gib beside each other), the first NAME-n.analyzed.sgf free
+// in the run, so that no annotated game overwrites another. Names that differ only in
+// case count as the same, as they do on macOS and Windows.
+func outputPaths(files []string, outDir string) []string {
+	taken := map[string]bool{}
+	outs := make([]string, len(files))
+	for i, f := range files {
+		for n := 1; ; n++ {
+			out := outputPath(f, outDir, n)
+			if key := strings.ToLower(filepath.Clean(out)); !taken[key] {
+				taken[key], outs[i] = true, out
+				break
+			}
+		}
+	}
+	return outs
+}
+
+// analyzeFile reviews file, writes its annotated SGF to out and returns the server's
+// warnings about it.
+func analyzeFile(ctx context.Context, cfg Config, file, out string, progress func(analysis.Progress)) ([]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	created, err := cfg.Client.Submit(ctx, filepath.Base(file), data, client.AnalysisOptions{MaxVisits: cfg.MaxVisits, Adaptive: cfg.Adaptive})
 	if err != nil {
 		var ae *client.APIError
 		if errors.As(err, &ae) {
-			return "", errors.New(ae.Message)
+			return nil, errors.New(ae.Message)
 		}
-		return "", err
+		return nil, err
 	}
 	// The visits of each turn's latest result, all its progress needs: an adaptive review
 	// sends a turn again when it searches it deeper.
@@ -132,17 +170,36 @@ func analyzeFile(ctx context.Context, cfg Config, file string, progress func(ana
 			_ = cfg.Client.Cancel(cctx, created.ID)
 			cancel()
 		}
-		return "", err
+		return nil, err
 	}
 	sgf, err := cfg.Client.SGF(ctx, created.ID)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	out := OutputPath(file, cfg.OutDir)
-	if err := os.WriteFile(out, sgf, 0o644); err != nil {
-		return "", err
+	return created.Warnings, writeFile(out, sgf)
+}
+
+// writeFile writes data to path whole or not at all: through a temporary file beside it,
+// renamed over it, so that an interrupted run leaves no half-written game.
+func writeFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
 	}
-	return out, nil
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // progress draws one line per file: a bar on a terminal, plain lines otherwise.

@@ -171,3 +171,66 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestRunKeepsEveryGame: two files of the same name in other folders, written to one
+// output directory, each get an annotated SGF of their own, holding their own game.
+func TestRunKeepsEveryGame(t *testing.T) {
+	t.Parallel()
+	c := startServer(t)
+	in, out := t.TempDir(), t.TempDir()
+	players := map[string]string{"club": "Alice", "league": "Carol"}
+	var files []string
+	for _, dir := range []string{"club", "league"} {
+		f := filepath.Join(in, dir, "game.sgf")
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(`(;GM[1]FF[4]SZ[9]KM[7]PB[`+players[dir]+`]PW[Bob];B[ee];W[cc])`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	written, failures := batch.Run(context.Background(), batch.Config{Client: c, MaxVisits: 5, OutDir: out}, files)
+	if len(failures) != 0 {
+		t.Fatalf("failures: %v", failures)
+	}
+	want := map[string]string{filepath.Join(out, "game.analyzed.sgf"): "Alice", filepath.Join(out, "game-2.analyzed.sgf"): "Carol"}
+	if len(written) != 2 {
+		t.Fatalf("written %v, want %v", written, want)
+	}
+	for path, black := range want {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := game.ParseSGF(data, game.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Game.BlackName != black {
+			t.Errorf("%s holds %s's game, want %s's", path, rec.Game.BlackName, black)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 2 {
+		t.Errorf("%d files in the output directory, want 2 (no temporary file left)", len(entries))
+	}
+}
+
+// TestRunShowsWarnings: what the server warns of a submission (an adaptive review asked
+// for below the depth it needs runs uniform) reaches the user with the file's line.
+func TestRunShowsWarnings(t *testing.T) {
+	t.Parallel()
+	c := startServer(t)
+	f := filepath.Join(t.TempDir(), "g.sgf")
+	if err := os.WriteFile(f, []byte(`(;GM[1]FF[4]SZ[9]KM[7];B[ee];W[cc])`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	written, failures := batch.Run(context.Background(), batch.Config{Client: c, MaxVisits: 32, Adaptive: true, Out: &out}, []string{f})
+	if len(written) != 1 || len(failures) != 0 {
+		t.Fatalf("written %v, failures %v", written, failures)
+	}
+	if !strings.Contains(out.String(), "(warning: ") || !strings.Contains(out.String(), "adaptive") {
+		t.Errorf("the output does not pass the server's warning on:\n%s", out.String())
+	}
+}
