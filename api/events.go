@@ -116,6 +116,15 @@ func (a *API) analysisEvents(c *gin.Context) {
 		a.writeError(c, &Error{Status: http.StatusGone, Code: "cancelled", Message: "the analysis was cancelled"})
 		return
 	}
+	if after != "" {
+		// An id that no event of this server could have is refused before the stream
+		// opens: within it, it would read as a broken stream, and its client would
+		// reconnect with the same id for ever.
+		if _, err := a.q.Events(c.Request.Context(), j.ID, after, 1, 0); errors.Is(err, queue.ErrInvalid) {
+			a.writeError(c, badRequest("invalid_event_id", "Last-Event-ID %q is not an event id of this analysis's stream", after))
+			return
+		}
+	}
 	release, ok := a.openStream(c)
 	if !ok {
 		return

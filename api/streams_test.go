@@ -46,7 +46,8 @@ func (e *env) openStream(t testing.TB, ctx context.Context, token, id, lastEvent
 }
 
 // TestEventsResume: a client that reconnects with Last-Event-ID gets exactly the events
-// after it, from the header or the lastEventId query parameter.
+// after it, from the header or the lastEventId query parameter; an id that is no event's
+// is refused.
 func TestEventsResume(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{})
@@ -71,6 +72,8 @@ func TestEventsResume(t *testing.T) {
 	if diff := cmp.Diff(all[3:], got, cmp.AllowUnexported(sseEvent{})); diff != "" {
 		t.Errorf("resumed with lastEventId (-want +got):\n%s", diff)
 	}
+	// An id no event has is refused, not answered with a stream that reads as broken.
+	wantError(t, e.do(t, "GET", "/api/v1/analyses/"+id+"/events?lastEventId=nonsense", tok, nil), http.StatusBadRequest, "invalid_event_id")
 }
 
 // slowAPI is an API over a memory queue and a worker with a slow fake engine, served by
