@@ -57,10 +57,15 @@ func links(id string) map[string]string {
 // readAnalysisRequest reads an upload in any of the accepted forms: multipart with a
 // file field sgf, JSON, or the SGF itself as the body.
 func (a *API) readAnalysisRequest(c *gin.Context) (*analysisRequest, error) {
-	// A multipart body carries a little more than the file; the parser enforces the
-	// file's own limit below.
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.MaxUploadBytes+64<<10)
+	// A multipart body carries a little more than the file, and a JSON string up to six
+	// bytes for each of the record's (\u escapes, as Python's json.dumps writes every
+	// character past ASCII); the record's own limit is enforced below.
 	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	limit := a.cfg.MaxUploadBytes + 64<<10
+	if ct == "application/json" {
+		limit = 6*a.cfg.MaxUploadBytes + 64<<10
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	var req analysisRequest
 	switch ct {
 	case "multipart/form-data":

@@ -62,7 +62,7 @@ func (a *API) readBatch(c *gin.Context) ([]batchFile, error) {
 		if err != nil {
 			return nil, uploadError(err)
 		}
-		return a.unzip("upload.zip", data)
+		return a.unzip("upload.zip", data, new(int64))
 	case "multipart/form-data":
 	default:
 		return nil, nil
@@ -76,6 +76,7 @@ func (a *API) readBatch(c *gin.Context) ([]batchFile, error) {
 		return nil, nil
 	}
 	var files []batchFile
+	var total int64 // bytes of every record, unpacked, against MaxBatchBytes
 	for _, fh := range fhs {
 		if fh.Size > a.cfg.MaxUploadBytes && !strings.EqualFold(path.Ext(fh.Filename), ".zip") {
 			files = append(files, batchFile{name: fh.Filename, err: tooLarge(a.cfg.MaxUploadBytes)})
@@ -91,7 +92,7 @@ func (a *API) readBatch(c *gin.Context) ([]batchFile, error) {
 			return nil, uploadError(err)
 		}
 		if isZip(fh.Filename, data) {
-			inner, err := a.unzip(fh.Filename, data)
+			inner, err := a.unzip(fh.Filename, data, &total)
 			if e := classify(err); err != nil && e.Code != "invalid_zip" {
 				return nil, err // a limit of the whole batch
 			}
@@ -102,6 +103,9 @@ func (a *API) readBatch(c *gin.Context) ([]batchFile, error) {
 			files = append(files, inner...)
 			continue
 		}
+		if total += int64(len(data)); total > a.cfg.MaxBatchBytes {
+			return nil, a.batchTooLarge(fh.Filename)
+		}
 		files = append(files, batchFile{name: fh.Filename, data: data})
 	}
 	if len(files) > a.cfg.MaxBatchGames {
@@ -111,16 +115,16 @@ func (a *API) readBatch(c *gin.Context) ([]batchFile, error) {
 }
 
 // unzip returns the records of a zip archive, within the batch's limits: at most
-// MaxBatchGames files, each at most MaxUploadBytes, all together at most MaxBatchBytes
-// uncompressed (counted as they are read, not as the archive claims). Folders and the
-// hidden files archivers add (__MACOSX, .DS_Store) are skipped.
-func (a *API) unzip(name string, data []byte) ([]batchFile, error) {
+// MaxBatchGames files, each at most MaxUploadBytes, and all the batch's records together
+// at most MaxBatchBytes uncompressed (counted as they are read, not as the archive
+// claims, into total, which holds the bytes of the batch's records read before). Folders
+// and the hidden files archivers add (__MACOSX, .DS_Store) are skipped.
+func (a *API) unzip(name string, data []byte, total *int64) ([]batchFile, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, badRequest("invalid_zip", "%s is not a readable zip archive: %v", name, err)
 	}
 	var files []batchFile
-	var total int64
 	for _, f := range zr.File {
 		base := path.Base(f.Name)
 		if f.FileInfo().IsDir() || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(base, ".") {
@@ -149,10 +153,8 @@ func (a *API) unzip(name string, data []byte) ([]batchFile, error) {
 			files = append(files, batchFile{name: entry, err: tooLarge(a.cfg.MaxUploadBytes)})
 			continue
 		}
-		total += int64(len(body))
-		if total > a.cfg.MaxBatchBytes {
-			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
-				Message: fmt.Sprintf("%s unpacks to more than the batch limit of %d bytes", name, a.cfg.MaxBatchBytes)}
+		if *total += int64(len(body)); *total > a.cfg.MaxBatchBytes {
+			return nil, a.batchTooLarge(name)
 		}
 		files = append(files, batchFile{name: entry, data: body})
 	}
@@ -160,6 +162,13 @@ func (a *API) unzip(name string, data []byte) ([]batchFile, error) {
 		return nil, badRequest("invalid_zip", "%s holds no game records", name)
 	}
 	return files, nil
+}
+
+// batchTooLarge is the answer to a batch whose records, unpacked, pass MaxBatchBytes
+// with the file name.
+func (a *API) batchTooLarge(name string) error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+		Message: fmt.Sprintf("the batch unpacks to more than its limit of %d bytes with %s", a.cfg.MaxBatchBytes, name)}
 }
 
 // batchOptions reads the settings every game of a batch shares: from the form, or from

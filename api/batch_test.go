@@ -180,6 +180,8 @@ func TestBatchLimits(t *testing.T) {
 		{name: "too many files", files: many, code: "too_many_games"},
 		{name: "too many in a zip", files: [][2]string{{"g.zip", zipOf(t, many)}}, code: "too_many_games"},
 		{name: "a zip past the total", files: [][2]string{{"g.zip", zipOf(t, bomb)}}, code: "too_large"},
+		// Each zip within the total, together past it.
+		{name: "zips past the total", files: [][2]string{{"a.zip", zipOf(t, bomb[:2])}, {"b.zip", zipOf(t, bomb[2:])}}, code: "too_large"},
 		{name: "not a zip", files: [][2]string{{"g.zip", "PK\x03\x04 broken"}}, code: "invalid_batch"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -178,4 +180,26 @@ func TestRequestLimits(t *testing.T) {
 			t.Fatalf("got %s", l.raw)
 		}
 	})
+}
+
+// TestJSONUploadCountsTheRecord: the upload limit applies to the record, not to its JSON
+// form: a record within it, sent as JSON with every character past ASCII escaped (as
+// Python's json.dumps writes it), is taken though its body is longer than the limit.
+func TestJSONUploadCountsTheRecord(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{noTokens: true, api: api.Config{MaxUploadBytes: 200_000}})
+	// 60,000 characters of 3 bytes in UTF-8, 6 bytes as \u escapes.
+	comment := strings.Repeat("李", 60_000)
+	record := strings.Replace(game3, ";B[ee]", ";B[ee]C["+comment+"]", 1)
+	body, err := json.Marshal(map[string]any{"sgf": record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = bytes.ReplaceAll(body, []byte("李"), []byte(`\u674e`))
+	if len(record) > 200_000 || len(body) < 6*60_000 {
+		t.Fatalf("record of %d bytes, body of %d", len(record), len(body))
+	}
+	if r := e.do(t, "POST", "/api/v1/analyses", "", json.RawMessage(body)); r.status != http.StatusAccepted {
+		t.Fatalf("a record of %d bytes as JSON of %d: %d %s", len(record), len(body), r.status, r.body)
+	}
 }
