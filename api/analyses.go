@@ -270,9 +270,20 @@ func newJobID() string { return strings.ToLower(rand.Text()) }
 
 // enqueue enqueues job for the request's owner within the owner's limits: a slot among
 // its jobs at once, and its positions charged to the quota. A submission that collapses
-// into an existing job (dedupe) charges nothing.
+// into an existing job (dedupe) charges nothing, and is answered with that job even when
+// the owner's limits are all taken: a client that repeats a submission whose answer it
+// missed gets its review, not a refusal.
 func (a *API) enqueue(c *gin.Context, job *queue.Job, kind string) (*queue.Job, bool, error) {
 	ctx := c.Request.Context()
+	if job.DedupeKey != "" {
+		j, err := a.q.Duplicate(ctx, job.Owner, job.DedupeKey)
+		if err == nil {
+			return j, false, nil
+		}
+		if !errors.Is(err, queue.ErrNotFound) {
+			return nil, false, err
+		}
+	}
 	if err := a.admitJob(ctx, job.Owner, job.ID); err != nil {
 		return nil, false, err
 	}

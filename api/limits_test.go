@@ -64,6 +64,10 @@ func TestQuota(t *testing.T) {
 		t.Fatalf("the last position of the quota: %d %s", r.status, r.body) // 10
 	}
 	wantError(t, e.do(t, "POST", "/api/v1/positions", alice, position(nil)), http.StatusTooManyRequests, "quota_exceeded")
+	// The quota spent, a repeated submission still gets the review it made: it costs nothing.
+	if again := e.submit(t, alice, game3, nil); again != first {
+		t.Fatalf("an identical submission with the quota spent: job %s, want %s", again, first)
+	}
 	e.submit(t, bob, game3, nil)
 	wantError(t, e.upload(t, bob, game20, nil), http.StatusBadRequest, "exceeds_quota")
 
@@ -100,6 +104,10 @@ func TestJobsAtOnce(t *testing.T) {
 	wantError(t, r, http.StatusTooManyRequests, "too_many_jobs")
 	if n := retryAfter(t, r); n < 1 {
 		t.Errorf("Retry-After %d", n)
+	}
+	// Every slot taken, a repeated submission gets its review, which takes none.
+	if again := e.submit(t, alice, game3, slow(0)); again != a {
+		t.Fatalf("an identical submission with every slot taken: job %s, want %s", again, a)
 	}
 	wantError(t, e.do(t, "POST", "/api/v1/positions", alice, position(nil)), http.StatusTooManyRequests, "too_many_jobs")
 	e.submit(t, bob, game3, slow(0))

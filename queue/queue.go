@@ -275,6 +275,10 @@ type Queue interface {
 	// matches a live job of the same owner it returns that job and created=false. The
 	// argument is not modified; the returned job is the stored record.
 	Enqueue(ctx context.Context, job *Job) (j *Job, created bool, err error)
+	// Duplicate returns the job that a submission of owner's with dedupeKey would join
+	// (see Job.DedupeKey), or ErrNotFound, so that a caller can answer a repeated
+	// submission before it spends the owner's limits on a job it would not make.
+	Duplicate(ctx context.Context, owner, dedupeKey string) (*Job, error)
 	// Claim blocks until a job is available (interactive first, then oldest first),
 	// reclaiming jobs whose lease expired, or until ctx ends (ctx.Err()). leaseTTL <= 0
 	// means the queue's default. only, when given, limits the claim to jobs of those

@@ -329,7 +329,7 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 		// Another submission holds the dedupe key: join its job while it lives.
 		other := str(res[1])
 		j, err := r.Get(ctx, other)
-		if err == nil && (!j.State.Final() || j.State == StateDone) {
+		if err == nil && joinable(j) {
 			sctx, cancel := settleCtx(ctx)
 			defer cancel()
 			if _, err := r.run(sctx, dropScript, r.k.jobKeys(id)); err != nil {
@@ -354,6 +354,31 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	}
 	created = true
 	return j, true, nil
+}
+
+// joinable reports whether a submission with j's dedupe key joins j: while it is live,
+// or done and still kept.
+func joinable(j *Job) bool { return !j.State.Final() || j.State == StateDone }
+
+func (r *Redis) Duplicate(ctx context.Context, owner, dedupeKey string) (*Job, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	id, err := r.c.Get(ctx, r.k.dedupe(owner, dedupeKey)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("%w: no job of %q with that dedupe key", ErrNotFound, owner)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: duplicate: %w", err)
+	}
+	j, err := r.Get(ctx, id)
+	if err == nil && !joinable(j) {
+		err = fmt.Errorf("%w: job %s with that dedupe key has %s", ErrNotFound, id, j.State)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 func (r *Redis) Claim(ctx context.Context, workerID string, leaseTTL time.Duration, only ...Priority) (*Job, *Lease, error) {

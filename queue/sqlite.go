@@ -729,6 +729,28 @@ func (t *txn) rows(where string, args ...any) ([]*jobRow, error) {
 	return out, rows.Err()
 }
 
+// duplicate returns the live job of owner's with dedupeKey, or nil.
+func (t *txn) duplicate(owner, dedupeKey string) (*jobRow, error) {
+	return t.row("owner = ? AND dedupe_key = ? AND state NOT IN ('failed', 'cancelled') ORDER BY seq DESC LIMIT 1",
+		owner, dedupeKey)
+}
+
+func (s *SQLite) Duplicate(ctx context.Context, owner, dedupeKey string) (*Job, error) {
+	var out *Job
+	err := s.read(ctx, "duplicate", func(t *txn) error {
+		r, err := t.duplicate(owner, dedupeKey)
+		switch {
+		case err != nil:
+			return err
+		case r == nil:
+			return fmt.Errorf("%w: no job of %q with that dedupe key", ErrNotFound, owner)
+		}
+		out = &r.job
+		return nil
+	})
+	return out, err
+}
+
 func (s *SQLite) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	if err := validate(in); err != nil {
 		return nil, false, fmt.Errorf("queue: enqueue: %w", err)
@@ -737,8 +759,7 @@ func (s *SQLite) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 	created := false
 	err := s.do(ctx, "enqueue", func(t *txn) error {
 		if in.DedupeKey != "" {
-			r, err := t.row("owner = ? AND dedupe_key = ? AND state NOT IN ('failed', 'cancelled') ORDER BY seq DESC LIMIT 1",
-				in.Owner, in.DedupeKey)
+			r, err := t.duplicate(in.Owner, in.DedupeKey)
 			if err != nil || r != nil {
 				if r != nil {
 					out = &r.job

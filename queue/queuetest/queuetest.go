@@ -1060,18 +1060,37 @@ func testDedupeAfterFinal(t *testing.T, newQueue func(*testing.T, Options) queue
 		}
 		return j, created
 	}
+	// Duplicate names the job a submission would join: the live or done one, no other.
+	duplicate := func(when, want string) {
+		t.Helper()
+		j, err := q.Duplicate(ctx, "owner", "k")
+		switch {
+		case want == "" && !errors.Is(err, queue.ErrNotFound):
+			t.Errorf("Duplicate %s: %+v, %v; want ErrNotFound", when, j, err)
+		case want != "" && (err != nil || j.ID != want):
+			t.Errorf("Duplicate %s: %+v, %v; want job %s", when, j, err, want)
+		}
+	}
+	duplicate("before any submission", "")
 	first, _ := submit()
+	duplicate("while the first job waits", first.ID)
 	if err := q.Cancel(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}
+	duplicate("after a cancel", "")
 	second, created := submit()
 	if !created || second.ID == first.ID {
 		t.Fatalf("submission after a cancel: job %s created %v, want a new job", second.ID, created)
 	}
 	_, l := claim(t, q, "w1", long)
+	duplicate("while the second job runs", second.ID)
+	if j, err := q.Duplicate(ctx, "bob", "k"); !errors.Is(err, queue.ErrNotFound) {
+		t.Errorf("Duplicate of another owner: %+v, %v; want ErrNotFound", j, err)
+	}
 	if err := q.Fail(ctx, l, "permanent", false); err != nil {
 		t.Fatal(err)
 	}
+	duplicate("after a failure", "")
 	third, created := submit()
 	if !created || third.ID == second.ID {
 		t.Fatalf("submission after a failure: job %s created %v, want a new job", third.ID, created)
@@ -1081,6 +1100,7 @@ func testDedupeAfterFinal(t *testing.T, newQueue func(*testing.T, Options) queue
 	if err := q.Complete(ctx, l); err != nil {
 		t.Fatal(err)
 	}
+	duplicate("after done", third.ID)
 	fourth, created := submit()
 	if created || fourth.ID != third.ID || fourth.State != queue.StateDone {
 		t.Fatalf("submission after done: job %s (%s) created %v, want the done job %s", fourth.ID, fourth.State, created, third.ID)
