@@ -15,7 +15,8 @@ import (
 
 // decodeText returns the upload as UTF-8 text. A BOM decides the encoding; otherwise the
 // first CA property found in the raw bytes (CA's value is ASCII in every charset SGF
-// writers use, so it can be read before decoding). Without either, UTF-8 is assumed and,
+// writers use, so it can be read before decoding), except that text which is UTF-8 and not
+// ASCII alone is read as UTF-8 whatever CA says. Without either, UTF-8 is assumed and,
 // when the bytes are not UTF-8, ISO-8859-1 as the SGF specification says.
 func decodeText(data []byte) (text string, warnings []string) {
 	switch {
@@ -56,10 +57,14 @@ func decodeText(data []byte) (text string, warnings []string) {
 			"so names and comments may look wrong", label))
 		return string(out), warnings
 	}
+	// Editors often convert a record to UTF-8 and keep its old CA: trust the bytes then.
+	// Legacy text is seldom valid UTF-8, and read in a double-byte charset UTF-8 can
+	// swallow the ']' that ends a value. Text of ASCII bytes alone (ISO-2022-JP is) is
+	// decoded as CA says.
+	isUTF8 := utf8.Valid(data)
 	out, err := enc.NewDecoder().Bytes(data)
-	if err != nil || bytes.ContainsRune(out, utf8.RuneError) && !bytes.ContainsRune(data, utf8.RuneError) {
-		// Editors often convert a record to UTF-8 and keep its old CA: trust the bytes then.
-		if utf8.Valid(data) {
+	if isUTF8 && !isASCII(data) || err != nil || bytes.ContainsRune(out, utf8.RuneError) && !bytes.ContainsRune(data, utf8.RuneError) {
+		if isUTF8 {
 			warnings = append(warnings, fmt.Sprintf("the record says CA[%s] but its text is UTF-8; it was read as UTF-8", label))
 			return string(data), warnings
 		}
@@ -69,6 +74,16 @@ func decodeText(data []byte) (text string, warnings []string) {
 		warnings = append(warnings, fmt.Sprintf("some characters are not valid %s; they are shown as \uFFFD", label))
 	}
 	return string(out), warnings
+}
+
+// isASCII reports whether data holds ASCII bytes alone.
+func isASCII(data []byte) bool {
+	for _, c := range data {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func validUTF8(data []byte, why string, warnings *[]string) string {

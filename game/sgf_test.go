@@ -411,20 +411,6 @@ func TestParseCharsets(t *testing.T) {
 			t.Errorf("warnings (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("CA says GB2312 but the text is UTF-8", func(t *testing.T) {
-		t.Parallel()
-		rec, err := ParseSGF([]byte("(;GM[1]CA[GB2312]SZ[9]KM[7]RU[Chinese]PB[柯洁 九段];B[ee])"), ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rec.Game.BlackName != "柯洁 九段" {
-			t.Errorf("BlackName = %q", rec.Game.BlackName)
-		}
-		want := []string{"the record says CA[GB2312] but its text is UTF-8; it was read as UTF-8"}
-		if diff := cmp.Diff(want, rec.Warnings); diff != "" {
-			t.Errorf("warnings (-want +got):\n%s", diff)
-		}
-	})
 	t.Run("UTF-16 with a BOM", func(t *testing.T) {
 		t.Parallel()
 		text := "(;GM[1]SZ[9]KM[7]RU[Chinese]PB[柯洁];B[ee])"
@@ -441,6 +427,37 @@ func TestParseCharsets(t *testing.T) {
 			t.Errorf("got %q with %d moves", rec.Game.BlackName, len(rec.Game.Moves))
 		}
 	})
+}
+
+// TestParseUTF8WithLegacyCharset checks that UTF-8 text under a legacy CA is read as
+// UTF-8, with a warning, and keeps every value and move.
+func TestParseUTF8WithLegacyCharset(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ ca, black string }{
+		{"GB2312", "柯洁 九段"},
+		{"GB2312", "李"}, // as GB18030, its last byte and the ']' after it make one character
+		{"GBK", "李"},
+		{"Big5", "張"},
+		{"Shift_JIS", "井山"},
+		{"EUC-KR", "이세돌"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ca+" "+tt.black, func(t *testing.T) {
+			t.Parallel()
+			rec, err := ParseSGF([]byte("(;GM[1]FF[4]CA["+tt.ca+"]SZ[19]KM[7.5]RU[Chinese]PB["+tt.black+"];B[pd];W[dd])"),
+				ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Game.BlackName != tt.black || len(rec.Game.Moves) != 2 {
+				t.Errorf("PB = %q with %d moves, want %q with 2", rec.Game.BlackName, len(rec.Game.Moves), tt.black)
+			}
+			want := []string{"the record says CA[" + tt.ca + "] but its text is UTF-8; it was read as UTF-8"}
+			if diff := cmp.Diff(want, rec.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 // TestParseLargeRecords covers the long records: a 1,000-move game and a 100,000-deep
