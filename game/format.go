@@ -52,8 +52,12 @@ func Parse(data []byte, opt ParseOptions) (*Record, error) {
 
 // Detect returns the format of a game record, FormatSGF, FormatGIB or FormatNGF, or ""
 // when data is none of them. The content decides; name (may be empty) is asked only when
-// the content shows no format.
+// the content shows no format. Data that starts with "(;" is SGF, whatever else its text
+// looks like (a problem's comments can make it look like CSV).
 func Detect(data []byte, name string) string {
+	if startsSGF(data) {
+		return FormatSGF
+	}
 	if foreignKind(data) != "" {
 		return ""
 	}
@@ -80,6 +84,16 @@ func checkSize(data []byte, opt ParseOptions) error {
 	}
 	return nil
 }
+
+// startsSGF reports whether data starts with "(;", after a UTF-8 byte order mark and
+// blanks.
+func startsSGF(data []byte) bool {
+	rest, ok := bytes.CutPrefix(textStart(data), []byte("("))
+	return ok && bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte(";"))
+}
+
+// textStart returns data without the byte order marks and blanks it starts with.
+func textStart(data []byte) []byte { return bytes.TrimLeft(data, " \t\r\n\uFEFF") }
 
 // utf16Start reports a UTF-16 byte order mark: ParseSGF reads such a file, and its "(;"
 // is not found in the raw bytes.
@@ -129,15 +143,16 @@ func unknownFormat(data []byte, name string) error {
 // foreignKind names a file that is surely no SGF, GIB or NGF record ("a PDF file", "a zip
 // archive", "an HTML page", "KataGo analysis JSON", ...), or returns "".
 func foreignKind(data []byte) string {
-	head := bytes.TrimLeft(data, " \t\r\n\uFEFF")
+	head := textStart(data)
 	if bytes.HasPrefix(head, []byte("[Header]")) || bytes.Contains(data, []byte("\n[Data]")) &&
 		bytes.Contains(data, []byte("[Header]")) {
 		return "a Pandanet UGF/UGI record"
 	}
 	m := mimetype.Detect(data)
 	switch {
-	case m.Is("text/plain"), m.Is("application/octet-stream"):
-		// Unknown bytes may be text in a legacy character set: let the readers judge.
+	case m.Is("text/plain"), m.Is("text/csv"), m.Is("text/tab-separated-values"), m.Is("application/octet-stream"):
+		// Unknown bytes may be text in a legacy character set, and the commas or tabs of
+		// comments make text look like a table: let the readers judge.
 		return ""
 	case m.Is("application/json"):
 		if bytes.Contains(data, []byte(`"rootInfo"`)) || bytes.Contains(data, []byte(`"moveInfos"`)) {

@@ -158,6 +158,14 @@ func TestDetect(t *testing.T) {
 		{name: "text", data: "hello", want: ""},
 		{name: "text named .gib", data: "hello", fileName: "a.GIB", want: FormatGIB},
 		{name: "pdf named .sgf", data: "%PDF-1.4\n(;GM[1])", fileName: "a.sgf", want: ""},
+		{name: "sgf that looks like csv", data: "(;GM[1]FF[4]SZ[9]AB[cc][gg]C[Black to play, kill]\n;W[ee]C[Correct, well done])\n",
+			want: FormatSGF},
+		{name: "sgf that looks like csv after a BOM", data: "\uFEFF \r\n( ;GM[1]SZ[9]C[a, b]\n;B[ee]C[c, d]\n;W[cc]C[e, f])\n",
+			want: FormatSGF},
+		{name: "sgf after a csv line", data: "Problem 3, easy\n(;GM[1]SZ[9]C[Black, to play]\n;B[ee]C[Right, it lives])\n",
+			want: FormatSGF},
+		{name: "sgf that looks like tsv", data: "(;GM[1]SZ[9]C[Black\tto play]\n;B[ee]C[Right\tit lives])\n", want: FormatSGF},
+		{name: "csv", data: "black,white,result\nalice,bob,B+R\ncarol,dave,W+3.5\n", want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,6 +217,8 @@ func TestParseUnknownFormats(t *testing.T) {
 		{name: "html", data: "<!DOCTYPE html><html><body><pre>(;GM[1];B[pd])</pre></body></html>",
 			want: "this looks like an HTML page (save the game record itself, not the page that shows it)" + reads},
 		{name: "text", data: "Black: Q16, White: D4",
+			want: "this is not a game record: it has no \"(;\" to start an SGF game and is no Tygem (.gib) or WBaduk (.ngf) record either"},
+		{name: "csv", data: "black,white,result\nalice,bob,B+R\ncarol,dave,W+3.5\n",
 			want: "this is not a game record: it has no \"(;\" to start an SGF game and is no Tygem (.gib) or WBaduk (.ngf) record either"},
 		{name: "empty", data: " \n", want: "the file is empty"},
 	}
