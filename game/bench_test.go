@@ -190,3 +190,13 @@ func BenchmarkAnnotate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecordVariations lists the variations of a 1,000-move game with 100 branches
+// of 200 moves, each ending in an illegal move, as every GET of an analysis does.
+func BenchmarkRecordVariations(b *testing.B) {
+	rec := passesThenOccupied(b, 1000, 100, maxRecordVariationMoves-1)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.RecordVariations()
+	}
+}

@@ -47,6 +47,7 @@ func (r *Record) RecordVariations() []RecordVariation {
 	g := r.Game
 	var out []RecordVariation
 	turn := 0
+	fork := lineBoard{g: g}
 	for li, n := range r.Line {
 		if turn < len(r.moveNode) && r.moveNode[turn] == li {
 			turn++
@@ -70,18 +71,9 @@ func (r *Record) RecordVariations() []RecordVariation {
 				}
 				node = node.Children[0]
 			}
-			// Keep the legal start of the branch: checked whole first, move by move
-			// only when something in it is illegal.
-			if _, err := g.Branch(turn, v.Moves); err != nil {
-				k := 0
-				for k < len(v.Moves) {
-					if _, err := g.Branch(turn, v.Moves[:k+1]); err != nil {
-						break
-					}
-					k++
-				}
-				v.Moves, v.Comments = v.Moves[:k], v.Comments[:k]
-			}
+			// Keep the legal start of the branch.
+			k := fork.legalMoves(turn, v.Moves)
+			v.Moves, v.Comments = v.Moves[:k], v.Comments[:k]
 			if len(v.Moves) > 0 {
 				if strings.Join(v.Comments, "") == "" {
 					v.Comments = nil
@@ -91,6 +83,38 @@ func (r *Record) RecordVariations() []RecordVariation {
 		}
 	}
 	return out
+}
+
+// lineBoard is the position after the first turn moves of a game, played forward as later
+// branches ask for it, so the game is replayed once for all its branches.
+type lineBoard struct {
+	g     *Game
+	board *Board // nil until the first call
+	turn  int
+	err   error // the game cannot be replayed to turn
+}
+
+// legalMoves returns how many of moves, played after the game's first turn moves (turn
+// no smaller than at the last call), are legal before the first that is not, as
+// Game.Branch would judge them.
+func (lb *lineBoard) legalMoves(turn int, moves []katago.Move) int {
+	if lb.board == nil && lb.err == nil {
+		lb.board, lb.err = lb.g.setup()
+	}
+	for ; lb.err == nil && lb.turn < turn; lb.turn++ {
+		lb.err = lb.g.play(lb.board, lb.turn, lb.g.Moves[lb.turn])
+	}
+	if lb.err != nil || len(moves) == 0 {
+		return 0
+	}
+	b := lb.board.Clone()
+	for k, m := range moves {
+		mv, err := lb.g.variationMove(k, m)
+		if err != nil || lb.g.play(b, turn+k, mv) != nil {
+			return k
+		}
+	}
+	return len(moves)
 }
 
 // nodeMove reads a node's move as KataGo takes it.

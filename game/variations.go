@@ -28,20 +28,29 @@ func (g *Game) Branch(at int, moves []katago.Move) (*Game, error) {
 	b := *g
 	b.Moves = slices.Clone(g.Moves[:at])
 	for i, m := range moves {
-		c, err := ParseColor(m[0])
-		if err != nil || c == Empty {
-			return nil, errorf(CodeInvalidGame, "move %d of the variation: %q is not a color", i+1, m[0])
-		}
-		p, pass, err := ParseGTP(m[1], g.BoardXSize, g.BoardYSize)
+		mv, err := g.variationMove(i, m)
 		if err != nil {
-			return nil, errorf(CodeInvalidGame, "move %d of the variation: %q is not a point of the board", i+1, m[1])
+			return nil, err
 		}
-		b.Moves = append(b.Moves, Move{Color: c, Point: p, Pass: pass})
+		b.Moves = append(b.Moves, mv)
 	}
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
 	return &b, nil
+}
+
+// variationMove reads move i (from 0) of a variation, as KataGo takes it, as a move of g.
+func (g *Game) variationMove(i int, m katago.Move) (Move, error) {
+	c, err := ParseColor(m[0])
+	if err != nil || c == Empty {
+		return Move{}, errorf(CodeInvalidGame, "move %d of the variation: %q is not a color", i+1, m[0])
+	}
+	p, pass, err := ParseGTP(m[1], g.BoardXSize, g.BoardYSize)
+	if err != nil {
+		return Move{}, errorf(CodeInvalidGame, "move %d of the variation: %q is not a point of the board", i+1, m[1])
+	}
+	return Move{Color: c, Point: p, Pass: pass}, nil
 }
 
 // reviewOwn fills the point loss, class and best move of each analyzed move of v, against
