@@ -94,8 +94,8 @@ func Annotate(rec *Record, turns []Turn, opt AnnotateOptions) ([]byte, error) {
 
 	root := line[0]
 	setProp(root, "FF", "4")
-	// CA comes first: readers, this one included, take the first "CA[" in the bytes as
-	// the character set, and another property's value may hold that text.
+	// CA comes first: some readers take the first "CA[" in the bytes as the character
+	// set, and another property's value may hold that text.
 	root.Props = slices.DeleteFunc(root.Props, func(p Property) bool { return p.ID == "CA" })
 	root.Props = slices.Insert(root.Props, 0, Property{ID: "CA", Values: []string{"UTF-8"}})
 	if !root.Has("GM") {

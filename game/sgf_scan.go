@@ -116,32 +116,55 @@ func lookupCharset(label string) encoding.Encoding {
 	return enc
 }
 
-// findCharset finds the first CA property in the raw bytes and returns its value.
+// findCharset returns the value of the first CA property in the raw bytes. It reads
+// property names and skips their values, so a "CA[" inside another property's value (a
+// comment that tells how to set CA) is not taken.
 func findCharset(data []byte) (string, bool) {
-	for off := 0; off < len(data); {
-		k := bytes.Index(data[off:], []byte("CA"))
-		if k < 0 {
-			return "", false
-		}
-		pos := off + k
-		off = pos + 2
-		if pos > 0 && isLetter(data[pos-1]) {
-			continue // part of a longer identifier
-		}
-		j := pos + 2
-		for j < len(data) && isSpace(data[j]) {
-			j++
-		}
-		if j >= len(data) || data[j] != '[' {
+	for i := 0; i < len(data); {
+		if data[i] == '[' {
+			if i = valueEnd(data, i+1); i < 0 {
+				return "", false
+			}
 			continue
 		}
-		end := bytes.IndexByte(data[j+1:min(len(data), j+66)], ']')
-		if end < 0 {
+		if !isLetter(data[i]) {
+			i++
 			continue
 		}
-		return string(data[j+1 : j+1+end]), true
+		start := i
+		for i < len(data) && isLetter(data[i]) {
+			i++
+		}
+		id := data[start:i]
+		for i < len(data) && isSpace(data[i]) {
+			i++
+		}
+		if string(id) == "CA" && i < len(data) && data[i] == '[' {
+			end := valueEnd(data, i+1)
+			if end < 0 {
+				return "", false
+			}
+			if end-i-2 <= 64 { // a charset's name is short
+				return string(data[i+1 : end-1]), true
+			}
+			i = end
+		}
 	}
 	return "", false
+}
+
+// valueEnd returns the offset after the ']' that ends the value from start on (a '\'
+// escapes the byte after it), or -1 when none does.
+func valueEnd(data []byte, start int) int {
+	for i := start; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case ']':
+			return i + 1
+		}
+	}
+	return -1
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

@@ -411,6 +411,21 @@ func TestParseCharsets(t *testing.T) {
 			t.Errorf("warnings (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("CA after a comment that names another", func(t *testing.T) {
+		t.Parallel()
+		data, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(
+			"(;GM[1]FF[4]GC[set CA[UTF-8\\] in your editor]CA[GB2312]SZ[19]KM[7.5]RU[Chinese]PB[柯洁];B[pd])"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := ParseSGF(data, ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Game.BlackName != "柯洁" || len(rec.Warnings) != 0 {
+			t.Errorf("BlackName = %q, warnings %q; want 柯洁 and none", rec.Game.BlackName, rec.Warnings)
+		}
+	})
 	t.Run("UTF-16 with a BOM", func(t *testing.T) {
 		t.Parallel()
 		text := "(;GM[1]SZ[9]KM[7]RU[Chinese]PB[柯洁];B[ee])"
@@ -427,6 +442,36 @@ func TestParseCharsets(t *testing.T) {
 			t.Errorf("got %q with %d moves", rec.Game.BlackName, len(rec.Game.Moves))
 		}
 	})
+}
+
+// TestFindCharset checks that the CA property is found among the property names, not in
+// another property's value.
+func TestFindCharset(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, data, want string
+		found            bool
+	}{
+		{"root property", "(;FF[4]CA[GB2312]SZ[19])", "GB2312", true},
+		{"blanks before the value", "(;CA \n[ UTF-8 ])", " UTF-8 ", true},
+		{"after a value that holds CA[", "(;GC[set CA[UTF-8\\] in your editor]CA[GB2312])", "GB2312", true},
+		{"after an escaped backslash", "(;C[a\\\\]CA[Big5])", "Big5", true},
+		{"inside a value only", "(;C[CA[UTF-8]", "", false},
+		{"in a longer name", "(;XCA[x]CAX[y]CA[EUC-KR])", "EUC-KR", true},
+		{"too long to be a name", "(;CA[" + strings.Repeat("x", 65) + "]CA[UTF-8])", "UTF-8", true},
+		{"cut off", "(;GN[game]CA[", "", false},
+		{"cut off after an escaped bracket", "(;CA[UTF-8\\]", "", false},
+		{"none", "(;SZ[19];B[pd])", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, found := findCharset([]byte(tt.data))
+			if got != tt.want || found != tt.found {
+				t.Errorf("findCharset(%q) = %q, %v; want %q, %v", tt.data, got, found, tt.want, tt.found)
+			}
+		})
+	}
 }
 
 // TestParseUTF8WithLegacyCharset checks that UTF-8 text under a legacy CA is read as
