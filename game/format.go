@@ -12,6 +12,7 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/saintfish/chardet"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/ianaindex"
 )
 
 // Formats of game records Parse reads.
@@ -192,7 +193,7 @@ func decodeRecordText(data []byte) (string, []string) {
 	if utf8.Valid(data) {
 		return lines.Replace(string(data)), nil
 	}
-	if enc := guessCharset(data); enc != nil {
+	if enc, _ := guessCharset(data); enc != nil {
 		if out, err := enc.NewDecoder().Bytes(data); err == nil {
 			return lines.Replace(string(out)), nil
 		}
@@ -205,24 +206,30 @@ func decodeRecordText(data []byte) (string, []string) {
 // are often too little for it to tell EUC-KR from GB2312, both of two bytes in the same
 // ranges; then the EUC-KR reading decides: Korean text reads as Hangul alone, Chinese
 // text as Hangul mixed with Hanja, which Korean records do not use.
-func guessCharset(data []byte) encoding.Encoding {
+//
+// sure reports a character set chardet was confident of (sureConfidence): with less text
+// to go on, a guess is no better than a record's default character set, and a short
+// Latin-1 name can pass for Chinese.
+func guessCharset(data []byte) (enc encoding.Encoding, sure bool) {
 	// The names are in the first lines; the moves after them are ASCII.
 	results, err := chardet.NewTextDetector().DetectAll(data[:min(len(data), 16<<10)])
 	if err != nil || len(results) == 0 {
-		return nil
+		return nil, false
 	}
 	conf := map[string]int{}
 	for _, r := range results {
 		conf[r.Charset] = max(conf[r.Charset], r.Confidence)
 	}
 	best := results[0].Confidence
+	sure = best >= sureConfidence
 	korean, chinese := lookupCharset("euc-kr"), lookupCharset("gb18030")
 	if best-conf["EUC-KR"] > 15 || best-conf["GB-18030"] > 15 {
-		return lookupCharset(strings.ToLower(results[0].Charset))
+		enc = lookupCharset(strings.ToLower(results[0].Charset))
+		return enc, sure && enc != nil
 	}
 	text, err := korean.NewDecoder().Bytes(data)
 	if err != nil {
-		return chinese
+		return chinese, sure
 	}
 	hangul, han := 0, 0
 	for _, r := range string(text) {
@@ -234,9 +241,21 @@ func guessCharset(data []byte) encoding.Encoding {
 		}
 	}
 	if hangul > 0 && han == 0 {
-		return korean
+		return korean, sure
 	}
-	return chinese
+	return chinese, sure
+}
+
+// sureConfidence is the least confidence (of 100) of chardet's best answer that
+// guessCharset calls sure. chardet answers 10 when it has too little text to tell.
+const sureConfidence = 50
+
+// charsetName returns the usual name of a character set, as a CA property would give it.
+func charsetName(enc encoding.Encoding) string {
+	if name, err := ianaindex.MIME.Name(enc); err == nil && name != "" {
+		return name
+	}
+	return fmt.Sprint(enc)
 }
 
 // recordFromNodes finishes a record read from another format than SGF: root holds the

@@ -17,7 +17,8 @@ import (
 // first CA property found in the raw bytes (CA's value is ASCII in every charset SGF
 // writers use, so it can be read before decoding), except that text which is UTF-8 and not
 // ASCII alone is read as UTF-8 whatever CA says. Without either, UTF-8 is assumed and,
-// when the bytes are not UTF-8, ISO-8859-1 as the SGF specification says.
+// when the bytes are not UTF-8, the character set they surely look like (guessCharset),
+// else ISO-8859-1 as the SGF specification says.
 func decodeText(data []byte) (text string, warnings []string) {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
@@ -39,6 +40,14 @@ func decodeText(data []byte) (text string, warnings []string) {
 		}
 		if found {
 			return validUTF8(data, fmt.Sprintf("the record says CA[%s]", label), &warnings), warnings
+		}
+		if enc, sure := guessCharset(data); sure {
+			if out, err := enc.NewDecoder().Bytes(data); err == nil && !bytes.ContainsRune(out, utf8.RuneError) {
+				warnings = append(warnings, fmt.Sprintf("the record does not name its character set (CA) and is not UTF-8; "+
+					"its text was read as %s, the character set it looks like; names and comments may look wrong if it is another",
+					charsetName(enc)))
+				return string(out), warnings
+			}
 		}
 		out, _ := charmap.ISO8859_1.NewDecoder().Bytes(data) // ISO-8859-1 maps every byte
 		warnings = append(warnings, "the record does not name its character set (CA) and is not UTF-8; "+

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -396,21 +397,6 @@ func TestParseCharsets(t *testing.T) {
 		})
 	}
 
-	t.Run("no CA and not UTF-8", func(t *testing.T) {
-		t.Parallel()
-		rec, err := ParseSGF([]byte("(;GM[1]SZ[9]KM[7]RU[AGA]PB[Jos\xe9];B[ee])"), ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rec.Game.BlackName != "José" {
-			t.Errorf("BlackName = %q, want José (ISO-8859-1)", rec.Game.BlackName)
-		}
-		want := []string{"the record does not name its character set (CA) and is not UTF-8; its text was read " +
-			"as ISO-8859-1, so names and comments may look wrong"}
-		if diff := cmp.Diff(want, rec.Warnings); diff != "" {
-			t.Errorf("warnings (-want +got):\n%s", diff)
-		}
-	})
 	t.Run("CA after a comment that names another", func(t *testing.T) {
 		t.Parallel()
 		data, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(
@@ -469,6 +455,52 @@ func TestFindCharset(t *testing.T) {
 			got, found := findCharset([]byte(tt.data))
 			if got != tt.want || found != tt.found {
 				t.Errorf("findCharset(%q) = %q, %v; want %q, %v", tt.data, got, found, tt.want, tt.found)
+			}
+		})
+	}
+}
+
+// TestParseWithoutCharset checks that a record that names no CA and is not UTF-8 is read
+// in the character set chardet is sure of, with a warning that names it, and otherwise
+// as ISO-8859-1: a short Latin-1 name is not taken for Chinese.
+func TestParseWithoutCharset(t *testing.T) {
+	t.Parallel()
+	const iso = "the record does not name its character set (CA) and is not UTF-8; its text was read " +
+		"as ISO-8859-1, so names and comments may look wrong"
+	guessed := func(charset string) string {
+		return "the record does not name its character set (CA) and is not UTF-8; its text was read as " +
+			charset + ", the character set it looks like; names and comments may look wrong if it is another"
+	}
+	tests := []struct {
+		name    string
+		enc     encoding.Encoding
+		props   string // the root's properties besides SZ, KM and RU
+		black   string
+		warning string
+	}{
+		{"GBK", simplifiedchinese.GBK, "PB[柯洁]PW[古力]C[白棋表现出色，黑棋失误]", "柯洁", guessed("GB18030")},
+		{"EUC-KR", korean.EUCKR, "PB[이세돌]PW[박정환]EV[제7회 응씨배 결승 3국]", "이세돌", guessed("EUC-KR")},
+		{"Shift_JIS", japanese.ShiftJIS, "PB[井山裕太]PW[一力遼]C[黒の中押し勝ち]", "井山裕太", guessed("Shift_JIS")},
+		{"Latin-1 name", charmap.ISO8859_1, "PB[José]", "José", iso},
+		{"Latin-1 names", charmap.ISO8859_1, "PB[Renée]PW[Jörg]C[Schön]", "Renée", iso},
+		{"Latin-1 comment", charmap.ISO8859_1, "PB[Françoise]C[très bien, déjà vu]", "Françoise", iso},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data, err := tt.enc.NewEncoder().Bytes([]byte("(;GM[1]FF[4]SZ[19]KM[6.5]RU[Japanese]" + tt.props + ";B[pd];W[dd])"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := ParseSGF(data, ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Game.BlackName != tt.black || len(rec.Game.Moves) != 2 {
+				t.Errorf("PB = %q with %d moves, want %q with 2", rec.Game.BlackName, len(rec.Game.Moves), tt.black)
+			}
+			if diff := cmp.Diff([]string{tt.warning}, rec.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
 	}
