@@ -43,8 +43,9 @@ func (o AnnotateOptions) withDefaults() AnnotateOptions {
 	return o
 }
 
-// Annotate returns the record as SGF (UTF-8, CA[UTF-8]) with KataGo's analysis added: the
-// original trees, comments and properties are kept, and along the analyzed line
+// Annotate returns the record as SGF (UTF-8, CA[UTF-8] at the root of every tree) with
+// KataGo's analysis added: the original trees, comments and properties are kept, and
+// along the analyzed line
 //
 //   - the root comment gets each player's summary (Summarize), when any turn was analyzed;
 //   - every analyzed position gets a comment with Black's winrate and score lead;
@@ -89,15 +90,22 @@ func Annotate(rec *Record, turns []Turn, opt AnnotateOptions) ([]byte, error) {
 		}
 		line[i] = n
 	}
+	// Every tree is written as UTF-8, so every root says so; the roots of the other
+	// trees are copied too.
 	trees := slices.Clone(rec.Trees)
 	trees[0] = line[0]
+	for i, t := range trees {
+		if i > 0 {
+			trees[i] = &Node{Props: slices.Clone(t.Props), Children: t.Children}
+		}
+		// CA comes first: some readers take the first "CA[" in the bytes as the
+		// character set, and another property's value may hold that text.
+		trees[i].Props = slices.DeleteFunc(trees[i].Props, func(p Property) bool { return p.ID == "CA" })
+		trees[i].Props = slices.Insert(trees[i].Props, 0, Property{ID: "CA", Values: []string{"UTF-8"}})
+	}
 
 	root := line[0]
 	setProp(root, "FF", "4")
-	// CA comes first: some readers take the first "CA[" in the bytes as the character
-	// set, and another property's value may hold that text.
-	root.Props = slices.DeleteFunc(root.Props, func(p Property) bool { return p.ID == "CA" })
-	root.Props = slices.Insert(root.Props, 0, Property{ID: "CA", Values: []string{"UTF-8"}})
 	if !root.Has("GM") {
 		setProp(root, "GM", "1")
 	}

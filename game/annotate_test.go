@@ -38,7 +38,7 @@ func propIDs(trees []*Node) map[string]bool {
 }
 
 // checkAnnotated parses the annotated SGF back and checks what every annotation must keep:
-// the same game on the main line, only standard properties added, CA[UTF-8].
+// the same game on the main line, only standard properties added, CA[UTF-8] in every tree.
 func checkAnnotated(t *testing.T, rec *Record, out []byte) *Record {
 	t.Helper()
 	back, err := ParseSGF(out, ParseOptions{MaxBytes: 64 << 20, MaxNodes: 1 << 30, MaxMoves: 1 << 30})
@@ -48,8 +48,10 @@ func checkAnnotated(t *testing.T, rec *Record, out []byte) *Record {
 	if diff := cmp.Diff(rec.Game, back.Game); diff != "" {
 		t.Errorf("the annotated main line changed the game (-want +got):\n%s", diff)
 	}
-	if got, _ := back.Line[0].Get("CA"); got != "UTF-8" {
-		t.Errorf("CA = %q, want UTF-8", got)
+	for i, root := range back.Trees {
+		if got := root.Values("CA"); len(got) != 1 || got[0] != "UTF-8" {
+			t.Errorf("tree %d has CA%q, want [UTF-8]", i+1, got)
+		}
 	}
 	before := propIDs(rec.Trees)
 	for id := range propIDs(back.Trees) {
@@ -222,11 +224,13 @@ func TestAnnotateRecords(t *testing.T) {
 	}
 }
 
-// TestAnnotateCharset checks that a GB2312 record comes out as UTF-8 with CA[UTF-8].
+// TestAnnotateCharset checks that a GB2312 collection comes out as UTF-8 with CA[UTF-8] in
+// every tree, and that the record keeps its own CA.
 func TestAnnotateCharset(t *testing.T) {
 	t.Parallel()
 	data, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(
-		"(;GM[1]FF[4]CA[gb2312]SZ[19]KM[7.5]RU[Chinese]PB[柯洁]C[开局];B[pd]C[好棋];W[dd])"))
+		"(;GM[1]FF[4]CA[gb2312]SZ[19]KM[7.5]RU[Chinese]PB[柯洁]C[开局];B[pd]C[好棋];W[dd])" +
+			"(;CA[GB2312]SZ[19]PW[古力];B[dd])(;SZ[19];B[pp])"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,15 +242,18 @@ func TestAnnotateCharset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"CA[UTF-8]", "PB[柯洁]", "C[好棋]"} {
+	for _, want := range []string{"CA[UTF-8]", "PB[柯洁]", "C[好棋]", "PW[古力]"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
-	if bytes.Contains(out, []byte("gb2312")) {
+	if bytes.Contains(bytes.ToLower(out), []byte("gb2312")) {
 		t.Errorf("output still declares gb2312:\n%s", out)
 	}
 	checkAnnotated(t, rec, out)
+	if got := rec.Trees[1].Values("CA"); len(got) != 1 || got[0] != "GB2312" {
+		t.Errorf("the record's second tree has CA%q, want [GB2312] as it was", got)
+	}
 }
 
 // TestAnnotateDeepVariation writes a 100,000-deep side variation back without recursion.
