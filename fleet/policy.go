@@ -89,8 +89,9 @@ type Decision struct {
 //     TargetDrain gives the throughput needed. Registered workers that are not on the
 //     fleet's instances (a local GPU of `tesuji serve`) contribute their measured rate
 //     first; the rest is divided by the fleet workers' mean measured rate (else
-//     DefaultPositionsPerSec) and rounded up. A job runs on one worker, so never more
-//     workers than jobs; queued jobs and no worker at all means at least one.
+//     DefaultPositionsPerSec) and rounded up. A job runs on one worker and a running
+//     one never moves, so never more instances than queued jobs plus the instances
+//     busy now; queued jobs and no worker at all means at least one.
 //   - Clamped to [Min, Max]. With today's budget spent: zero, Min notwithstanding.
 //   - Instances with no heartbeat for BootGrace (since launch, or since the last one)
 //     are terminated and replaced.
@@ -154,9 +155,18 @@ func Decide(cfg Config, in Input) Decision {
 		desired = int(math.Ceil((need - staticRate) / d.Rate))
 		fmt.Fprintf(&why, ", %d at %.0f/s each", desired, d.Rate)
 	}
-	if free := max(0, d.Jobs-len(static)); desired > free {
-		desired = free
-		fmt.Fprintf(&why, ", one per job: %d", desired)
+	// A new instance can only take a queued job: a running one stays where it is, and a
+	// worker runs several at once. So no more instances than queued jobs plus the
+	// instances busy now.
+	busy := 0
+	for _, inst := range in.Instances {
+		if slices.ContainsFunc(onInstance[inst.ID], func(w queue.WorkerInfo) bool { return len(w.CurrentJobs) > 0 }) {
+			busy++
+		}
+	}
+	if limit := queued + busy; desired > limit {
+		desired = limit
+		fmt.Fprintf(&why, ", %d queued jobs and %d busy instances: %d", queued, busy, desired)
 	}
 	if desired == 0 && queued > 0 && len(static) == 0 {
 		desired = 1

@@ -80,6 +80,38 @@ func TestDecide(t *testing.T) {
 			want: outcome{Desired: 2, Launch: 2},
 		},
 		{
+			// Running jobs stay on their worker: with none queued, a busy instance wants no company.
+			name: "running jobs call for no new instance",
+			in: fleet.Input{
+				Stats:     stats(0, 2, 1_200_000),
+				Instances: []fleet.Instance{inst("i-1", time.Hour)},
+				Workers:   []queue.WorkerInfo{withJobs(busyWorker("i-1", "j1"), "j2")},
+			},
+			want: outcome{Desired: 1},
+		},
+		{
+			// Only queued jobs can go to a new instance: two queued, one busy instance, three wanted.
+			name: "one more instance per queued job",
+			in: fleet.Input{
+				Stats:     stats(2, 2, 3_000_000),
+				Instances: []fleet.Instance{inst("i-1", time.Hour)},
+				Workers:   []queue.WorkerInfo{withJobs(busyWorker("i-1", "j1"), "j2")},
+			},
+			want: outcome{Desired: 3, Launch: 2},
+		},
+		{
+			// An idle instance beside a busy one with two running jobs and none queued is retired.
+			name: "idle beside a worker running two jobs: retired",
+			in: fleet.Input{
+				Stats:     stats(0, 2, 1_200_000),
+				Instances: []fleet.Instance{inst("i-1", time.Hour), inst("i-2", time.Hour)},
+				Workers:   []queue.WorkerInfo{withJobs(busyWorker("i-1", "j1"), "j2"), idleWorker("i-2", 30*time.Minute)},
+			},
+			want: outcome{Desired: 1, Terminate: []fleet.Termination{
+				{InstanceID: "i-2", Reason: fleet.ReasonIdle, Since: ago(30 * time.Minute)},
+			}},
+		},
+		{
 			name: "capped at max",
 			in:   fleet.Input{Stats: stats(50, 0, 90_000_000)},
 			want: outcome{Desired: 4, Launch: 4},
@@ -251,6 +283,11 @@ func TestDecide(t *testing.T) {
 
 func withRate(w queue.WorkerInfo, rate float64) queue.WorkerInfo {
 	w.PositionsPerSec = rate
+	return w
+}
+
+func withJobs(w queue.WorkerInfo, jobs ...string) queue.WorkerInfo {
+	w.CurrentJobs = append(w.CurrentJobs, jobs...)
 	return w
 }
 
