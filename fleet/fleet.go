@@ -167,6 +167,12 @@ func (f *Fleet) Step(ctx context.Context) (d Decision, err error) {
 	if err != nil {
 		return Decision{}, err
 	}
+	// The worker of an instance the fleet terminated stays registered while it shuts
+	// down, or until its entry expires; it must not count as a worker off the fleet.
+	workers = slices.DeleteFunc(workers, func(w queue.WorkerInfo) bool {
+		_, gone := f.terminated[w.InstanceID]
+		return gone
+	})
 	for _, w := range workers {
 		if w.InstanceID != "" && w.LastSeen.After(f.heartbeats[w.InstanceID]) {
 			f.heartbeats[w.InstanceID] = w.LastSeen

@@ -425,6 +425,25 @@ func TestDescribePages(t *testing.T) {
 	}
 }
 
+// TestTerminatedInstanceWorkerIsNotStatic asserts that the worker of an instance the
+// fleet just retired, still registered while it shuts down, does not stand in for the
+// instance a new job needs.
+func TestTerminatedInstanceWorkerIsNotStatic(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, baseConfig())
+	id := h.ec2.AddInstance(fleettest.Instance{Type: "g5.xlarge", LaunchTime: time.Now().Add(-time.Hour),
+		Tags: map[string]string{"tesuji:fleet": "test", "tesuji:role": "worker"}})
+	w := idleWorkerSince(id, time.Now().Add(-20*time.Minute))
+	h.src.set(stats(0, 0, 0), w)
+	if d := h.step(t); len(d.Terminate) != 1 {
+		t.Fatalf("the idle instance was not retired: %s", d)
+	}
+	h.src.set(backlog(1), w)
+	if d := h.step(t); d.Static != 0 || d.Launch != 1 {
+		t.Errorf("a job waits, the retired instance's worker is still registered: static %d, launch %d; want 0, 1", d.Static, d.Launch)
+	}
+}
+
 func TestDescribeLagDoesNotLaunchTwice(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, baseConfig())
