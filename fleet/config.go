@@ -26,6 +26,7 @@ const (
 	DefaultPositionsPerSec       = 1000
 	DefaultIdleTimeout           = 10 * time.Minute
 	DefaultBootGrace             = 10 * time.Minute
+	DefaultRestartGrace          = 3 * time.Minute
 	DefaultBudgetHoursPerDay     = 24
 	DefaultInterval              = 30 * time.Second
 	DefaultAvoidFor              = 5 * time.Minute
@@ -69,9 +70,14 @@ type Config struct {
 	// IdleTimeout is how long a worker may sit without a job before its instance is
 	// retired (when the fleet has more than it needs). Default 10m.
 	IdleTimeout time.Duration
-	// BootGrace is how long an instance may run without a worker heartbeat (from launch,
-	// or since the last heartbeat) before it is terminated. Default 10m.
+	// BootGrace is how long an instance may run from its launch without a worker
+	// heartbeat before it is terminated and replaced. Default 10m.
 	BootGrace time.Duration
+	// RestartGrace is how long an instance whose worker has left the registry may go
+	// without one, counted from its last heartbeat, before it is terminated and
+	// replaced. It is longer than systemd takes to restart a failed worker (seconds); a
+	// worker that exits 0 after a spot notice is not restarted. Default 3m.
+	RestartGrace time.Duration
 	// BudgetHoursPerDay caps instance-hours per UTC day: once spent, the fleet launches
 	// nothing and retires instances as soon as they are idle. Default 24; negative
 	// means no cap.
@@ -116,6 +122,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BootGrace <= 0 {
 		c.BootGrace = DefaultBootGrace
+	}
+	if c.RestartGrace <= 0 {
+		c.RestartGrace = DefaultRestartGrace
 	}
 	if c.BudgetHoursPerDay == 0 {
 		c.BudgetHoursPerDay = DefaultBudgetHoursPerDay

@@ -1,7 +1,7 @@
 // Package fleet owns tesuji's GPU workers on EC2: it launches spot instances with
 // CreateFleet when the queue's backlog needs them, retires them when they sit idle,
-// reaps instances whose worker never heartbeats, and keeps a daily instance-hour
-// budget. The policy is the pure function Decide; Fleet runs it every interval against
+// replaces instances whose worker never heartbeats or has left, and keeps a daily
+// instance-hour budget. The policy is the pure function Decide; Fleet runs it every interval against
 // the queue (Source) and EC2 (EC2API, the real *ec2.Client).
 //
 // The package also owns how a worker instance gets its settings: UserData renders the
@@ -202,9 +202,13 @@ func (f *Fleet) Step(ctx context.Context) (d Decision, err error) {
 		ids := make([]string, len(d.Terminate))
 		for i, t := range d.Terminate {
 			ids[i] = t.InstanceID
-			if t.Reason == ReasonNoHeartbeat {
+			switch t.Reason {
+			case ReasonNoHeartbeat:
 				f.log.Error("fleet: instance sent no heartbeat; check the AMI, the launch template's user data and the SSM parameter",
 					"instance_id", t.InstanceID, "since", t.Since)
+			case ReasonWorkerGone:
+				f.log.Warn("fleet: the instance's worker left (after a spot rebalance recommendation, or it fails to start again); replacing the instance",
+					"instance_id", t.InstanceID, "last_heartbeat", t.Since)
 			}
 		}
 		if err := f.terminate(ctx, ids, now); err != nil {

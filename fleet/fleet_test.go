@@ -748,18 +748,19 @@ tesuji_fleet_launched_instances_total{fleet="test"} 2
 # HELP tesuji_fleet_step_errors_total Steps that failed (queue or EC2 unreachable, a call refused).
 # TYPE tesuji_fleet_step_errors_total counter
 tesuji_fleet_step_errors_total{fleet="test"} 1
-# HELP tesuji_fleet_terminated_instances_total Instances terminated, by reason (idle, no-heartbeat, budget).
+# HELP tesuji_fleet_terminated_instances_total Instances terminated, by reason (idle, no-heartbeat, worker-gone, budget).
 # TYPE tesuji_fleet_terminated_instances_total counter
 tesuji_fleet_terminated_instances_total{fleet="test",reason="budget"} 0
 tesuji_fleet_terminated_instances_total{fleet="test",reason="idle"} 2
 tesuji_fleet_terminated_instances_total{fleet="test",reason="no-heartbeat"} 0
+tesuji_fleet_terminated_instances_total{fleet="test",reason="worker-gone"} 0
 `
 	if err := testutil.CollectAndCompare(h.fleet.Collector(), strings.NewReader(want),
 		"tesuji_fleet_desired_instances", "tesuji_fleet_instances", "tesuji_fleet_launch_problems_total",
 		"tesuji_fleet_launched_instances_total", "tesuji_fleet_step_errors_total", "tesuji_fleet_terminated_instances_total"); err != nil {
 		t.Error(err)
 	}
-	if n := testutil.CollectAndCount(h.fleet.Collector()); n != 10 {
-		t.Errorf("%d metrics, want 10", n)
+	if n := testutil.CollectAndCount(h.fleet.Collector()); n != 11 {
+		t.Errorf("%d metrics, want 11", n)
 	}
 }

@@ -44,7 +44,7 @@ var (
 	descUsedHours  = prometheus.NewDesc("tesuji_fleet_instance_hours_today", "Instance-hours spent this UTC day, against the budget.", []string{"fleet"}, nil)
 	descBudget     = prometheus.NewDesc("tesuji_fleet_budget_instance_hours", "The daily instance-hour budget (-1: none).", []string{"fleet"}, nil)
 	descLaunched   = prometheus.NewDesc("tesuji_fleet_launched_instances_total", "Instances launched.", []string{"fleet"}, nil)
-	descTerminated = prometheus.NewDesc("tesuji_fleet_terminated_instances_total", "Instances terminated, by reason (idle, no-heartbeat, budget).", []string{"fleet", "reason"}, nil)
+	descTerminated = prometheus.NewDesc("tesuji_fleet_terminated_instances_total", "Instances terminated, by reason (idle, no-heartbeat, worker-gone, budget).", []string{"fleet", "reason"}, nil)
 	descProblems   = prometheus.NewDesc("tesuji_fleet_launch_problems_total", "Capacity errors and other launch failures reported inside successful CreateFleet calls.", []string{"fleet"}, nil)
 	descStepErrors = prometheus.NewDesc("tesuji_fleet_step_errors_total", "Steps that failed (queue or EC2 unreachable, a call refused).", []string{"fleet"}, nil)
 )
@@ -74,7 +74,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descBudget, prometheus.GaugeValue, max(f.cfg.BudgetHoursPerDay, -1), name)
 	ch <- prometheus.MustNewConstMetric(descLaunched, prometheus.CounterValue, float64(s.launched), name)
-	for _, r := range []Reason{ReasonIdle, ReasonNoHeartbeat, ReasonBudget} {
+	for _, r := range []Reason{ReasonIdle, ReasonNoHeartbeat, ReasonWorkerGone, ReasonBudget} {
 		ch <- prometheus.MustNewConstMetric(descTerminated, prometheus.CounterValue, float64(s.terminated[r]), name, string(r))
 	}
 	ch <- prometheus.MustNewConstMetric(descProblems, prometheus.CounterValue, float64(s.problems), name)

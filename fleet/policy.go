@@ -39,10 +39,13 @@ type Input struct {
 type Reason string
 
 const (
-	// ReasonNoHeartbeat: no worker on the instance was seen for BootGrace, counted from
-	// launch or from its last heartbeat. The AMI, the user data or the SSM parameter is
-	// likely wrong, or the worker died.
+	// ReasonNoHeartbeat: no worker on the instance was seen within BootGrace of its
+	// launch. The AMI, the user data or the SSM parameter is likely wrong.
 	ReasonNoHeartbeat Reason = "no-heartbeat"
+	// ReasonWorkerGone: the instance's worker left the registry and none came back
+	// within RestartGrace of its last heartbeat. It exited after a spot rebalance
+	// recommendation (systemd does not restart that exit), or keeps failing to start.
+	ReasonWorkerGone Reason = "worker-gone"
 	// ReasonIdle: the fleet has more workers than it needs and this one has had no job
 	// for IdleTimeout.
 	ReasonIdle Reason = "idle"
@@ -54,8 +57,8 @@ const (
 type Termination struct {
 	InstanceID string
 	Reason     Reason
-	// Since is when the instance became idle (idle, budget), or its last heartbeat or
-	// launch (no-heartbeat).
+	// Since is when the instance became idle (idle, budget), its launch (no-heartbeat)
+	// or its last heartbeat (worker-gone).
 	Since time.Time
 }
 
@@ -93,8 +96,10 @@ type Decision struct {
 //     one never moves, so never more instances than queued jobs plus the instances
 //     busy now; queued jobs and no worker at all means at least one.
 //   - Clamped to [Min, Max]. With today's budget spent: zero, Min notwithstanding.
-//   - Instances with no heartbeat for BootGrace (since launch, or since the last one)
-//     are terminated and replaced.
+//   - Instances with no heartbeat within BootGrace of their launch are terminated and
+//     replaced, and so are instances whose worker left the registry and did not come
+//     back within RestartGrace of its last heartbeat. Until then both count as
+//     capacity: they are booting, or their worker is restarting.
 //   - Beyond the desired count, instances whose worker has been idle for IdleTimeout
 //     are retired, longest idle first; with the budget spent, every idle one is.
 //     Busy workers are never terminated: their jobs would count an attempt.
@@ -187,20 +192,24 @@ func Decide(cfg Config, in Input) Decision {
 	d.Desired = desired
 	d.Why = why.String()
 
-	// Instances that never (or no longer) heartbeat.
+	// Instances that never heartbeat, or whose worker left.
 	var alive []Instance
 	for _, inst := range in.Instances {
-		since := inst.Launched
+		since, grace, reason := inst.Launched, cfg.BootGrace, ReasonNoHeartbeat
 		if inst.LastHeartbeat.After(since) {
 			since = inst.LastHeartbeat
 		}
-		for _, w := range onInstance[inst.ID] {
+		ws := onInstance[inst.ID]
+		for _, w := range ws {
 			if w.LastSeen.After(since) {
 				since = w.LastSeen
 			}
 		}
-		if in.Now.Sub(since) > cfg.BootGrace {
-			d.Terminate = append(d.Terminate, Termination{InstanceID: inst.ID, Reason: ReasonNoHeartbeat, Since: since})
+		if len(ws) == 0 && !inst.LastHeartbeat.IsZero() {
+			grace, reason = cfg.RestartGrace, ReasonWorkerGone
+		}
+		if in.Now.Sub(since) > grace {
+			d.Terminate = append(d.Terminate, Termination{InstanceID: inst.ID, Reason: reason, Since: since})
 			continue
 		}
 		alive = append(alive, inst)

@@ -167,17 +167,48 @@ func TestDecide(t *testing.T) {
 			}},
 		},
 		{
-			name: "heartbeats stopped: terminated",
+			// A worker that left is given the restart grace, not the boot grace, from its last heartbeat.
+			name: "worker left: terminated after the restart grace",
 			in: fleet.Input{
 				Stats: stats(0, 0, 0),
 				Instances: []fleet.Instance{
-					withHeartbeat(inst("i-dead", time.Hour), ago(11*time.Minute)),
-					withHeartbeat(inst("i-quiet", time.Hour), ago(9*time.Minute)),
+					withHeartbeat(inst("i-left", time.Hour), ago(4*time.Minute)),
+					withHeartbeat(inst("i-restarting", time.Hour), ago(2*time.Minute)),
 				},
 			},
 			want: outcome{Terminate: []fleet.Termination{
-				{InstanceID: "i-dead", Reason: fleet.ReasonNoHeartbeat, Since: ago(11 * time.Minute)},
+				{InstanceID: "i-left", Reason: fleet.ReasonWorkerGone, Since: ago(4 * time.Minute)},
 			}},
+		},
+		{
+			// Within the restart grace the instance counts as capacity for a queued job.
+			name: "worker restarting: counted as capacity",
+			in: fleet.Input{
+				Stats:     stats(1, 0, 300_000),
+				Instances: []fleet.Instance{withHeartbeat(inst("i-restarting", time.Hour), ago(2*time.Minute))},
+			},
+			want: outcome{Desired: 1},
+		},
+		{
+			// After a rebalance recommendation the worker exits for good: its instance is replaced.
+			name: "worker left for good: replaced",
+			in: fleet.Input{
+				Stats:     stats(1, 0, 300_000),
+				Instances: []fleet.Instance{withHeartbeat(inst("i-left", time.Hour), ago(4*time.Minute))},
+			},
+			want: outcome{Desired: 1, Launch: 1, Terminate: []fleet.Termination{
+				{InstanceID: "i-left", Reason: fleet.ReasonWorkerGone, Since: ago(4 * time.Minute)},
+			}},
+		},
+		{
+			// A live worker keeps its instance however old the fleet's last record of it.
+			name: "worker registered: kept",
+			in: fleet.Input{
+				Stats:     stats(0, 1, 1000),
+				Instances: []fleet.Instance{withHeartbeat(inst("i-1", time.Hour), ago(20*time.Minute))},
+				Workers:   []queue.WorkerInfo{busyWorker("i-1", "j1")},
+			},
+			want: outcome{Desired: 1},
 		},
 		{
 			name: "idle beyond the timeout retired, longest idle first",

@@ -34,6 +34,7 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 		rate      = fs.Float64("positions-per-sec", 0, "a worker's visits per second until measured (default 1000)")
 		idle      = fs.Duration("idle-timeout", 0, "retire a worker idle this long (default 10m)")
 		boot      = fs.Duration("boot-grace", 0, "terminate an instance with no heartbeat this long after launch (default 10m)")
+		restart   = fs.Duration("restart-grace", 0, "terminate an instance whose worker left the registry this long after its last heartbeat (default 3m)")
 		budget    = fs.Float64("budget-hours", 0, "instance-hours per UTC day (default 24; negative: no cap)")
 		interval  = fs.Duration("interval", 0, "time between decisions (default 30s)")
 		dryRun    = fs.Bool("dry-run", false, "print each decision without launching or terminating")
@@ -54,7 +55,7 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 		Name: *name, LaunchTemplateName: *ltName, LaunchTemplateID: *ltID, LaunchTemplateVersion: *ltVersion,
 		InstanceTypes: splitList(*types), Subnets: splitList(*subnets), Min: *minN, Max: *maxN,
 		TargetDrain: *drain, DefaultPositionsPerSec: *rate, IdleTimeout: *idle, BootGrace: *boot,
-		BudgetHoursPerDay: *budget, Interval: *interval, DryRun: *dryRun,
+		RestartGrace: *restart, BudgetHoursPerDay: *budget, Interval: *interval, DryRun: *dryRun,
 	}
 	if *tags != "" {
 		cfg.Tags = map[string]string{}

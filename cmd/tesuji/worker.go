@@ -136,10 +136,14 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	select {
 	case <-ctx.Done():
 	case <-notices:
-		// The instance is going away: hand every job back now, finished turns kept, no
-		// attempt counted, and exit 0 so systemd does not restart the worker.
+		// The instance is going away (an interruption notice) or may soon (a rebalance
+		// recommendation, with --rebalance): hand every job back now, finished turns
+		// kept, no attempt counted, and exit 0 so systemd does not restart the worker.
+		// EC2 terminates the instance after an interruption notice; after a rebalance
+		// recommendation `tesuji fleet` replaces it once its worker has been gone for the
+		// fleet's restart grace.
 		n, _ := watcher.Notice()
-		log.Warn("spot interruption notice: handing jobs back", "action", n.Action, "at", n.Time)
+		log.Warn("spot notice: handing jobs back", "kind", n.Kind, "action", n.Action, "at", n.Time)
 		ictx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		return w.Interrupt(ictx, fmt.Errorf("%w: %w", worker.ErrSpotInterruption, n))
