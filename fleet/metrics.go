@@ -50,7 +50,7 @@ var (
 )
 
 // Collector returns the fleet's Prometheus metrics, for the registry of whatever
-// serves /metrics (`tesuji serve`, or `tesuji fleet` on its own).
+// serves /metrics (`tesuji fleet --metrics-addr`).
 func (f *Fleet) Collector() prometheus.Collector { return (*collector)(f) }
 
 type collector Fleet

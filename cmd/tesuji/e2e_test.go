@@ -73,6 +73,35 @@ func (p *proc) log() string {
 	return p.stderr.String()
 }
 
+// startProc starts cmd, keeping its stderr for p.log() and handing each line to onLine
+// (nil: none); p.exited gets what cmd.Wait returns.
+func startProc(t testing.TB, cmd *exec.Cmd, onLine func(string)) *proc {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, exited: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.stderr.WriteString(line + "\n")
+			p.mu.Unlock()
+			if onLine != nil {
+				onLine(line)
+			}
+		}
+	}()
+	go func() { p.exited <- cmd.Wait() }()
+	return p
+}
+
 var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
 
 // fakeModel writes a network file for the fake KataGo, which only checks that it exists,
@@ -97,29 +126,12 @@ func startServe(t testing.TB, extraEnv []string, args ...string) *proc {
 	}
 	cmd := exec.Command(bin, all...)
 	cmd.Env = append(os.Environ(), extraEnv...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, exited: make(chan error, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.stderr.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := servingRE.FindStringSubmatch(line); m != nil {
-				urlc <- m[1]
-			}
+	p := startProc(t, cmd, func(line string) {
+		if m := servingRE.FindStringSubmatch(line); m != nil {
+			urlc <- m[1]
 		}
-	}()
-	go func() { p.exited <- cmd.Wait() }()
+	})
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tesuji/tesuji/fleet"
 	"github.com/tesuji/tesuji/queue"
@@ -39,6 +45,7 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 		interval  = fs.Duration("interval", 0, "time between decisions (default 30s)")
 		dryRun    = fs.Bool("dry-run", false, "print each decision without launching or terminating")
 		tags      = fs.String("tags", "", "extra instance tags, k=v,k=v")
+		metrics   = fs.String("metrics-addr", "", "serve the fleet's Prometheus metrics on http://ADDR/metrics, e.g. 127.0.0.1:9464 (default: not served)")
 	)
 	lf.register(fs)
 	if err := parse(fs, e, args); err != nil {
@@ -88,6 +95,13 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *metrics != "" {
+		stop, err := serveMetrics(*metrics, f.Collector(), e, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if *dryRun {
 		// Decide on the fleet's interval and print each decision, calling nothing that
 		// changes EC2.
@@ -114,6 +128,31 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return f.Stop(stopCtx)
+}
+
+// serveMetrics serves the fleet's metrics, with the process's own, on addr until stop
+// is called.
+func serveMetrics(addr string, fleetMetrics prometheus.Collector, e *env, log *slog.Logger) (stop func(), err error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(fleetMetrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: --metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("fleet: metrics server stopped", "err", err)
+		}
+	}()
+	fmt.Fprintf(e.stderr, "tesuji: fleet metrics on http://%s/metrics\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }
 
 func runFleetUserData(e *env, args []string) error {

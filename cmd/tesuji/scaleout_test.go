@@ -29,30 +29,13 @@ func startWorkerProc(t testing.TB, name, redisURL string, env []string, args ...
 		"--id", name, "--lease", "2s", "--log-format", "json", "--shutdown-grace", "1s"}, args...)
 	cmd := exec.Command(bin, all...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, exited: make(chan error, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	started := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		once := sync.Once{}
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.stderr.WriteString(line + "\n")
-			p.mu.Unlock()
-			if strings.Contains(line, "worker started") {
-				once.Do(func() { close(started) })
-			}
+	var once sync.Once
+	p := startProc(t, cmd, func(line string) {
+		if strings.Contains(line, "worker started") {
+			once.Do(func() { close(started) })
 		}
-	}()
-	go func() { p.exited <- cmd.Wait() }()
+	})
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
