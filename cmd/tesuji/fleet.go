@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,6 +84,11 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 
 	var api fleet.EC2API
 	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err == nil && *dryRun {
+		// Loading succeeds without credentials; a dry run without them decides as if the
+		// fleet had no instance, instead of failing every step after the SDK's retries.
+		err = awsReady(ctx, awsCfg)
+	}
 	switch {
 	case err == nil:
 		api = ec2.NewFromConfig(awsCfg)
@@ -128,6 +134,23 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return f.Stop(stopCtx)
+}
+
+// awsReady reports whether cfg names a region and its credentials can be had within a
+// few seconds.
+func awsReady(ctx context.Context, cfg aws.Config) error {
+	if cfg.Region == "" {
+		return errors.New("no AWS region (AWS_REGION, or region in the shared config)")
+	}
+	if cfg.Credentials == nil {
+		return errors.New("no AWS credentials")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("no AWS credentials: %w", err)
+	}
+	return nil
 }
 
 // serveMetrics serves the fleet's metrics, with the process's own, on addr until stop

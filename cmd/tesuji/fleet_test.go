@@ -146,3 +146,29 @@ func TestFleetServesMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetDryRunWithoutAWS asserts that a dry run with no AWS credentials or no region
+// decides as if the fleet had no instance, instead of failing every step.
+func TestFleetDryRunWithoutAWS(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t, redistest.Options{})
+	tests := []struct {
+		name string
+		env  []string
+	}{
+		{"no credentials", []string{"AWS_REGION=us-east-1"}},
+		{"no region", []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, lines := startFleet(t, rs.URL(), tt.env)
+			if line := firstDecision(t, p, lines); !strings.HasPrefix(line, "[dry-run] ") {
+				t.Errorf("first line %q, want a dry-run decision\n%s", line, p.log())
+			}
+			if !strings.Contains(p.log(), "the dry run sees no instances") {
+				t.Errorf("no warning that the dry run sees no instances:\n%s", p.log())
+			}
+		})
+	}
+}
