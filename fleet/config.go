@@ -79,8 +79,8 @@ type Config struct {
 	// worker that exits 0 after a spot notice is not restarted. Default 3m.
 	RestartGrace time.Duration
 	// BudgetHoursPerDay caps instance-hours per UTC day: once spent, the fleet launches
-	// nothing and retires instances as soon as they are idle. Default 24; negative
-	// means no cap.
+	// nothing and retires each instance as soon as it has finished the jobs it held
+	// then (see Decide). Default 24; negative means no cap.
 	BudgetHoursPerDay float64
 	// Interval is the time between decisions. Default 30s.
 	Interval time.Duration

@@ -61,6 +61,7 @@ type Fleet struct {
 	avoid      map[pool]time.Time   // pool -> left out until
 	blocked    time.Time            // no launch at all until (an account-level error)
 	usage      meter
+	budgetJobs map[string][]string // Decision.BudgetJobs of the last decision
 	lastWanted int
 
 	counts counts // for Collector
@@ -190,7 +191,8 @@ func (f *Fleet) Step(ctx context.Context) (d Decision, err error) {
 	}
 	used := f.usage.observe(now, instances)
 
-	d = Decide(f.cfg, Input{Now: now, Stats: stats, Workers: workers, Instances: instances, UsedHours: used})
+	d = Decide(f.cfg, Input{Now: now, Stats: stats, Workers: workers, Instances: instances, UsedHours: used, BudgetJobs: f.budgetJobs})
+	f.budgetJobs = d.BudgetJobs
 	if f.cfg.DryRun {
 		f.counts.record(d, nil)
 		f.logDecision(ctx, d)

@@ -444,6 +444,28 @@ func TestTerminatedInstanceWorkerIsNotStatic(t *testing.T) {
 	}
 }
 
+// TestBudgetRetiresAWorkerThatMovedOn asserts that the fleet remembers, from step to
+// step, the job a worker held when the budget ran out, and retires the worker once it
+// has moved on to another.
+func TestBudgetRetiresAWorkerThatMovedOn(t *testing.T) {
+	t.Parallel()
+	cfg := baseConfig()
+	cfg.BudgetHoursPerDay = 1e-9 // spent by the instance's time since launch or midnight
+	h := newHarness(t, cfg)
+	id := h.ec2.AddInstance(fleettest.Instance{Type: "g5.xlarge", LaunchTime: time.Now().Add(-time.Hour),
+		Tags: map[string]string{"tesuji:fleet": "test", "tesuji:role": "worker"}})
+	w := busyWorkerNow(id)
+	h.src.set(backlog(3), w)
+	if d := h.step(t); len(d.Terminate) != 0 {
+		t.Fatalf("retired while on the job it held when the budget ran out: %s", d)
+	}
+	w.CurrentJobs = []string{"next"}
+	h.src.set(backlog(2), w)
+	if d := h.step(t); len(d.Terminate) != 1 || d.Terminate[0].Reason != fleet.ReasonBudget {
+		t.Errorf("on a job claimed after the budget ran out: terminate %v, want it retired for the budget", d.Terminate)
+	}
+}
+
 func TestDescribeLagDoesNotLaunchTwice(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, baseConfig())

@@ -33,6 +33,9 @@ type Input struct {
 	Workers   []queue.WorkerInfo // the live registry entries
 	Instances []Instance         // the fleet's pending and running instances
 	UsedHours float64            // instance-hours spent so far this UTC day
+	// BudgetJobs is the previous decision's Decision.BudgetJobs: with today's budget
+	// spent, the jobs each instance held when the fleet first saw it so.
+	BudgetJobs map[string][]string
 }
 
 // Reason says why an instance is terminated.
@@ -49,7 +52,9 @@ const (
 	// ReasonIdle: the fleet has more workers than it needs and this one has had no job
 	// for IdleTimeout.
 	ReasonIdle Reason = "idle"
-	// ReasonBudget: today's instance-hours are spent and this worker has no job.
+	// ReasonBudget: today's instance-hours are spent and this instance has finished the
+	// jobs it held then: it is idle, or has moved on to a job it claimed since, which its
+	// worker hands back to the queue as it stops (no attempt counted).
 	ReasonBudget Reason = "budget"
 )
 
@@ -57,8 +62,9 @@ const (
 type Termination struct {
 	InstanceID string
 	Reason     Reason
-	// Since is when the instance became idle (idle, budget), its launch (no-heartbeat)
-	// or its last heartbeat (worker-gone).
+	// Since is when the instance became idle (idle, budget), its launch (no-heartbeat),
+	// its last heartbeat (worker-gone), or the decision's time for an instance retired
+	// for the budget while on a job it claimed after the budget ran out.
 	Since time.Time
 }
 
@@ -79,6 +85,10 @@ type Decision struct {
 	Why       string // how Desired came about
 	Launch    int    // instances to launch
 	Terminate []Termination
+	// BudgetJobs is, with today's budget spent, the jobs each instance held when a
+	// decision first saw the budget spent and the instance's worker registered; nil
+	// while the budget lasts. Pass it to the next decision as Input.BudgetJobs.
+	BudgetJobs map[string][]string
 
 	// Filled in by Fleet.Step when it acts (never in dry-run).
 	Launched []string // ids of the instances launched
@@ -101,8 +111,12 @@ type Decision struct {
 //     back within RestartGrace of its last heartbeat. Until then both count as
 //     capacity: they are booting, or their worker is restarting.
 //   - Beyond the desired count, instances whose worker has been idle for IdleTimeout
-//     are retired, longest idle first; with the budget spent, every idle one is.
-//     Busy workers are never terminated: their jobs would count an attempt.
+//     are retired, longest idle first. A busy worker is never retired for idleness.
+//   - With the budget spent, every instance is retired once it has finished the jobs
+//     it held when the budget ran out (Input.BudgetJobs): at once when idle. A worker
+//     claims its next job the moment it finishes one, so waiting for it to be idle
+//     could last all day; the job it moved on to goes back to the queue, no attempt
+//     counted, when the worker stops.
 //   - Instances that are booting count as capacity, so a surge launches once.
 func Decide(cfg Config, in Input) Decision {
 	cfg = cfg.withDefaults()
@@ -191,6 +205,9 @@ func Decide(cfg Config, in Input) Decision {
 	}
 	d.Desired = desired
 	d.Why = why.String()
+	if budgetSpent {
+		d.BudgetJobs = budgetJobs(in, onInstance)
+	}
 
 	// Instances that never heartbeat, or whose worker left.
 	var alive []Instance
@@ -224,10 +241,11 @@ func Decide(cfg Config, in Input) Decision {
 		var idles []idle
 		for _, inst := range alive {
 			since, ok := idleSince(onInstance[inst.ID], in.Now)
-			if !ok {
-				continue
-			}
-			if budgetSpent || in.Now.Sub(since) >= cfg.IdleTimeout {
+			held, recorded := d.BudgetJobs[inst.ID]
+			switch {
+			case budgetSpent && !ok && recorded && movedOn(held, onInstance[inst.ID]):
+				idles = append(idles, idle{inst.ID, in.Now})
+			case ok && (budgetSpent || in.Now.Sub(since) >= cfg.IdleTimeout):
 				idles = append(idles, idle{inst.ID, since})
 			}
 		}
@@ -245,6 +263,45 @@ func Decide(cfg Config, in Input) Decision {
 
 	d.Launch = max(0, desired-len(alive))
 	return d
+}
+
+// budgetJobs carries the jobs each instance held when the budget ran out over from the
+// previous decision, and records them for the instances it has no record of yet and
+// whose worker is registered now.
+func budgetJobs(in Input, onInstance map[string][]queue.WorkerInfo) map[string][]string {
+	held := make(map[string][]string, len(in.Instances))
+	for _, inst := range in.Instances {
+		if jobs, ok := in.BudgetJobs[inst.ID]; ok {
+			held[inst.ID] = jobs
+			continue
+		}
+		ws := onInstance[inst.ID]
+		if len(ws) == 0 {
+			continue // booting or restarting: recorded once its worker is back
+		}
+		var jobs []string
+		for _, w := range ws {
+			jobs = append(jobs, w.CurrentJobs...)
+		}
+		held[inst.ID] = jobs
+	}
+	return held
+}
+
+// movedOn reports whether the workers on an instance are registered and hold none of
+// the jobs it held when the budget ran out.
+func movedOn(held []string, ws []queue.WorkerInfo) bool {
+	if len(ws) == 0 {
+		return false
+	}
+	for _, w := range ws {
+		for _, j := range w.CurrentJobs {
+			if slices.Contains(held, j) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // idleSince reports when the workers on one instance became idle; ok is false when

@@ -38,9 +38,10 @@ func busyWorker(id string, job string) queue.WorkerInfo {
 }
 
 type outcome struct {
-	Desired   int
-	Launch    int
-	Terminate []fleet.Termination
+	Desired    int
+	Launch     int
+	Terminate  []fleet.Termination
+	BudgetJobs map[string][]string
 }
 
 func TestDecide(t *testing.T) {
@@ -263,7 +264,48 @@ func TestDecide(t *testing.T) {
 			},
 			want: outcome{Terminate: []fleet.Termination{
 				{InstanceID: "i-1", Reason: fleet.ReasonBudget, Since: ago(time.Minute)},
-			}},
+			}, BudgetJobs: map[string][]string{"i-1": nil, "i-2": {"j1"}}},
+		},
+		{
+			// The jobs an instance held when the budget ran out are recorded once; a booting instance's when its worker registers.
+			name: "budget spent: the jobs held then are kept from the first decision that saw it",
+			cfg:  func(c *fleet.Config) { c.BudgetHoursPerDay = 10 },
+			in: fleet.Input{
+				Stats:      stats(5, 2, 900_000),
+				Instances:  []fleet.Instance{inst("i-1", time.Hour), inst("i-2", time.Hour), inst("i-booting", time.Minute)},
+				Workers:    []queue.WorkerInfo{busyWorker("i-1", "j1"), withJobs(busyWorker("i-2", "j3"), "j4")},
+				UsedHours:  10.5,
+				BudgetJobs: map[string][]string{"i-1": {"j1"}, "i-2": {"j2", "j3"}},
+			},
+			want: outcome{BudgetJobs: map[string][]string{"i-1": {"j1"}, "i-2": {"j2", "j3"}}},
+		},
+		{
+			// A worker busy with a job it claimed after the budget ran out is retired: it finished the one it held.
+			name: "budget spent: a worker that moved on to another job is retired",
+			cfg:  func(c *fleet.Config) { c.BudgetHoursPerDay = 10 },
+			in: fleet.Input{
+				Stats:      stats(5, 1, 900_000),
+				Instances:  []fleet.Instance{inst("i-1", time.Hour)},
+				Workers:    []queue.WorkerInfo{busyWorker("i-1", "j2")},
+				UsedHours:  10.5,
+				BudgetJobs: map[string][]string{"i-1": {"j1"}},
+			},
+			want: outcome{Terminate: []fleet.Termination{
+				{InstanceID: "i-1", Reason: fleet.ReasonBudget, Since: t0},
+			}, BudgetJobs: map[string][]string{"i-1": {"j1"}}},
+		},
+		{
+			// While the budget lasts nothing is recorded, whatever the previous decision passed on.
+			name: "budget not spent: no jobs recorded",
+			cfg:  func(c *fleet.Config) { c.BudgetHoursPerDay = 10 },
+			in: fleet.Input{
+				Stats:      stats(0, 1, 1000),
+				Instances:  []fleet.Instance{inst("i-1", time.Hour)},
+				Workers:    []queue.WorkerInfo{busyWorker("i-1", "j2")},
+				UsedHours:  0.1,
+				BudgetJobs: map[string][]string{"i-1": {"j1"}},
+			},
+			want: outcome{Desired: 1},
 		},
 		{
 			name: "negative budget means no cap",
@@ -301,7 +343,7 @@ func TestDecide(t *testing.T) {
 			in := tt.in
 			in.Now = t0
 			d := fleet.Decide(cfg, in)
-			got := outcome{Desired: d.Desired, Launch: d.Launch, Terminate: d.Terminate}
+			got := outcome{Desired: d.Desired, Launch: d.Launch, Terminate: d.Terminate, BudgetJobs: d.BudgetJobs}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("decision (-want +got):\n%s\n%s", diff, d)
 			}

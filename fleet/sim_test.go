@@ -49,8 +49,12 @@ type simInstance struct {
 	fleet.Instance
 	worker    *queue.WorkerInfo // nil while booting
 	job       *simJob
+	claimed   time.Time // when it claimed job
 	idleSince time.Time
 	rate      float64 // measured, reported after the first job
+	// budgetSeen is the first decision that saw the budget spent and this worker
+	// registered: a job claimed by then is one the policy lets it finish.
+	budgetSeen time.Time
 }
 
 type simHour struct {
@@ -73,6 +77,12 @@ type simResult struct {
 // simulate runs one day under cfg and returns what it measured.
 func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 	t.Helper()
+	return simulateArrivals(t, cfg, seed, simArrivals, simBurst)
+}
+
+// simulateArrivals runs one day with arrivals jobs in each hour and burst at 20:00.
+func simulateArrivals(t *testing.T, cfg fleet.Config, seed uint64, arrivals [24]int, burst int) simResult {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
@@ -83,12 +93,12 @@ func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 		p := int64(turns) * simVisits
 		jobs = append(jobs, &simJob{id: fmt.Sprintf("j%d", len(jobs)), arrived: at, positions: p, left: float64(p)})
 	}
-	for h, n := range simArrivals {
+	for h, n := range arrivals {
 		for range n {
 			newJob(start.Add(time.Duration(h)*time.Hour + time.Duration(rng.Int64N(int64(time.Hour)))))
 		}
 	}
-	for range simBurst {
+	for range burst {
 		newJob(start.Add(20 * time.Hour))
 	}
 	slices.SortFunc(jobs, func(a, b *simJob) int { return a.arrived.Compare(b.arrived) })
@@ -101,6 +111,7 @@ func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 		used      float64
 		seq       int
 		day       = start
+		held      map[string][]string // the last decision's BudgetJobs
 	)
 	res.jobs = len(jobs)
 	end := start.Add(simDay + simDrainAfter)
@@ -137,17 +148,23 @@ func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 			}
 			if in.job == nil && len(queued) > 0 {
 				in.job, queued = queued[0], queued[1:]
-				in.job.claimed = now
-				wait := now.Sub(in.job.arrived)
-				res.worstWait = max(res.worstWait, wait)
-				if h := in.job.arrived.Sub(start) / time.Hour; h < 24 {
-					res.hours[h].worstWait = max(res.hours[h].worstWait, wait)
+				in.claimed = now
+				if in.job.claimed.IsZero() { // not one handed back
+					in.job.claimed = now
+					wait := now.Sub(in.job.arrived)
+					res.worstWait = max(res.worstWait, wait)
+					if h := in.job.arrived.Sub(start) / time.Hour; h < 24 {
+						res.hours[h].worstWait = max(res.hours[h].worstWait, wait)
+					}
 				}
 			}
 		}
 		// Instance-hours and the budget's day.
 		if now.Sub(day) >= 24*time.Hour {
 			day, used = day.Add(24*time.Hour), 0
+			for _, i := range instances {
+				i.budgetSeen = time.Time{}
+			}
 		}
 		dt := simStep.Hours() * float64(len(instances))
 		used += dt
@@ -161,7 +178,7 @@ func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 		if step%decideEvery != 0 {
 			continue
 		}
-		in := fleet.Input{Now: now, UsedHours: used}
+		in := fleet.Input{Now: now, UsedHours: used, BudgetJobs: held}
 		var waiting int64
 		for _, j := range queued {
 			waiting += j.positions
@@ -174,6 +191,9 @@ func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 			}
 			w := *i.worker
 			w.LastSeen, w.PositionsPerSec = now, i.rate
+			if i.budgetSeen.IsZero() && cfg.BudgetHoursPerDay >= 0 && used >= cfg.BudgetHoursPerDay {
+				i.budgetSeen = now
+			}
 			if i.job != nil {
 				w.CurrentJobs = []string{i.job.id}
 				waiting += int64(i.job.left)
@@ -185,13 +205,19 @@ func simulate(t *testing.T, cfg fleet.Config, seed uint64) simResult {
 		}
 		in.Stats = queue.Stats{Queued: map[queue.Priority]int{queue.PriorityReview: len(queued)}, Running: running, PositionsWaiting: waiting}
 		d := fleet.Decide(cfg, in)
+		held = d.BudgetJobs
 		if d.Desired > cfg.Max && cfg.Max > 0 {
 			t.Fatalf("%s: desired %d above max %d", now, d.Desired, cfg.Max)
 		}
 		for _, term := range d.Terminate {
 			i := slices.IndexFunc(instances, func(i *simInstance) bool { return i.ID == term.InstanceID })
-			if instances[i].job != nil {
-				t.Fatalf("%s: the policy terminated %s while it ran job %s", now, term.InstanceID, instances[i].job.id)
+			if inst := instances[i]; inst.job != nil {
+				// Only the budget stops a job, and only one claimed after the budget ran
+				// out; it goes back to the queue with its analyzed turns kept.
+				if term.Reason != fleet.ReasonBudget || inst.budgetSeen.IsZero() || !inst.claimed.After(inst.budgetSeen) {
+					t.Fatalf("%s: the policy terminated %s (%s) while it ran job %s", now, term.InstanceID, term.Reason, inst.job.id)
+				}
+				queued = append([]*simJob{inst.job}, queued...)
 			}
 			instances = slices.Delete(instances, i, i+1)
 		}
@@ -296,6 +322,24 @@ func TestSimulatedDayWithinBudget(t *testing.T) {
 	// The work the budget could not pay for waited for the next day's.
 	if res.worstWait < time.Hour {
 		t.Errorf("worst wait %v: the budget held nothing back", res.worstWait)
+	}
+}
+
+// TestSimulatedBudgetUnderBacklog asserts that the budget stops a fleet whose workers
+// are never idle: with a backlog all day, each claims its next job the moment it
+// finishes one.
+func TestSimulatedBudgetUnderBacklog(t *testing.T) {
+	t.Parallel()
+	cfg := fleet.Config{LaunchTemplateName: "tesuji-worker", Max: 2, Interval: 30 * time.Second, BudgetHoursPerDay: 1}
+	res := simulateArrivals(t, cfg, 1, [24]int{0: 150}, 0)
+	var day float64
+	for _, s := range res.hours {
+		day += s.hours
+	}
+	t.Logf("budget 1 instance-hour, 150 jobs at midnight: %.2f used in the day, %d jobs done by 02:00 the next day", day, res.done)
+	// Each instance finishes the job it held when the budget ran out, and no other.
+	if limit := 1 + float64(cfg.Max)*320*simVisits/simRate/3600; day > limit {
+		t.Errorf("%.2f instance-hours in the day with a budget of 1, want at most %.2f", day, limit)
 	}
 }
 
