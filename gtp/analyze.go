@@ -368,9 +368,18 @@ func permanent(err error) bool {
 func (s *session) serverError(what string, err error) error {
 	s.log.Error(what+" failed", "server", s.cfg.Server, "err", err)
 	var ae *client.APIError
-	switch {
-	case errors.As(err, &ae):
+	if errors.As(err, &ae) {
+		switch {
+		case strings.HasPrefix(ae.Code, "http_"):
+			// Not the API's answer (client.decodeError names those http_NNN): a proxy or
+			// a load balancer in front of the server, whose page says nothing to a player.
+			return fail("tesuji server unavailable at %s (HTTP %d)", s.cfg.Server, ae.Status)
+		case ae.Status >= 500:
+			return fail("tesuji server unavailable at %s (HTTP %d): %s", s.cfg.Server, ae.Status, ae.Message)
+		}
 		return fail("tesuji server refused the %s: %s", what, ae.Message)
+	}
+	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fail("tesuji server did not answer the %s in time", what)
 	case errors.Is(err, client.ErrAnalysisFailed):

@@ -258,3 +258,20 @@ func TestFinalScoreCounted(t *testing.T) {
 		t.Errorf("final_score with the server down answered %q", got)
 	}
 }
+
+// TestOneLine: an error message is joined onto one line without blank ones, and a message
+// already on one line keeps its spacing (KataGo's wording has double spaces).
+func TestOneLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"Key 'maxVisits' in config file  and/or command-line", "Key 'maxVisits' in config file  and/or command-line"},
+		{"<html>\r\n<head>\r\n\r\n</head>\r\n", "<html> <head> </head>"},
+		{"a\n\n  b  \n", "a b"},
+		{"\n", ""},
+	}
+	for _, tt := range tests {
+		if got := oneLine(tt.in); got != tt.want {
+			t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -293,17 +293,34 @@ func (s *session) handleLine(ctx context.Context, line string) (quit bool) {
 }
 
 // answer writes a complete GTP answer: "=id text" or "?id message", then a blank line.
+// An error message is written on one line, as a line break in it (a proxy's error page, a
+// value quoted from a file) would end the answer early for the GUI.
 func (s *session) answer(id, text string, err error) {
 	var f *failure
 	switch {
 	case err == nil:
 		s.out.write("=" + id + " " + text + "\n\n")
 	case errors.As(err, &f):
-		s.out.write("?" + id + " " + f.msg + "\n\n")
+		s.out.write("?" + id + " " + oneLine(f.msg) + "\n\n")
 	default:
 		s.log.Error("gtp command failed", "err", err)
-		s.out.write("?" + id + " " + err.Error() + "\n\n")
+		s.out.write("?" + id + " " + oneLine(err.Error()) + "\n\n")
 	}
+}
+
+// oneLine joins the lines of msg with single spaces, leaving out blank ones; a message of
+// one line is returned as it is, its spacing kept.
+func oneLine(msg string) string {
+	if !strings.ContainsAny(msg, "\r\n") {
+		return msg
+	}
+	var parts []string
+	for _, l := range strings.FieldsFunc(msg, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // header writes the first line of a streamed answer ("=id"), as KataGo does before the

@@ -2,6 +2,9 @@ package gtp
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,5 +240,51 @@ func TestClockBudget(t *testing.T) {
 	}
 	if c.stonesLeft != 5 || c.periodLeft != 30 {
 		t.Errorf("after a whole period: %+v", c)
+	}
+}
+
+// TestErrorAnswersOnOneLine: an error answer whose reason has line breaks (a proxy's error
+// page, a value quoted from a record) is one answer on one line, so the next command is
+// answered in step; a page that is not the API's answer is not shown at all.
+func TestErrorAnswersOnOneLine(t *testing.T) {
+	t.Parallel()
+	record := filepath.Join(t.TempDir(), "komi.sgf")
+	if err := os.WriteFile(record, []byte("(;FF[4]SZ[19]KM[a\n\nb];B[dd])"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		cmd         string
+		want        string // %s: the server's URL
+	}{
+		{"proxy page", http.StatusBadGateway, "text/html",
+			"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n\r\n<body>502 Bad Gateway</body>\r\n</html>\r\n",
+			"1 genmove b", "?1 tesuji server unavailable at %s (HTTP 502)"},
+		{"server unavailable", http.StatusServiceUnavailable, "application/json",
+			`{"error":{"code":"unavailable","message":"the server is shutting down;\n\nask again"}}`,
+			"1 genmove b", "?1 tesuji server unavailable at %s (HTTP 503): the server is shutting down; ask again"},
+		{"request refused", http.StatusBadRequest, "application/json",
+			`{"error":{"code":"invalid_request","message":"bad\r\nrequest"}}`,
+			"1 final_score", "?1 tesuji server refused the final score: bad request"},
+		{"record quoted", 0, "", "", "1 loadsgf " + record, "?1 Could not load sgf: the komi KM[a b] is not a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startScriptedServer(t, func(w http.ResponseWriter, _ *http.Request, _ analysis.PositionRequest, _ bool) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			g := startBridge(t, Config{Server: srv.URL})
+			want := tt.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, srv.URL)
+			}
+			run(t, g, []exchange{{tt.cmd, want}, {"2 name", "=2 KataGo"}})
+		})
 	}
 }
