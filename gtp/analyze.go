@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -405,8 +406,14 @@ func (s *session) searchRequest(player game.Color) (*client.PositionRequest, tim
 }
 
 // chooseMove returns KataGo's best move that is legal on the bridge's board, in the
-// order KataGo ranks them, or a pass when there is none.
-func (s *session) chooseMove(t *game.Turn, player game.Color) game.Move {
+// order KataGo ranks them, or a pass when there is none. A result without candidates is a
+// search too short to try a move (one visit: KataGo's analysis then reports no moveInfos),
+// after which KataGo's genmove plays the network's choice: chooseMove asks for the
+// position's policy and plays its best legal move that req's restrictions allow.
+func (s *session) chooseMove(ctx context.Context, req *client.PositionRequest, t *game.Turn, player game.Color) game.Move {
+	if len(t.Candidates) == 0 {
+		return s.policyMove(ctx, req, player)
+	}
 	for _, c := range t.Candidates {
 		p, pass, err := game.ParseGTP(c.Move, s.xsize, s.ysize)
 		if err != nil {
@@ -421,6 +428,51 @@ func (s *session) chooseMove(t *game.Turn, player game.Color) game.Move {
 		s.log.Warn("the engine suggested an illegal move; trying its next one", "move", c.Move)
 	}
 	return game.Move{Color: player, Pass: true}
+}
+
+// policyMove returns the legal move of the highest policy for req's position (KataGo's
+// layout: row by row from the top, then pass; -1 where a move is illegal), asked for with
+// one visit, which KataGo answers from its cache of evaluations; a pass when the server
+// gives no policy.
+func (s *session) policyMove(ctx context.Context, req *client.PositionRequest, player game.Color) game.Move {
+	move := game.Move{Color: player, Pass: true}
+	preq := *req
+	preq.MaxVisits, preq.MaxTime, preq.ReportEvery, preq.IncludePolicy = 1, 0, 0, true
+	t, err := s.b.client.Position(ctx, &preq)
+	if err != nil || len(t.Policy) != s.xsize*s.ysize+1 {
+		s.log.Warn("no policy for a search without candidates; passing", "server", s.cfg.Server, "err", err)
+		return move
+	}
+	best := t.Policy[len(t.Policy)-1]
+	if !allowedAtRoot(req, player, "pass") {
+		best = -1
+	}
+	for i, prob := range t.Policy[:len(t.Policy)-1] {
+		p := game.Point{X: i % s.xsize, Y: i / s.xsize}
+		if prob <= best || !allowedAtRoot(req, player, p.GTP(s.ysize)) {
+			continue
+		}
+		if _, err := s.board.Clone().Play(player, p); err == nil {
+			move, best = game.Move{Color: player, Point: p}, prob
+		}
+	}
+	return move
+}
+
+// allowedAtRoot reports whether req's avoidMoves and allowMoves let player play move
+// (upper case, or "pass") first.
+func allowedAtRoot(req *client.PositionRequest, player game.Color, move string) bool {
+	for _, r := range req.AvoidMoves {
+		if r.Player == player.String() && slices.Contains(r.Moves, move) {
+			return false
+		}
+	}
+	for _, r := range req.AllowMoves {
+		if r.Player == player.String() && !slices.Contains(r.Moves, move) {
+			return false
+		}
+	}
+	return true
 }
 
 // placeFreeHandicap places the fixed handicap stones where they fit (instantly, with no
@@ -443,12 +495,13 @@ func (s *session) placeFreeHandicap(ctx context.Context, c *command) (string, er
 		req, timeout := s.searchRequest(game.Black)
 		gctx, cancel := context.WithTimeout(ctx, timeout)
 		t, err := s.b.client.Position(gctx, req)
-		cancel()
 		if err != nil {
+			cancel()
 			s.setUp(nil, game.Black)
 			return "", s.serverError("handicap placement", err)
 		}
-		m := s.chooseMove(t, game.Black)
+		m := s.chooseMove(gctx, req, t, game.Black)
+		cancel()
 		if m.Pass {
 			break
 		}

@@ -98,6 +98,15 @@ func (s *session) runSearch(ctx context.Context, c *command, mode searchMode, a 
 		}
 		s.log.Info("the server allows fewer visits; searching with its limit", "max_visits", req.MaxVisits)
 	}
+	var m game.Move
+	if err == nil {
+		// Choosing may ask the server again (a search without candidates), and the next
+		// input line may cancel that.
+		m = s.chooseMove(ctx, req, final, player)
+		if mode.cancellable && ctx.Err() != nil && !isTimeout(ctx) {
+			err = context.Cause(ctx)
+		}
+	}
 	if err != nil {
 		switch {
 		case mode.cancellable && ctx.Err() != nil && !isTimeout(ctx):
@@ -116,7 +125,6 @@ func (s *session) runSearch(ctx context.Context, c *command, mode searchMode, a 
 		}
 		return
 	}
-	m := s.chooseMove(final, player)
 	if mode.play {
 		s.clocks[player].spend(time.Since(start))
 		if err := s.play(m); err != nil {

@@ -288,3 +288,65 @@ func TestErrorAnswersOnOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchWithoutCandidates: a result without candidates (KataGo's analysis of a
+// one-visit search) makes genmove and its relatives play the legal move of the highest
+// policy, which the bridge asks for with one visit, as KataGo's genmove plays the
+// network's choice; a pass only when the policy says so or there is none.
+func TestSearchWithoutCandidates(t *testing.T) {
+	t.Parallel()
+	// policy lays values out as KataGo does on a 5x5 board: row by row from the top,
+	// then pass; every other point gets 0.01.
+	policy := func(pass float64, points map[string]float64) []float64 {
+		out := make([]float64, 26)
+		for i := range 25 {
+			out[i] = 0.01
+			if v, ok := points[game.Point{X: i % 5, Y: i / 5}.GTP(5)]; ok {
+				out[i] = v
+			}
+		}
+		out[25] = pass
+		return out
+	}
+	top := policy(0.001, map[string]float64{"C3": 0.5, "B2": 0.3})
+	tests := []struct {
+		name   string
+		policy []float64 // nil: the server sends none
+		setup  []exchange
+		cmd    string
+		want   string
+	}{
+		{"genmove", top, nil, "genmove b", "= C3"},
+		{"occupied point skipped", top, []exchange{{"play b c3", "= "}}, "genmove w", "= B2"},
+		{"pass first", policy(0.9, nil), nil, "genmove b", "= pass"},
+		{"no policy", nil, nil, "genmove b", "= pass"},
+		{"search without playing", top, nil, "kata-search w", "= C3"},
+		{"genmove_analyze", top, nil, "kata-genmove_analyze b 10", "=\nplay C3"},
+		{"avoided move skipped", top, nil, "kata-genmove_analyze b 10 avoid b c3 1", "=\nplay B2"},
+		{"free handicap", top, nil, "place_free_handicap 2", "= C3 B2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startScriptedServer(t, func(w http.ResponseWriter, _ *http.Request, req analysis.PositionRequest, stream bool) {
+				turn := scriptedTurn()
+				if req.IncludePolicy {
+					turn.Policy = tt.policy
+				}
+				if !stream {
+					writeJSON(w, turn)
+					return
+				}
+				w.Header().Set("Content-Type", "text/event-stream")
+				writeEvent(w, "turn", turn)
+				writeEvent(w, "done", struct{}{})
+			})
+			g := startBridge(t, Config{Server: srv.URL})
+			run(t, g, append(append([]exchange{{"boardsize 5", "= "}, {"kata-set-param maxVisits 1", "= "}}, tt.setup...),
+				exchange{tt.cmd, tt.want}))
+			if last := srv.last(t); !last.IncludePolicy || last.MaxVisits != 1 {
+				t.Errorf("the policy was asked for with includePolicy %v and maxVisits %d", last.IncludePolicy, last.MaxVisits)
+			}
+		})
+	}
+}
