@@ -510,12 +510,11 @@ func (s *session) placeFreeHandicap(ctx context.Context, c *command) (string, er
 	return s.placeHandicap(stones), nil
 }
 
-// finalScore answers the score: counted on the board when the game ended with two passes
-// under area scoring without friendly passes (as KataGo does), else KataGo's estimate of
-// the lead, rounded as KataGo rounds it.
+// finalScore answers the score: counted on the board when the game is over (see
+// countedOnBoard), else KataGo's estimate of the lead, rounded as KataGo rounds it.
 func (s *session) finalScore(ctx context.Context, _ *command) (string, error) {
 	var whiteLead float64
-	if s.finishedByPasses() && s.rules.Scoring == "AREA" && !s.rules.FriendlyPassOk {
+	if s.countedOnBoard() {
 		whiteLead = s.areaScore()
 	} else {
 		req, timeout := s.searchRequest(game.Empty)
@@ -542,9 +541,12 @@ func (s *session) finalScore(ctx context.Context, _ *command) (string, error) {
 	return "0", nil
 }
 
-func (s *session) finishedByPasses() bool {
+// countedOnBoard reports whether the game ended with two passes under area scoring
+// without friendly passes (Tromp-Taylor), where KataGo's final_score and
+// final_status_list count the board as it stands, every stone alive, with no search.
+func (s *session) countedOnBoard() bool {
 	n := len(s.moves)
-	return n >= 2 && s.moves[n-1].Pass && s.moves[n-2].Pass
+	return n >= 2 && s.moves[n-1].Pass && s.moves[n-2].Pass && s.rules.Scoring == "AREA" && !s.rules.FriendlyPassOk
 }
 
 // areaScore counts the board by Tromp-Taylor area scoring and returns White's lead:

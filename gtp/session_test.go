@@ -350,3 +350,40 @@ func TestSearchWithoutCandidates(t *testing.T) {
 		})
 	}
 }
+
+// TestFinalStatusAfterPasses: after two passes under area scoring without friendly passes
+// final_status_list counts every stone alive with no search, as final_score counts the
+// board; otherwise it judges from the search's ownership, here Black's everywhere.
+func TestFinalStatusAfterPasses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		script      []exchange
+		dead, alive string
+		searched    bool
+	}{
+		{"tromp-taylor after two passes", []exchange{{"play b pass", "= "}, {"play w pass", "= "}, {"final_score", "= W+7.5"}},
+			"= ", "= C3 A1", false},
+		{"tromp-taylor after one pass", []exchange{{"play b pass", "= "}}, "= A1", "= C3", true},
+		{"friendly passes", []exchange{{"kata-set-rules chinese", "= "}, {"play b pass", "= "}, {"play w pass", "= "}},
+			"= A1", "= C3", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startScriptedServer(t, func(w http.ResponseWriter, _ *http.Request, req analysis.PositionRequest, _ bool) {
+				turn := scriptedTurn("pass")
+				for range req.BoardXSize * req.BoardYSize {
+					turn.Ownership = append(turn.Ownership, 1)
+				}
+				writeJSON(w, turn)
+			})
+			g := startBridge(t, Config{Server: srv.URL})
+			run(t, g, append([]exchange{{"boardsize 5", "= "}, {"play b c3", "= "}, {"play w a1", "= "}}, tt.script...))
+			run(t, g, []exchange{{"final_status_list dead", tt.dead}, {"final_status_list alive", tt.alive}})
+			if searched := len(srv.requests()) > 0; searched != tt.searched {
+				t.Errorf("searched %v, want %v", searched, tt.searched)
+			}
+		})
+	}
+}

@@ -10,7 +10,8 @@ import (
 // statusVisits is the search behind final_status_list, as KataGo's (at least 100 visits).
 const statusVisits = 100
 
-// finalStatusList answers which stones are alive or dead, as KataGo's
+// finalStatusList answers which stones are alive or dead: every stone alive when the game
+// is over (see countedOnBoard), as final_score counts it, else as KataGo's
 // computeAnticipatedStatusesWithOwnership judges them from a search's ownership: a chain
 // is dead when its stones' mean ownership for their color is under 0.2 or its worst is
 // under -0.6. KataGo reports no stone as seki.
@@ -26,19 +27,10 @@ func (s *session) finalStatusList(ctx context.Context, c *command) (string, erro
 	default:
 		return "", fail("Argument to final_status_list must be 'alive' or 'seki' or 'dead'")
 	}
-	req, timeout := s.searchRequest(game.Empty)
-	req.MaxVisits, req.MaxTime, req.OverrideSettings = statusVisits, 0, nil
-	req.IncludeOwnership = true
-	gctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	t, err := s.b.client.Position(gctx, req)
+	alive, err := s.statuses(ctx)
 	if err != nil {
-		return "", s.serverError("status request", err)
+		return "", err
 	}
-	if len(t.Ownership) != s.xsize*s.ysize {
-		return "", fail("tesuji server returned no ownership for the position")
-	}
-	alive := s.aliveStones(t.Ownership)
 	var out []string
 	for y := 0; y < s.ysize; y++ {
 		for x := 0; x < s.xsize; x++ {
@@ -52,6 +44,35 @@ func (s *session) finalStatusList(ctx context.Context, c *command) (string, erro
 		}
 	}
 	return strings.Join(out, " "), nil
+}
+
+// statuses returns whether each stone of the board is alive: all of them when the game is
+// counted on the board, else as a search's ownership judges them.
+func (s *session) statuses(ctx context.Context) (map[game.Point]bool, error) {
+	if s.countedOnBoard() {
+		alive := map[game.Point]bool{}
+		for y := 0; y < s.ysize; y++ {
+			for x := 0; x < s.xsize; x++ {
+				if p := (game.Point{X: x, Y: y}); s.board.At(p) != game.Empty {
+					alive[p] = true
+				}
+			}
+		}
+		return alive, nil
+	}
+	req, timeout := s.searchRequest(game.Empty)
+	req.MaxVisits, req.MaxTime, req.OverrideSettings = statusVisits, 0, nil
+	req.IncludeOwnership = true
+	gctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t, err := s.b.client.Position(gctx, req)
+	if err != nil {
+		return nil, s.serverError("status request", err)
+	}
+	if len(t.Ownership) != s.xsize*s.ysize {
+		return nil, fail("tesuji server returned no ownership for the position")
+	}
+	return s.aliveStones(t.Ownership), nil
 }
 
 // aliveStones judges each chain of the board from ownership (Black's view, row by row
