@@ -511,15 +511,17 @@ func (s *session) placeFreeHandicap(ctx context.Context, c *command) (string, er
 }
 
 // finalScore answers the score: counted on the board when the game is over (see
-// countedOnBoard), else KataGo's estimate of the lead, rounded as KataGo rounds it.
+// countedOnBoard), else KataGo's estimate of the lead, rounded as KataGo rounds it. The
+// estimate's search has the genmove visits and none of kata-set-param's settings, as
+// KataGo scores with playoutDoublingAdvantage 0 and humanSL off, whatever it plays with.
 func (s *session) finalScore(ctx context.Context, _ *command) (string, error) {
 	var whiteLead float64
 	if s.countedOnBoard() {
 		whiteLead = s.areaScore()
 	} else {
-		req, timeout := s.searchRequest(game.Empty)
-		req.MaxTime = 0
-		gctx, cancel := context.WithTimeout(ctx, timeout)
+		req := s.positionRequest(game.Empty)
+		req.MaxVisits = s.cfg.GenmoveVisits
+		gctx, cancel := context.WithTimeout(ctx, s.cfg.GenmoveTimeout)
 		defer cancel()
 		t, err := s.b.client.Position(gctx, req)
 		if err != nil {

@@ -387,3 +387,40 @@ func TestFinalStatusAfterPasses(t *testing.T) {
 		})
 	}
 }
+
+// TestScoringWithoutSessionSettings: final_score and final_status_list search with their
+// own visits and none of kata-set-param's settings or limits, as KataGo scores with
+// playoutDoublingAdvantage 0 and humanSL off whatever it plays with.
+func TestScoringWithoutSessionSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		cmd        string
+		wantVisits int
+	}{
+		{"final_score", 30}, // Config.GenmoveVisits
+		{"final_status_list alive", statusVisits},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			t.Parallel()
+			srv := startScriptedServer(t, func(w http.ResponseWriter, _ *http.Request, req analysis.PositionRequest, _ bool) {
+				turn := scriptedTurn("D4")
+				turn.Ownership = make([]float64, req.BoardXSize*req.BoardYSize)
+				writeJSON(w, turn)
+			})
+			g := startBridge(t, Config{Server: srv.URL, GenmoveVisits: 30})
+			run(t, g, []exchange{
+				{"kata-set-param playoutDoublingAdvantage 2", "= "}, {"kata-set-param humanSLProfile rank_5k", "= "},
+				{"kata-set-param wideRootNoise 0.5", "= "}, {"kata-set-param maxPlayouts 10", "= "},
+				{"kata-set-param maxVisits 7", "= "}, {"kata-set-param maxTime 5", "= "},
+				{"time_settings 60 0 0", "= "}, {"play b d4", "= "},
+			})
+			g.do(tt.cmd)
+			req := srv.last(t)
+			if len(req.OverrideSettings) > 0 || req.MaxTime != 0 || req.MaxVisits != tt.wantVisits {
+				t.Errorf("%s searched with settings %v, maxTime %v, maxVisits %d; want none, 0, %d",
+					tt.cmd, req.OverrideSettings, req.MaxTime, req.MaxVisits, tt.wantVisits)
+			}
+		})
+	}
+}

@@ -60,10 +60,11 @@ func (s *session) statuses(ctx context.Context) (map[game.Point]bool, error) {
 		}
 		return alive, nil
 	}
-	req, timeout := s.searchRequest(game.Empty)
-	req.MaxVisits, req.MaxTime, req.OverrideSettings = statusVisits, 0, nil
-	req.IncludeOwnership = true
-	gctx, cancel := context.WithTimeout(ctx, timeout)
+	// Without kata-set-param's settings, as KataGo judges with playoutDoublingAdvantage 0
+	// and humanSL off.
+	req := s.positionRequest(game.Empty)
+	req.MaxVisits, req.IncludeOwnership = statusVisits, true
+	gctx, cancel := context.WithTimeout(ctx, s.cfg.GenmoveTimeout)
 	defer cancel()
 	t, err := s.b.client.Position(gctx, req)
 	if err != nil {
