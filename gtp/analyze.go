@@ -34,7 +34,8 @@ type analyzeArgs struct {
 	pvEdgeVisits        bool
 	noResultValue       bool
 	// avoid and allow are the avoid and allow options as the analysis protocol takes
-	// them (avoidMoves, allowMoves), one entry per option given.
+	// them (avoidMoves, allowMoves), one entry per option given; apply sends both as
+	// allowMoves when a command has both (for different players).
 	avoid, allow []katago.MoveRestriction
 }
 
@@ -43,7 +44,9 @@ type analyzeArgs struct {
 // ("avoid PLAYER MOVE,MOVE,... UNTILDEPTH"), minmoves, maxmoves, and for kata- commands
 // rootInfo, ownership, ownershipStdev, movesOwnership, movesOwnershipStdev, pvVisits,
 // pvEdgeVisits and noResultValue. vertex normalizes a board vertex ("" when it is not
-// one). ok is false where KataGo answers "Could not parse ... arguments".
+// one). ok is false where KataGo answers "Could not parse ... arguments", and where a
+// command that allows moves for one player avoids moves for the other at several depths,
+// which one query cannot carry (see apply).
 func parseAnalyzeArgs(kata bool, args []string, vertex func(string) string) (a analyzeArgs, ok bool) {
 	a = analyzeArgs{interval: -1, maxMoves: 10000000}
 	i := 0
@@ -135,6 +138,11 @@ func parseAnalyzeArgs(kata bool, args []string, vertex func(string) string) (a a
 			return a, false
 		}
 	}
+	if len(a.allow) > 0 && slices.ContainsFunc(a.avoid, func(r katago.MoveRestriction) bool {
+		return r.UntilDepth != a.avoid[0].UntilDepth
+	}) {
+		return a, false
+	}
 	return a, true
 }
 
@@ -148,6 +156,36 @@ func (a *analyzeArgs) apply(req *client.PositionRequest) {
 	req.IncludeNoResultValue = a.noResultValue
 	req.AvoidMoves = a.avoid
 	req.AllowMoves = a.allow
+	if len(a.avoid) > 0 && len(a.allow) > 0 {
+		// KataGo's analysis takes avoidMoves or allowMoves, not both, but KataGo's GTP
+		// takes avoid for one player and allow for the other: the avoided moves go as an
+		// allow of every other move, pass included, to the same depth.
+		req.AvoidMoves = nil
+		req.AllowMoves = append(slices.Clone(a.allow), allowAllBut(a.avoid, req.BoardXSize, req.BoardYSize))
+	}
+}
+
+// allowAllBut is the allowMoves entry that avoids what avoid does: avoid's entries are
+// for one player and one depth (parseAnalyzeArgs sees to it when a command also allows).
+func allowAllBut(avoid []katago.MoveRestriction, xsize, ysize int) katago.MoveRestriction {
+	avoided := map[string]bool{}
+	for _, r := range avoid {
+		for _, m := range r.Moves {
+			avoided[m] = true
+		}
+	}
+	r := katago.MoveRestriction{Player: avoid[0].Player, Moves: []string{}, UntilDepth: avoid[0].UntilDepth}
+	for y := 0; y < ysize; y++ {
+		for x := 0; x < xsize; x++ {
+			if v := (game.Point{X: x, Y: y}).GTP(ysize); !avoided[v] {
+				r.Moves = append(r.Moves, v)
+			}
+		}
+	}
+	if !avoided["pass"] {
+		r.Moves = append(r.Moves, "pass")
+	}
+	return r
 }
 
 // vertexArg normalizes a vertex of an analysis option for the request: upper case, or

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tesuji/tesuji/analysis"
+	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 )
@@ -153,6 +155,12 @@ func TestParseAnalyzeArgs(t *testing.T) {
 		{"allow", true, []string{"10", "allow", "w", "c3,,r3", "5"},
 			analyzeArgs{interval: 0.1, maxMoves: none, allow: []katago.MoveRestriction{{Player: "W", Moves: []string{"C3", "R3"}, UntilDepth: 5}}}, true},
 		{"avoid and allow for one player", true, []string{"avoid", "b", "d4", "1", "allow", "b", "c3", "1"}, analyzeArgs{}, false},
+		{"avoid for one player, allow for the other", true, []string{"avoid", "b", "d4,q16", "1", "allow", "w", "c3", "1"},
+			analyzeArgs{interval: -1, maxMoves: none, avoid: []katago.MoveRestriction{avoidD4},
+				allow: []katago.MoveRestriction{{Player: "W", Moves: []string{"C3"}, UntilDepth: 1}}}, true},
+		// One allowMoves entry has one depth for every move it does not allow.
+		{"avoids at two depths and an allow", true, []string{"avoid", "b", "d4", "1", "avoid", "b", "q16", "2", "allow", "w", "c3", "1"},
+			analyzeArgs{}, false},
 		{"allow twice", true, []string{"allow", "b", "d4", "1", "allow", "b", "c3", "1"}, analyzeArgs{}, false},
 		{"avoid bad vertex", true, []string{"avoid", "b", "Z99", "1"}, analyzeArgs{}, false},
 		{"avoid bad depth", true, []string{"avoid", "b", "d4", "0"}, analyzeArgs{}, false},
@@ -169,6 +177,52 @@ func TestParseAnalyzeArgs(t *testing.T) {
 				if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(analyzeArgs{})); diff != "" {
 					t.Errorf("args (-want +got):\n%s", diff)
 				}
+			}
+		})
+	}
+}
+
+// TestAnalyzeRestrictions: avoid and allow reach the query as avoidMoves and allowMoves,
+// and a command with both (for different players, as KataGo's GTP takes them) sends the
+// avoided moves as an allow of every other move and pass, since KataGo's analysis refuses
+// a query with both fields.
+func TestAnalyzeRestrictions(t *testing.T) {
+	t.Parallel()
+	vertex := func(v string) string {
+		if strings.EqualFold(v, "pass") {
+			return "pass"
+		}
+		return strings.ToUpper(v)
+	}
+	r := func(player string, depth int, moves ...string) katago.MoveRestriction {
+		return katago.MoveRestriction{Player: player, Moves: moves, UntilDepth: depth}
+	}
+	tests := []struct {
+		name         string
+		args         string
+		avoid, allow []katago.MoveRestriction
+	}{
+		{"avoid", "avoid b b2 1 avoid w a1 2", []katago.MoveRestriction{r("B", 1, "B2"), r("W", 2, "A1")}, nil},
+		{"allow", "allow w c3,pass 3", nil, []katago.MoveRestriction{r("W", 3, "C3", "pass")}},
+		{"avoid and allow", "avoid b b2 1 allow w c3 1",
+			nil, []katago.MoveRestriction{r("W", 1, "C3"), r("B", 1, "A3", "B3", "C3", "A2", "C2", "A1", "B1", "C1", "pass")}},
+		{"avoids merged, pass among them", "avoid b b2 2 allow w c3 2 avoid b pass,a1 2",
+			nil, []katago.MoveRestriction{r("W", 2, "C3"), r("B", 2, "A3", "B3", "C3", "A2", "C2", "B1", "C1")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, ok := parseAnalyzeArgs(true, strings.Fields(tt.args), vertex)
+			if !ok {
+				t.Fatalf("%q does not parse", tt.args)
+			}
+			req := &client.PositionRequest{Position: analysis.Position{BoardXSize: 3, BoardYSize: 3}}
+			a.apply(req)
+			if diff := cmp.Diff(tt.avoid, req.AvoidMoves); diff != "" {
+				t.Errorf("avoidMoves (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.allow, req.AllowMoves); diff != "" {
+				t.Errorf("allowMoves (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -198,6 +198,14 @@ func TestAnalysisOptionsAsKataGo(t *testing.T) {
 					}
 				}
 			}},
+		{name: "avoid and allow", cmd: "kata-analyze 20 avoid b R4,C16,Q3 1 allow w R16 1", want: [2][]string{kataMoveKeys, kataMoveKeys},
+			check: func(t *testing.T, ms []infoMove) {
+				for _, m := range ms {
+					if v := m.values["move"][0]; v == "R4" || v == "C16" || v == "Q3" {
+						t.Errorf("avoided move %s searched", v)
+					}
+				}
+			}},
 		{name: "allow", cmd: "lz-analyze 20 allow black C3,R3,K10 1", want: [2][]string{{"move", "visits", "winrate", "prior", "lcb", "order", "pv"}, {"move", "visits", "winrate", "prior", "lcb", "order", "pv"}},
 			check: func(t *testing.T, ms []infoMove) {
 				for _, m := range ms {
