@@ -20,8 +20,10 @@ import (
 
 // analyzeArgs are the arguments of kata-analyze, lz-analyze and their genmove forms.
 type analyzeArgs struct {
-	player    game.Color // the player to analyze for; Empty: the player to move
-	interval  float64    // seconds between reports; negative: none asked for
+	player   game.Color // the player to analyze for; Empty: the player to move
+	interval float64    // seconds between reports; negative: none asked for
+	// minMoves is read for KataGo's syntax only: KataGo fills its list up to it with
+	// untried moves from the policy, which the analysis protocol does not report.
 	minMoves  int
 	maxMoves  int
 	rootInfo  bool
