@@ -424,3 +424,15 @@ func TestScoringWithoutSessionSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestGenmoveOneVisit: through a real server, a genmove of one visit (a search that tries
+// no move) plays the network's choice rather than a pass.
+func TestGenmoveOneVisit(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "127.0.0.1:0")
+	g := startBridge(t, Config{Server: "http://" + srv.Addr()})
+	run(t, g, []exchange{{"boardsize 9", "= "}, {"kata-set-param maxVisits 1", "= "}})
+	if got := g.do("genmove b"); !strings.HasPrefix(got, "= ") || got == "= pass" {
+		t.Errorf("genmove of one visit on an empty board answered %q", got)
+	}
+}

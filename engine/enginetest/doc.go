@@ -24,7 +24,8 @@
 // Results have KataGo's keys, key order and number formats. They are invented but
 // deterministic for a position and sensible: values from the side the config names
 // (tesuji configures BLACK), winrate and score leaning to whoever has more stones and the
-// move, legal candidate moves with visits summing to maxVisits-1 and orders 0..n-1,
+// move, legal candidate moves with visits summing to maxVisits-1 and orders 0..n-1 (none
+// for a search of one visit, which evaluates the root alone, as in KataGo),
 // principal variations of open points, ownership and policy arrays of the board's size,
 // the right player to move after handicap stones, and symmetric moves reported with
 // isSymmetryOf on symmetric positions.

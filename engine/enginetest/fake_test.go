@@ -754,3 +754,26 @@ func TestFakeMoveRestrictions(t *testing.T) {
 		t.Errorf("avoidMoves for White changed Black's candidates (-want +got):\n%s", diff)
 	}
 }
+
+// TestFakeOneVisit: a search of one visit evaluates the root alone, so the result has
+// rootInfo and the policy but no moveInfos, as KataGo's (its genmove then plays from the
+// policy).
+func TestFakeOneVisit(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, transcriptConfig)
+	f.send(`{"id":"v1","moves":[["B","E5"]],"rules":"chinese","komi":7,"boardXSize":9,"boardYSize":9,"maxVisits":1,"includePolicy":true}`)
+	var r katago.Response
+	for _, l := range f.finish() {
+		r = katago.Response{}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.RootInfo == nil {
+		t.Fatal("one visit: no rootInfo")
+	}
+	if r.RootInfo.Visits != 1 || len(r.MoveInfos) != 0 || len(r.Policy) != 82 {
+		t.Errorf("one visit: root visits %d, %d moveInfos, %d policy values; want 1, 0, 82",
+			r.RootInfo.Visits, len(r.MoveInfos), len(r.Policy))
+	}
+}

@@ -260,7 +260,8 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *ka
 	b := p.b
 	area := float64(b.w * b.h)
 	r := &rng{p.seed ^ uint64(visits)*0x2545F4914F6CDD1D}
-	visits = max(visits, 2)
+	// A search of one visit evaluates the root alone: KataGo reports no moveInfos then.
+	visits = max(visits, 1)
 	sign := 1.0 // how a better move for the mover moves Black's lead
 	if b.toMove == white {
 		sign = -1
@@ -348,7 +349,7 @@ func (p *position) report(req *request, turn int, visits int64, during bool) *ka
 			}
 		}
 	}
-	if len(infos) == 0 { // no legal move: KataGo still considers passing
+	if len(infos) == 0 && child > 0 { // no legal move: KataGo still considers passing
 		lead := rootLead - sign*0.5
 		wr, pl := persp(winrate(lead, area), lead)
 		infos = append(infos, katago.MoveInfo{
