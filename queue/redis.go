@@ -27,6 +27,8 @@ type RedisConfig struct {
 	// MaxAttempts is how many failed attempts a job gets when it names none. Default 3.
 	MaxAttempts int
 	// Retention is how long a final job's record, results and events stay. Default 30 days.
+	// A job keeps the retention of the queue that enqueued it, whichever process (a
+	// worker, a fleet's reaper) finishes it.
 	Retention time.Duration
 	// RegistryTTL is how long a worker's registry entry lives without a refresh. Default 30s.
 	RegistryTTL time.Duration
@@ -274,6 +276,8 @@ func (r *Redis) Enqueue(ctx context.Context, in *Job) (*Job, bool, error) {
 		"dedupe": dedupe, "payload": string(in.Payload), "turns": encodeTurns(in.Turns),
 		"nturns": strconv.Itoa(len(in.Turns)), "pos": strconv.FormatInt(in.Positions, 10),
 		"max": strconv.Itoa(maxAttempts), "black": in.Black, "white": in.White, "meta": string(in.Meta),
+		// The submitter's retention, which whoever finishes the job applies.
+		"ret": strconv.FormatInt(ms(r.cfg.Retention), 10),
 	}
 	// The record comes first, expiring and not yet claimable, then its place in the owner's
 	// library: a List that finds a library entry without its record forgets the entry as

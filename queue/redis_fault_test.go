@@ -374,6 +374,45 @@ func TestRedisExpiry(t *testing.T) {
 	}
 }
 
+// TestRedisRetentionOfTheSubmitter: a job keeps the retention of the queue that enqueued
+// it (an API server's --retention) when a queue with another retention (a worker's, a
+// fleet's reaper) finishes it.
+func TestRedisRetentionOfTheSubmitter(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	client := srv.Client(t)
+	api := newRedisQueue(t, client, queue.RedisConfig{Prefix: "ret", Retention: time.Hour})
+	worker := newRedisQueue(t, client, queue.RedisConfig{Prefix: "ret"}) // 30 days
+	ctx := testCtx(t)
+	done := mustEnqueue(t, api, &queue.Job{Turns: []int{0}})
+	failed := mustEnqueue(t, api, &queue.Job{Turns: []int{0}})
+	for range 2 {
+		j, l := mustClaim(t, worker, "w", time.Minute)
+		var err error
+		if j.ID == done.ID {
+			mustStore(t, worker, l, 0, `"r"`)
+			err = worker.Complete(ctx, l)
+		} else {
+			err = worker.Fail(ctx, l, "broken", false)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{done.ID, failed.ID} {
+		record := "ret:job:{" + id + "}"
+		keys := []string{record, record + ":events"}
+		if id == done.ID {
+			keys = append(keys, record+":results") // the failed job stored none
+		}
+		for _, k := range keys {
+			if ttl := client.PTTL(ctx, k).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+				t.Errorf("TTL of finished job key %s: %v, want about an hour", k, ttl)
+			}
+		}
+	}
+}
+
 func TestOpenRedis(t *testing.T) {
 	t.Parallel()
 	tcp := redistest.Start(t, redistest.Options{})

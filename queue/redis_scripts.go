@@ -107,14 +107,17 @@ local function drop_partials()
 end
 
 -- finish makes the job final: its partial events go, its final event comes, and all its
--- keys expire after retention ms.
+-- keys expire after the retention its submission recorded (ret, in ms), else after
+-- retention ms, the caller's: a worker or a fleet finishes jobs that a server submitted
+-- with its own retention.
 local function finish(st, typ, err, now, retention)
   drop_partials()
   redis.call('HSET', rec, 'state', st, 'finished', now)
   redis.call('HDEL', rec, 'worker')
   local ver = redis.call('HINCRBY', rec, 'ver', 1)
   state_event(typ, st, redis.call('HGET', rec, 'att'), err)
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], retention) end
+  local keep = tonumber(redis.call('HGET', rec, 'ret') or '') or retention
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], keep) end
   return {st, ver, 0, redis.call('HGET', rec, 'dedupe') or '', 0}
 end
 
