@@ -244,9 +244,10 @@ func ParseVersion(out string) (version string, backend Backend) {
 	return version, backend
 }
 
-// detectHardware asks the katago binary for its backend, counts the cores and, where
-// nvidia-smi is installed, lists the GPUs.
-func detectHardware(ctx context.Context, c Config) (Hardware, error) {
+// DetectHardware asks the katago binary of c (Path, Env) for its backend, counts the
+// cores and, on a GPU backend where nvidia-smi is installed, lists the GPUs. An engine
+// started with the result in Config.Hardware does not ask again.
+func DetectHardware(ctx context.Context, c Config) (Hardware, error) {
 	h := Hardware{Cores: runtime.NumCPU()}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -350,7 +351,7 @@ func (e *Engine) tune(ctx context.Context) {
 		h = *e.cfg.Hardware
 	} else {
 		var err error
-		if h, err = detectHardware(ctx, e.cfg); err != nil {
+		if h, err = DetectHardware(ctx, e.cfg); err != nil {
 			e.log.Warn("engine: katago backend unknown; default thread settings", "err", err)
 		}
 	}

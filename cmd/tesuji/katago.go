@@ -53,21 +53,21 @@ func runKataGoTune(ctx context.Context, e *env, args []string) error {
 	var (
 		lf   logFlags
 		ef   engineFlags
-		gpus = fs.Int("gpus", 1, "KataGo processes a worker runs, one per GPU")
+		gpus = fs.Int("gpus", 0, "KataGo processes a worker runs, one per GPU (default: on a GPU backend, one per GPU nvidia-smi lists; else 1)")
 	)
 	lf.register(fs)
 	ef.register(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
 	}
-	if *gpus < 1 {
-		return fmt.Errorf("katago tune: --gpus must be at least 1, not %d", *gpus)
+	if *gpus < 0 {
+		return fmt.Errorf("katago tune: --gpus %d: want 0 (one per GPU) or more", *gpus)
 	}
 	log, ecfg, err := engineLogger(&lf, &ef, e.stderr)
 	if err != nil {
 		return err
 	}
-	engines, _, err := server.StartEngines(ctx, ecfg, *gpus, server.InteractiveOff, log)
+	engines, _, err := server.StartEngines(ctx, ecfg, engineCount(ctx, &ecfg, *gpus), server.InteractiveOff, log)
 	for _, en := range engines {
 		defer en.Stop(context.Background())
 	}

@@ -23,7 +23,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		lf       logFlags
 		ef       engineFlags
 		redisURL = fs.String("redis", "", "Redis URL the API server uses (required)")
-		gpus     = fs.Int("gpus", 1, "KataGo processes to run, one per GPU")
+		gpus     = fs.Int("gpus", 0, "KataGo processes to run, one per GPU (default: on a GPU backend, one per GPU nvidia-smi lists; else 1)")
 		lease    = fs.Duration("lease", 0, "job lease; a worker silent this long loses its jobs (default 15s)")
 		grace    = fs.Duration("shutdown-grace", 30*time.Second, "on SIGTERM, how long running jobs may finish before they are handed back")
 		id       = fs.String("id", "", "worker id in the registry (default: host name, pid and a random suffix)")
@@ -54,13 +54,14 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if *redisURL == "" {
 		return errors.New("worker: --redis (TESUJI_REDIS) is required: the Redis URL the API server uses")
 	}
-	if *gpus < 1 {
-		return fmt.Errorf("worker: --gpus must be at least 1, not %d", *gpus)
+	if *gpus < 0 {
+		return fmt.Errorf("worker: --gpus %d: want 0 (one per GPU) or more", *gpus)
 	}
 	log, ecfg, err := engineLogger(&lf, &ef, e.stderr)
 	if err != nil {
 		return err
 	}
+	n := engineCount(ctx, &ecfg, *gpus)
 	client, err := queue.OpenRedis(*redisURL)
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	reviews, interactive, err := server.StartEngines(ctx, ecfg, *gpus, mode, log)
+	reviews, interactive, err := server.StartEngines(ctx, ecfg, n, mode, log)
 	engines := append(reviews, interactive...)
 	defer func() {
 		for _, en := range engines {
@@ -151,4 +152,23 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), *grace+15*time.Second)
 	defer cancel()
 	return w.Stop(stopCtx)
+}
+
+// engineCount is how many KataGo processes a worker runs: gpus when given (above 0), else
+// one per GPU that nvidia-smi lists when KataGo's backend runs on a GPU, else 1. It keeps
+// what it learned of the machine in cfg.Hardware, so the engines do not ask again.
+func engineCount(ctx context.Context, cfg *engine.Config, gpus int) int {
+	if gpus > 0 {
+		return gpus
+	}
+	h, err := engine.DetectHardware(ctx, *cfg)
+	if err != nil {
+		// The engine's start says what is wrong with the binary.
+		return 1
+	}
+	cfg.Hardware = &h
+	if h.Backend.GPU() && len(h.GPUs) > 0 {
+		return len(h.GPUs)
+	}
+	return 1
 }
