@@ -448,6 +448,7 @@ func TestOpenRedis(t *testing.T) {
 	}
 }
 
+// OpenRedis refuses a malformed URL with an error that names the fault and no password.
 func TestOpenRedisRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -460,6 +461,13 @@ func TestOpenRedisRejects(t *testing.T) {
 		{"bad option", "redis://127.0.0.1:6379?no_such_option=1", "no_such_option"},
 		{"password kept out of errors", "redis://user:s3cret@127.0.0.1:6379?no_such_option=1", "user:xxxxx@"},
 		{"sentinel password kept out of errors", "redis+sentinel://127.0.0.1:26379?password=s3cret&sentinel_password=s3cret", "master-name"},
+		// url.Parse's errors repeat the URL they were given, password and all.
+		{"password kept out of a bad port's error", "redis://user:s3cret@127.0.0.1:63x9", "invalid port"},
+		{"password kept out of a bad escape's error", "redis://user:s3cret%zz@127.0.0.1:6379", "invalid URL escape"},
+		{"sentinel password kept out of a bad port's error", "redis+sentinel://user:s3cret@127.0.0.1:26x79,127.0.0.1:26380/primary", "invalid port"},
+		{"sentinel password kept out of a bad escape's error", "redis+sentinel://user:s3cret%zz@127.0.0.1:26379/primary", "invalid URL escape"},
+		{"cluster password kept out of a bad port's error", "redis+cluster://user:s3cret@127.0.0.1:70x1,127.0.0.1:7002", "invalid port"},
+		{"cluster password kept out of a bad escape's error", "redis+cluster://user:s3cret%zz@127.0.0.1:7001", "invalid URL escape"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -38,14 +39,14 @@ func OpenRedis(rawURL string, opts ...RedisOption) (redis.UniversalClient, error
 	case "redis", "rediss", "unix":
 		opt, err := redis.ParseURL(rawURL)
 		if err != nil {
-			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
+			return nil, urlError(rawURL, err)
 		}
 		o.pool(&opt.PoolSize)
 		return redis.NewClient(opt), nil
 	case "redis+sentinel", "rediss+sentinel":
 		u, err := multiHostURL(strings.TrimSuffix(scheme, "+sentinel"), rest)
 		if err != nil {
-			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
+			return nil, urlError(rawURL, err)
 		}
 		path := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
 		if len(path) == 0 || len(path) > 2 {
@@ -57,18 +58,18 @@ func OpenRedis(rawURL string, opts ...RedisOption) (redis.UniversalClient, error
 		u.Path = "/" + strings.Join(path[1:], "/")
 		opt, err := redis.ParseFailoverURL(u.String())
 		if err != nil {
-			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
+			return nil, urlError(rawURL, err)
 		}
 		o.pool(&opt.PoolSize)
 		return redis.NewFailoverClient(opt), nil
 	case "redis+cluster", "rediss+cluster":
 		u, err := multiHostURL(strings.TrimSuffix(scheme, "+cluster"), rest)
 		if err != nil {
-			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
+			return nil, urlError(rawURL, err)
 		}
 		opt, err := redis.ParseClusterURL(u.String())
 		if err != nil {
-			return nil, fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
+			return nil, urlError(rawURL, err)
 		}
 		o.pool(&opt.PoolSize)
 		return redis.NewClusterClient(opt), nil
@@ -120,6 +121,15 @@ func multiHostURL(scheme, rest string) (*url.URL, error) {
 	}
 	u.RawQuery = q.Encode()
 	return u, nil
+}
+
+// urlError is the error of a Redis URL that did not parse, its passwords hidden. A
+// *url.Error repeats the URL it was given, password and all, so only its cause is kept.
+func urlError(rawURL string, err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	return fmt.Errorf("queue: redis url %q: %w", redact(rawURL), err)
 }
 
 var passwordOption = regexp.MustCompile(`(password=)[^&]*`)
