@@ -149,7 +149,7 @@ func Install(ctx context.Context, cfg InstallConfig) (katago, model string, err 
 		}
 	}
 	katago = KataGoPath(cfg.Dir)
-	if cfg.Force || !isExecutable(katago) {
+	if cfg.Force || !isExecutable(katago, runtime.GOOS) {
 		given := cfg.KataGoSHA256
 		if given == "" && pinnedSHA256[cfg.KataGoURL] == "" && strings.HasPrefix(cfg.KataGoURL, releaseBase) {
 			if given, err = cfg.releaseSHA256(ctx, cfg.KataGoURL); err != nil {
@@ -213,10 +213,7 @@ func (cfg *InstallConfig) installKataGo(ctx context.Context, katago, sum string)
 		dst := filepath.Join(dir, name)
 		// Linux releases ship the binary plain or as an AppImage, which runs as it is.
 		if name == "katago" || name == "katago.exe" || (strings.HasPrefix(name, "katago") && strings.HasSuffix(name, ".AppImage")) {
-			dst = katago
-			if name == "katago.exe" {
-				dst += ".exe"
-			}
+			dst = katago // katago.exe on Windows
 			found = true
 		}
 		if err := extract(f, dst); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -25,8 +26,16 @@ func Dir() (string, error) {
 	return filepath.Join(d, "tesuji"), nil
 }
 
-// KataGoPath is where install puts the katago binary.
-func KataGoPath(dir string) string { return filepath.Join(dir, "katago", "katago") }
+// KataGoPath is where install puts the katago binary (katago.exe on Windows).
+func KataGoPath(dir string) string { return kataGoPath(dir, runtime.GOOS) }
+
+func kataGoPath(dir, goos string) string {
+	name := "katago"
+	if goos == "windows" {
+		name += ".exe"
+	}
+	return filepath.Join(dir, "katago", name)
+}
 
 // ModelDir is where install puts networks.
 func ModelDir(dir string) string { return filepath.Join(dir, "models") }
@@ -59,7 +68,7 @@ func locateKataGo(katago, dir string, dirErr error) (string, error) {
 		return p, nil
 	}
 	if dirErr == nil {
-		if p := KataGoPath(dir); isExecutable(p) {
+		if p := KataGoPath(dir); isExecutable(p, runtime.GOOS) {
 			return p, nil
 		}
 	}
@@ -118,7 +127,9 @@ func newestModel(dir string) string {
 	return cs[0].path
 }
 
-func isExecutable(p string) bool {
+// isExecutable reports whether p is a file that goos runs: on Windows any file (a .exe
+// by its name; there are no mode bits), elsewhere one with an execute bit.
+func isExecutable(p, goos string) bool {
 	info, err := os.Stat(p)
-	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
+	return err == nil && !info.IsDir() && (goos == "windows" || info.Mode()&0o111 != 0)
 }
