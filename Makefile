@@ -43,10 +43,11 @@ web:
 build: web
 	$(GO) build -tags webui -o $(BIN) ./cmd/tesuji
 
-# run uses KATAGO / MODEL (or TESUJI_KATAGO / TESUJI_MODEL) when given; otherwise it installs
-# the pinned KataGo release and network into the user cache first, once.
+# run uses KATAGO / MODEL (or TESUJI_KATAGO / TESUJI_MODEL) when given; when `katago which`
+# finds no usable KataGo and network with them, it installs the pinned KataGo release and
+# network into the user cache first, once.
 run: build
-	@if [ -z "$(KATAGO)$(TESUJI_KATAGO)" ] && ! ./$(BIN) katago which >/dev/null 2>&1; then \
+	@if ! ./$(BIN) katago which $(if $(KATAGO),--katago $(KATAGO)) $(if $(MODEL),--model $(MODEL)) >/dev/null 2>&1; then \
 		./$(BIN) katago install || exit 1; \
 	fi
 	./$(BIN) serve --addr $(ADDR) $(if $(KATAGO),--katago $(KATAGO)) $(if $(MODEL),--model $(MODEL))
