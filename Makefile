@@ -16,9 +16,21 @@ ADDR      ?= 127.0.0.1:8080
 
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build web test bench lint deps-test ami clean
+.PHONY: all run build web test bench lint deps-test deps-bench ami clean
 
 all: build
+
+# aptInstall installs the Debian packages that a recipe listed in $$missing, if any.
+aptInstall = if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# deps-bench installs what the benchmarks drive: a real Redis.
+deps-bench:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	$(aptInstall)
 
 deps-test:
 	@missing=""; \
@@ -30,10 +42,7 @@ deps-test:
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v unzip >/dev/null || missing="$$missing unzip"; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(aptInstall)
 
 # web builds the browser UI's assets (npm ci, esbuild) into web/dist; build embeds them.
 web:
@@ -60,7 +69,7 @@ test: deps-test web
 	TESUJI_ARTIFACTS=$(CURDIR)/testdata/artifacts $(GO) test -race -count=1 -timeout 5m -tags webui ./web/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./game
 
-bench:
+bench: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint:

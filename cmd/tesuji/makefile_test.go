@@ -8,7 +8,8 @@ import (
 )
 
 // The Makefile's recipes, printed by make -n: run asks `katago which` about the KataGo and
-// network it was given before deciding to install.
+// network it was given before deciding to install, and bench installs the Redis its
+// benchmarks start.
 func TestMakefileRecipes(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("make"); err != nil {
@@ -25,6 +26,8 @@ func TestMakefileRecipes(t *testing.T) {
 			[]string{"katago which --model net.bin.gz", "katago install", "serve"}},
 		{"run with neither", []string{"run"},
 			[]string{"katago which >/dev/null", "katago install", "serve"}},
+		{"bench", []string{"bench"},
+			[]string{"redis-server", "apt-get install", "-bench"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
