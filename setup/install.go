@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -117,13 +119,15 @@ type InstallConfig struct {
 	Progress io.Writer
 	// Terminal redraws the bar in place.
 	Terminal bool
-	// Check starts the installed engine once; Install fails if it does not start.
+	// Check starts the installed engine once; Install fails if it does not start, and
+	// removes the binary, so that it is neither found nor kept by the next Install.
 	// Required: the caller passes a function that runs the engine (see cmd/tesuji).
 	Check func(ctx context.Context, katago, model string) error
 }
 
 // Install downloads KataGo and a network into the cache (skipping what is there unless
-// Force) and checks them by starting the engine once. It returns their paths.
+// Force) and checks them by starting the engine once, removing a KataGo that does not
+// start. It returns their paths.
 func Install(ctx context.Context, cfg InstallConfig) (katago, model string, err error) {
 	if cfg.Dir == "" {
 		if cfg.Dir, err = Dir(); err != nil {
@@ -179,6 +183,11 @@ func Install(ctx context.Context, cfg InstallConfig) (katago, model string, err 
 	}
 	if cfg.Check != nil {
 		if err := cfg.Check(ctx, katago, model); err != nil {
+			// A binary that does not start is not left for Locate to offer or for the
+			// next Install to skip; the network, checked by its digest, stays.
+			if rmErr := os.Remove(katago); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+				err = fmt.Errorf("%w (and removing it failed: %v)", err, rmErr)
+			}
 			return "", "", fmt.Errorf("setup: installed KataGo does not start: %w", err)
 		}
 	}

@@ -309,3 +309,38 @@ func TestLocateNamesTheFix(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// An install whose KataGo does not start leaves no binary behind, so the next install
+// downloads it again instead of trusting it.
+func TestInstallRemovesKataGoThatDoesNotStart(t *testing.T) {
+	t.Parallel()
+	archive := release(t, []byte("#!/bin/sh\nexit 1\n"))
+	var downloads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/katago.zip" {
+			downloads.Add(1)
+			w.Write(archive)
+			return
+		}
+		w.Write([]byte("net"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	checkErr := errors.New("katago: exit status 1")
+	cfg := setup.InstallConfig{Dir: dir, KataGoURL: srv.URL + "/katago.zip", ModelURL: srv.URL + "/net.bin.gz",
+		KataGoSHA256: sha(archive), ModelSHA256: sha([]byte("net")),
+		Check: func(context.Context, string, string) error { return checkErr }}
+	if _, _, err := setup.Install(context.Background(), cfg); !errors.Is(err, checkErr) {
+		t.Fatalf("install: %v, want the check's error", err)
+	}
+	if _, err := os.Stat(setup.KataGoPath(dir)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the KataGo that did not start is still installed: %v", err)
+	}
+	checkErr = nil
+	if _, _, err := setup.Install(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n := downloads.Load(); n != 2 {
+		t.Errorf("KataGo downloaded %d times, want again after the failed check", n)
+	}
+}
