@@ -27,7 +27,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		outDir    = fs.String("o", "", "directory for the annotated SGFs (default: beside each file, as NAME.analyzed.sgf)")
 		parallel  = fs.Int("parallel", 4, "files analyzed at once")
 	)
-	lf.register(fs)
+	// In process the embedded server logs only warnings unless asked for more.
+	lf.registerLevel(fs, "warn")
 	ef.register(fs)
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
@@ -44,9 +45,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	base := *serverURL
 	if base == "" {
-		// In process: the embedded server on a loopback port, logging only warnings, so
-		// the same client code runs either way.
-		lf.level = "warn"
+		// In process: the embedded server on a loopback port, so the same client code runs
+		// either way.
 		log, err := lf.logger(e.stderr)
 		if err != nil {
 			return err

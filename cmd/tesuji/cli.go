@@ -151,9 +151,12 @@ type logFlags struct {
 	file   string
 }
 
-func (l *logFlags) register(fs *flag.FlagSet) {
+func (l *logFlags) register(fs *flag.FlagSet) { l.registerLevel(fs, "info") }
+
+// registerLevel registers the flags with level as --log-level's default.
+func (l *logFlags) registerLevel(fs *flag.FlagSet, level string) {
 	fs.StringVar(&l.format, "log-format", "auto", "log format: text, json, or auto (text on a terminal, JSON otherwise)")
-	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&l.level, "log-level", level, "log level: debug, info, warn, error")
 }
 
 // logger builds the slog logger the flags ask for, writing to w.
