@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -58,11 +59,12 @@ var version = "dev"
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return errUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
-		if len(args) == 0 {
-			return errUsage
-		}
 		return nil
 	}
 	for _, c := range commands() {
@@ -82,26 +84,33 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'tesuji COMMAND --help' for a command's flags. Every flag can also be set with an\nenvironment variable TESUJI_<FLAG> (upper case, '-' as '_'), e.g. TESUJI_KATAGO for --katago.")
 }
 
-// flagSet returns a FlagSet for a subcommand whose --help prints to stdout.
+// flagSet returns a FlagSet for a subcommand whose usage goes to stderr, and to stdout
+// for --help (see parse).
 func flagSet(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: tesuji %s %s\n\nFlags (each also read from TESUJI_<FLAG>):\n", name, synopsis)
-		fs.SetOutput(e.stdout)
+		fmt.Fprintf(fs.Output(), "Usage: tesuji %s %s\n\nFlags (each also read from TESUJI_<FLAG>):\n", name, synopsis)
 		fs.PrintDefaults()
-		fs.SetOutput(e.stderr)
 	}
 	return fs
 }
 
 // parse parses args, then fills every flag not given on the command line from its
-// environment variable TESUJI_<NAME>.
+// environment variable TESUJI_<NAME>. The usage that --help asks for goes to stdout; a
+// flag error and the usage after it go to stderr, as stdout may carry the command's
+// output (the token that token create prints, gtp's GTP).
 func parse(fs *flag.FlagSet, e *env, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return flag.ErrHelp
-		}
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	err := fs.Parse(args)
+	fs.SetOutput(e.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = out.WriteTo(e.stdout)
+		return flag.ErrHelp
+	}
+	_, _ = out.WriteTo(e.stderr)
+	if err != nil {
 		return errUsage
 	}
 	return e.applyEnv(fs, e.getenv)

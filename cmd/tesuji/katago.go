@@ -16,7 +16,11 @@ import (
 
 func runKataGo(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, "Usage: tesuji katago install [flags]   download KataGo and a network into the user cache\n       tesuji katago which [flags]     print the KataGo binary and network tesuji would use\n       tesuji katago tune [flags]      choose KataGo's settings for this machine as a worker does, measuring once on a GPU, and print them")
+		w := e.stdout
+		if len(args) == 0 {
+			w = e.stderr // no command: a mistake, not a request for help
+		}
+		fmt.Fprintln(w, "Usage: tesuji katago install [flags]   download KataGo and a network into the user cache\n       tesuji katago which [flags]     print the KataGo binary and network tesuji would use\n       tesuji katago tune [flags]      choose KataGo's settings for this machine as a worker does, measuring once on a GPU, and print them")
 		if len(args) == 0 {
 			return errUsage
 		}

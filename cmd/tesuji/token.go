@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -58,8 +59,8 @@ func (f *tokenFlags) store(ctx context.Context, getenv func(string) string) (api
 }
 
 func runToken(ctx context.Context, e *env, args []string) error {
-	usage := func() {
-		fmt.Fprint(e.stdout, `Usage: tesuji token create --name NAME [--redis URL | --data DIR]
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: tesuji token create --name NAME [--redis URL | --data DIR]
        tesuji token list [--redis URL | --data DIR]
        tesuji token revoke ID|NAME [--redis URL | --data DIR]
 
@@ -69,11 +70,12 @@ shown once, when it is created; servers keep only its SHA-256. Send it as
 (KaTrain's remote_url: ws://host:8080/api/v1/katago?token=TOKEN).
 `)
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage()
-		if len(args) == 0 {
-			return errUsage
-		}
+	if len(args) == 0 {
+		usage(e.stderr)
+		return errUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stdout)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -86,7 +88,7 @@ shown once, when it is created; servers keep only its SHA-256. Send it as
 	case "revoke":
 		return tokenRevoke(ctx, e, args[1:])
 	}
-	usage()
+	usage(e.stderr)
 	return fmt.Errorf("unknown token command %q", args[0])
 }
 

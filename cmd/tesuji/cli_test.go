@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// A usage asked for with --help goes to stdout; one after a mistake goes to stderr, and
+// stdout (GTP for gtp, the token for token create) stays empty.
+func TestUsageGoesToStderrUnlessAskedFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args     []string
+		toStdout bool // else stderr
+		err      bool
+	}{
+		{[]string{"--help"}, true, false},
+		{[]string{"gtp", "--help"}, true, false},
+		{[]string{"worker", "-h"}, true, false},
+		{[]string{"token", "create", "--help"}, true, false},
+		{[]string{"katago", "--help"}, true, false},
+		{[]string{"token", "--help"}, true, false},
+		{nil, false, true},
+		{[]string{"gtp", "--no-such-flag"}, false, true},
+		{[]string{"gtp", "--genmove-visits", "many"}, false, true},
+		{[]string{"gtp"}, false, true},
+		{[]string{"token", "create", "--no-such-flag"}, false, true},
+		{[]string{"token", "create"}, false, true},
+		{[]string{"token"}, false, true},
+		{[]string{"token", "frob"}, false, true},
+		{[]string{"katago"}, false, true},
+		{[]string{"analyze", "--visits", "x"}, false, true},
+		{[]string{"analyze"}, false, true},
+		{[]string{"frob"}, false, true},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), tc.args, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if (err != nil) != tc.err {
+			t.Errorf("tesuji %q: err = %v, want an error: %v", tc.args, err, tc.err)
+		}
+		want, other := &stderr, &stdout
+		if tc.toStdout {
+			want, other = &stdout, &stderr
+		}
+		if !strings.Contains(want.String(), "Usage: tesuji") || other.Len() > 0 {
+			t.Errorf("tesuji %q: stdout %q, stderr %q; want the usage on %s alone", tc.args, stdout.String(), stderr.String(),
+				map[bool]string{true: "stdout", false: "stderr"}[tc.toStdout])
+		}
+	}
+}
