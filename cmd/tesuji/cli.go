@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/term"
@@ -54,8 +55,9 @@ func commands() []command {
 	}
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..."; without it `tesuji
+// version` prints what the Go toolchain recorded in the binary (buildVersion).
+var version string
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
@@ -196,6 +198,38 @@ func runVersion(_ context.Context, e *env, args []string) error {
 	if err := parse(fs, e, args); err != nil {
 		return helpOK(err)
 	}
-	fmt.Fprintln(e.stdout, "tesuji", version)
+	v := version
+	if v == "" {
+		v = buildVersion(debug.ReadBuildInfo())
+	}
+	fmt.Fprintln(e.stdout, "tesuji", v)
 	return nil
+}
+
+// buildVersion is the version a binary's build information names: the module's version
+// (a release tag, or the pseudo-version `go build` stamps from the checkout), else the
+// commit it was built from, with "+dirty" for uncommitted changes; "dev" without either.
+func buildVersion(info *debug.BuildInfo, ok bool) string {
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var revision, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if revision == "" {
+		return "dev"
+	}
+	if modified == "true" {
+		revision += "+dirty"
+	}
+	return revision
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,33 @@ func TestUsageGoesToStderrUnlessAskedFor(t *testing.T) {
 		if !strings.Contains(want.String(), "Usage: tesuji") || other.Len() > 0 {
 			t.Errorf("tesuji %q: stdout %q, stderr %q; want the usage on %s alone", tc.args, stdout.String(), stderr.String(),
 				map[bool]string{true: "stdout", false: "stderr"}[tc.toStdout])
+		}
+	}
+}
+
+// Without a version set at build time, `tesuji version` names the module version or the
+// commit the Go toolchain recorded, and "dev" only when it recorded neither.
+func TestBuildVersion(t *testing.T) {
+	t.Parallel()
+	const rev = "42e8c1f7b8afedf92f120db947632ca439428cb6"
+	vcs := func(modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}
+	}
+	for _, tc := range []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"go install of a tag", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, true, "v1.2.3"},
+		{"go build stamps a pseudo-version", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261207235900-42e8c1f7b8af+dirty"}, Settings: vcs("true")}, true, "v0.0.0-20261207235900-42e8c1f7b8af+dirty"},
+		{"a clean commit", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("false")}, true, rev},
+		{"uncommitted changes", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("true")}, true, rev + "+dirty"},
+		{"no version control", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "dev"},
+		{"no build information", nil, false, "dev"},
+	} {
+		if got := buildVersion(tc.info, tc.ok); got != tc.want {
+			t.Errorf("%s: buildVersion = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
