@@ -220,7 +220,7 @@ func (cfg *InstallConfig) installKataGo(ctx context.Context, katago, sum string)
 		// Files are flattened into dir: release archives hold the binary, its shared
 		// libraries and example configs, and nothing may escape dir.
 		dst := filepath.Join(dir, name)
-		// Linux releases ship the binary plain or as an AppImage, which runs as it is.
+		// Linux releases ship the binary plain or as an AppImage (unpacked below).
 		if name == "katago" || name == "katago.exe" || (strings.HasPrefix(name, "katago") && strings.HasSuffix(name, ".AppImage")) {
 			dst = katago // katago.exe on Windows
 			found = true
@@ -232,7 +232,77 @@ func (cfg *InstallConfig) installKataGo(ctx context.Context, katago, sum string)
 	if !found {
 		return fmt.Errorf("setup: %s holds no katago binary", cfg.KataGoURL)
 	}
+	appImage, err := isAppImage(katago)
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	if appImage {
+		return extractAppImage(ctx, katago)
+	}
 	return nil
+}
+
+// isAppImage reports whether the file at p is a type 2 AppImage: an ELF file with the
+// bytes "AI" 0x02 at offset 8 of its header.
+func isAppImage(p string) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var head [11]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return string(head[:4]) == "\x7fELF" && string(head[8:]) == "AI\x02", nil
+}
+
+// appImageWrapper replaces an extracted AppImage: it runs the AppRun beside it by its own
+// path, as an AppRun finds its files through $0, and execs, so that signals reach KataGo.
+const appImageWrapper = `#!/bin/sh
+# KataGo from its extracted AppImage (see appimage/).
+exec "$(dirname "$(readlink -f "$0")")/appimage/AppRun" "$@"
+`
+
+// extractAppImage unpacks the AppImage at katago into appimage/ beside it and puts a
+// wrapper that runs it in its place: an AppImage mounts itself with FUSE each time it
+// runs, which a container or a fresh system often lacks.
+func extractAppImage(ctx context.Context, katago string) error {
+	dir := filepath.Dir(katago)
+	work, err := os.MkdirTemp(dir, "appimage-")
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	defer os.RemoveAll(work)
+	cmd := exec.CommandContext(ctx, katago, "--appimage-extract")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("setup: unpack the KataGo AppImage: %w: %s", err, lastLines(out, 5))
+	}
+	root := filepath.Join(work, "squashfs-root")
+	if !isExecutable(filepath.Join(root, "AppRun"), runtime.GOOS) {
+		return errors.New("setup: the KataGo AppImage holds no AppRun")
+	}
+	app := filepath.Join(dir, "appimage")
+	if err := os.RemoveAll(app); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	if err := os.Rename(root, app); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	if err := os.WriteFile(katago+".part", []byte(appImageWrapper), 0o755); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	return os.Rename(katago+".part", katago)
+}
+
+// lastLines is the end of a command's output, for an error message.
+func lastLines(out []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 func extract(f *zip.File, dst string) error {

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,31 @@ import (
 
 	"github.com/tesuji/tesuji/setup"
 )
+
+// TestMain lets this test binary stand in for a KataGo AppImage, installed as katago: run
+// with --appimage-extract it unpacks, as an AppImage does, into ./squashfs-root an AppRun
+// that answers like katago and says where it runs from; run otherwise it fails as an
+// AppImage does where there is no FUSE.
+func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "katago" {
+		if len(os.Args) == 2 && os.Args[1] == "--appimage-extract" {
+			appRun := "#!/bin/sh\necho \"KataGo v1.16.4 from $0\"\n"
+			err := os.MkdirAll("squashfs-root", 0o755)
+			if err == nil {
+				err = os.WriteFile(filepath.Join("squashfs-root", "AppRun"), []byte(appRun), 0o755)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			fmt.Println("squashfs-root/AppRun")
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "dlopen(): error loading libfuse.so.2\n\nAppImages require FUSE to run.")
+		os.Exit(127)
+	}
+	os.Exit(m.Run())
+}
 
 // release builds a zip like KataGo's release archives: the binary and a config beside it.
 func release(t *testing.T, binary []byte) []byte {
@@ -32,6 +58,9 @@ func release(t *testing.T, binary []byte) []byte {
 		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
 		if name == "katago" {
 			h.SetMode(0o755)
+			// Stored: one binary is this test binary, which takes seconds to deflate
+			// under the race detector.
+			h.Method = zip.Store
 		}
 		w, err := zw.CreateHeader(h)
 		if err != nil {
@@ -310,12 +339,12 @@ func TestLocateNamesTheFix(t *testing.T) {
 	}
 }
 
-// An install whose KataGo does not start leaves no binary behind, so the next install
-// downloads it again instead of trusting it.
-func TestInstallRemovesKataGoThatDoesNotStart(t *testing.T) {
-	t.Parallel()
-	archive := release(t, []byte("#!/bin/sh\nexit 1\n"))
-	var downloads atomic.Int32
+// serveRelease serves archive as a release and "net" as the network, counting the
+// release's downloads, and returns an InstallConfig that installs them into a new
+// directory.
+func serveRelease(t *testing.T, archive []byte) (setup.InstallConfig, *atomic.Int32) {
+	t.Helper()
+	downloads := new(atomic.Int32)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/katago.zip" {
 			downloads.Add(1)
@@ -324,16 +353,23 @@ func TestInstallRemovesKataGoThatDoesNotStart(t *testing.T) {
 		}
 		w.Write([]byte("net"))
 	}))
-	defer srv.Close()
-	dir := t.TempDir()
+	t.Cleanup(srv.Close)
+	return setup.InstallConfig{Dir: t.TempDir(), KataGoURL: srv.URL + "/katago.zip", ModelURL: srv.URL + "/net.bin.gz",
+		KataGoSHA256: sha(archive), ModelSHA256: sha([]byte("net"))}, downloads
+}
+
+// An install whose KataGo does not start leaves no binary behind, so the next install
+// downloads it again instead of trusting it.
+func TestInstallRemovesKataGoThatDoesNotStart(t *testing.T) {
+	t.Parallel()
+	archive := release(t, []byte("#!/bin/sh\nexit 1\n"))
+	cfg, downloads := serveRelease(t, archive)
 	checkErr := errors.New("katago: exit status 1")
-	cfg := setup.InstallConfig{Dir: dir, KataGoURL: srv.URL + "/katago.zip", ModelURL: srv.URL + "/net.bin.gz",
-		KataGoSHA256: sha(archive), ModelSHA256: sha([]byte("net")),
-		Check: func(context.Context, string, string) error { return checkErr }}
+	cfg.Check = func(context.Context, string, string) error { return checkErr }
 	if _, _, err := setup.Install(context.Background(), cfg); !errors.Is(err, checkErr) {
 		t.Fatalf("install: %v, want the check's error", err)
 	}
-	if _, err := os.Stat(setup.KataGoPath(dir)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(setup.KataGoPath(cfg.Dir)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the KataGo that did not start is still installed: %v", err)
 	}
 	checkErr = nil
@@ -342,5 +378,41 @@ func TestInstallRemovesKataGoThatDoesNotStart(t *testing.T) {
 	}
 	if n := downloads.Load(); n != 2 {
 		t.Errorf("KataGo downloaded %d times, want again after the failed check", n)
+	}
+}
+
+// A release whose katago is an AppImage is installed unpacked, so that KataGo runs without
+// FUSE: the installed katago runs the AppImage's AppRun, and installing again downloads
+// nothing.
+func TestInstallUnpacksAppImage(t *testing.T) {
+	t.Parallel()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(bin[8:11], "AI\x02") // ELF padding the kernel ignores; an AppImage's mark
+	archive := release(t, bin)
+	cfg, downloads := serveRelease(t, archive)
+	var said string
+	cfg.Check = func(ctx context.Context, katago, _ string) error {
+		out, err := exec.CommandContext(ctx, katago, "version").Output()
+		said = string(out)
+		return err
+	}
+	for range 2 {
+		katago, _, err := setup.Install(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(filepath.Dir(katago), "appimage", "AppRun"); !strings.Contains(said, "KataGo v1.16.4 from "+want) {
+			t.Errorf("installed katago says %q, want the AppImage's AppRun, %s", said, want)
+		}
+	}
+	if n := downloads.Load(); n != 1 {
+		t.Errorf("KataGo downloaded %d times, want once", n)
 	}
 }
