@@ -4,6 +4,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tesuji/tesuji/api"
@@ -81,8 +83,8 @@ func waitAPI(t *testing.T, cond func() bool) {
 }
 
 // TestLibrary: the home page lists the reviews under the upload card with their players,
-// date, result and status, follows the progress of one still running, opens one and
-// deletes one.
+// date, result and status, follows the progress of one still running, deletes one, stops
+// the running one and opens one.
 func TestLibrary(t *testing.T) {
 	t.Parallel()
 	s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_VISITS_PER_SECOND=2000")
@@ -140,6 +142,16 @@ func TestLibrary(t *testing.T) {
 		t.Errorf("the deleted review answers %s, want 404", res.Status)
 	}
 
+	// Stop asks once more, then the running review is cancelled and kept.
+	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q] .lib-delete`, live))))
+	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q] .lib-confirm`, live))))
+	tb.waitFor("the stopped review", fmt.Sprintf(`document.querySelector('li[data-id=%q] .lib-badge').textContent === 'Cancelled'`, live))
+	var a analysis
+	getJSON(t, s.url+"/api/v1/analyses/"+live, &a)
+	if a.Status != "cancelled" {
+		t.Errorf("the stopped review is %s, want cancelled", a.Status)
+	}
+
 	// Open goes to the review, and back returns to the library.
 	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-id=%q] .lib-open`, ids[1]))))
 	tb.waitFor("the review", fmt.Sprintf(`location.pathname === '/review/%s' && !!document.querySelector('#goban')`, ids[1]))
@@ -160,6 +172,58 @@ func TestLibrary(t *testing.T) {
 	tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#library').scrollIntoView()`))
 	tb.viewport = true
 	tb.shot("home-library-phone")
+}
+
+// TestLibraryStopKeepsFinished: Stop on a review the list still shows running, which has
+// finished since the list was read, keeps the review and shows it done.
+func TestLibraryStopKeepsFinished(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=500")
+	id := reviewDone(t, s, reviewGame(t, "Ke Jie", "Park Junghwan", "2026-11-23", "B+1.5"))[0]
+	tb := newTab(t, 1280, 1000)
+	// Until the page sends its Stop, every list it reads shows the review half done, as a
+	// list read just before the review finished does.
+	stale := fmt.Sprintf(`(() => {
+		const real = window.fetch;
+		let stopped = false;
+		window.fetch = async (input, init) => {
+			const method = (init && init.method) || 'GET';
+			if (method === 'DELETE') stopped = true;
+			const res = await real(input, init);
+			if (stopped || method !== 'GET' || new URL(String(input), location.href).pathname !== '/api/v1/analyses') return res;
+			const list = await res.json();
+			for (const a of list.analyses) {
+				if (a.id === %q) Object.assign(a, {status: 'running', progress: {...a.progress, done: 60, percent: 50}});
+			}
+			return new Response(JSON.stringify(list), {status: res.status, headers: res.headers});
+		};
+	})()`, id)
+	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stale}); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(chromedp.Navigate(s.url + "/"))
+	entry := fmt.Sprintf(`#library-list li[data-id=%q]`, id)
+	tb.waitFor("the review shown running", fmt.Sprintf(`document.querySelector('%s .lib-delete')?.textContent === 'Stop'`, entry))
+	tb.do(chromedp.Click(chromedp.CSS(entry + " .lib-delete")))
+	tb.waitFor("the confirmation", fmt.Sprintf(`document.querySelector('%s .lib-confirm')?.textContent === 'Stop it'`, entry))
+	tb.do(chromedp.Click(chromedp.CSS(entry + " .lib-confirm")))
+	tb.waitFor("the entry after Stop", fmt.Sprintf(`['Done', 'Cancelled'].includes(document.querySelector('%s .lib-badge')?.textContent)`, entry))
+	if got := tb.text(entry + " .lib-badge"); got != "Done" {
+		t.Errorf("after Stop the finished review reads %q, want Done", got)
+	}
+	res, err := http.Get(s.url + "/api/v1/analyses/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("after Stop the finished review answers %s, want 200: Stop deleted it", res.Status)
+	}
+	if msg := tb.text("#library .error"); msg != "" {
+		t.Errorf("the library shows the error %q", msg)
+	}
 }
 
 // TestPlayerPage: a player's page over three reviewed games, one under another spelling

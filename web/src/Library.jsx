@@ -2,6 +2,7 @@
 // result, status (with the progress of a review still running), open and delete. Each name
 // leads to the player's page.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { cancelAnalysis } from './api.js';
 import { deleteAnalysis, gameDate, listAnalyses, playerPath } from './library.js';
 import './library.css';
 import { progressWords } from './Upload.jsx';
@@ -45,19 +46,23 @@ function Name({ name, rank, fallback, go }) {
   );
 }
 
-function Entry({ a, go, onDeleted, onError }) {
+function Entry({ a, go, onDeleted, onFinished, onError }) {
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
   const live = LIVE.includes(a.status);
   const pct = a.progress.percent || 0;
 
+  // remove stops a live review, or deletes a finished one. Stop only ever cancels: a
+  // review that finished while the player confirmed is kept (409), and the list is read
+  // again to show it done.
   async function remove() {
     setBusy(true);
     try {
-      await deleteAnalysis(a.id);
+      await (live ? cancelAnalysis(a.id) : deleteAnalysis(a.id));
       onDeleted(a.id, live);
     } catch (e) {
-      onError(e.message);
+      if (live && e.code === 'already_finished') onFinished();
+      else onError(e.message);
     }
     setBusy(false);
     setConfirm(false);
@@ -106,7 +111,9 @@ export function Library({ go }) {
   const [player, setPlayer] = useState('');
   const [list, setList] = useState(null); // { analyses, next }
   const [error, setError] = useState('');
+  const [reads, setReads] = useState(0); // bumped to read the list again
   const shown = useRef(PAGE);
+  const filtered = useRef(player);
 
   // Load the first page for the filter, and refresh it while a review is live.
   useEffect(() => {
@@ -123,13 +130,15 @@ export function Library({ go }) {
         if (!gone) setError(e.message);
       }
     };
-    const wait = setTimeout(load, player ? 250 : 0);
+    // A new filter waits for the player to stop typing.
+    const wait = setTimeout(load, player !== filtered.current ? 250 : 0);
+    filtered.current = player;
     return () => {
       gone = true;
       clearTimeout(wait);
       clearTimeout(timer);
     };
-  }, [player]);
+  }, [player, reads]);
 
   async function more() {
     try {
@@ -172,7 +181,7 @@ export function Library({ go }) {
       {list && list.analyses.length > 0 && (
         <ul class="lib-list" id="library-list">
           {list.analyses.map((a) => (
-            <Entry key={a.id} a={a} go={go} onDeleted={deleted} onError={setError} />
+            <Entry key={a.id} a={a} go={go} onDeleted={deleted} onFinished={() => setReads((n) => n + 1)} onError={setError} />
           ))}
         </ul>
       )}

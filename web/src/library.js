@@ -13,7 +13,8 @@ export function listAnalyses({ player, cursor, limit } = {}) {
   return request(qs ? `${BASE}?${qs}` : BASE);
 }
 
-// deleteAnalysis deletes a finished review, or cancels one that is still queued or running.
+// deleteAnalysis deletes a finished review with its results; a review still queued or
+// running is stopped with api.js's cancelAnalysis instead, which never deletes one.
 export const deleteAnalysis = (id) => request(`${BASE}/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 // getPlayer returns a player's report, counting the other spellings in names too.
