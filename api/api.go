@@ -227,7 +227,9 @@ func New(cfg Config) *API {
 	authed.GET("/katago", a.katagoSocket)
 	authed.GET("/workers", a.requireScope(ScopeOperator), a.listWorkers)
 	authed.GET("/models", a.listModels)
-	authed.GET("/players/:name", a.getPlayer)
+	// The name is the rest of the path: a pair's names joined by a slash ("Cho U/Iyama
+	// Yuta", sent as %2F) are one name.
+	authed.GET("/players/*name", a.getPlayer)
 	a.router = r
 	return a
 }

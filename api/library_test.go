@@ -249,8 +249,8 @@ func TestDownloadNamedAfterGame(t *testing.T) {
 }
 
 // TestPlayerReport: a player's done reviews under every spelling asked for, with figures
-// that match the games' own analysis, the worst moves linked into the reviews, and nothing
-// of another token's.
+// that match the games' own analysis, the worst moves linked into the reviews, nothing of
+// another token's, and a pair's names joined by a slash read as one name.
 func TestPlayerReport(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{})
@@ -259,7 +259,8 @@ func TestPlayerReport(t *testing.T) {
 		game9(`PB[Lee Sedol]PW[Gu Li]DT[2026-11-21]`),
 		game9(`PB[Ke Jie]PW[lee sedol]DT[2026-11-22]`),
 		game9(`PB[Lee Sedol 9p]PW[Shin Jinseo]DT[2026-11-20]`),
-		game9(`PB[Lee Sedolx]PW[Shin Jinseo]DT[2026-11-20]`))
+		game9(`PB[Lee Sedolx]PW[Shin Jinseo]DT[2026-11-20]`),
+		game9(`PB[Cho U/Iyama Yuta]PW[Kim Jiseok/Choi Jeong]DT[2026-11-23]`))
 	e.reviewed(t, bob, game9(`PB[Lee Sedol]PW[Bob]`))
 
 	type report struct {
@@ -373,6 +374,10 @@ func TestPlayerReport(t *testing.T) {
 	theirs := get(t, bob, "/api/v1/players/"+url.PathEscape("Lee Sedol")+"?names=lee+sedol+9p")
 	if len(theirs.Games) != 1 || theirs.Games[0].Opponent != "Bob" {
 		t.Errorf("bob's report has %+v, want his one game", theirs.Games)
+	}
+	// A pair's names joined by a slash are one name, its slash escaped in the path.
+	if pair := get(t, alice, "/api/v1/players/"+url.PathEscape("Cho U/Iyama Yuta")); len(pair.Games) != 1 || pair.Games[0].ID != a[4] || pair.Names[0] != "Cho U/Iyama Yuta" {
+		t.Errorf("the pair's report has %v with %+v, want their one game %s", pair.Names, pair.Games, a[4])
 	}
 	if none := get(t, alice, "/api/v1/players/Nobody"); len(none.Games) != 0 || none.Totals.Accuracy != 0 || len(none.WorstMoves) != 0 {
 		t.Errorf("a player without games: %+v", none)

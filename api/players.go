@@ -79,7 +79,7 @@ type worstMove struct {
 }
 
 func (a *API) getPlayer(c *gin.Context) {
-	name := strings.TrimSpace(c.Param("name"))
+	name := strings.TrimSpace(strings.TrimPrefix(c.Param("name"), "/"))
 	if name == "" {
 		a.writeError(c, badRequest("invalid_request", "name the player"))
 		return

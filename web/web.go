@@ -48,8 +48,10 @@ type handler struct {
 // of reviews uploaded at once (the page keeps the batch under its key).
 var reviewPath = regexp.MustCompile(`^/(review|batch)/[A-Za-z0-9_-]{1,64}/?$`)
 
-// playerPath is a player's page; the name is the player's as the records write it.
-var playerPath = regexp.MustCompile(`^/player/[^/]{1,200}/?$`)
+// playerPath is a player's page; the name is the player's as the records write it, of any
+// length (the API bounds none), escaped as one path segment: it is matched against the
+// escaped path, where the "/" of a pair's names ("Cho U/Iyama Yuta") is still %2F.
+var playerPath = regexp.MustCompile(`^/player/[^/]+/?$`)
 
 // contentSecurityPolicy keeps the page on its own origin: no script, style, image or
 // connection to any other host. Shudan and uPlot set element styles from script, and the
@@ -67,7 +69,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.Path
 	switch {
-	case p == "/" || p == "/index.html" || reviewPath.MatchString(p) || playerPath.MatchString(p):
+	case p == "/" || p == "/index.html" || reviewPath.MatchString(p) || playerPath.MatchString(r.URL.EscapedPath()):
 		h.serveIndex(w, r)
 	case strings.HasPrefix(p, "/assets/") && h.fsys != nil:
 		h.serveAsset(w, r, strings.TrimPrefix(p, "/assets/"))

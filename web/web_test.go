@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -90,6 +91,7 @@ func serve(t *testing.T, h http.Handler, method, target string, header map[strin
 	return r
 }
 
+// TestHandler serves the page at its addresses, the built assets, and 404 elsewhere.
 func TestHandler(t *testing.T) {
 	t.Parallel()
 	h := NewHandler(built(t))
@@ -114,6 +116,8 @@ func TestHandler(t *testing.T) {
 		{"review id with a dot", "GET", "/review/a.b", nil, response{Status: 404, Type: "text/plain; charset=utf-8"}},
 		{"player page", "GET", "/player/Lee%20Sedol?names=lee+sedol", nil, page},
 		{"player page of a name outside ASCII", "GET", "/player/%E6%9D%8E%E4%B8%96%E4%B9%AD", nil, page},
+		{"player page of a pair, the names joined by a slash", "GET", "/player/Cho%20U%2FIyama%20Yuta", nil, page},
+		{"player page of a long name", "GET", "/player/" + url.PathEscape(strings.Repeat("이세돌", 100)), nil, page},
 		{"player without a name", "GET", "/player/", nil, response{Status: 404, Type: "text/plain; charset=utf-8"}},
 		{"player of a path", "GET", "/player/a/b", nil, response{Status: 404, Type: "text/plain; charset=utf-8"}},
 		{"script", "GET", "/assets/app-AB12.js", nil, response{Status: 200, Type: "text/javascript; charset=utf-8", Cache: immutable, Body: "console.log('tesuji')"}},
