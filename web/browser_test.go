@@ -92,6 +92,7 @@ func (b *syncBuffer) String() string {
 type site struct {
 	url string
 	srv *server.Server
+	cfg server.Config
 }
 
 // startSite starts a tesuji server with the UI and the fake engine (env configures it),
@@ -114,23 +115,36 @@ func startSite(t *testing.T, acfg api.Config, engines int, env ...string) *site 
 			cfg.Engine.TurnTimeout = time.Hour
 		}
 	}
-	s := server.New(cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
+	st := &site{cfg: cfg}
+	st.start(t)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.Stop(ctx); err != nil && engines >= 0 {
+		if err := st.stop(); err != nil && engines >= 0 {
 			t.Errorf("stop server: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &site{url: "http://" + s.Addr(), srv: s}
+	return st
+}
+
+// start starts the site's server; after a stop, again on the same address and store.
+func (st *site) start(t *testing.T) {
+	t.Helper()
+	s := server.New(st.cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	st.srv, st.url, st.cfg.Addr = s, "http://"+s.Addr(), s.Addr()
+}
+
+// stop stops the site's server.
+func (st *site) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return st.srv.Stop(ctx)
 }
 
 // tab is one browser tab, and the test that drives it.

@@ -8,8 +8,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -280,8 +282,11 @@ func readAll(t *testing.T, res *http.Response) string {
 	return string(data)
 }
 
+// wholeReview is the address of a whole review in the API, every turn of it.
+var wholeReview = regexp.MustCompile(`^/api/v1/analyses/[^/]+$`)
+
 // TestBatchUpload uploads five files at once, one of them broken: four reviews run and
-// finish, the broken file is listed with its reason.
+// finish, followed in the library's list, the broken file is listed with its reason.
 func TestBatchUpload(t *testing.T) {
 	t.Parallel()
 	s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=300")
@@ -332,6 +337,14 @@ func TestBatchUpload(t *testing.T) {
 	if got := tb.text("#batch-summary"); got != "4 reviews: 4 finished · 1 file could not be read" {
 		t.Errorf("summary %q", got)
 	}
+	// The page follows the reviews in the library's small entries, not in whole reviews.
+	tb.rec.mu.Lock()
+	for _, r := range tb.rec.requests {
+		if u, err := url.Parse(r); err == nil && wholeReview.MatchString(u.Path) {
+			t.Errorf("the batch page read the whole review %s", r)
+		}
+	}
+	tb.rec.mu.Unlock()
 	tb.shot("01-batch")
 	batchPath := eval[string](tb, `location.pathname`)
 	tb.do(chromedp.Reload())
@@ -380,6 +393,46 @@ func TestBatchUpload(t *testing.T) {
 	tb.do(chromedp.Navigate(s.url + "/batch/" + strings.TrimPrefix(batchPath, "/batch/")))
 	tb.do(chromedp.Click(chromedp.CSS(`#batch li:nth-child(4) a`)))
 	tb.waitFor("the review of the Tygem game", `location.pathname.startsWith('/review/') && document.title === '이세돌 vs 박정환 · tesuji'`)
+}
+
+// TestBatchServerRestart: while the server restarts, the batch page keeps its reviews'
+// status and says it keeps asking, and it follows them again once the server is back.
+func TestBatchServerRestart(t *testing.T) {
+	t.Parallel()
+	// No engine: the reviews stay queued across the restart until the test cancels them.
+	s := startSite(t, api.Config{}, -1)
+	tb := newTab(t, 1280, 900)
+	tb.do(chromedp.Navigate(s.url + "/"))
+	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{testdata(t, "review.sgf"), testdata(t, "commented.sgf")}))
+	tb.waitFor("the chosen files", `document.querySelector('#file-name')?.textContent === '2 files'`)
+	tb.do(chromedp.Click(chromedp.CSS(`input[name=preset][value=quick]`)), chromedp.Click(chromedp.ID("submit")))
+	tb.waitFor("the queued reviews", `location.pathname.startsWith('/batch/') && [...document.querySelectorAll('#batch li')].map(li => li.dataset.status).join(' ') === 'queued queued'`)
+	ids := eval[[]string](tb, `[...document.querySelectorAll('#batch li a')].map(a => a.getAttribute('href').slice('/review/'.length))`)
+
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitFor("the page to notice", `!!document.querySelector('#batch-notice') || !!document.querySelector('#batch li:not([data-status="queued"])')`)
+	if got := eval[string](tb, `[...document.querySelectorAll('#batch li')].map(li => li.dataset.status).join(' ')`); got != "queued queued" {
+		t.Errorf("with the server down the batch reads %q, want the reviews still queued", got)
+	}
+	tb.shot("server-down")
+
+	s.start(t)
+	tb.waitFor("the server again", `!document.querySelector('#batch-notice')`)
+	for _, id := range ids {
+		req, err := http.NewRequest(http.MethodDelete, s.url+"/api/v1/analyses/"+id+"?cancel=true", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	tb.waitFor("the reviews cancelled after the restart", `[...document.querySelectorAll('#batch li')].map(li => li.dataset.status).join(' ') === 'cancelled cancelled'`)
 }
 
 // etaText words a duration in seconds as the upload form does.
