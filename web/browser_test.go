@@ -837,15 +837,19 @@ func TestServerBusy(t *testing.T) {
 	tb.shot("busy")
 }
 
-// TestPhone reviews a game on a phone: one column, nothing wider than the screen, and a
-// tap on a candidate shows its variation.
+// TestPhone reviews a game on a phone: one column, nothing wider than the screen (a long
+// unbroken name and an address in a comment wrap, on the review and the player's page),
+// and a tap on a candidate shows its variation.
 func TestPhone(t *testing.T) {
 	t.Parallel()
 	s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=100")
-	sgf, err := os.ReadFile(testdata(t, "review.sgf"))
+	data, err := os.ReadFile(testdata(t, "review.sgf"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	const long = "Hoshino_Yamamoto_Takahashi_Watanabe_Kobayashi_Nakamura"
+	sgf := strings.NewReplacer("PB[Honinbo Tora]", "PB["+long+"]",
+		";W[dp]", ";W[dp]C[The game record: https://www.gokgs.com/gameArchives.jsp?user=someplayer&year=2026&month=11&oldAccounts=y]").Replace(string(data))
 	tb := newTab(t, 0, 0)
 	tb.viewport = true
 	tb.do(chromedp.Emulate(device.IPhone13), chromedp.Navigate(s.url+"/"))
@@ -860,14 +864,20 @@ func TestPhone(t *testing.T) {
 	tb.key(kb.ArrowRight)
 	tb.key(kb.ArrowRight)
 	tb.waitFor("the candidates of move 2", `!!document.querySelector('#goban .shudan-vertex.shudan-heat_9')`)
+	tb.waitFor("the comment of move 2", `!!document.querySelector('#comment')`)
 
-	width := eval[float64](tb, `window.innerWidth`)
-	for _, sel := range []string{"html", "#goban", "#graph", "#move-list", "#summary"} {
-		w := eval[float64](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return Math.max(e.scrollWidth, e.getBoundingClientRect().right); })()`, sel))
-		if w > width+0.5 {
-			t.Errorf("%s reaches %.0f px on a %.0f px screen", sel, w, width)
+	// The screen's width: a page wider than the screen widens innerWidth with it.
+	width := eval[float64](tb, `screen.width`)
+	fits := func(sels ...string) {
+		t.Helper()
+		for _, sel := range sels {
+			w := eval[float64](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return Math.max(e.scrollWidth, e.getBoundingClientRect().right); })()`, sel))
+			if w > width+0.5 {
+				t.Errorf("%s reaches %.0f px on a %.0f px screen", sel, w, width)
+			}
 		}
 	}
+	fits("html", "#goban", "#graph", "#move-list", "#summary", "#comment", ".head h1", "#mistake-who")
 	if got := eval[float64](tb, `document.querySelector('#goban').getBoundingClientRect().width`); got < width*0.8 {
 		t.Errorf("the board is %.0f px wide on a %.0f px screen; it should take most of it", got, width)
 	}
@@ -880,6 +890,11 @@ func TestPhone(t *testing.T) {
 		eval[chromedp.Void](tb, fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'start'})`, sel))
 		tb.shot(fmt.Sprintf("%02d-%s", 4+i, sel[1:]))
 	}
+
+	tb.do(chromedp.Navigate(s.url + "/player/" + url.PathEscape(long)))
+	tb.waitFor("the player's game", `document.querySelectorAll('#player-games tbody tr').length === 1`)
+	fits("html", "#player-name", ".spellings")
+	tb.shot("07-player")
 }
 
 func TestMain(m *testing.M) {
