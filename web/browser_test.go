@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -668,42 +669,7 @@ func TestReviewLive(t *testing.T) {
 	tb.waitFor("the overlay to go", `document.querySelectorAll('#goban .shudan-vertex[class*="shudan-paint_"]').length === 0`)
 
 	// The download is the API's annotated SGF.
-	downloads := filepath.Join(tb.dir, "downloads")
-	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit)
-	defer cancel()
-	progressEvents := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tb.do(chromedp.Click(chromedp.ID("download")))
-	var file string
-	for ev, err := range progressEvents {
-		if err != nil {
-			t.Fatalf("waiting for the download: %v", err)
-		}
-		if ev.State == browser.DownloadProgressStateCompleted {
-			file = filepath.Join(downloads, ev.GUID)
-			break
-		}
-		if ev.State == browser.DownloadProgressStateCanceled {
-			t.Fatal("the download was cancelled")
-		}
-	}
-	downloaded, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.Get(s.url + "/api/v1/analyses/" + id + "/sgf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromAPI, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !bytes.Equal(downloaded, fromAPI) || !bytes.HasPrefix(bytes.TrimSpace(downloaded), []byte("(;")) {
-		t.Errorf("downloaded %d bytes that differ from the API's %d-byte SGF:\n%.300s", len(downloaded), len(fromAPI), downloaded)
-	}
+	checkDownload(t, tb, s, id, "")
 
 	// The stable link opens the same review at the same move in a new tab.
 	link := eval[string](tb, `document.querySelector('#share-link').value`)
@@ -722,6 +688,70 @@ func TestReviewLive(t *testing.T) {
 		if err != nil || (u.Scheme != "data" && u.Host != host) {
 			t.Errorf("the page requested %s, outside %s", r, s.url)
 		}
+	}
+}
+
+// checkDownload clicks the review's download button: the browser saves the API's
+// annotated SGF under the name the API gives it.
+func checkDownload(t *testing.T, tb *tab, s *site, id, token string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+"/api/v1/analyses/"+id+"/sgf", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromAPI, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	_, params, err := mime.ParseMediaType(res.Header.Get("Content-Disposition"))
+	if res.StatusCode != http.StatusOK || err != nil || params["filename"] == "" {
+		t.Fatalf("the API's SGF: %s, Content-Disposition %q", res.Status, res.Header.Get("Content-Disposition"))
+	}
+
+	downloads := filepath.Join(tb.dir, "downloads")
+	ctx, cancel := context.WithTimeout(tb.ctx, waitLimit)
+	defer cancel()
+	begins := chromedp.BrowserEvents(ctx, browser.DownloadWillBegin)
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(chromedp.Click(chromedp.ID("download")))
+	for ev, err := range begins {
+		if err != nil {
+			t.Fatalf("waiting for the download: %v", err)
+		}
+		if ev.SuggestedFilename != params["filename"] {
+			t.Errorf("the download is named %q, the API names it %q", ev.SuggestedFilename, params["filename"])
+		}
+		break
+	}
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("waiting for the download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(downloads, ev.GUID)
+			break
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the download was cancelled")
+		}
+	}
+	downloaded, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(downloaded, fromAPI) || !bytes.HasPrefix(bytes.TrimSpace(downloaded), []byte("(;")) {
+		t.Errorf("downloaded %d bytes that differ from the API's %d-byte SGF:\n%.300s", len(downloaded), len(fromAPI), downloaded)
 	}
 }
 
@@ -936,8 +966,9 @@ func TestCancel(t *testing.T) {
 }
 
 // TestToken reviews a game on a server that requires API tokens: without one the page
-// says how to get in; opened once with ?token=, it uploads, follows the events and shows
-// the review.
+// says how to get in; opened once with ?token=, it takes the token out of the address,
+// uploads, follows the events, shows the review and downloads its SGF, the token in no
+// link.
 func TestToken(t *testing.T) {
 	t.Parallel()
 	tokens := api.NewSQLiteTokens(sqlitetest.DB(t))
@@ -960,6 +991,9 @@ func TestToken(t *testing.T) {
 
 	tb.do(chromedp.Navigate(s.url + "/?token=" + url.QueryEscape(tok)))
 	tb.waitFor("the upload form", `!!document.querySelector('#submit')`)
+	if got := eval[string](tb, `location.href`); got != s.url+"/" {
+		t.Errorf("the address bar keeps the token: %s", got)
+	}
 	tb.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{testdata(t, "review.sgf")}))
 	tb.waitFor("the chosen file", `document.querySelector('#file-name')?.textContent === 'review.sgf'`)
 	tb.do(
@@ -968,4 +1002,8 @@ func TestToken(t *testing.T) {
 	)
 	tb.waitFor("the end of the review", `document.querySelector('#progress-text')?.textContent.startsWith('Review complete')`)
 	tb.shot("token-review")
+	if href := eval[string](tb, `document.querySelector('#download').href`); strings.Contains(href, "token") {
+		t.Errorf("the download link carries the token: %s", href)
+	}
+	checkDownload(t, tb, s, reviewID(t, tb), tok)
 }

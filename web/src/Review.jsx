@@ -2,7 +2,7 @@
 // what is done, follows the rest over Server-Sent Events, and lets the player step through
 // the game with buttons, arrow keys, the graph and the move list.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { analyzePosition, cancelAnalysis, eventsURL, explainJobError, getAnalysis, getVariations, putVariations, sgfURL } from './api.js';
+import { analyzePosition, cancelAnalysis, downloadSGF, eventsURL, explainJobError, getAnalysis, getVariations, putVariations, sgfURL } from './api.js';
 import { Board } from './Board.jsx';
 import { Graph } from './Graph.jsx';
 import { Mistakes, VariationList } from './Mistakes.jsx';
@@ -388,6 +388,14 @@ export function Review({ id, warnings }) {
     setCopied(true);
   };
 
+  // download fetches the SGF itself, with the token in a header; a click that opens the
+  // link elsewhere (a new tab, a modifier) is the browser's.
+  const download = (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    downloadSGF(id).catch((err) => setNotice(`The SGF could not be downloaded: ${err.message}`));
+  };
+
   return (
     <main class="review">
       <div class="head">
@@ -521,7 +529,7 @@ export function Review({ id, warnings }) {
           <MoveList game={game} turns={turns} current={cur} onSelect={go} />
           <Summary game={game} summary={done > 1 ? summary : null} />
           <section class="share">
-            <a class="button primary" id="download" href={sgfURL(id)} download={`tesuji-${id}.sgf`}>Download annotated SGF</a>
+            <a class="button primary" id="download" href={sgfURL(id)} onClick={download}>Download annotated SGF</a>
             <div class="linkrow">
               <input id="share-link" readOnly value={link} onFocus={(e) => e.currentTarget.select()} aria-label="Link to this review" />
               <button onClick={copy}>{copied ? 'Copied' : 'Copy link'}</button>

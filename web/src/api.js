@@ -3,15 +3,20 @@
 
 const BASE = '/api/v1/analyses';
 
-// token is the API token for servers that require one. A link with ?token=... sets it
-// (and it is kept in this browser, so review links work without it); it goes out as a
-// bearer token, and as a query parameter where the browser cannot set headers
-// (EventSource, downloads).
+// token is the API token for servers that require one. A link with ?token=... sets it: it
+// is kept in this browser, so review links work without it, and taken out of the address,
+// which the history and any link copied from the address bar would keep. It goes out as a
+// bearer token, and as a query parameter only where the browser cannot set headers
+// (EventSource).
 export const token = (() => {
   try {
-    const fromURL = new URLSearchParams(window.location.search).get('token');
+    const params = new URLSearchParams(window.location.search);
+    const fromURL = params.get('token');
     if (fromURL) {
       localStorage.setItem('tesuji-token', fromURL);
+      params.delete('token');
+      const qs = params.toString();
+      history.replaceState(history.state, '', `${location.pathname}${qs ? `?${qs}` : ''}${location.hash}`);
       return fromURL;
     }
     return localStorage.getItem('tesuji-token') || '';
@@ -204,7 +209,49 @@ export const cancelAnalysis = (id) =>
   request(`${BASE}/${encodeURIComponent(id)}?cancel=true`, { method: 'DELETE' });
 
 export const eventsURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/events`);
-export const sgfURL = (id) => withToken(`${BASE}/${encodeURIComponent(id)}/sgf`);
+
+// sgfURL is the address of a review's annotated SGF, without the token: on a server that
+// needs one, downloadSGF fetches it.
+export const sgfURL = (id) => `${BASE}/${encodeURIComponent(id)}/sgf`;
+
+// fileName reads the file name of a Content-Disposition header: filename* (RFC 5987, a
+// name outside ASCII) before filename; fallback when it names none.
+export function fileName(header, fallback) {
+  const star = /filename\*\s*=\s*[^']*'[^']*'([^;\s]+)/i.exec(header || '');
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]);
+    } catch {
+      // A malformed escape: the plain filename, if any.
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header || '');
+  if (plain) return plain[1] !== undefined ? plain[1].replace(/\\(.)/g, '$1') : plain[2];
+  return fallback;
+}
+
+// downloadSGF saves a review's annotated SGF under the name the server gives it. It is
+// fetched with the token in a header, so that the token is in no address.
+export async function downloadSGF(id) {
+  let res;
+  try {
+    const headers = new Headers();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    res = await fetch(sgfURL(id), { headers });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (!res.ok) throw await failure(res);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName(res.headers.get('Content-Disposition'), `tesuji-${id}.sgf`);
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The browser reads the file after the click returns.
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
 
 // explainJobError words the error of a failed analysis.
 export function explainJobError(err) {
