@@ -226,6 +226,39 @@ func TestLibraryStopKeepsFinished(t *testing.T) {
 	}
 }
 
+// TestLibraryRidesOutARestart: the library keeps its list through a server restart and
+// follows its live review again once the server is back.
+func TestLibraryRidesOutARestart(t *testing.T) {
+	t.Parallel()
+	// No engine: the review stays queued across the restart until the test cancels it.
+	s := startSite(t, api.Config{}, -1)
+	id := submitFile(t, s, "review.sgf", 20)
+	tb := newTab(t, 1280, 900)
+	tb.do(chromedp.Navigate(s.url + "/"))
+	entry := fmt.Sprintf(`document.querySelector('#library-list li[data-id="%s"]')`, id)
+	tb.waitFor("the queued review in the library", entry+`?.classList.contains('s-queued')`)
+
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitFor("the library to notice", `!!document.querySelector('#library .error')`)
+	if !eval[bool](tb, entry+`?.classList.contains('s-queued')`) {
+		t.Error("with the server down the library no longer shows the queued review")
+	}
+	s.start(t)
+	tb.waitFor("the server again", `!document.querySelector('#library .error')`)
+	req, err := http.NewRequest(http.MethodDelete, s.url+"/api/v1/analyses/"+id+"?cancel=true", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	tb.waitFor("the review cancelled after the restart", entry+`?.classList.contains('s-cancelled')`)
+}
+
 // TestPlayerPage: a player's page over three reviewed games, one under another spelling
 // merged on the page: the games, accuracy per game and over time, the phases, and the worst
 // moves, each a link into its review at the move.

@@ -107,6 +107,11 @@ function Entry({ a, go, onDeleted, onFinished, onError }) {
   );
 }
 
+// REFRESH is the wait between readings of the list while a review is live, in ms; a
+// failed reading waits twice as long as the last, up to MAX_RETRY.
+const REFRESH = 1500;
+const MAX_RETRY = 30000;
+
 export function Library({ go }) {
   const [player, setPlayer] = useState('');
   const [list, setList] = useState(null); // { analyses, next }
@@ -115,19 +120,28 @@ export function Library({ go }) {
   const shown = useRef(PAGE);
   const filtered = useRef(player);
 
-  // Load the first page for the filter, and refresh it while a review is live.
+  // Load the first page for the filter, and refresh it while a review is live. A reading
+  // that fails for a while (the server restarting, busy or out of reach) keeps the list
+  // shown and tries again, waiting longer each time.
   useEffect(() => {
     let gone = false;
     let timer = 0;
+    let retry = REFRESH;
     const load = async () => {
       try {
         const page = await listAnalyses({ player: player.trim(), limit: Math.min(500, shown.current) });
         if (gone) return;
         setList(page);
         setError('');
-        if (page.analyses.some((a) => LIVE.includes(a.status))) timer = setTimeout(load, 1500);
+        retry = REFRESH;
+        if (page.analyses.some((a) => LIVE.includes(a.status))) timer = setTimeout(load, REFRESH);
       } catch (e) {
-        if (!gone) setError(e.message);
+        if (gone) return;
+        setError(e.message);
+        if (e.status === 0 || e.status === 429 || e.status >= 500) {
+          retry = Math.min(retry * 2, MAX_RETRY);
+          timer = setTimeout(load, retry);
+        }
       }
     };
     // A new filter waits for the player to stop typing.
