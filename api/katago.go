@@ -36,7 +36,7 @@ import (
 //     report as the final result, KataGo's search so far. query_version and query_models
 //     answer as KataGo.
 //   - priority and priorities order the connection's turns, highest first, then oldest,
-//     and go to KataGo above whole-game reviews.
+//     and go to KataGo above whole-game reviews, level with single positions at 0.
 //   - warnings: KaTrain takes a line without analysis data for a result and loses the
 //     query, so a warning travels in the next result line of its query ("warning" and
 //     "field" beside the analysis), never alone.
@@ -73,10 +73,13 @@ type katagoBackend interface {
 	models(ctx context.Context) ([]katago.ModelInfo, error)
 }
 
-// KataGo priorities of websocket queries: above reviews (0), with the client's own
-// priority added so its order holds.
+// KataGo priorities of websocket queries: socketPriorityBase plus the client's own
+// priority, clamped to ±socketPriorityMax, so that client priorities keep their order and
+// every turn stays above reviews (0) and within KataGo's ±2^62. socketPriorityBase is the
+// worker's priority of interactive jobs (worker's katagoPriorityInteractive): a turn at the
+// client's priority 0 is level with a single position.
 const (
-	socketPriorityBase = 10
+	socketPriorityBase = 1 << 41
 	socketPriorityMax  = 1 << 40
 	maxSocketTurns     = 10000 // turns in progress on one connection
 	unknownActionText  = "'action' field must be 'query_version' or 'query_models' or 'clear_cache' or 'terminate' or 'terminate_all'"
@@ -514,7 +517,7 @@ func (s *session) submit(id string, in *katago.Query) {
 		one := *in
 		one.AnalyzeTurns = []int{turn}
 		one.Priorities = nil
-		kp := int(socketPriorityBase + min(max(p, 1-socketPriorityBase), socketPriorityMax))
+		kp := int(socketPriorityBase + min(max(p, -socketPriorityMax), socketPriorityMax))
 		one.Priority = &kp
 		s.seq++
 		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq}

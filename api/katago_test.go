@@ -444,7 +444,8 @@ func TestKaTrainSession(t *testing.T) {
 // TestInteractiveThreadsOnTheSharedEngine: on one CPU engine tuned for reviews, whose
 // positions search with one thread each, KataGo reads the latency settings' search
 // threads on every KaTrain turn and single position, beside the client's own settings,
-// and not on a review's turns.
+// and not on a review's turns; a KaTrain turn at priority 0 and a single position have the
+// same KataGo priority, above the review's.
 func TestInteractiveThreadsOnTheSharedEngine(t *testing.T) {
 	t.Parallel()
 	trace := filepath.Join(t.TempDir(), "katago-stdin.jsonl")
@@ -472,10 +473,14 @@ func TestInteractiveThreadsOnTheSharedEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[int]int{}
+	priority := map[int]int{} // KataGo priority by maxVisits
 	for line := range strings.SplitSeq(string(data), "\n") {
 		var q katago.Query
 		if json.Unmarshal([]byte(line), &q) != nil || q.MaxVisits == nil || q.Action != "" {
 			continue
+		}
+		if q.Priority != nil {
+			priority[*q.MaxVisits] = *q.Priority
 		}
 		got := q.OverrideSettings["numSearchThreads"]
 		switch *q.MaxVisits {
@@ -498,6 +503,10 @@ func TestInteractiveThreadsOnTheSharedEngine(t *testing.T) {
 		if seen[v] == 0 {
 			t.Errorf("KataGo read no query at %d visits: %v", v, seen)
 		}
+	}
+	if priority[50] != priority[60] || priority[70] >= priority[60] {
+		t.Errorf("KataGo priorities: KaTrain's turn %d, single position %d, review %d; want the first two level, above the review",
+			priority[50], priority[60], priority[70])
 	}
 }
 
@@ -607,6 +616,24 @@ func TestKaTrainPriority(t *testing.T) {
 		}
 		if diff := cmp.Diff([]int{5, 3, 1, -2}, order); diff != "" {
 			t.Errorf("order of searches by priority (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestKaTrainNegativePriorities: KaTrain's sweep (priority -10) queued after a whole-game
+// analysis (-100) starts first, on both paths, as KataGo orders them.
+func TestKaTrainNegativePriorities(t *testing.T) {
+	t.Parallel()
+	onBothPaths(t, func(t *testing.T, k *katrain, settled func(n, visits int)) {
+		running := k.ponder(opening)
+		low := k.send(katrainQuery(opening[:2], 9_000_000, map[string]any{"priority": -100, "reportDuringSearchEvery": 0.05}))
+		settled(1, 9_000_000)
+		high := k.send(katrainQuery(opening[:2], 8_000_000, map[string]any{"priority": -10, "reportDuringSearchEvery": 0.05}))
+		settled(1, 8_000_000)
+		k.send(map[string]any{"action": "terminate", "terminateId": running})
+		lines := k.readUntil(func(l kline) bool { return l.kind == "partial" && l.id != running })
+		if got := lines[len(lines)-1].id; got != high {
+			t.Errorf("the search that started next is %s; want %s (priority -10) before %s (priority -100)", got, high, low)
 		}
 	})
 }

@@ -49,10 +49,12 @@ var (
 )
 
 // KataGo priorities: interactive positions are searched before the turns of a review
-// that is already under way on the same engine.
+// that is already under way on the same engine. katagoPriorityInteractive is the base of
+// the API's websocket turns (api/katago.go), whose client priorities, within ±2^40, lie
+// around it: KaTrain's turns at its priority 0 are level with single positions.
 const (
 	katagoPriorityReview      = 0
-	katagoPriorityInteractive = 10
+	katagoPriorityInteractive = 1 << 41
 )
 
 // Config configures a Worker. The zero value of every field means its default.
