@@ -29,7 +29,9 @@ import (
 //
 //   - queries: every field of KataGo's protocol; turns are searched as KataGo would, with
 //     partial reports (isDuringSearch true) when reportDuringSearchEvery is set and one
-//     final result per turn.
+//     final result per turn. A query KataGo would refuse as a whole (a turn outside its
+//     moves, priorities that do not pair with analyzeTurns, ...) answers one error line
+//     with KataGo's field and message, and none of its turns runs.
 //   - terminate (with terminateId and optional turnNumbers) and terminate_all: a turn
 //     without a report yet answers noResults before the acknowledgement, as KataGo answers
 //     for a turn it has not started; one that has reported ends after it with its latest
@@ -370,6 +372,10 @@ func (s *session) handle(line []byte) {
 		s.sendError(id, "", "could not parse query: "+err.Error())
 		return
 	}
+	if field, msg := checkQuery(raw, &q); msg != "" {
+		s.sendError(id, field, msg)
+		return
+	}
 	s.submit(id, &q)
 }
 
@@ -500,19 +506,19 @@ func (s *session) submit(id string, in *katago.Query) {
 		s.sendError(id, "", fmt.Sprintf("too many queries are in progress on this connection (limit %d turns); terminate some first", maxSocketTurns))
 		return
 	}
+	// priorities pairs with analyzeTurns as sent (checkQuery saw to their lengths); a turn
+	// listed twice takes its last priority, as in KataGo.
+	priorities := map[int]int64{}
+	for j, p := range in.Priorities {
+		priorities[in.AnalyzeTurns[j]] = int64(p)
+	}
 	for _, turn := range turns {
 		p := int64(0)
 		if in.Priority != nil {
 			p = int64(*in.Priority)
 		}
-		if len(in.Priorities) == len(in.AnalyzeTurns) && len(in.AnalyzeTurns) > 0 {
-			// priorities pairs with analyzeTurns as sent, duplicates included.
-			for j, at := range in.AnalyzeTurns {
-				if at == turn {
-					p = int64(in.Priorities[j])
-					break
-				}
-			}
+		if pt, ok := priorities[turn]; ok {
+			p = pt
 		}
 		one := *in
 		one.AnalyzeTurns = []int{turn}

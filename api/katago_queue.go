@@ -62,9 +62,6 @@ func (b *queueBackend) analyze(ctx context.Context, s *session, t *task, fn func
 		}
 		return err
 	}
-	if turn < 0 || turn > len(g.Moves) {
-		return &engine.QueryError{Field: "analyzeTurns", Message: fmt.Sprintf("Invalid turn number: %d", turn)}
-	}
 	if unused := unsupportedFields(q); len(unused) > 0 {
 		b.warnOnce(t.q, unused)
 	}

@@ -638,6 +638,66 @@ func TestKaTrainNegativePriorities(t *testing.T) {
 	})
 }
 
+// refusedQueries are query fields KataGo refuses, each with the field and message of
+// KataGo's error line.
+var refusedQueries = []struct {
+	name         string
+	fields       map[string]any // set on a valid query of one move
+	field, error string
+}{
+	// A turn past the moves refuses the whole query, its valid turns too.
+	{"turn past the moves", map[string]any{"analyzeTurns": []int{0, 99}}, "analyzeTurns", "Invalid turn number: 99"},
+	// A negative turn refuses the whole query.
+	{"negative turn", map[string]any{"analyzeTurns": []int{-1, 1}}, "analyzeTurns", "Invalid turn number: -1"},
+	// priorities pairs with analyzeTurns one to one.
+	{"priorities longer than analyzeTurns", map[string]any{"analyzeTurns": []int{0}, "priorities": []int{1, 2}}, "priorities", "Must be of matching length to analyzeTurns"},
+	// priorities needs analyzeTurns.
+	{"priorities without analyzeTurns", map[string]any{"priorities": []int{1}}, "priorities", "Can only specify when also specifying analyzeTurns"},
+	// priorities stay within ±2^62.
+	{"priorities out of range", map[string]any{"analyzeTurns": []int{0}, "priorities": []int64{1 << 62}}, "priorities", "Invalid priority: 4611686018427387904"},
+	// priority and priorities exclude each other.
+	{"priority and priorities", map[string]any{"analyzeTurns": []int{0}, "priorities": []int{1}, "priority": 1}, "priority", "Cannot specify both priority and priorities"},
+}
+
+// TestKataGoRefusedQueries: a query KataGo refuses gets one error line with KataGo's field
+// and message and no result, on both paths. A terminate of the refused query follows it:
+// a turn of the query in progress would answer it, and one already done has answered.
+func TestKataGoRefusedQueries(t *testing.T) {
+	t.Parallel()
+	onBothPaths(t, func(t *testing.T, k *katrain, _ func(n, visits int)) {
+		for _, c := range refusedQueries {
+			q := map[string]any{"id": "refused", "moves": [][]string{{"B", "Q16"}}, "rules": "chinese", "komi": 7,
+				"boardXSize": 19, "boardYSize": 19, "maxVisits": 20}
+			for f, v := range c.fields {
+				q[f] = v
+			}
+			k.sendRaw(q)
+			k.send(map[string]any{"action": "terminate", "terminateId": "refused"})
+			marker := k.send(map[string]any{"action": "query_version"})
+			var got []string // the refused query's error lines, and the kinds of its other lines
+			for _, l := range k.readUntil(func(l kline) bool { return l.id == marker }) {
+				switch {
+				case l.id != "refused":
+				case l.kind == "error":
+					got = append(got, l.raw)
+				default:
+					got = append(got, l.kind)
+				}
+			}
+			want, _ := json.Marshal(map[string]string{"id": "refused", "field": c.field, "error": c.error})
+			if len(got) != 1 || !jsonEqual(got[0], string(want)) {
+				t.Errorf("%s: lines %v, want only %s", c.name, got, want)
+			}
+		}
+	})
+}
+
+// jsonEqual reports whether two JSON texts hold the same value.
+func jsonEqual(a, b string) bool {
+	var va, vb any
+	return json.Unmarshal([]byte(a), &va) == nil && json.Unmarshal([]byte(b), &vb) == nil && cmp.Equal(va, vb)
+}
+
 // TestKaTrainTerminateOrder: a terminated turn that waits for a search answers noResults
 // before the acknowledgement, and a running one its final result after it, as KataGo
 // does, on both paths.
