@@ -298,9 +298,19 @@ func (a *API) enqueueAdmitted(ctx context.Context, log *slog.Logger, job *queue.
 		a.releaseJob(ctx, log, job.Owner, job.ID)
 		return nil, false, err
 	}
-	j, created, err := a.q.Enqueue(ctx, job)
+	j, created, err := a.enqueueCharged(ctx, log, job, kind)
 	if err != nil || !created {
 		refund()
+	}
+	return j, created, err
+}
+
+// enqueueCharged is enqueueAdmitted for a job whose positions are charged already (a
+// websocket turn, charged with its query): it enqueues, and gives the slot back when no
+// job was made.
+func (a *API) enqueueCharged(ctx context.Context, log *slog.Logger, job *queue.Job, kind string) (*queue.Job, bool, error) {
+	j, created, err := a.q.Enqueue(ctx, job)
+	if err != nil || !created {
 		a.releaseJob(ctx, log, job.Owner, job.ID)
 	}
 	if err != nil {

@@ -44,8 +44,11 @@ import (
 //     "field" beside the analysis), never alone.
 //   - limits: the token is checked when the connection opens (KaTrain can only put it in
 //     the URL: ws://host/api/v1/katago?token=...), and the connection is one of its
-//     streams; each turn is a position of the hourly quota; at most 10,000 turns of a
-//     connection are in progress, and a query beyond that answers an error line. maxVisits
+//     streams; each turn is a position of the hourly quota, charged with its query as it
+//     arrives (a query that does not fit answers one error line and runs no turn) and
+//     given back when the turn analyzes nothing (refused, failed, or terminated before
+//     its search began); at most 10,000 turns of a connection are in progress, and a
+//     query beyond that answers an error line. maxVisits
 //     over MaxVisits is capped with a warning, except for pondering
 //     (reportDuringSearchEvery set, as KaTrain ponders with ten million visits), which runs
 //     until terminated or for PonderTime.
@@ -67,9 +70,8 @@ import (
 type katagoBackend interface {
 	// arrived is told of each turn as it arrives, before analyze runs it.
 	arrived(t *task)
-	// analyze runs t.query, which has exactly one turn, calling fn for each response line;
-	// it charges the turn to the quota. Errors the client should see are
-	// *engine.QueryError or *Error.
+	// analyze runs t.query, which has exactly one turn, calling fn for each response line.
+	// Errors the client should see are *engine.QueryError or *Error.
 	analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error
 	version(ctx context.Context) (katago.Version, error)
 	models(ctx context.Context) ([]katago.ModelInfo, error)
@@ -148,7 +150,8 @@ type session struct {
 
 // query is one analysis query of the client; its turns run as tasks.
 type query struct {
-	id string
+	id     string
+	charge *quotaCharge // one position per turn; a turn that analyzed nothing gives its own back
 
 	mu       sync.Mutex
 	failed   bool     // an error line was sent; later errors of its turns are not
@@ -216,11 +219,12 @@ type task struct {
 	seq      int64
 	place    *place // in the queue backend's window
 
-	ctx    context.Context // ends when the client terminates the task or leaves
-	cancel context.CancelCauseFunc
-	mu     sync.Mutex
-	last   *katago.Response // the latest partial report
-	final  bool             // the turn's last line went out: a final result or an error
+	ctx      context.Context // ends when the client terminates the task or leaves
+	cancel   context.CancelCauseFunc
+	mu       sync.Mutex
+	last     *katago.Response // the latest partial report
+	final    bool             // the turn's last line went out: a final result or an error
+	analyzed bool             // a result line (partial or final, not noResults) went out
 }
 
 // end marks t's last line as sent and returns its latest partial report; false when its
@@ -501,11 +505,22 @@ func (s *session) submit(id string, in *katago.Query) {
 	in.MaxVisits = &visits
 	turns := in.Turns()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.running)+len(turns) > maxSocketTurns {
+	full := len(s.running)+len(turns) > maxSocketTurns
+	s.mu.Unlock()
+	if full {
 		s.sendError(id, "", fmt.Sprintf("too many queries are in progress on this connection (limit %d turns); terminate some first", maxSocketTurns))
 		return
 	}
+	// The query's turns are charged together, so that a query beyond the quota answers one
+	// error line, as KataGo answers a query it refuses, not some of its turns.
+	charge, err := s.a.chargePositions(s.ctx, s.log, s.owner, len(turns))
+	if err != nil {
+		s.fail(q, "", s.failure(err))
+		return
+	}
+	q.charge = charge
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	// priorities pairs with analyzeTurns as sent (checkQuery saw to their lengths); a turn
 	// listed twice takes its last priority, as in KataGo.
 	priorities := map[int]int64{}
@@ -545,6 +560,14 @@ func (s *session) runTask(t *task) {
 		t.cancel(nil)
 	}()
 	err := s.backend.analyze(t.ctx, s, t, func(r *katago.Response) error { return s.deliver(t, r) })
+	t.mu.Lock()
+	analyzed := t.analyzed
+	t.mu.Unlock()
+	if !analyzed {
+		// Failed, refused, or terminated before its search began: the turn analyzed
+		// nothing, and the quota counts the turns analyzed.
+		t.q.charge.refund(1)
+	}
 	if err == nil || t.ctx.Err() != nil {
 		// Done, or terminated (terminate answered for the turn), or the client left.
 		return
@@ -553,16 +576,22 @@ func (s *session) runTask(t *task) {
 		return
 	}
 	var qe *engine.QueryError
-	var ae *Error
-	switch {
-	case errors.As(err, &qe):
+	if errors.As(err, &qe) {
 		s.fail(t.q, qe.Field, qe.Message)
-	case errors.As(err, &ae):
-		s.fail(t.q, "", ae.Message)
-	default:
-		s.log.Error("katago query failed", "query_id", t.q.id, "turn", t.turn, "err", err)
-		s.fail(t.q, "", "the analysis failed on the server; try again")
+		return
 	}
+	s.fail(t.q, "", s.failure(err, "query_id", t.q.id, "turn", t.turn))
+}
+
+// failure is the message of an error line for err: its own for an *Error, else a
+// generic one, with err logged beside args.
+func (s *session) failure(err error, args ...any) string {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	s.log.Error("katago query failed", append(args, "err", err)...)
+	return "the analysis failed on the server; try again"
 }
 
 // fail sends a query's error line once, however many of its turns fail.
@@ -605,6 +634,7 @@ func (s *session) deliver(t *task, r *katago.Response) error {
 	if !out.NoResults {
 		// KaTrain would keep waiting for a noResults line that carries a warning.
 		t.q.attachWarnings(&out)
+		t.analyzed = true
 	}
 	s.send(&out)
 	return nil
@@ -646,10 +676,6 @@ func (b directBackend) pick() Engine {
 // answers a terminate of a turn it has not started. A turn that KataGo's crash cut short
 // runs again, twice at most, once the engine has restarted it.
 func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
-	refund, err := b.a.chargeQuota(ctx, s.log, s.owner, 1)
-	if err != nil {
-		return err
-	}
 	count := func(r *katago.Response) error {
 		if r.Final() && !r.NoResults {
 			// No worker counts these.
@@ -657,6 +683,7 @@ func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func
 		}
 		return fn(r)
 	}
+	var err error
 	for attempt := 0; ; attempt++ {
 		// KaTrain's turns are interactive work: on a review engine they ask for the
 		// latency settings' threads.
@@ -670,10 +697,6 @@ func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func
 		case <-ctx.Done():
 		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
 		}
-	}
-	var qe *engine.QueryError
-	if errors.As(err, &qe) {
-		refund()
 	}
 	return err
 }

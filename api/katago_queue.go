@@ -82,7 +82,7 @@ func (b *queueBackend) analyze(ctx context.Context, s *session, t *task, fn func
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	j, _, err := a.enqueueAdmitted(ctx, s.log, job, "katago")
+	j, _, err := a.enqueueCharged(ctx, s.log, job, "katago")
 	if err != nil {
 		return err
 	}

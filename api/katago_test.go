@@ -138,6 +138,19 @@ func (k *katrain) readUntil(match func(kline) bool) []kline {
 	}
 }
 
+// finals reads lines until query id has n final results, and fails on its error line.
+func (k *katrain) finals(id string, n int) {
+	k.t.Helper()
+	for n > 0 {
+		switch l := k.read(); {
+		case l.id == id && l.kind == "error":
+			k.t.Fatalf("query %s failed: %s", id, l.raw)
+		case l.id == id && l.kind == "final":
+			n--
+		}
+	}
+}
+
 // checkKaTrainLine fails the test for a line KaTrain's _dispatch_response_line cannot
 // take: not JSON, no id (KaTrain logs "Error without ID" and drops it), a result without
 // rootInfo.visits (KaTrain logs it and then raises), moveInfos without the fields
@@ -519,12 +532,18 @@ func TestInteractiveThreadsOnTheSharedEngine(t *testing.T) {
 // arrives.
 func oneAtATime(t *testing.T, path string) (k *katrain, settled func(n, visits int)) {
 	t.Helper()
+	return oneAtATimeWith(t, path, api.Config{})
+}
+
+// oneAtATimeWith is oneAtATime for a server with cfg's limits.
+func oneAtATimeWith(t *testing.T, path string, cfg api.Config) (k *katrain, settled func(n, visits int)) {
+	t.Helper()
 	switch path {
 	case "engine":
 		trace := filepath.Join(t.TempDir(), "katago-stdin.jsonl")
 		e := startEnv(t, envOptions{
 			fakeEnv: []string{enginetest.EnvVisitsPerSec + "=4000", enginetest.EnvTrace + "=" + trace},
-			threads: 1, noTokens: true,
+			threads: 1, noTokens: true, api: cfg,
 		})
 		k, _, err := dialKaTrain(t, e.url, "")
 		if err != nil {
@@ -538,7 +557,8 @@ func oneAtATime(t *testing.T, path string) (k *katrain, settled func(n, visits i
 			})
 		}
 	case "queue":
-		url, _ := queueServer(t, api.Config{SocketQueries: 1})
+		cfg.SocketQueries = 1
+		url, _ := queueServer(t, cfg)
 		k, _, err := dialKaTrain(t, url, "")
 		if err != nil {
 			t.Fatal(err)
@@ -577,10 +597,15 @@ func queueServer(t *testing.T, cfg api.Config) (string, string) {
 
 // onBothPaths runs test as a subtest on a server of each path (see oneAtATime).
 func onBothPaths(t *testing.T, test func(t *testing.T, k *katrain, settled func(n, visits int))) {
+	onBothPathsWith(t, api.Config{}, test)
+}
+
+// onBothPathsWith is onBothPaths for servers with cfg's limits.
+func onBothPathsWith(t *testing.T, cfg api.Config, test func(t *testing.T, k *katrain, settled func(n, visits int))) {
 	for _, path := range []string{"engine", "queue"} {
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
-			k, settled := oneAtATime(t, path)
+			k, settled := oneAtATimeWith(t, path, cfg)
 			test(t, k, settled)
 		})
 	}

@@ -16,7 +16,8 @@ import (
 //
 //   - the quota: positions per hour, over a sliding hour of one-minute buckets. A review
 //     charges one position per turn it analyzes, a single position one, a websocket query
-//     one per turn. Visits do not count: they are capped per request by MaxVisits.
+//     one per turn it analyzes. Visits do not count: they are capped per request by
+//     MaxVisits.
 //   - jobs at once: an owner's queued and running jobs, the jobs of websocket turns
 //     included (an API server without engines; with engines a websocket turn goes
 //     straight to KataGo and is no job). A job's entry stays until the API finds the job
@@ -50,10 +51,19 @@ type LimitStore interface {
 // if the request fails after all. 429 with Retry-After when the quota is used up. log is
 // the request's logger.
 func (a *API) chargeQuota(ctx context.Context, log *slog.Logger, owner string, n int) (refund func(), err error) {
+	c, err := a.chargePositions(ctx, log, owner, n)
+	if err != nil {
+		return nil, err
+	}
+	return func() { c.refund(n) }, nil
+}
+
+// chargePositions is chargeQuota for a charge given back in parts; nil (nothing to give
+// back) when there is no quota.
+func (a *API) chargePositions(ctx context.Context, log *slog.Logger, owner string, n int) (*quotaCharge, error) {
 	quota := int64(a.cfg.PositionsPerHour)
-	noop := func() {}
 	if quota <= 0 || n <= 0 {
-		return noop, nil
+		return nil, nil
 	}
 	if int64(n) > quota {
 		return nil, &Error{Status: http.StatusBadRequest, Code: "exceeds_quota", Message: fmt.Sprintf(
@@ -71,13 +81,28 @@ func (a *API) chargeQuota(ctx context.Context, log *slog.Logger, owner string, n
 			Message: fmt.Sprintf("this token has used its quota of %d positions per hour; %d more fit in %s",
 				quota, n, wait.Round(time.Second))}
 	}
-	return func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := a.limits.Refund(rctx, owner, int64(n), now); err != nil {
-			log.Warn("quota refund failed", "positions", n, "err", err)
-		}
-	}, nil
+	return &quotaCharge{a: a, ctx: context.WithoutCancel(ctx), log: log, owner: owner, at: now}, nil
+}
+
+// quotaCharge is positions charged to an owner's quota at one time.
+type quotaCharge struct {
+	a     *API
+	ctx   context.Context
+	log   *slog.Logger
+	owner string
+	at    time.Time
+}
+
+// refund gives n of the charge's positions back; a nil charge has none.
+func (c *quotaCharge) refund(n int) {
+	if c == nil || n <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	if err := c.a.limits.Refund(ctx, c.owner, int64(n), c.at); err != nil {
+		c.log.Warn("quota refund failed", "positions", n, "err", err)
+	}
 }
 
 // admitJob reserves one of the owner's slots for job id. 429 when the owner has

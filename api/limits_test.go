@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,6 +80,71 @@ func TestQuota(t *testing.T) {
 	l := k.read()
 	if l.id != id || l.kind != "error" || !strings.Contains(l.m["error"].(string), "quota") {
 		t.Fatalf("websocket query over the quota: %s", l.raw)
+	}
+}
+
+// TestKaTrainQuotaWholeQuery: a websocket query with more turns than the quota has left
+// answers one error line and runs none of its turns, on both paths; the positions left
+// still serve a query that fits.
+func TestKaTrainQuotaWholeQuery(t *testing.T) {
+	t.Parallel()
+	onBothPathsWith(t, api.Config{PositionsPerHour: 3}, func(t *testing.T, k *katrain, _ func(n, visits int)) {
+		id := k.send(katrainQuery(opening, 20, map[string]any{"analyzeTurns": []int{0, 1, 2, 3, 4}}))
+		// A turn of the query in progress would answer the terminate.
+		k.send(map[string]any{"action": "terminate", "terminateId": id})
+		marker := k.send(map[string]any{"action": "query_version"})
+		var kinds []string
+		for _, l := range k.readUntil(func(l kline) bool { return l.id == marker }) {
+			if l.id == id {
+				kinds = append(kinds, l.kind)
+			}
+		}
+		if !slices.Equal(kinds, []string{"error"}) {
+			t.Errorf("a query of 5 turns with 3 positions left: lines %v, want one error", kinds)
+		}
+		k.finals(k.send(katrainQuery(opening, 20, map[string]any{"analyzeTurns": []int{0, 1, 2}})), 3)
+	})
+}
+
+// TestKaTrainQuotaTerminatedTurns: websocket turns terminated before their search began
+// (noResults) analyzed nothing and keep no position of the quota, on both paths.
+func TestKaTrainQuotaTerminatedTurns(t *testing.T) {
+	t.Parallel()
+	onBothPathsWith(t, api.Config{PositionsPerHour: 3}, func(t *testing.T, k *katrain, settled func(n, visits int)) {
+		blocker := k.ponder(opening) // 1 position
+		waiting := []string{k.send(katrainQuery(opening[:1], 30, nil)), k.send(katrainQuery(opening[:2], 30, nil))}
+		settled(2, 30)
+		for _, id := range waiting {
+			term := k.send(map[string]any{"action": "terminate", "terminateId": id})
+			for _, l := range k.readUntil(func(l kline) bool { return l.id == term }) {
+				if l.id == id && l.kind != "noResults" {
+					t.Fatalf("terminated while waiting, %s answered %s", id, l.raw)
+				}
+			}
+		}
+		k.send(map[string]any{"action": "terminate", "terminateId": blocker})
+		k.readUntil(func(l kline) bool { return l.id == blocker && l.kind == "final" })
+		// 1 position analyzed of 3.
+		k.finals(k.send(katrainQuery(opening, 20, map[string]any{"analyzeTurns": []int{0, 1}})), 2)
+	})
+}
+
+// TestKaTrainQuotaFailedTurn: a websocket turn that failed on the server (KataGo crashing
+// on every try) analyzed nothing and keeps no position of the quota.
+func TestKaTrainQuotaFailedTurn(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{api: api.Config{PositionsPerHour: 1}, noTokens: true,
+		fakeEnv: []string{enginetest.EnvCrashAfter + "=0"}})
+	k, _, err := dialKaTrain(t, e.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		id := k.send(katrainQuery(opening, 20, nil))
+		l := k.read()
+		if l.id != id || l.kind != "error" || !strings.Contains(l.m["error"].(string), "try again") {
+			t.Fatalf("query %d on a KataGo that crashes: %s; want the server's failure", i+1, l.raw)
+		}
 	}
 }
 
