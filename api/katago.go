@@ -373,7 +373,8 @@ func (s *session) handle(line []byte) {
 	}
 	var q katago.Query
 	if err := json.Unmarshal(line, &q); err != nil {
-		s.sendError(id, "", "could not parse query: "+err.Error())
+		field, msg := parseError(err)
+		s.sendError(id, field, msg)
 		return
 	}
 	if field, msg := checkQuery(raw, &q); msg != "" {

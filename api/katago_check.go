@@ -2,8 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 
+	"github.com/tesuji/tesuji/game"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -39,4 +43,86 @@ func checkQuery(raw map[string]json.RawMessage, q *katago.Query) (field, msg str
 		return "priority", "Cannot specify both priority and priorities"
 	}
 	return "", ""
+}
+
+// Messages of KataGo's error lines for a query field of the wrong type or out of range,
+// by field (analysis.cpp).
+const (
+	movesError         = `Must be an array of pairs of the form: ["b" or "w", GTP board vertex]`
+	moveRestrictError  = "Must be a list of dicts with subfields 'player', 'moves', 'untilDepth'"
+	booleanError       = "Must be a boolean"
+	searchSecondsError = "Must be number of seconds from 0.001 to 1000000.0"
+)
+
+var fieldErrors = map[string]string{
+	"moves":                        movesError,
+	"initialStones":                movesError,
+	"initialPlayer":                `Must be "b" or "w"`,
+	"analyzeTurns":                 "Must specify an array of integers indicating turns to analyze",
+	"priorities":                   "Must specify an array of integers indicating priorities",
+	"rules":                        `Must specify rules string, such as "chinese" or "tromp-taylor", or a JSON object with detailed rules parameters.`,
+	"komi":                         "Must be a integer or half-integer from -400.0 to 400.0",
+	"whiteHandicapBonus":           "Must be a string",
+	"boardXSize":                   fmt.Sprintf("Must provide an integer from 2 to %d", game.MaxBoardSize),
+	"boardYSize":                   fmt.Sprintf("Must provide an integer from 2 to %d", game.MaxBoardSize),
+	"overrideSettings":             "Must be an object",
+	"maxVisits":                    "Must be an integer from 1 to 2^50",
+	"analysisPVLen":                "Must be an integer from 1 to 1000",
+	"rootFpuReductionMax":          "Must be a number from 0.0 to 2.0",
+	"rootPolicyTemperature":        "Must be a number from 0.01 to 100.0",
+	"includeOwnership":             booleanError,
+	"includeOwnershipStdev":        booleanError,
+	"includeMovesOwnership":        booleanError,
+	"includeMovesOwnershipStdev":   booleanError,
+	"includePolicy":                booleanError,
+	"includePVVisits":              booleanError,
+	"includeNoResultValue":         booleanError,
+	"reportDuringSearchEvery":      searchSecondsError,
+	"firstReportDuringSearchAfter": searchSecondsError,
+	"priority":                     "Must be a number between -2^62 and 2^62",
+	"avoidMoves":                   moveRestrictError,
+	"allowMoves":                   moveRestrictError,
+}
+
+// Errors inside an entry of avoidMoves or allowMoves, which KataGo names by the entry's
+// own field.
+var restrictionFieldErrors = map[string]string{
+	"player":     `Must be "b" or "w"`,
+	"moves":      "Must be an array of GTP board vertices",
+	"untilDepth": "Must be a positive integer",
+}
+
+// parseError returns the field and KataGo's message for err, the error of decoding a
+// query line into katago.Query: a field of the wrong type.
+func parseError(err error) (field, msg string) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return "", "could not parse query"
+	}
+	field, sub, _ := strings.Cut(te.Field, ".")
+	if m, ok := restrictionFieldErrors[sub]; ok && (field == "avoidMoves" || field == "allowMoves") {
+		return sub, m
+	}
+	if m, ok := fieldErrors[field]; ok {
+		return field, m
+	}
+	return field, "Must be " + jsonKind(te.Type)
+}
+
+// jsonKind names the JSON value that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }

@@ -54,7 +54,7 @@ func (b *queueBackend) analyze(ctx context.Context, s *session, t *task, fn func
 	if err != nil {
 		var ge *game.Error
 		if errors.As(err, &ge) {
-			field := ""
+			field := ge.Field
 			if ge.Move > 0 {
 				field = "moves"
 			}

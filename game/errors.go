@@ -44,6 +44,10 @@ type Error struct {
 	Color string
 	Coord string
 
+	// Field names the KataGo query field of a game that is wrong, as its boardXSize,
+	// komi or rules ("": no one field, or a move, which Move names).
+	Field string
+
 	Msg string // what is wrong, in a player's words
 	Err error  // the rule that was broken (ErrOccupied, ErrKo, ...), when there is one
 }
@@ -91,4 +95,9 @@ func syntaxErrorf(line, col int, format string, args ...any) *Error {
 
 func errorf(code string, format string, args ...any) *Error {
 	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf is errorf about the query field field.
+func fieldErrorf(field, code string, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Msg: fmt.Sprintf(format, args...)}
 }

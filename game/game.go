@@ -94,17 +94,15 @@ func (g *Game) Validate() error {
 }
 
 func (g *Game) setup() (*Board, error) {
-	if g.BoardXSize < 2 || g.BoardYSize < 2 || g.BoardXSize > MaxBoardSize || g.BoardYSize > MaxBoardSize {
-		return nil, &Error{Code: CodeUnsupported, Msg: fmt.Sprintf(
-			"the board is %dx%d; KataGo analyzes boards from 2x2 to %dx%d",
-			g.BoardXSize, g.BoardYSize, MaxBoardSize, MaxBoardSize)}
+	if err := checkBoardSize(g.BoardXSize, g.BoardYSize); err != nil {
+		return nil, err
 	}
 	if err := checkKomi(g.Komi); err != nil {
 		return nil, err
 	}
 	r, ok := g.Ruleset()
 	if !ok {
-		return nil, errorf(CodeInvalidGame, "KataGo does not know the rules %q", g.Rules)
+		return nil, fieldErrorf("rules", CodeInvalidGame, "KataGo does not know the rules %q", g.Rules)
 	}
 	if g.InitialPlayer != Black && g.InitialPlayer != White {
 		return nil, errorf(CodeInvalidGame, "the first player must be black or white")
@@ -161,10 +159,22 @@ func moveRuleMessage(err error, rules string) string {
 
 func checkKomi(k float64) error {
 	if math.IsNaN(k) || k < MinKomi || k > MaxKomi || k*2 != math.Trunc(k*2) {
-		return &Error{Code: CodeUnsupported, Msg: fmt.Sprintf(
-			"komi %g is not an integer or half-integer from %d to %d, as KataGo needs", k, MinKomi, MaxKomi)}
+		return fieldErrorf("komi", CodeUnsupported,
+			"komi %g is not an integer or half-integer from %d to %d, as KataGo needs", k, MinKomi, MaxKomi)
 	}
 	return nil
+}
+
+// checkBoardSize refuses a board KataGo does not analyze.
+func checkBoardSize(x, y int) error {
+	field := "boardYSize"
+	if x < 2 || x > MaxBoardSize {
+		field = "boardXSize"
+	} else if y >= 2 && y <= MaxBoardSize {
+		return nil
+	}
+	return fieldErrorf(field, CodeUnsupported, "the board is %dx%d; KataGo analyzes boards from 2x2 to %dx%d",
+		x, y, MaxBoardSize, MaxBoardSize)
 }
 
 // Query returns the KataGo query that analyzes the given turns of the game (turn t is the
@@ -212,23 +222,22 @@ func GameFromQuery(q katago.Query) (*Game, error) {
 	}
 	if len(q.Rules) > 0 {
 		if err := json.Unmarshal(q.Rules, &g.Rules); err != nil {
-			return nil, errorf(CodeInvalidGame, "rules must be a rules name such as \"japanese\"")
+			return nil, fieldErrorf("rules", CodeInvalidGame, "rules must be a rules name such as \"japanese\"")
 		}
 	}
 	if g.Rules == "" {
-		return nil, errorf(CodeInvalidGame, "the query has no rules")
+		return nil, fieldErrorf("rules", CodeInvalidGame, "the query has no rules")
 	}
 	r, ok := LookupRules(g.Rules)
 	if !ok {
-		return nil, errorf(CodeInvalidGame, "KataGo does not know the rules %q", g.Rules)
+		return nil, fieldErrorf("rules", CodeInvalidGame, "KataGo does not know the rules %q", g.Rules)
 	}
 	g.Komi = r.Komi
 	if q.Komi != nil {
 		g.Komi = *q.Komi
 	}
-	if g.BoardXSize > MaxBoardSize || g.BoardYSize > MaxBoardSize || g.BoardXSize < 2 || g.BoardYSize < 2 {
-		return nil, errorf(CodeUnsupported, "the board is %dx%d; KataGo analyzes boards from 2x2 to %dx%d",
-			g.BoardXSize, g.BoardYSize, MaxBoardSize, MaxBoardSize)
+	if err := checkBoardSize(g.BoardXSize, g.BoardYSize); err != nil {
+		return nil, err
 	}
 	for i, s := range q.InitialStones {
 		c, err := ParseColor(s[0])

@@ -107,11 +107,12 @@ func TestQueryTurns(t *testing.T) {
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		game *Game
-		code string
-		err  string
-		rule error
+		name  string
+		game  *Game
+		code  string
+		err   string
+		rule  error
+		field string // the query field the error names
 	}{
 		{name: "plain move list", game: NewGame(19, 19, "japanese", 6.5, seq(t, 19, 19, "B pd W dd B pp W dp")...)},
 		{name: "default rules", game: NewGame(9, 9, "", 7, seq(t, 9, 9, "B ee")...)},
@@ -128,11 +129,14 @@ func TestValidate(t *testing.T) {
 				InitialStones: stones(t, 5, 5, "B ba W ca B ab B cb W db B bc W cc"),
 				Moves:         seq(t, 5, 5, "W bb B ee W ed B cb")}},
 		{name: "board too large", game: NewGame(25, 25, "chinese", 7.5), code: CodeUnsupported,
-			err: "the board is 25x25; KataGo analyzes boards from 2x2 to 19x19"},
+			err: "the board is 25x25; KataGo analyzes boards from 2x2 to 19x19", field: "boardXSize"},
+		// The size that is wrong is the field named.
+		{name: "board too tall", game: NewGame(19, 25, "chinese", 7.5), code: CodeUnsupported,
+			err: "the board is 19x25; KataGo analyzes boards from 2x2 to 19x19", field: "boardYSize"},
 		{name: "unknown rules", game: NewGame(19, 19, "calvinball", 7.5), code: CodeInvalidGame,
-			err: `KataGo does not know the rules "calvinball"`},
+			err: `KataGo does not know the rules "calvinball"`, field: "rules"},
 		{name: "komi", game: NewGame(19, 19, "chinese", 7.25), code: CodeUnsupported,
-			err: "komi 7.25 is not an integer or half-integer from -400 to 400, as KataGo needs"},
+			err: "komi 7.25 is not an integer or half-integer from -400 to 400, as KataGo needs", field: "komi"},
 		{name: "no color", game: NewGame(19, 19, "chinese", 7.5, Move{Point: Point{X: 3, Y: 3}}), code: CodeInvalidGame,
 			err: "move 1: the move has no color", rule: ErrNoColor},
 		{name: "off the board", game: NewGame(9, 9, "chinese", 7.5, Move{Color: Black, Point: Point{X: 9, Y: 0}}),
@@ -153,6 +157,9 @@ func TestValidate(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != tt.code || e.Error() != tt.err {
 				t.Fatalf("Validate = %v, want %q (%s)", err, tt.err, tt.code)
+			}
+			if e.Field != tt.field {
+				t.Errorf("Validate's error names field %q, want %q", e.Field, tt.field)
 			}
 			if tt.rule != nil && !errors.Is(err, tt.rule) {
 				t.Errorf("errors.Is(err, %v) = false", tt.rule)
@@ -179,25 +186,41 @@ func TestGameBoard(t *testing.T) {
 func TestGameFromQueryErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		q    katago.Query
-		err  string
+		name  string
+		q     katago.Query
+		err   string
+		field string // the query field the error names
 	}{
-		{"no rules", katago.Query{}, "the query has no rules"},
+		{"no rules", katago.Query{}, "the query has no rules", "rules"},
 		{"bad player", katago.Query{Rules: katago.RulesString("chinese"), Moves: []katago.Move{{"X", "Q16"}}},
-			`move 1: "X" is not a color`},
+			`move 1: "X" is not a color`, ""},
 		{"bad location", katago.Query{Rules: katago.RulesString("chinese"), Moves: []katago.Move{{"B", "Z99"}}},
-			"move 1 (B Z99): not a point of the board"},
+			"move 1 (B Z99): not a point of the board", ""},
 		{"big board", katago.Query{Rules: katago.RulesString("chinese"), BoardXSize: 25, BoardYSize: 25},
-			"the board is 25x25; KataGo analyzes boards from 2x2 to 19x19"},
+			"the board is 25x25; KataGo analyzes boards from 2x2 to 19x19", "boardXSize"},
+		// A board too short names boardYSize.
+		{"short board", katago.Query{Rules: katago.RulesString("chinese"), BoardXSize: 9, BoardYSize: 1},
+			"the board is 9x1; KataGo analyzes boards from 2x2 to 19x19", "boardYSize"},
+		// Rules KataGo does not know name the rules.
+		{"unknown rules", katago.Query{Rules: katago.RulesString("calvinball")}, `KataGo does not know the rules "calvinball"`, "rules"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := GameFromQuery(tt.q)
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("GameFromQuery = %v, want %q", err, tt.err)
+			var e *Error
+			if !errors.As(err, &e) || err.Error() != tt.err || e.Field != tt.field {
+				t.Errorf("GameFromQuery = %v (field %q), want %q (field %q)", err, fieldOf(err), tt.err, tt.field)
 			}
 		})
 	}
+}
+
+// fieldOf returns the query field err names, if it is an *Error.
+func fieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
