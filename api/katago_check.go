@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/tesuji/tesuji/game"
@@ -19,6 +21,49 @@ const maxKataGoPriority = 1<<62 - 1
 // answers such a query with one error line and analyzes none of its turns, so the whole
 // query is checked before any turn starts.
 func checkQuery(raw map[string]json.RawMessage, q *katago.Query) (field, msg string) {
+	// null is no value KataGo takes for any field; it would decode as if the field were
+	// absent.
+	for _, f := range slices.Sorted(maps.Keys(fieldErrors)) {
+		if v, ok := raw[f]; ok && string(v) == "null" {
+			return f, fieldErrors[f]
+		}
+	}
+	// A move decodes into a pair whatever its length.
+	for _, f := range []string{"initialStones", "moves"} {
+		var moves []json.RawMessage
+		_ = json.Unmarshal(raw[f], &moves)
+		for _, m := range moves {
+			var pair []json.RawMessage
+			if json.Unmarshal(m, &pair) != nil || len(pair) != 2 {
+				return f, movesError
+			}
+		}
+	}
+	for _, f := range []string{"avoidMoves", "allowMoves"} {
+		var entries []map[string]json.RawMessage
+		_ = json.Unmarshal(raw[f], &entries)
+		for _, e := range entries {
+			if e["player"] == nil || e["moves"] == nil || e["untilDepth"] == nil {
+				return f, moveRestrictError
+			}
+		}
+	}
+	switch {
+	case q.MaxVisits != nil && (*q.MaxVisits < 1 || int64(*q.MaxVisits) > 1<<50):
+		return "maxVisits", fieldErrors["maxVisits"]
+	case q.AnalysisPVLen != nil && (*q.AnalysisPVLen < 1 || *q.AnalysisPVLen > 1000):
+		return "analysisPVLen", fieldErrors["analysisPVLen"]
+	case outside(q.RootFpuReductionMax, 0, 2):
+		return "rootFpuReductionMax", fieldErrors["rootFpuReductionMax"]
+	case outside(q.RootPolicyTemperature, 0.01, 100):
+		return "rootPolicyTemperature", fieldErrors["rootPolicyTemperature"]
+	case outside(q.ReportDuringSearchEvery, 0.001, 1e6):
+		return "reportDuringSearchEvery", searchSecondsError
+	case outside(q.FirstReportDuringSearchAfter, 0.001, 1e6):
+		return "firstReportDuringSearchAfter", searchSecondsError
+	case q.Priority != nil && (*q.Priority < -maxKataGoPriority || *q.Priority > maxKataGoPriority):
+		return "priority", fieldErrors["priority"]
+	}
 	for _, turn := range q.AnalyzeTurns {
 		if turn < 0 || turn > len(q.Moves) {
 			return "analyzeTurns", fmt.Sprintf("Invalid turn number: %d", turn)
@@ -91,6 +136,9 @@ var restrictionFieldErrors = map[string]string{
 	"moves":      "Must be an array of GTP board vertices",
 	"untilDepth": "Must be a positive integer",
 }
+
+// outside reports whether x is set and outside lo..hi.
+func outside(x *float64, lo, hi float64) bool { return x != nil && (*x < lo || *x > hi) }
 
 // parseError returns the field and KataGo's message for err, the error of decoding a
 // query line into katago.Query: a field of the wrong type.

@@ -680,6 +680,20 @@ var refusedQueries = []struct {
 	{"priority past int64", map[string]any{"priority": json.Number("99999999999999999999")}, "priority", "Must be a number between -2^62 and 2^62"},
 	// An entry of avoidMoves is named by its own field, as KataGo does.
 	{"avoidMoves player a number", map[string]any{"avoidMoves": []any{map[string]any{"player": 1, "moves": []string{"C3"}, "untilDepth": 1}}}, "player", `Must be "b" or "w"`},
+	// maxVisits from 1.
+	{"maxVisits 0", map[string]any{"maxVisits": 0}, "maxVisits", "Must be an integer from 1 to 2^50"},
+	// Reports every so many seconds, from a thousandth.
+	{"negative report interval", map[string]any{"reportDuringSearchEvery": -1}, "reportDuringSearchEvery", "Must be number of seconds from 0.001 to 1000000.0"},
+	// priority within ±2^62.
+	{"priority 2^62", map[string]any{"priority": int64(1 << 62)}, "priority", "Must be a number between -2^62 and 2^62"},
+	// A move of three elements.
+	{"move of three", map[string]any{"moves": [][]string{{"B", "Q16", "x"}}}, "moves", `Must be an array of pairs of the form: ["b" or "w", GTP board vertex]`},
+	// A move of one element.
+	{"move of one", map[string]any{"moves": [][]string{{"B"}}}, "moves", `Must be an array of pairs of the form: ["b" or "w", GTP board vertex]`},
+	// null is no value of a field.
+	{"maxVisits null", map[string]any{"maxVisits": nil}, "maxVisits", "Must be an integer from 1 to 2^50"},
+	// An entry of avoidMoves needs its three fields.
+	{"avoidMoves null entry", map[string]any{"avoidMoves": []any{nil}}, "avoidMoves", "Must be a list of dicts with subfields 'player', 'moves', 'untilDepth'"},
 	// komi out of range.
 	{"komi 1000", map[string]any{"komi": 1000}, "komi", ""},
 	// A board larger than KataGo's.
