@@ -333,8 +333,26 @@ func (s *session) writer() {
 	}
 }
 
-// send queues one response line for the client.
+// send queues one response line about the client's request r.ID, written even when it is
+// empty, as KataGo writes it.
 func (s *session) send(r *katago.Response) {
+	s.write(requestLine{ID: r.ID, Response: r})
+}
+
+// requestLine is a response line with its id always written.
+type requestLine struct {
+	ID string `json:"id"`
+	*katago.Response
+}
+
+// sendAnonymous queues KataGo's error line for an input line it cannot tie to a request:
+// one without an id.
+func (s *session) sendAnonymous(msg string) {
+	s.write(&katago.Response{Error: msg})
+}
+
+// write queues one response line for the client.
+func (s *session) write(r any) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		s.log.Error("encode katago response", "err", err)
@@ -354,18 +372,18 @@ func (s *session) sendError(id, field, msg string) {
 func (s *session) handle(line []byte) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(line, &raw); err != nil {
-		s.send(&katago.Response{Error: "could not parse input line as json request: " + err.Error()})
+		s.sendAnonymous("could not parse input line as json request: " + err.Error())
 		return
 	}
-	var id string
-	if err := json.Unmarshal(raw["id"], &id); err != nil || raw["id"] == nil {
-		s.send(&katago.Response{Error: `Request must have a string "id" field`})
+	id, ok := jsonString(raw["id"])
+	if !ok {
+		s.sendAnonymous(`Request must have a string "id" field`)
 		return
 	}
 	if act, ok := raw["action"]; ok {
 		var action string
 		if err := json.Unmarshal(act, &action); err != nil {
-			s.send(&katago.Response{Error: unknownActionText})
+			s.sendAnonymous(unknownActionText)
 			return
 		}
 		s.action(id, action, raw)
@@ -407,21 +425,22 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 	case "terminate", "terminate_all":
 		var target string
 		if action == "terminate" {
-			if err := json.Unmarshal(raw["terminateId"], &target); err != nil || raw["terminateId"] == nil {
+			var ok bool
+			if target, ok = jsonString(raw["terminateId"]); !ok {
 				s.sendError(id, "terminateId", `Requests for a terminate action must have a string "terminateId" field`)
 				return
 			}
 		}
 		var turns []int
 		if v, ok := raw["turnNumbers"]; ok {
-			if err := json.Unmarshal(v, &turns); err != nil {
+			if err := json.Unmarshal(v, &turns); err != nil || turns == nil {
 				s.sendError(id, "turnNumbers", "If provided, must be an array of integers indicating turns to terminate")
 				return
 			}
 		}
 		s.terminate(id, action, target, turns)
 	default:
-		s.send(&katago.Response{Error: unknownActionText})
+		s.sendAnonymous(unknownActionText)
 	}
 }
 
@@ -460,6 +479,15 @@ func (s *session) terminate(id, action, target string, turns []int) {
 	for _, f := range finals {
 		s.send(f)
 	}
+}
+
+// jsonString returns the string v holds; false when v is no JSON string (null included).
+func jsonString(v json.RawMessage) (string, bool) {
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 func noResults(id string, turn int) *katago.Response {

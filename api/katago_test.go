@@ -753,6 +753,49 @@ func TestKataGoRefusedQueries(t *testing.T) {
 	})
 }
 
+// TestKataGoRequestIDs: every line about a request carries its id, an empty one too, and
+// a request needs a string id, as in KataGo; a terminate needs a string terminateId and,
+// when it has turnNumbers, an array.
+func TestKataGoRequestIDs(t *testing.T) {
+	t.Parallel()
+	k, _ := oneAtATime(t, "engine")
+	const query = `"moves":[],"rules":"chinese","komi":7,"boardXSize":9,"boardYSize":9,"maxVisits":5`
+	for _, c := range []struct {
+		name, line string
+		want       map[string]any // keys of the answer's first line (nil: absent); absent keys not listed are not checked
+	}{
+		// A query with an empty id gets its result under that id.
+		{"empty id", `{"id":"",` + query + `}`, map[string]any{"id": "", "turnNumber": 0.0}},
+		// An action with an empty id is answered under that id.
+		{"empty id action", `{"id":"","action":"query_version"}`, map[string]any{"id": "", "action": "query_version"}},
+		// A null id is no string: the error line has no id.
+		{"null id", `{"id":null,` + query + `}`, map[string]any{"id": nil, "error": `Request must have a string "id" field`}},
+		// A number is no string id either.
+		{"number id", `{"id":5,` + query + `}`, map[string]any{"id": nil, "error": `Request must have a string "id" field`}},
+		// A null terminateId is no string.
+		{"null terminateId", `{"id":"t","action":"terminate","terminateId":null}`,
+			map[string]any{"id": "t", "field": "terminateId", "error": `Requests for a terminate action must have a string "terminateId" field`}},
+		// Null turnNumbers are no array.
+		{"null turnNumbers", `{"id":"t","action":"terminate","terminateId":"x","turnNumbers":null}`,
+			map[string]any{"id": "t", "field": "turnNumbers", "error": "If provided, must be an array of integers indicating turns to terminate"}},
+	} {
+		if err := k.conn.Write(context.Background(), websocket.MessageText, []byte(c.line)); err != nil {
+			t.Fatal(err)
+		}
+		l := k.read()
+		got := map[string]any{}
+		for key := range c.want {
+			got[key] = l.m[key]
+		}
+		if _, ok := l.m["id"]; c.want["id"] != nil && !ok {
+			got["id"] = "(absent)"
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s: %.200s (-want +got):\n%s", c.name, l.raw, diff)
+		}
+	}
+}
+
 // TestKaTrainTerminateOrder: a terminated turn that waits for a search answers noResults
 // before the acknowledgement, and a running one its final result after it, as KataGo
 // does, on both paths.
