@@ -33,10 +33,12 @@ import (
 //     moves, priorities that do not pair with analyzeTurns, ...) answers one error line
 //     with KataGo's field and message, and none of its turns runs.
 //   - terminate (with terminateId and optional turnNumbers) and terminate_all: a turn
-//     without a report yet answers noResults before the acknowledgement, as KataGo answers
-//     for a turn it has not started; one that has reported ends after it with its latest
-//     report as the final result, KataGo's search so far. query_version and query_models
-//     answer as KataGo.
+//     that has reported ends after the acknowledgement with its latest report as the
+//     final result, KataGo's search so far. One without a report yet is terminated in
+//     KataGo first, on the engine path: a turn KataGo has not started answers noResults
+//     before the acknowledgement, and a search under way ends with KataGo's final result
+//     after it. Through the queue, such a turn answers noResults before the
+//     acknowledgement. query_version and query_models answer as KataGo.
 //   - priority and priorities order the connection's turns, highest first, then oldest,
 //     and go to KataGo above whole-game reviews, level with single positions at 0.
 //   - warnings: KaTrain takes a line without analysis data for a result and loses the
@@ -73,6 +75,10 @@ type katagoBackend interface {
 	// analyze runs t.query, which has exactly one turn, calling fn for each response line.
 	// Errors the client should see are *engine.QueryError or *Error.
 	analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error
+	// stop ends t's search while analyze goes on: ok when the backend could tell whether
+	// the search had begun (searching: its final result is still to come), and then
+	// every line the turn had before is delivered or on its way.
+	stop(ctx context.Context, t *task) (searching, ok bool)
 	version(ctx context.Context) (katago.Version, error)
 	models(ctx context.Context) ([]katago.ModelInfo, error)
 }
@@ -210,6 +216,8 @@ func joinDistinct(xs []string, sep string) string {
 }
 
 // task is one turn of a query, in progress from its query's arrival to its final result.
+// While a terminate asks the backend whether its search had begun, its lines are held,
+// to go out in KataGo's order around the acknowledgement.
 type task struct {
 	q        *query
 	query    katago.Query // the single-turn query sent on
@@ -225,6 +233,32 @@ type task struct {
 	last     *katago.Response // the latest partial report
 	final    bool             // the turn's last line went out: a final result or an error
 	analyzed bool             // a result line (partial or final, not noResults) went out
+	holding  bool             // lines go to held, not to the client
+	held     []*katago.Response
+	stop     *engine.Stop  // stops the search in KataGo (engine path), once it is sent
+	done     chan struct{} // closed when the task has ended
+}
+
+// hold starts holding t's lines unless it has reported or ended; it reports whether it
+// did.
+func (t *task) hold() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.final || t.last != nil {
+		return false
+	}
+	t.holding = true
+	return true
+}
+
+// release sends t's held lines and stops holding them.
+func (s *session) release(t *task) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range t.held {
+		s.send(r)
+	}
+	t.held, t.holding = nil, false
 }
 
 // end marks t's last line as sent and returns its latest partial report; false when its
@@ -438,16 +472,19 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 				return
 			}
 		}
-		s.terminate(id, action, target, turns)
+		s.terminate(ctx, id, action, target, turns)
 	default:
 		s.sendAnonymous(unknownActionText)
 	}
 }
 
-// terminate ends the matching tasks as KataGo does: those without a report answer
-// noResults before the acknowledgement, those with one get their latest report as the
-// final result after it. The tasks' searches stop as their contexts end.
-func (s *session) terminate(id, action, target string, turns []int) {
+// terminate ends the matching tasks as KataGo does. One with a report gets its latest
+// report as the final result after the acknowledgement, its search stopping as its
+// context ends. One without goes to the backend to stop first: on the engine path KataGo
+// answers a turn it has not started with noResults, before the acknowledgement, and ends
+// a started search with its final result so far, after it; where the backend cannot
+// tell, the task answers noResults before the acknowledgement and its context ends.
+func (s *session) terminate(ctx context.Context, id, action, target string, turns []int) {
 	var stop []*task
 	s.mu.Lock()
 	for t := range s.running {
@@ -459,8 +496,35 @@ func (s *session) terminate(id, action, target string, turns []int) {
 	s.mu.Unlock()
 	// KataGo walks its open queries in the order they came.
 	slices.SortFunc(stop, func(a, b *task) int { return cmp.Compare(a.seq, b.seq) })
+	type outcome struct{ asked, searching, ok bool }
+	outcomes := make([]outcome, len(stop))
+	var wg sync.WaitGroup
+	for i, t := range stop {
+		if t.hold() {
+			outcomes[i].asked = true
+			wg.Go(func() { outcomes[i].searching, outcomes[i].ok = s.backend.stop(ctx, t) })
+		}
+	}
+	wg.Wait()
 	var finals []*katago.Response
-	for _, t := range stop {
+	var searching []*task
+	for i, t := range stop {
+		switch o := outcomes[i]; {
+		case o.ok && o.searching:
+			searching = append(searching, t)
+			continue
+		case o.ok:
+			// KataGo answered the turn before its acknowledgement: noResults, or the final
+			// result of a search that was ending. The task delivers it, and ends.
+			select {
+			case <-t.done:
+			case <-ctx.Done():
+			}
+			s.release(t)
+			continue
+		case o.asked:
+			s.release(t)
+		}
 		last, ok := t.end()
 		t.cancel(errTerminated)
 		switch {
@@ -478,6 +542,9 @@ func (s *session) terminate(id, action, target string, turns []int) {
 	s.send(&katago.Response{ID: id, Action: action, TerminateID: target, TurnNumbers: turns})
 	for _, f := range finals {
 		s.send(f)
+	}
+	for _, t := range searching {
+		s.release(t)
 	}
 }
 
@@ -570,7 +637,7 @@ func (s *session) submit(id string, in *katago.Query) {
 		kp := int(socketPriorityBase + min(max(p, -socketPriorityMax), socketPriorityMax))
 		one.Priority = &kp
 		s.seq++
-		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq}
+		t := &task{q: q, query: one, turn: turn, priority: p, ponder: ponder, seq: s.seq, done: make(chan struct{})}
 		t.ctx, t.cancel = context.WithCancelCause(s.ctx)
 		s.running[t] = true
 		s.backend.arrived(t)
@@ -582,6 +649,7 @@ func (s *session) submit(id string, in *katago.Query) {
 // runTask runs one turn on the backend and answers its failure, if any.
 func (s *session) runTask(t *task) {
 	defer s.tasks.Done()
+	defer close(t.done)
 	defer func() {
 		s.mu.Lock()
 		delete(s.running, t)
@@ -665,6 +733,10 @@ func (s *session) deliver(t *task, r *katago.Response) error {
 		t.q.attachWarnings(&out)
 		t.analyzed = true
 	}
+	if t.holding {
+		t.held = append(t.held, &out)
+		return nil
+	}
 	s.send(&out)
 	return nil
 }
@@ -705,6 +777,10 @@ func (b directBackend) pick() Engine {
 // answers a terminate of a turn it has not started. A turn that KataGo's crash cut short
 // runs again, twice at most, once the engine has restarted it.
 func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func(*katago.Response) error) error {
+	ctx, stop := engine.Stoppable(ctx)
+	t.mu.Lock()
+	t.stop = stop
+	t.mu.Unlock()
 	count := func(r *katago.Response) error {
 		if r.Final() && !r.NoResults {
 			// No worker counts these.
@@ -718,7 +794,7 @@ func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func
 		// latency settings' threads.
 		e := b.pick()
 		err = e.Analyze(ctx, engine.Interactive(e, &t.query), count)
-		if !errors.Is(err, engine.ErrTransient) || attempt == 2 || ctx.Err() != nil {
+		if !errors.Is(err, engine.ErrTransient) || attempt == 2 || ctx.Err() != nil || stop.Stopped() {
 			break
 		}
 		s.log.Warn("katago query failed; trying again", "query_id", t.q.id, "turn", t.turn, "err", err)
@@ -731,6 +807,17 @@ func (b directBackend) analyze(ctx context.Context, s *session, t *task, fn func
 }
 
 func (directBackend) arrived(*task) {}
+
+// stop terminates the turn in KataGo, which tells whether its search had begun.
+func (directBackend) stop(ctx context.Context, t *task) (searching, ok bool) {
+	t.mu.Lock()
+	stop := t.stop
+	t.mu.Unlock()
+	if stop == nil {
+		return false, false
+	}
+	return stop.Stop(ctx)
+}
 
 func (b directBackend) version(ctx context.Context) (katago.Version, error) {
 	return b.pick().Version(ctx)

@@ -40,6 +40,9 @@ func newQueueBackend(a *API) *queueBackend {
 		warned: map[string]bool{}}
 }
 
+// stop cannot tell whether a worker's search has begun: the session answers for the turn.
+func (*queueBackend) stop(context.Context, *task) (searching, ok bool) { return false, false }
+
 // arrived gives the turn its place in the window.
 func (b *queueBackend) arrived(t *task) { t.place = b.window.join(t.priority, t.seq) }
 

@@ -830,6 +830,24 @@ func TestKaTrainTerminateOrder(t *testing.T) {
 	})
 }
 
+// TestKaTrainTerminateSilentSearch: on the engine path, a terminated search under way
+// that has not reported yet ends after the acknowledgement with KataGo's final result of
+// the search so far, not noResults, as KataGo answers.
+func TestKaTrainTerminateSilentSearch(t *testing.T) {
+	t.Parallel()
+	k, settled := oneAtATime(t, "engine")
+	id := k.send(katrainQuery(opening, 40_000, nil)) // seconds at 4000 visits/s, no reports
+	settled(1, 40_000)                               // KataGo's one search thread runs it
+	term := k.send(map[string]any{"action": "terminate", "terminateId": id})
+	var kinds []string
+	for _, l := range k.readUntil(func(l kline) bool { return l.id == id && l.kind != "partial" }) {
+		kinds = append(kinds, l.kind+" "+l.id)
+	}
+	if diff := cmp.Diff([]string{"terminate " + term, "final " + id}, kinds); diff != "" {
+		t.Errorf("lines after terminating the silent search (-want +got):\n%s", diff)
+	}
+}
+
 // TestKaTrainJobSlotsThroughQueue: through the queue a websocket turn is a job of the
 // token, holding one of its JobsPerToken slots until it ends; a turn without a free slot
 // waits for one instead of failing.

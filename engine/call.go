@@ -14,6 +14,7 @@ type call struct {
 	id      string
 	action  bool   // an action (query_version, ...) rather than an analysis query
 	barrier string // for an analysis query with no turns: the id of the action that follows it
+	routed  func() // for an action: called as its answer is routed, before any later line
 
 	mu        sync.Mutex
 	turns     map[int]bool // requested turn -> final result seen
@@ -93,6 +94,9 @@ func (c *call) accept(r *katago.Response) (done bool, note string) {
 		}
 		c.push(r)
 		c.finished = true
+		if c.routed != nil {
+			c.routed()
+		}
 		c.wake()
 		return true, ""
 	}
@@ -134,6 +138,13 @@ func (c *call) fail(err error) {
 		c.err = err
 		c.wake()
 	}
+}
+
+// state reports whether every expected response arrived, and whether the call failed.
+func (c *call) state() (finished, failed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.finished, c.err != nil
 }
 
 // take hands the queued responses to the caller, with the call's state.

@@ -10,7 +10,8 @@
 // an error matching ErrTransient (a line cut off by the death included) and is restarted
 // with backoff. A hang is the absence of any sign of life, not a long search: a silent
 // KataGo is probed with query_version. A caller whose context
-// ends gets its query terminated in KataGo.
+// ends gets its query terminated in KataGo; one whose context Stoppable made can instead
+// terminate it and still receive its finals, KataGo's noResults or its search so far.
 //
 // Start fits KataGo's threads and batch size to the backend `katago version` names and to
 // the machine (Fit): two positions per core of one search thread each on a CPU, KataGo's

@@ -308,7 +308,8 @@ func (e *Engine) newID(prefix byte) string {
 // ctx's cause, after sending KataGo a terminate for the query; a *QueryError (permanent)
 // when KataGo rejects the query; or an error matching ErrTransient when KataGo died, hung
 // or is not running. A caller that falls behind gets only the latest partial report of
-// a turn; a slow fn never blocks other queries.
+// a turn; a slow fn never blocks other queries. A ctx from Stoppable lets the caller end
+// the query's search and still receive its finals.
 func (e *Engine) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.Response) error) error {
 	if q == nil {
 		return &QueryError{Message: "nil query"}
@@ -346,7 +347,71 @@ func (e *Engine) Analyze(ctx context.Context, q *katago.Query, fn func(*katago.R
 		return err
 	}
 	p.send(lines...)
+	if st, _ := ctx.Value(stopKey{}).(*Stop); st != nil {
+		st.attach(e, p, c)
+	}
 	return e.await(ctx, p, c, fn)
+}
+
+type stopKey struct{}
+
+// Stoppable returns ctx for one Analyze call, with a Stop that ends the call's search the
+// way KataGo's terminate action does while Analyze goes on delivering the query's lines:
+// KataGo answers each turn it has not started with noResults, and ends a started search
+// with its final result so far.
+func Stoppable(ctx context.Context) (context.Context, *Stop) {
+	st := &Stop{}
+	return context.WithValue(ctx, stopKey{}, st), st
+}
+
+// Stop ends the search of the Analyze call whose context Stoppable made.
+type Stop struct {
+	mu      sync.Mutex
+	e       *Engine
+	p       *process
+	c       *call // the query Analyze sent last; nil before it is sent
+	stopped bool
+}
+
+func (st *Stop) attach(e *Engine, p *process, c *call) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.e, st.p, st.c = e, p, c
+}
+
+// Stopped reports whether Stop was called: a caller that tries a failed query again
+// should not.
+func (st *Stop) Stopped() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.stopped
+}
+
+// Stop sends KataGo a terminate for the query and waits for KataGo's acknowledgement,
+// before which KataGo has answered every turn it had not started. It reports whether
+// KataGo still owed a final result then: a turn whose search had begun, whose final
+// comes after the acknowledgement. ok is false when Stop could not tell, having sent
+// nothing or had no acknowledgement: the query was not sent yet, it failed, KataGo died,
+// or ctx ended; the caller ends Analyze through its context then.
+func (st *Stop) Stop(ctx context.Context) (searching, ok bool) {
+	st.mu.Lock()
+	e, p, c := st.e, st.p, st.c
+	st.stopped = true
+	st.mu.Unlock()
+	if c == nil {
+		return false, false
+	}
+	if finished, failed := c.state(); finished || failed {
+		return false, !failed
+	}
+	// KataGo's lines are routed in order: when the acknowledgement is, the call has every
+	// line KataGo wrote before it, and none after.
+	var finished, failed bool
+	q := katago.Query{ID: e.newID('q'), Action: "terminate", TerminateID: c.id}
+	if _, err := e.ask(ctx, p, q, func() { finished, failed = c.state() }); err != nil {
+		return false, false
+	}
+	return !finished && !failed, !failed
 }
 
 // await delivers c's responses to fn until the call ends.
@@ -428,12 +493,18 @@ func (e *Engine) action(ctx context.Context, action string) (*katago.Response, e
 	if err != nil {
 		return nil, err
 	}
-	q := katago.Query{ID: e.newID('q'), Action: action}
+	return e.ask(ctx, p, katago.Query{ID: e.newID('q'), Action: action}, nil)
+}
+
+// ask sends p the action q and returns KataGo's answer; routed is called (unless nil) as
+// the answer is routed, before any later line.
+func (e *Engine) ask(ctx context.Context, p *process, q katago.Query, routed func()) (*katago.Response, error) {
 	line, err := json.Marshal(q)
 	if err != nil {
 		return nil, err
 	}
 	c := newCall(q.ID, nil, true)
+	c.routed = routed
 	if err := p.register(c); err != nil {
 		return nil, err
 	}

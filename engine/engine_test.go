@@ -246,6 +246,70 @@ func TestCancelKeepsFinals(t *testing.T) {
 	eventually(t, time.Minute, "the noResults finals to drain the query", func() bool { return e.InFlight() == 0 })
 }
 
+// TestStop: Stop ends a search as KataGo's terminate does while Analyze keeps delivering.
+// A query KataGo has not started answers noResults before KataGo's acknowledgement, and
+// Stop says it owes nothing more; a running search that has not reported says it is
+// searching and ends with its final result so far.
+func TestStop(t *testing.T) {
+	t.Parallel()
+	trace, env := traceFile(t)
+	cfg := enginetest.Config(t, env, enginetest.EnvVisitsPerSec+"=1000")
+	cfg.AnalysisThreads = 1
+	e := start(t, cfg)
+	ctx := ctxTimeout(t, time.Minute)
+	type run struct {
+		stop   *engine.Stop
+		finals []*katago.Response
+		err    error
+		done   chan struct{}
+	}
+	// analyze starts a search of visits (100s and more, no reports) once KataGo has read
+	// the one before.
+	analyze := func(visits int) *run {
+		q := &katago.Query{Rules: katago.RulesString("chinese"), BoardXSize: 19, BoardYSize: 19, MaxVisits: &visits}
+		r := &run{done: make(chan struct{})}
+		sctx, stop := engine.Stoppable(ctx)
+		r.stop = stop
+		go func() {
+			defer close(r.done)
+			r.err = e.Analyze(sctx, q, func(resp *katago.Response) error {
+				if resp.Final() {
+					r.finals = append(r.finals, resp)
+				}
+				return nil
+			})
+		}()
+		eventually(t, time.Minute, "KataGo to read the query", func() bool {
+			data, _ := os.ReadFile(trace)
+			return strings.Contains(string(data), fmt.Sprintf(`"maxVisits":%d`, visits))
+		})
+		return r
+	}
+	running := analyze(100000)
+	waiting := analyze(100001)
+	for _, c := range []struct {
+		name      string
+		r         *run
+		searching bool
+	}{
+		// The query waiting for the only search thread was never started.
+		{"waiting", waiting, false},
+		// The running search owes its final after the acknowledgement.
+		{"running", running, true},
+	} {
+		if searching, ok := c.r.stop.Stop(ctx); searching != c.searching || !ok {
+			t.Errorf("%s: Stop = %v, %v; want %v, true", c.name, searching, ok, c.searching)
+		}
+		<-c.r.done
+		if c.r.err != nil || len(c.r.finals) != 1 || c.r.finals[0].NoResults == c.searching {
+			t.Fatalf("%s: Analyze = %v with finals %v; want one final, noResults %v", c.name, c.r.err, c.r.finals, !c.searching)
+		}
+		if c.searching && c.r.finals[0].RootInfo.Visits == 0 {
+			t.Errorf("%s: the final result has no visits", c.name)
+		}
+	}
+}
+
 // TestCallbackError terminates the query when fn fails and returns fn's error.
 func TestCallbackError(t *testing.T) {
 	t.Parallel()
