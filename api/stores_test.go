@@ -123,13 +123,21 @@ func TestTokenStores(t *testing.T) {
 			if _, err := s.Revoke(ctx, "nobody"); !errors.Is(err, api.ErrTokenNotFound) {
 				t.Errorf("Revoke(nobody): err %v, want ErrTokenNotFound", err)
 			}
-			// A revoked token's name is free again; then the name alone is ambiguous.
-			_, a2, err := s.Create(ctx, "alice")
+			// A revoked token's name is free again, and then names the live token.
+			alice2, a2, err := s.Create(ctx, "alice")
 			if err != nil {
 				t.Fatalf("new token named like a revoked one: %v", err)
 			}
+			if info, err := s.Revoke(ctx, "alice"); err != nil || info.ID != a2.ID {
+				t.Errorf("Revoke(alice) beside a revoked alice: %s, %v; want the live token %s", info.ID, err, a2.ID)
+			}
+			if _, err := s.Check(ctx, alice2); !errors.Is(err, api.ErrTokenRevoked) {
+				t.Errorf("Check(the second alice, revoked by name): err %v, want ErrTokenRevoked", err)
+			}
+			// With no live token of the name, the revoked ones are several: the name alone
+			// is ambiguous.
 			if _, err := s.Revoke(ctx, "alice"); !errors.Is(err, api.ErrTokenNotFound) {
-				t.Errorf("Revoke of an ambiguous name: err %v, want ErrTokenNotFound", err)
+				t.Errorf("Revoke of a name two revoked tokens share: err %v, want ErrTokenNotFound", err)
 			}
 
 			list, err := s.List(ctx)
@@ -144,7 +152,7 @@ func TestTokenStores(t *testing.T) {
 			for _, ti := range list {
 				got = append(got, row{ti.ID, ti.Name, ti.Revoked()})
 			}
-			want := []row{{ai.ID, "alice", true}, {bi.ID, "bob", false}, {a2.ID, "alice", false}}
+			want := []row{{ai.ID, "alice", true}, {bi.ID, "bob", false}, {a2.ID, "alice", true}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("List (-want +got):\n%s", diff)
 			}

@@ -23,7 +23,7 @@ var (
 	ErrTokenInvalid = errors.New("api: unknown or malformed token")
 	ErrTokenRevoked = errors.New("api: token revoked")
 	// ErrTokenNotFound is Revoke of an id or name that no token has, or a name that
-	// several tokens share.
+	// several live tokens share, or several revoked ones and no live one.
 	ErrTokenNotFound = errors.New("api: no such token")
 	// ErrTokenName is Create with an empty name, or one that a token already has.
 	ErrTokenName = errors.New("api: token name empty or taken")
@@ -52,7 +52,8 @@ type TokenStore interface {
 	Create(ctx context.Context, name string, scopes ...Scope) (token string, info TokenInfo, err error)
 	// List returns every token, revoked ones included, oldest first.
 	List(ctx context.Context) ([]TokenInfo, error)
-	// Revoke revokes the token with this id or name; revoking twice is not an error.
+	// Revoke revokes the token with this id or name; revoking twice is not an error. A
+	// name names the live token that has it, or else the revoked one.
 	Revoke(ctx context.Context, idOrName string) (TokenInfo, error)
 	// Check returns the token's info when it is valid: ErrTokenInvalid when no token
 	// matches, ErrTokenRevoked when it was revoked. Other errors are the store's.
@@ -115,27 +116,31 @@ func checkRecord(rec *tokenRecord, token string) (TokenInfo, error) {
 	return rec.TokenInfo, nil
 }
 
-// findRecord returns the index of the record with this id, or else of the one record
-// with this name.
+// findRecord returns the index of the record with this id, or else of the one live
+// record with this name, or else of the one revoked record with it: a revoked token's
+// name is free for a new token (checkName), which the name then names.
 func findRecord(recs []tokenRecord, idOrName string) (int, error) {
 	for i := range recs {
 		if recs[i].ID == idOrName {
 			return i, nil
 		}
 	}
-	found := -1
-	for i := range recs {
-		if recs[i].Name == idOrName {
+	for _, revoked := range []bool{false, true} {
+		found := -1
+		for i := range recs {
+			if recs[i].Name != idOrName || recs[i].Revoked() != revoked {
+				continue
+			}
 			if found >= 0 {
 				return -1, fmt.Errorf("%w: several tokens are named %q; revoke by id", ErrTokenNotFound, idOrName)
 			}
 			found = i
 		}
+		if found >= 0 {
+			return found, nil
+		}
 	}
-	if found < 0 {
-		return -1, fmt.Errorf("%w: %q", ErrTokenNotFound, idOrName)
-	}
-	return found, nil
+	return -1, fmt.Errorf("%w: %q", ErrTokenNotFound, idOrName)
 }
 
 func checkName(recs []tokenRecord, name string) error {
