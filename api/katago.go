@@ -233,10 +233,23 @@ type task struct {
 	last     *katago.Response // the latest partial report
 	final    bool             // the turn's last line went out: a final result or an error
 	analyzed bool             // a result line (partial or final, not noResults) went out
+	refunded bool             // the turn's position went back to the quota
 	holding  bool             // lines go to held, not to the client
 	held     []*katago.Response
 	stop     *engine.Stop  // stops the search in KataGo (engine path), once it is sent
 	done     chan struct{} // closed when the task has ended
+}
+
+// settle gives the turn's position back to the quota when it analyzed nothing (failed,
+// refused, or terminated before its search began), once no more lines of it can go out.
+func (t *task) settle() {
+	t.mu.Lock()
+	refund := !t.analyzed && !t.refunded
+	t.refunded = true
+	t.mu.Unlock()
+	if refund {
+		t.q.charge.refund(1)
+	}
 }
 
 // hold starts holding t's lines unless it has reported or ended; it reports whether it
@@ -530,6 +543,8 @@ func (s *session) terminate(ctx context.Context, id, action, target string, turn
 		switch {
 		case !ok:
 		case last == nil:
+			// Given back before the client hears of it.
+			t.settle()
 			s.send(noResults(t.q.id, t.turn))
 		default:
 			f := *last
@@ -657,14 +672,7 @@ func (s *session) runTask(t *task) {
 		t.cancel(nil)
 	}()
 	err := s.backend.analyze(t.ctx, s, t, func(r *katago.Response) error { return s.deliver(t, r) })
-	t.mu.Lock()
-	analyzed := t.analyzed
-	t.mu.Unlock()
-	if !analyzed {
-		// Failed, refused, or terminated before its search began: the turn analyzed
-		// nothing, and the quota counts the turns analyzed.
-		t.q.charge.refund(1)
-	}
+	t.settle()
 	if err == nil || t.ctx.Err() != nil {
 		// Done, or terminated (terminate answered for the turn), or the client left.
 		return
