@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -572,6 +573,19 @@ func jsonString(v json.RawMessage) (string, bool) {
 	return s, true
 }
 
+// settingNumber reads an overrideSettings value as KataGo does: a number, or a text that
+// holds one ("100000"), since KataGo reads every setting from its text.
+func settingNumber(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case string:
+		n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
 func noResults(id string, turn int) *katago.Response {
 	f := false
 	return &katago.Response{ID: id, TurnNumber: &turn, IsDuringSearch: &f, NoResults: true}
@@ -605,7 +619,7 @@ func (s *session) submit(id string, in *katago.Query) {
 	if in.OverrideSettings != nil {
 		settings := make(map[string]any, len(in.OverrideSettings))
 		for k, v := range in.OverrideSettings {
-			if n, ok := v.(float64); ok && !ponder && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
+			if n, ok := settingNumber(v); ok && !ponder && (k == "maxVisits" || k == "maxPlayouts") && n > float64(cfg.MaxVisits) {
 				q.warn("overrideSettings", fmt.Sprintf("%s %g capped at %d, this server's limit", k, n, cfg.MaxVisits))
 				v = float64(cfg.MaxVisits)
 			}

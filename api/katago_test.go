@@ -389,6 +389,14 @@ func TestKaTrainSession(t *testing.T) {
 		if w, _ := l.m["warning"].(string); !strings.Contains(w, "capped at 100000") {
 			t.Errorf("the result does not carry the cap as a warning: %s", l.raw)
 		}
+		// KataGo reads a setting given as text as the number it holds: the cap applies.
+		id = k.send(katrainQuery(opening, 10, map[string]any{"overrideSettings": map[string]any{"maxVisits": "10000000", "maxTime": 0.05}}))
+		if l := k.read(); l.id != id || l.kind != "final" || !strings.Contains(l.raw, "capped at 100000") {
+			t.Fatalf("want the final result of %s with the cap as a warning, got %s", id, l.raw)
+		}
+		if data, _ := os.ReadFile(trace); strings.Contains(string(data), `"maxVisits":"10000000"`) {
+			t.Errorf("overrideSettings maxVisits as text reached KataGo uncapped:\n%s", data)
+		}
 	})
 
 	t.Run("illegal move", func(t *testing.T) {
