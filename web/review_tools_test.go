@@ -422,15 +422,7 @@ func TestBatchServerRestart(t *testing.T) {
 	s.start(t)
 	tb.waitFor("the server again", `!document.querySelector('#batch-notice')`)
 	for _, id := range ids {
-		req, err := http.NewRequest(http.MethodDelete, s.url+"/api/v1/analyses/"+id+"?cancel=true", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		cancelReview(t, s, id)
 	}
 	tb.waitFor("the reviews cancelled after the restart", `[...document.querySelectorAll('#batch li')].map(li => li.dataset.status).join(' ') === 'cancelled cancelled'`)
 }
