@@ -777,3 +777,37 @@ func TestFakeOneVisit(t *testing.T) {
 			r.RootInfo.Visits, len(r.MoveInfos), len(r.Policy))
 	}
 }
+
+// TestFakeRefusesUnparsableSettings: an overrideSettings number given as a text that holds
+// none is refused with KataGo's field and message (as KataGo 1.17.2 words it, before the config file's name), and
+// one that holds a number is taken.
+func TestFakeRefusesUnparsableSettings(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, transcriptConfig)
+	q := func(id, settings string) string {
+		return `{"id":"` + id + `","moves":[["B","E5"]],"rules":"chinese","komi":7,"boardXSize":9,"boardYSize":9,"maxVisits":5,"overrideSettings":` + settings + `}`
+	}
+	f.send(q("double", `{"wideRootNoise":"abc"}`), q("int", `{"maxPlayouts":"12x"}`), q("number", `{"wideRootNoise":"0.04"}`))
+	got := map[string]katago.Response{}
+	for _, l := range f.finish() {
+		var r katago.Response
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Error != "" || r.Final() {
+			got[r.ID] = r
+		}
+	}
+	want := map[string]string{
+		"double": "Could not set settings: Could not parse 'abc' as double for key 'wideRootNoise'",
+		"int":    "Could not set settings: Could not parse '12x' as int64_t for key 'maxPlayouts'",
+	}
+	for id, msg := range want {
+		if r := got[id]; r.Field != "overrideSettings" || !strings.HasPrefix(r.Error, msg) {
+			t.Errorf("%s: field %q, error %q; want overrideSettings, %q", id, r.Field, r.Error, msg)
+		}
+	}
+	if r := got["number"]; r.Error != "" || !r.Final() {
+		t.Errorf("a number given as text: %+v, want a final result", r)
+	}
+}

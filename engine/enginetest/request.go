@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tesuji/tesuji/game"
@@ -255,6 +256,9 @@ func (f *fake) parseRequest(in *jv, id string) (*request, []fieldErr, *fieldErr)
 			if !searchParams[k] {
 				unknown = append(unknown, k)
 			}
+			if err := numericSetting(k, v.o[k]); err != nil {
+				return nil, warnings, err
+			}
 		}
 		if len(unknown) > 0 {
 			warnings = append(warnings, fieldErr{"overrideSettings", "Unknown config params: " + strings.Join(unknown, ",")})
@@ -483,6 +487,33 @@ func parsePerspective(s string) (string, bool) {
 		return "SIDETOMOVE", true
 	}
 	return "", false
+}
+
+// numericParams are overrideSettings keys KataGo reads as numbers, by the type its config
+// parser names: those tesuji's jobs set, and the visit limits.
+var numericParams = map[string]string{
+	"maxVisits": "int64_t", "maxPlayouts": "int64_t", "maxTime": "double", "wideRootNoise": "double",
+	"playoutDoublingAdvantage": "double", "rootPolicyOptimism": "double", "policyOptimism": "double",
+}
+
+// numericSetting refuses, as KataGo does, a setting of numericParams given as a text that
+// holds no number of its type; KataGo reads every setting from its text.
+func numericSetting(key string, v *jv) *fieldErr {
+	typ := numericParams[key]
+	s, ok := v.str()
+	if typ == "" || !ok {
+		return nil
+	}
+	var err error
+	if typ == "int64_t" {
+		_, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	} else {
+		_, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
+	}
+	if err == nil {
+		return nil
+	}
+	return &fieldErr{"overrideSettings", fmt.Sprintf("Could not set settings: Could not parse '%s' as %s for key '%s'", s, typ, key)}
 }
 
 // searchParams are the config keys KataGo's search reads, which a query may override in
