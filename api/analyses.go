@@ -248,7 +248,7 @@ func (a *API) submitGame(c *gin.Context, req *analysisRequest) (*analysisCreated
 	if err := libraryFields(job, g); err != nil {
 		return nil, err
 	}
-	j, created, err := a.enqueue(c, job, "analysis")
+	j, created, _, err := a.enqueue(c, job, "analysis")
 	if err != nil {
 		return nil, err
 	}
@@ -272,41 +272,38 @@ func newJobID() string { return strings.ToLower(rand.Text()) }
 // its jobs at once, and its positions charged to the quota. A submission that collapses
 // into an existing job (dedupe) charges nothing, and is answered with that job even when
 // the owner's limits are all taken: a client that repeats a submission whose answer it
-// missed gets its review, not a refusal.
-func (a *API) enqueue(c *gin.Context, job *queue.Job, kind string) (*queue.Job, bool, error) {
+// missed gets its review, not a refusal. refund gives a created job's positions back, for
+// a job that ends up analyzing nothing; it does nothing for a job not created.
+func (a *API) enqueue(c *gin.Context, job *queue.Job, kind string) (j *queue.Job, created bool, refund func(), err error) {
 	ctx := c.Request.Context()
 	if job.DedupeKey != "" {
 		j, err := a.q.Duplicate(ctx, job.Owner, job.DedupeKey)
 		if err == nil {
-			return j, false, nil
+			return j, false, func() {}, nil
 		}
 		if !errors.Is(err, queue.ErrNotFound) {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
 	if err := a.admitJob(ctx, job.Owner, job.ID); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	return a.enqueueAdmitted(ctx, a.reqLog(c), job, kind)
-}
-
-// enqueueAdmitted is enqueue for a job whose slot is taken: it charges the quota and
-// enqueues, and gives the slot back when no job was made. log is the request's logger.
-func (a *API) enqueueAdmitted(ctx context.Context, log *slog.Logger, job *queue.Job, kind string) (*queue.Job, bool, error) {
-	refund, err := a.chargeQuota(ctx, log, job.Owner, len(job.Turns))
+	log := a.reqLog(c)
+	refund, err = a.chargeQuota(ctx, log, job.Owner, len(job.Turns))
 	if err != nil {
 		a.releaseJob(ctx, log, job.Owner, job.ID)
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	j, created, err := a.enqueueCharged(ctx, log, job, kind)
+	j, created, err = a.enqueueCharged(ctx, log, job, kind)
 	if err != nil || !created {
 		refund()
+		refund = func() {}
 	}
-	return j, created, err
+	return j, created, refund, err
 }
 
-// enqueueCharged is enqueueAdmitted for a job whose positions are charged already (a
-// websocket turn, charged with its query): it enqueues, and gives the slot back when no
+// enqueueCharged enqueues a job whose slot is taken and whose positions are charged
+// already (a websocket turn is charged with its query), and gives the slot back when no
 // job was made.
 func (a *API) enqueueCharged(ctx context.Context, log *slog.Logger, job *queue.Job, kind string) (*queue.Job, bool, error) {
 	j, created, err := a.q.Enqueue(ctx, job)

@@ -277,3 +277,17 @@ func TestJSONUploadCountsTheRecord(t *testing.T) {
 		t.Fatalf("a record of %d bytes as JSON of %d: %d %s", len(record), len(body), r.status, r.body)
 	}
 }
+
+// TestQuotaRefundsAPositionThatAnalyzedNothing: a position KataGo refuses gives its
+// position back to the quota, as a websocket turn that analyzed nothing does.
+func TestQuotaRefundsAPositionThatAnalyzedNothing(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, envOptions{api: api.Config{PositionsPerHour: 1}})
+	tok := e.token(t, "p")
+	r := e.do(t, "POST", "/api/v1/positions", tok, position(map[string]any{"overrideSettings": map[string]any{"wideRootNoise": "abc"}}))
+	wantError(t, r, http.StatusUnprocessableEntity, "analysis_failed")
+	if r := e.do(t, "POST", "/api/v1/positions", tok, position(nil)); r.status != http.StatusOK {
+		t.Fatalf("a position after a refused one, with a quota of 1: %d %s", r.status, r.body)
+	}
+	wantError(t, e.do(t, "POST", "/api/v1/positions", tok, position(nil)), http.StatusTooManyRequests, "quota_exceeded")
+}

@@ -109,18 +109,28 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	defer release()
-	j, _, err := a.enqueue(c, &queue.Job{
+	ctx := c.Request.Context()
+	job := &queue.Job{
 		ID:        newJobID(),
 		Owner:     ownerOf(c),
 		Priority:  queue.PriorityInteractive,
 		Payload:   payload,
 		Turns:     []int{turn},
 		Positions: int64(min(req.MaxVisits, a.cfg.MaxVisits)),
-	}, "position")
+	}
+	j, _, refund, err := a.enqueue(c, job, "position")
 	if err != nil {
 		a.writeError(c, err)
 		return
 	}
+	// A position that analyzed nothing (KataGo refused it, the client left before its
+	// result, the worker stopped an open-ended search before its first report) gives its
+	// position back to the quota, as a websocket turn does. It runs after the cancel below.
+	defer func() {
+		if a.analyzedNothing(ctx, j.ID) {
+			refund()
+		}
+	}()
 	// Whatever ends this request early (the client leaving, a shutdown) cancels the job,
 	// so KataGo stops searching a position nobody waits for.
 	defer func() {
@@ -134,6 +144,19 @@ func (a *API) createPosition(c *gin.Context) {
 		return
 	}
 	a.waitPosition(c, j.ID)
+}
+
+// analyzedNothing reports whether job id ended failed or cancelled without a stored
+// result; ctx may have ended already.
+func (a *API) analyzedNothing(ctx context.Context, id string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	j, err := a.q.Get(ctx, id)
+	if err != nil || (j.State != queue.StateFailed && j.State != queue.StateCancelled) {
+		return false
+	}
+	results, err := a.q.Results(ctx, id)
+	return err == nil && len(results) == 0
 }
 
 // cancelAbandoned cancels job id, which nobody waits for any more, so that KataGo stops
