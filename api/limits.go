@@ -17,8 +17,8 @@ import (
 //   - the quota: positions per hour, over a sliding hour of one-minute buckets. A review
 //     charges one position per turn it analyzes, a single position one, a websocket query
 //     one per turn it analyzes; a single position or a websocket turn that analyzed
-//     nothing (refused by KataGo, left before its result) gives its position back. Visits
-//     do not count: they are capped per request by MaxVisits.
+//     nothing (refused by KataGo, interrupted or ended before its search began) gives its
+//     position back. Visits do not count: they are capped per request by MaxVisits.
 //   - jobs at once: an owner's queued and running jobs, the jobs of websocket turns
 //     included (an API server without engines; with engines a websocket turn goes
 //     straight to KataGo and is no job). A job's entry stays until the API finds the job

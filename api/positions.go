@@ -123,14 +123,16 @@ func (a *API) createPosition(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	// A position that analyzed nothing (KataGo refused it, the client left before its
-	// result, the worker stopped an open-ended search before its first report) gives its
-	// position back to the quota, as a websocket turn does. It runs after the cancel below.
-	defer func() {
-		if a.analyzedNothing(ctx, j.ID) {
-			refund()
-		}
-	}()
+	// A position that analyzed nothing (KataGo refused it, the worker stopped an
+	// open-ended search before its first report) gives its position back to the quota, as
+	// a websocket turn does. One its client ended is charged: a GUI ends every analysis so.
+	if a.cfg.PositionsPerHour > 0 {
+		defer func() {
+			if a.failed(ctx, j.ID) {
+				refund()
+			}
+		}()
+	}
 	// Whatever ends this request early (the client leaving, a shutdown) cancels the job,
 	// so KataGo stops searching a position nobody waits for.
 	defer func() {
@@ -146,17 +148,13 @@ func (a *API) createPosition(c *gin.Context) {
 	a.waitPosition(c, j.ID)
 }
 
-// analyzedNothing reports whether job id ended failed or cancelled without a stored
-// result; ctx may have ended already.
-func (a *API) analyzedNothing(ctx context.Context, id string) bool {
+// failed reports whether job id failed, which for a single position means it analyzed
+// nothing; ctx may have ended already.
+func (a *API) failed(ctx context.Context, id string) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	j, err := a.q.Get(ctx, id)
-	if err != nil || (j.State != queue.StateFailed && j.State != queue.StateCancelled) {
-		return false
-	}
-	results, err := a.q.Results(ctx, id)
-	return err == nil && len(results) == 0
+	return err == nil && j.State == queue.StateFailed
 }
 
 // cancelAbandoned cancels job id, which nobody waits for any more, so that KataGo stops
