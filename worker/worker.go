@@ -279,10 +279,8 @@ func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 				return
 			}
 			w.log.Warn("claim failed", "err", err, "retry_in", backoff)
-			select {
-			case <-w.claimCtx.Done():
+			if !w.pause(backoff) {
 				return
-			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, 5*time.Second)
 			continue
@@ -302,11 +300,16 @@ func (w *Worker) slot(eng Analyzer, only []queue.Priority) {
 	}
 }
 
-// pause waits for d, or until the worker stops claiming.
-func (w *Worker) pause(d time.Duration) {
+// pause waits for d and reports true, or reports false as soon as the worker stops
+// claiming.
+func (w *Worker) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-w.claimCtx.Done():
-	case <-time.After(d):
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -326,10 +329,8 @@ const (
 func (w *Worker) waitReady(eng Analyzer) {
 	r, tells := eng.(interface{ Ready() bool })
 	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
-		select {
-		case <-w.claimCtx.Done():
+		if !w.pause(wait) {
 			return
-		case <-time.After(wait):
 		}
 		if !tells || r.Ready() {
 			return
