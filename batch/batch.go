@@ -20,6 +20,7 @@ import (
 	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/client"
 	"github.com/tesuji/tesuji/game"
+	"github.com/tesuji/tesuji/internal/atomicfile"
 )
 
 // Config configures a batch run.
@@ -176,30 +177,8 @@ func analyzeFile(ctx context.Context, cfg Config, file, out string, progress fun
 	if err != nil {
 		return nil, err
 	}
-	return created.Warnings, writeFile(out, sgf)
-}
-
-// writeFile writes data to path whole or not at all: through a temporary file beside it,
-// renamed over it, so that an interrupted run leaves no half-written game.
-func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	// Written whole or not at all, so an interrupted run leaves no half-written game.
+	return created.Warnings, atomicfile.WriteFile(out, sgf, 0o644)
 }
 
 // progress draws one line per file: a bar on a terminal, plain lines otherwise.

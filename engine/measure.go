@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tesuji/tesuji/internal/atomicfile"
 	"github.com/tesuji/tesuji/katago"
 )
 
@@ -119,19 +120,7 @@ func writeTuningCache(path string, c tuningCache) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), TuningCacheFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 }
 
 // measured returns the measurement for this binary, network and device: from the cache,
