@@ -246,11 +246,12 @@ func firstResults(b *testing.B, evs []queue.Event) []game.Turn {
 // the agreement measure read: no principal variations, ownership or candidates but the
 // first, and of rootInfo only the values and the spread.
 type recording struct {
-	Game     string      `json:"game"`
-	Quick    []game.Turn `json:"quick"`
-	A        []game.Turn `json:"a"`
-	B        []game.Turn `json:"b"`
-	Adaptive []game.Turn `json:"adaptive"`
+	Game  string      `json:"game"`
+	Quick []game.Turn `json:"quick"`
+	// A, B and Adaptive are the benchmark's reviews; a run of a quick pass alone lacks them.
+	A        []game.Turn `json:"a,omitempty"`
+	B        []game.Turn `json:"b,omitempty"`
+	Adaptive []game.Turn `json:"adaptive,omitempty"`
 	// Even is the uniform review C at the adaptive review's cost; runs recorded before it
 	// was made lack it.
 	Even []game.Turn `json:"even,omitempty"`
