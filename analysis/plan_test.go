@@ -16,20 +16,20 @@ func TestAdaptivePlan(t *testing.T) {
 	}{
 		{maxVisits: 16, adaptive: false, quick: 16, deep: 0},
 		{maxVisits: 32, adaptive: false, quick: 16, deep: 0},
-		{maxVisits: 63, adaptive: false, quick: 16, deep: 14},
-		{maxVisits: 64, adaptive: true, quick: 16, deep: 15},    // 25% + 15%
-		{maxVisits: 100, adaptive: true, quick: 16, deep: 24},   // 16% + 24%
-		{maxVisits: 200, adaptive: true, quick: 25, deep: 27},   // 12.5% + 27.5%
-		{maxVisits: 500, adaptive: true, quick: 62, deep: 27},   // 12.4% + 27.6%
-		{maxVisits: 2000, adaptive: true, quick: 250, deep: 27}, // 12.5% + 27.5%
+		{maxVisits: 63, adaptive: false, quick: 18, deep: 11},
+		{maxVisits: 64, adaptive: true, quick: 19, deep: 10},    // 29.7% + 10.3%
+		{maxVisits: 100, adaptive: true, quick: 30, deep: 10},   // 30% + 10%
+		{maxVisits: 200, adaptive: true, quick: 60, deep: 10},   // 30% + 10%
+		{maxVisits: 500, adaptive: true, quick: 150, deep: 10},  // 30% + 10%
+		{maxVisits: 2000, adaptive: true, quick: 600, deep: 10}, // 30% + 10%
 	}
 	for _, tt := range tests {
 		spec := &analysis.Spec{MaxVisits: tt.maxVisits, Adaptive: true}
 		if got := spec.IsAdaptive(); got != tt.adaptive {
 			t.Errorf("maxVisits %d: IsAdaptive %v, want %v", tt.maxVisits, got, tt.adaptive)
 		}
-		if got := tt.maxVisits >= 4*analysis.QuickVisits(tt.maxVisits); got != tt.adaptive {
-			t.Errorf("maxVisits %d: the deep search is at least four quick ones: %v, want %v", tt.maxVisits, got, tt.adaptive)
+		if tt.adaptive && tt.maxVisits <= 3*analysis.QuickVisits(tt.maxVisits) {
+			t.Errorf("maxVisits %d: the deep search is not more than three quick ones (%d)", tt.maxVisits, analysis.QuickVisits(tt.maxVisits))
 		}
 		if got := analysis.QuickVisits(tt.maxVisits); got != tt.quick {
 			t.Errorf("maxVisits %d: QuickVisits %d, want %d", tt.maxVisits, got, tt.quick)
@@ -72,8 +72,8 @@ func TestAdaptivePlan(t *testing.T) {
 // adaptive review's quick pass is not the whole of it.
 func TestReviewPercent(t *testing.T) {
 	t.Parallel()
-	// review.sgf's 121 positions at 500 visits: a quick pass of 62 visits, then 33
-	// positions again at 500; 24,002 visits planned.
+	// review.sgf's 121 positions at 500 visits: a quick pass of 150 visits, then 12
+	// positions again at 500; 24,150 visits planned.
 	smart := &analysis.Spec{MaxVisits: 500, Adaptive: true}
 	uniform := &analysis.Spec{MaxVisits: 500}
 	tests := []struct {
@@ -83,10 +83,10 @@ func TestReviewPercent(t *testing.T) {
 		want                  int
 	}{
 		{"nothing yet", smart, 121, 0, 0, 0},
-		{"half the quick pass", smart, 121, 60, 0, 15},       // 3,720 of 24,002
-		{"quick pass done", smart, 121, 121, 0, 31},          // 7,502
-		{"four searched again", smart, 121, 121, 4, 39},      // 9,502
-		{"every deep search", smart, 121, 121, 33, 100},      // 24,002
+		{"half the quick pass", smart, 121, 60, 0, 37},       // 9,000 of 24,150
+		{"quick pass done", smart, 121, 121, 0, 75},          // 18,150
+		{"four searched again", smart, 121, 121, 4, 83},      // 20,150
+		{"every deep search", smart, 121, 121, 12, 100},      // 24,150
 		{"more deep than planned", smart, 121, 121, 40, 100}, // a retried job counts no more
 		{"uniform, by turns", uniform, 121, 60, 0, 49},
 		{"uniform, done", uniform, 121, 121, 0, 100},

@@ -56,11 +56,11 @@ func TestAdaptiveAnalysis(t *testing.T) {
 			deepened := 0
 			for n := 0; n <= 30; n++ {
 				switch v := events[n]; {
-				case len(v) == 1 && v[0] == 16:
-				case len(v) == 2 && v[0] == 16 && v[1] == 64:
+				case len(v) == 1 && v[0] == 19:
+				case len(v) == 2 && v[0] == 19 && v[1] == 64:
 					deepened++
 				default:
-					t.Errorf("turn %d streamed with visits %v, want [16] or [16 64]", n, v)
+					t.Errorf("turn %d streamed with visits %v, want [19] or [19 64]", n, v)
 				}
 			}
 			if deepened == 0 {
@@ -75,14 +75,14 @@ func TestAdaptiveAnalysis(t *testing.T) {
 				Progress    progress
 			}
 			e.do(t, "GET", "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
-			if want := (progress{Done: 31, Total: 31, DeepDone: deepened, DeepTotal: 4, Percent: 100}); a.Progress != want {
+			if want := (progress{Done: 31, Total: 31, DeepDone: deepened, DeepTotal: 3, Percent: 100}); a.Progress != want {
 				t.Errorf("progress %+v, want %+v", a.Progress, want)
 			}
 			if !a.Adaptive || a.MaxVisits != 64 || len(a.Turns) != 31 {
 				t.Errorf("analysis: adaptive %v maxVisits %d turns %d, want true, 64, 31", a.Adaptive, a.MaxVisits, len(a.Turns))
 			}
-			if want := 31*16 + deepened*64; a.VisitsSpent != want {
-				t.Errorf("visitsSpent %d, want %d (31 turns at 16 visits, %d again at 64)", a.VisitsSpent, want, deepened)
+			if want := 31*19 + deepened*64; a.VisitsSpent != want {
+				t.Errorf("visitsSpent %d, want %d (31 turns at 19 visits, %d again at 64)", a.VisitsSpent, want, deepened)
 			}
 		})
 	}
@@ -115,8 +115,8 @@ func TestAdaptiveProgress(t *testing.T) {
 		e.do(t, http.MethodGet, "/api/v1/analyses/"+c.ID, "", nil).decode(t, &a)
 		return a.Progress.DeepDone == 2
 	})
-	// 31 turns at 16 visits and at most 4 again at 64 plan 752 visits; 496 + 2 × 64 are spent.
-	want := progress{Done: 31, Total: 31, DeepDone: 2, DeepTotal: 4, Percent: 82}
+	// 31 turns at 19 visits and at most 3 again at 64 plan 781 visits; 589 + 2 × 64 are spent.
+	want := progress{Done: 31, Total: 31, DeepDone: 2, DeepTotal: 3, Percent: 91}
 	if a.Status != "running" || a.Progress != want {
 		t.Errorf("the review: %s, progress %+v; want running, %+v", a.Status, a.Progress, want)
 	}

@@ -2,31 +2,34 @@ package worker
 
 import (
 	"cmp"
-	"math"
 	"slices"
 
 	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
 )
 
-// swingFloor: a move whose quick results move Black's winrate this much decided something,
-// whatever its point loss, and is searched again before any other.
-const swingFloor = 0.10
-
 // selectDeep picks, from the quick results of a game's turns (any order, any subset), the
 // turns an adaptive review at maxVisits searches again, within analysis.DeepBudget. It
 // deepens moves, both positions of each, so that a deepened move's point loss is the
-// difference of two deep searches: first the moves that swing the winrate, then the rest
-// by the spread of final scores their quick searches saw (rootInfo's scoreStdev, summed
-// over the two positions), widest first.
+// difference of two deep searches, in the order of deepRank: first the moves the quick
+// pass finds dubious, losing 1.25 to 2 points; then the moves it calls inaccuracies or worse
+// although they were its own first choice; then the moves that lose less than a point,
+// where the quick searches saw the widest spread of final scores (rootInfo's scoreStdev,
+// summed over the two positions; none when the results do not tell it). Within a rank,
+// the widest spread comes first. A move the
+// quick pass finds losing 2 to 3 points, or an inaccuracy it did not expect, keeps its
+// quick result.
 //
-// The spread is where a quick search errs: it is wide while groups are unsettled, in
-// fights, races and the endgame of a close game, and there a search of a few visits is
-// furthest from a deep one. On the recorded real-KataGo reviews of testdata/adaptive it
-// found more of the deep review's mistakes than ranking by the quick point loss (near a
-// class bound, or large), by the closeness of the top candidates or by the game's phase:
-// a quick loss near zero says nothing of a mistake the quick search missed, and most
-// missed mistakes look like that.
+// The ranks are what the recorded real-KataGo reviews of testdata/adaptive taught, where
+// each quick pass was compared with many uniform reviews at the full visits: a quick search
+// errs most often just below the bound of an inaccuracy (3 points), where a loss of 1.25 to
+// 2 points hides most of the mistakes a deep search finds; a quick inaccuracy is most often
+// false when the played move was the quick search's own first choice (its values
+// contradict its choice); and among the moves that look fine, the mistakes it missed are
+// where the position is unsettled, in fights and races, which the spread tells. A quick
+// inaccuracy that the move did not expect is mostly confirmed by a deep search, and a loss
+// of 2 to 3 points mostly stays within a point of the bound either way: deepening either
+// spends the budget where it changes least.
 //
 // Turns already searched deeply (those of a job resumed after a crash) are chosen first
 // and count against the budget: their deep results rank differently from the quick ones
@@ -41,7 +44,7 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 	}
 	type move struct {
 		after  int
-		swing  bool
+		rank   int
 		spread float64
 	}
 	var moves []move
@@ -51,18 +54,15 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 		if after.PointLoss == nil || before == nil {
 			continue
 		}
-		m := move{after: after.Turn, swing: math.Abs(after.Winrate-before.Winrate) >= swingFloor,
-			spread: spread(before) + spread(after)}
-		if m.swing || m.spread > 0 {
+		first := len(before.Candidates) > 0 && before.Candidates[0].Move == after.Move
+		m := move{after: after.Turn, rank: deepRank(*after.PointLoss, first), spread: spread(before) + spread(after)}
+		if m.rank > 1 || m.rank == 1 && m.spread > 0 {
 			moves = append(moves, m)
 		}
 	}
 	slices.SortFunc(moves, func(a, b move) int {
-		if a.swing != b.swing {
-			if a.swing {
-				return -1
-			}
-			return 1
+		if a.rank != b.rank {
+			return b.rank - a.rank
 		}
 		if c := cmp.Compare(b.spread, a.spread); c != 0 {
 			return c
@@ -77,10 +77,18 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 		}
 	}
 	for _, m := range moves {
+		need := 0
 		for _, n := range []int{m.after - 1, m.after} {
-			if len(chosen) < budget {
-				chosen[n] = true
+			if !chosen[n] {
+				need++
 			}
+		}
+		if len(chosen)+need > budget {
+			continue // a move is deepened whole or not at all; a later one may need one position
+		}
+		chosen[m.after-1], chosen[m.after] = true, true
+		if len(chosen) == budget {
+			break
 		}
 	}
 	out := make([]int, 0, len(chosen))
@@ -89,6 +97,20 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// deepRank ranks a move for deepening from its quick point loss and whether it was the
+// quick search's first choice: the higher the rank, the sooner it is deepened; 0: never.
+func deepRank(loss float64, first bool) int {
+	switch {
+	case loss >= 1.25 && loss < 2:
+		return 3
+	case loss >= 3 && first:
+		return 2
+	case loss < 1:
+		return 1
+	}
+	return 0
 }
 
 // spread is the quick search's score spread at a turn (KataGo's scoreStdev), 0 when the

@@ -28,8 +28,8 @@ export function countMoves(text) {
 }
 
 // quickVisits is the visits of an adaptive review's quick pass, as the worker's
-// QuickVisits: an eighth of maxVisits, at least 16.
-export const quickVisits = (maxVisits) => Math.max(16, Math.floor(maxVisits / 8));
+// QuickVisits: three tenths of maxVisits, at least 16.
+export const quickVisits = (maxVisits) => Math.max(16, Math.floor((maxVisits * 3) / 10));
 
 // deepBudget is how many of `positions` positions an adaptive review at maxVisits searches
 // again at maxVisits, as analysis.DeepBudget: what the 40% leaves after the quick pass.
@@ -38,8 +38,8 @@ export function deepBudget(positions, maxVisits) {
 }
 
 // isSmart tells whether an adaptive review at maxVisits is one (analysis.Spec.IsAdaptive):
-// below 64 visits it searches every position alike.
-const isSmart = (maxVisits, adaptive) => !!adaptive && maxVisits >= 4 * quickVisits(maxVisits);
+// below 64 visits (analysis.MinAdaptiveVisits) it searches every position alike.
+const isSmart = (maxVisits, adaptive) => !!adaptive && maxVisits >= 64;
 
 // plannedVisits is the most visits a review of `positions` positions spends, as the
 // analysis.Spec.PlannedVisits: every position at maxVisits, or for an adaptive review every
