@@ -1,13 +1,15 @@
 package worker
 
 import (
+	"cmp"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/tesuji/tesuji/analysis"
 	"github.com/tesuji/tesuji/game"
@@ -139,7 +141,7 @@ func TestSelectDeep(t *testing.T) {
 			g, turns := quietGame(t)
 			tt.change(g, turns)
 			got := selectDeep(g, turns, 200)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := gocmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("selectDeep (-want +got):\n%s", diff)
 			}
 			if budget := analysis.DeepBudget(len(turns), 200); len(got) > budget {
@@ -279,7 +281,19 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 			chosen[s] = append(chosen[s], byGame)
 		}
 	}
-	var vsB mean
+	// told[r][deep][i]: the turns a selection told the deep results in advance deepens in
+	// game i from quick pass r, when uniform review deep stands in for the deep searches.
+	told := make([][][][]int, len(quicks))
+	for r, quick := range quicks {
+		for deep := range uniform {
+			var byGame [][]int
+			for i, g := range games {
+				byGame = append(byGame, toldDeep(g, quick[i], uniform[deep][i], maxVisits))
+			}
+			told[r] = append(told[r], byGame)
+		}
+	}
+	var vsB, vsTold mean
 	vs := make([]mean, len(selectors)) // adaptive, quick pass alone, every fourth turn
 	for r, quick := range quicks {
 		for ref := range uniform {
@@ -287,13 +301,18 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 				if deep == ref {
 					continue
 				}
-				var b agreement
+				var b, o agreement
 				x := make([]agreement, len(selectors))
 				for i, g := range games {
 					want, d := uniform[ref][i], uniform[deep][i]
 					if r == 0 {
 						b.add(g, want, d)
 					}
+					sim := slices.Clone(quick[i])
+					for _, n := range told[r][deep][i] {
+						sim[n] = d[n]
+					}
+					o.add(g, want, sim)
 					for s := range selectors {
 						sim := slices.Clone(quick[i])
 						for k := range sim {
@@ -307,6 +326,7 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 				if r == 0 {
 					vsB.add(b)
 				}
+				vsTold.add(o)
 				for s := range selectors {
 					vs[s].add(x[s])
 				}
@@ -321,6 +341,8 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 		vsAdaptive.precision(), vsAdaptive.f1(), share)
 	t.Logf("quick pass alone: recall %.3f precision %.3f F1 %.3f", vsQuick.recall(), vsQuick.precision(), vsQuick.f1())
 	t.Logf("every fourth turn deepened: recall %.3f precision %.3f F1 %.3f", vsFourth.recall(), vsFourth.precision(), vsFourth.f1())
+	t.Logf("a selection told the deep results in advance: recall %.3f precision %.3f F1 %.3f", vsTold.recall(),
+		vsTold.precision(), vsTold.f1())
 	// The runs recorded with a uniform review at the adaptive review's cost (C), against
 	// every uniform review at the full visits.
 	var vsEven mean
@@ -355,4 +377,48 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 	if share > analysis.AdaptiveShare {
 		t.Errorf("adaptive spent %.3f of a uniform review's visits, want at most 0.40", share)
 	}
+}
+
+// toldDeep is a selection no review can make, a bound on any selection's agreement: told
+// the deep results of every turn in advance, it deepens the moves whose quick and deep
+// point losses fall on different sides of 2 or 3 points (the benchmark's bounds), those
+// that differ most first, both positions of each, within the budget. Turns are numbered
+// from 0, as the recorded reviews hold every turn of the game in order.
+func toldDeep(g *game.Game, quick, deep []game.Turn, maxVisits int) []int {
+	ql, dl := losses(g, quick), losses(g, deep)
+	type move struct {
+		after int
+		diff  float64
+	}
+	var moves []move
+	for m, q := range ql {
+		d := dl[m]
+		if (q >= 2) != (d >= 2) || (q >= 3) != (d >= 3) {
+			moves = append(moves, move{m, math.Abs(q - d)})
+		}
+	}
+	slices.SortFunc(moves, func(a, b move) int {
+		if c := cmp.Compare(b.diff, a.diff); c != 0 {
+			return c
+		}
+		return a.after - b.after
+	})
+	budget := analysis.DeepBudget(len(quick), maxVisits)
+	chosen := make(map[int]bool)
+	for _, m := range moves {
+		need := 0
+		for _, n := range []int{m.after - 1, m.after} {
+			if !chosen[n] {
+				need++
+			}
+		}
+		if len(chosen)+need <= budget {
+			chosen[m.after-1], chosen[m.after] = true, true
+		}
+	}
+	out := make([]int, 0, len(chosen))
+	for n := range chosen {
+		out = append(out, n)
+	}
+	return out
 }
