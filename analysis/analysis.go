@@ -29,9 +29,9 @@ type Spec struct {
 	// IncludeOwnership asks for the ownership map of every position.
 	IncludeOwnership bool `json:"includeOwnership,omitempty"`
 	// Adaptive reviews the game in two passes: every turn at a fraction of MaxVisits (the
-	// QuickVisits), then the turns that decide the game again at MaxVisits, within
-	// AdaptiveShare of a uniform review's visits. It needs a MaxVisits of at least four
-	// times the quick visits (64); below that the review is uniform.
+	// QuickVisits), then the moves that quick pass is least sure of again at MaxVisits,
+	// within AdaptiveShare of a uniform review's visits. It needs a MaxVisits of at least
+	// MinAdaptiveVisits (64); below that the review is uniform.
 	Adaptive bool `json:"adaptive,omitempty"`
 	// ReportEvery, when positive, publishes partial reports every so many seconds while a
 	// position is searched (the live stream of a single position).

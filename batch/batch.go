@@ -29,8 +29,8 @@ type Config struct {
 	Client *client.Client
 	// MaxVisits per position; 0 means the server's default.
 	MaxVisits int
-	// Adaptive asks for adaptive reviews: every position at a few visits, the ones that
-	// decide the game again at MaxVisits. Default false: uniform reviews.
+	// Adaptive asks for adaptive reviews: every position at a fraction of the visits, the
+	// moves that quick pass is least sure of again at MaxVisits. Default false: uniform reviews.
 	Adaptive bool
 	// OutDir receives NAME.analyzed.sgf for each input; default: beside each input.
 	OutDir string

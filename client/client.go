@@ -64,8 +64,8 @@ type AnalysisOptions struct {
 	MaxVisits        int
 	Path             string
 	IncludeOwnership bool
-	// Adaptive asks for an adaptive review: every position at a few visits, the ones that
-	// decide the game again at MaxVisits.
+	// Adaptive asks for an adaptive review: every position at a fraction of the visits, the
+	// moves that quick pass is least sure of again at MaxVisits.
 	Adaptive bool
 }
 

@@ -100,17 +100,17 @@ func TestSmartReview(t *testing.T) {
 		}
 		spent := fmt.Sprintf("%d", a.VisitsSpent)
 		tb.waitFor("the visits spent", fmt.Sprintf(`document.querySelector('#visits-spent')?.textContent.replaceAll(',', '') === %q`, spent))
-		if got := tb.text("#review-depth"); !strings.Contains(got, "smart review: 62 visits a move, 500 where the game was decided") {
+		if got := tb.text("#review-depth"); !strings.Contains(got, "smart review: 150 visits a move, 500 for the moves in doubt") {
 			t.Errorf("the page describes the review as %q", got)
 		}
-		// Past the quick pass the review is not done: the deeper searches are most of it.
-		// 121 positions at 62 visits and 4 of 33 again at 500: 9,502 of 24,002 visits.
-		const progress = "KataGo is reading: deeper where the game was decided, 4 of 33 positions (39%)"
+		// Past the quick pass the review is not done: the deeper searches are a quarter of it.
+		// 121 positions at 150 visits and 4 of 12 again at 500: 20,150 of 24,150 visits.
+		const progress = "KataGo is reading: deeper on the moves in doubt, 4 of 12 positions (83%)"
 		if got := tb.text("#progress-text"); got != progress {
 			t.Errorf("progress %q while the deeper searches run, want %q", got, progress)
 		}
-		if got := eval[string](tb, `document.querySelector('#progress-fill').style.width`); got != "39%" {
-			t.Errorf("the progress bar is %s wide, want 39%%", got)
+		if got := eval[string](tb, `document.querySelector('#progress-fill').style.width`); got != "83%" {
+			t.Errorf("the progress bar is %s wide, want 83%%", got)
 		}
 		var l struct {
 			Analyses []struct {
@@ -118,8 +118,8 @@ func TestSmartReview(t *testing.T) {
 			}
 		}
 		getJSON(t, s.url+"/api/v1/analyses", &l)
-		if len(l.Analyses) != 1 || l.Analyses[0].Progress.Percent != 39 {
-			t.Errorf("the library shows the review at %+v, want 39%%", l.Analyses)
+		if len(l.Analyses) != 1 || l.Analyses[0].Progress.Percent != 83 {
+			t.Errorf("the library shows the review at %+v, want 83%%", l.Analyses)
 		}
 		d, quick := a.deepened()
 		for _, turn := range d {
@@ -137,11 +137,11 @@ func TestSmartReview(t *testing.T) {
 		s := startSite(t, api.Config{}, 0, "TESUJI_FAKE_SPEED=40", "TESUJI_FAKE_HANG_AFTER=60")
 		tb := newTab(t, 1280, 900)
 		submitDefault(t, tb, s)
-		// 60 positions at 62 visits of the 24,002 visits planned.
-		const progress = "KataGo is reading: a quick look at 60 of 121 positions (15%)"
+		// 60 positions at 150 visits of the 24,150 visits planned.
+		const progress = "KataGo is reading: a quick look at 60 of 121 positions (37%)"
 		tb.waitFor("half the quick pass", fmt.Sprintf(`document.querySelector('#progress-text').textContent === %q`, progress))
-		if got := eval[string](tb, `document.querySelector('#progress-fill').style.width`); got != "15%" {
-			t.Errorf("the progress bar is %s wide, want 15%%", got)
+		if got := eval[string](tb, `document.querySelector('#progress-fill').style.width`); got != "37%" {
+			t.Errorf("the progress bar is %s wide, want 37%%", got)
 		}
 	})
 

@@ -23,7 +23,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		serverURL = fs.String("server", "", "tesuji server to use (default: analyze in this process with a local KataGo)")
 		token     = fs.String("token", "", "API token for --server")
 		visits    = fs.Int("visits", 0, "visits per position (default: the server's, 500 in-process)")
-		adaptive  = fs.Bool("adaptive", false, "adaptive review: every position at a few visits, the ones that decide the game again at --visits")
+		adaptive  = fs.Bool("adaptive", false, "adaptive review: every position at three tenths of --visits, the moves in doubt again at --visits")
 		outDir    = fs.String("o", "", "directory for the annotated SGFs (default: beside each file, as NAME.analyzed.sgf)")
 		parallel  = fs.Int("parallel", 4, "files analyzed at once")
 	)

@@ -414,8 +414,8 @@ export function Review({ id, warnings }) {
           {game.handicap ? ` · handicap ${game.handicap}` : ''}
           {game.result ? <> · <span id="game-result">{game.result}</span></> : ''} ·{' '}
           {info.adaptive ? (
-            <span id="review-depth" title="A quick look at every move, a deep search where the game was decided">
-              smart review: {quickVisits(info.maxVisits)} visits a move, {info.maxVisits} where the game was decided ·{' '}
+            <span id="review-depth" title="A quick look at every move, a deep search of the moves it is least sure of">
+              smart review: {quickVisits(info.maxVisits)} visits a move, {info.maxVisits} for the moves in doubt ·{' '}
               <span id="visits-spent">{spent.toLocaleString('en')}</span> visits spent
             </span>
           ) : (

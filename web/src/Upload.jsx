@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getInfo, submit, submitBatch } from './api.js';
 
 // PRESETS are visits per position. Smart, the default, is an adaptive review: every
-// position at a few visits, then the moves that decided the game again at its visits.
+// position at three tenths of its visits, then the moves that quick look is least sure of
+// again at its visits.
 // Quick is enough to spot blunders; deep approaches what KaTrain and Lizzie users run for
 // a careful review.
 export const PRESETS = [
@@ -68,7 +69,7 @@ export function reviewProgress(turns, total, maxVisits, adaptive) {
 export function progressWords(p) {
   if (!p.deepTotal) return `${p.done} of ${p.total} positions`;
   if (p.done < p.total) return `a quick look at ${p.done} of ${p.total} positions`;
-  return `deeper where the game was decided, ${p.deepDone || 0} of ${p.deepTotal} positions`;
+  return `deeper on the moves in doubt, ${p.deepDone || 0} of ${p.deepTotal} positions`;
 }
 
 // eta words the time `visits` visits take at the service's measured speed.
@@ -236,7 +237,7 @@ export function Upload({ onCreated, onBatch }) {
               <input type="radio" name="preset" value={p.name} checked={preset === p.name} onChange={() => setPreset(p.name)} />
               <strong>{p.label}</strong>{' '}
               {p.adaptive ? (
-                <span>a quick look at every move ({quickVisits(p.visits)}), a deep search ({p.visits}) where the game was decided</span>
+                <span>a quick look at every move ({quickVisits(p.visits)}), a deep search ({p.visits}) of the moves in doubt</span>
               ) : (
                 <span>{p.visits} · {p.hint}</span>
               )}
