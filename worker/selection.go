@@ -12,24 +12,23 @@ import (
 // turns an adaptive review at maxVisits searches again, within analysis.DeepBudget. It
 // deepens moves, both positions of each, so that a deepened move's point loss is the
 // difference of two deep searches, in the order of deepRank: first the moves the quick
-// pass finds dubious, losing 1.25 to 2 points; then the moves it calls inaccuracies or worse
-// although they were its own first choice; then the moves that lose less than a point,
-// where the quick searches saw the widest spread of final scores (rootInfo's scoreStdev,
-// summed over the two positions; none when the results do not tell it). Within a rank,
-// the widest spread comes first. A move the
-// quick pass finds losing 2 to 3 points, or an inaccuracy it did not expect, keeps its
-// quick result.
+// pass finds dubious, losing 1.25 to 2 points; then the moves it calls inaccuracies or
+// worse although they were its own first choice; then the moves that lose less than a
+// point, where the quick searches saw the widest spread of final scores (rootInfo's
+// scoreStdev, summed over the two positions; none when the results do not tell it).
+// Within a rank, the widest spread comes first. The other moves keep their quick results.
 //
 // The ranks are what the recorded real-KataGo reviews of testdata/adaptive taught, where
-// each quick pass was compared with many uniform reviews at the full visits: a quick search
-// errs most often just below the bound of an inaccuracy (3 points), where a loss of 1.25 to
-// 2 points hides most of the mistakes a deep search finds; a quick inaccuracy is most often
-// false when the played move was the quick search's own first choice (its values
-// contradict its choice); and among the moves that look fine, the mistakes it missed are
-// where the position is unsettled, in fights and races, which the spread tells. A quick
-// inaccuracy that the move did not expect is mostly confirmed by a deep search, and a loss
-// of 2 to 3 points mostly stays within a point of the bound either way: deepening either
-// spends the budget where it changes least.
+// each quick pass was compared with many uniform reviews at the full visits. A quick
+// search errs most often just below the bound of an inaccuracy (3 points): a loss of 1.25
+// to 2 points hides most of the mistakes a deep search finds that the quick one missed. A
+// quick inaccuracy is most often false when the played move was the quick search's own
+// first choice: its values contradict its choice. Among the moves that look fine, the
+// mistakes it missed are where the position is unsettled, in fights and races, which the
+// spread tells. The rest gained least: a loss of 2 to 3 points is within a point of the
+// bound whichever way a deep search moves it, and deepening an inaccuracy the quick search
+// did not expect cleared a false one about as often as it dropped a real one below 2
+// points (a deep search is itself noisy).
 //
 // Turns already searched deeply (those of a job resumed after a crash) are chosen first
 // and count against the budget: their deep results rank differently from the quick ones
