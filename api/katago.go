@@ -428,14 +428,14 @@ func (s *session) handle(line []byte) {
 		s.sendAnonymous(`Request must have a string "id" field`)
 		return
 	}
-	if act, ok := raw["action"]; ok {
-		var action string
-		if err := json.Unmarshal(act, &action); err != nil {
-			s.sendAnonymous(unknownActionText)
-			return
-		}
+	if action, ok := jsonString(raw["action"]); ok {
 		s.action(id, action, raw)
 		return
+	}
+	if _, ok := raw["action"]; ok {
+		// KataGo takes a line whose action is no string for a query, the action ignored.
+		delete(raw, "action")
+		line, _ = json.Marshal(raw)
 	}
 	var q katago.Query
 	if err := json.Unmarshal(line, &q); err != nil {

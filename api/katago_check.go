@@ -28,6 +28,15 @@ func checkQuery(raw map[string]json.RawMessage, q *katago.Query) (field, msg str
 			return f, fieldErrors[f]
 		}
 	}
+	// KataGo needs the board's size and the moves, in this order, before anything else.
+	for _, f := range []string{"boardXSize", "boardYSize", "moves"} {
+		if _, ok := raw[f]; !ok {
+			if f == "moves" {
+				return f, "Must specify an array of [player,location] pairs"
+			}
+			return f, fieldErrors[f]
+		}
+	}
 	// A move decodes into a pair whatever its length.
 	for _, f := range []string{"initialStones", "moves"} {
 		var moves []json.RawMessage

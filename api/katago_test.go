@@ -780,6 +780,15 @@ func TestKataGoRequestIDs(t *testing.T) {
 		{"null id", `{"id":null,` + query + `}`, map[string]any{"id": nil, "error": `Request must have a string "id" field`}},
 		// A number is no string id either.
 		{"number id", `{"id":5,` + query + `}`, map[string]any{"id": nil, "error": `Request must have a string "id" field`}},
+		// A query needs the board's size and the moves, as KataGo says.
+		{"no moves", `{"id":"m","rules":"chinese","komi":7,"boardXSize":9,"boardYSize":9,"maxVisits":5}`,
+			map[string]any{"id": "m", "field": "moves", "error": "Must specify an array of [player,location] pairs"}},
+		{"no boardXSize", `{"id":"x","moves":[],"rules":"chinese","komi":7,"boardYSize":9,"maxVisits":5}`,
+			map[string]any{"id": "x", "field": "boardXSize", "error": "Must provide an integer from 2 to 19"}},
+		{"no boardYSize", `{"id":"y","moves":[],"rules":"chinese","komi":7,"boardXSize":9,"maxVisits":5}`,
+			map[string]any{"id": "y", "field": "boardYSize", "error": "Must provide an integer from 2 to 19"}},
+		// An action that is no string is ignored: KataGo analyzes the line as a query.
+		{"action a number", `{"id":"a","action":5,` + query + `}`, map[string]any{"id": "a", "turnNumber": 0.0}},
 		// A null terminateId is no string.
 		{"null terminateId", `{"id":"t","action":"terminate","terminateId":null}`,
 			map[string]any{"id": "t", "field": "terminateId", "error": `Requests for a terminate action must have a string "terminateId" field`}},
