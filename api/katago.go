@@ -429,6 +429,13 @@ func (s *session) handle(line []byte) {
 		return
 	}
 	if action, ok := jsonString(raw["action"]); ok {
+		if action == "query_version" || action == "query_models" {
+			// These wait for an engine, which may be restarting, or for the queue: the
+			// lines after them (a terminate above all) must not wait with them, as KataGo
+			// answers each line as it reads it.
+			s.tasks.Go(func() { s.action(id, action, raw) })
+			return
+		}
 		s.action(id, action, raw)
 		return
 	}

@@ -813,6 +813,28 @@ func TestKataGoRequestIDs(t *testing.T) {
 	}
 }
 
+// TestKataGoActionsDoNotHoldTheReader: a query_version or query_models that no engine can
+// answer yet (a KataGo that stopped answering, as one restarting does) does not hold up the
+// lines after it: a terminate_all sent after them is acknowledged first, as KataGo answers
+// each line as it reads it.
+func TestKataGoActionsDoNotHoldTheReader(t *testing.T) {
+	t.Parallel()
+	// KataGo answers one search, then nothing more.
+	e := startEnv(t, envOptions{fakeEnv: []string{enginetest.EnvHangAfter + "=1"}, noTokens: true, turnTimeout: time.Hour})
+	k, _, err := dialKaTrain(t, e.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := k.send(katrainQuery(opening[:2], 5, nil))
+	k.readUntil(func(l kline) bool { return l.id == first && l.kind == "final" })
+	k.send(map[string]any{"action": "query_version"})
+	k.send(map[string]any{"action": "query_models"})
+	term := k.send(map[string]any{"action": "terminate_all"})
+	if l := k.read(); l.id != term {
+		t.Errorf("first line %.200s, want the acknowledgement of %s", l.raw, term)
+	}
+}
+
 // TestKaTrainTerminateOrder: a terminated turn that waits for a search answers noResults
 // before the acknowledgement, and a running one its final result after it, as KataGo
 // does, on both paths.
