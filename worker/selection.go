@@ -2,6 +2,7 @@ package worker
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/tesuji/tesuji/analysis"
@@ -53,7 +54,7 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 		if after.PointLoss == nil || before == nil {
 			continue
 		}
-		first := len(before.Candidates) > 0 && before.Candidates[0].Move == after.Move
+		first := after.BestMove == after.Move // Review's BestMove: the quick search's first choice
 		m := move{after: after.Turn, rank: deepRank(*after.PointLoss, first), spread: spread(before) + spread(after)}
 		if m.rank > 1 || m.rank == 1 && m.spread > 0 {
 			moves = append(moves, m)
@@ -75,25 +76,33 @@ func selectDeep(g *game.Game, turns []game.Turn, maxVisits int) []int {
 			chosen[turns[i].Turn] = true
 		}
 	}
-	for _, m := range moves {
+	order := make([]int, len(moves))
+	for i, m := range moves {
+		order[i] = m.after
+	}
+	return deepenMoves(order, chosen, budget)
+}
+
+// deepenMoves adds to chosen both positions of each move in order (numbered by the turn
+// after it) while the budget of positions allows, and returns the chosen turns in order. A
+// move is deepened whole or not at all: one that needs two positions when one is left is
+// passed over for a later one that needs only one.
+func deepenMoves(order []int, chosen map[int]bool, budget int) []int {
+	for _, m := range order {
+		if len(chosen) >= budget {
+			break
+		}
 		need := 0
-		for _, n := range []int{m.after - 1, m.after} {
+		for _, n := range []int{m - 1, m} {
 			if !chosen[n] {
 				need++
 			}
 		}
-		if len(chosen)+need > budget {
-			continue // a move is deepened whole or not at all; a later one may need one position
-		}
-		chosen[m.after-1], chosen[m.after] = true, true
-		if len(chosen) == budget {
-			break
+		if len(chosen)+need <= budget {
+			chosen[m-1], chosen[m] = true, true
 		}
 	}
-	out := make([]int, 0, len(chosen))
-	for n := range chosen {
-		out = append(out, n)
-	}
+	out := slices.AppendSeq(make([]int, 0, len(chosen)), maps.Keys(chosen))
 	slices.Sort(out)
 	return out
 }

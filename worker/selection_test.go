@@ -402,22 +402,9 @@ func toldDeep(g *game.Game, quick, deep []game.Turn, maxVisits int) []int {
 		}
 		return a.after - b.after
 	})
-	budget := analysis.DeepBudget(len(quick), maxVisits)
-	chosen := make(map[int]bool)
-	for _, m := range moves {
-		need := 0
-		for _, n := range []int{m.after - 1, m.after} {
-			if !chosen[n] {
-				need++
-			}
-		}
-		if len(chosen)+need <= budget {
-			chosen[m.after-1], chosen[m.after] = true, true
-		}
+	order := make([]int, len(moves))
+	for i, m := range moves {
+		order[i] = m.after
 	}
-	out := make([]int, 0, len(chosen))
-	for n := range chosen {
-		out = append(out, n)
-	}
-	return out
+	return deepenMoves(order, map[int]bool{}, analysis.DeepBudget(len(quick), maxVisits))
 }
