@@ -28,14 +28,24 @@ func checkQuery(raw map[string]json.RawMessage, q *katago.Query) (field, msg str
 			return f, fieldErrors[f]
 		}
 	}
-	// KataGo needs the board's size and the moves, in this order, before anything else.
-	for _, f := range []string{"boardXSize", "boardYSize", "moves"} {
-		if _, ok := raw[f]; !ok {
-			if f == "moves" {
-				return f, "Must specify an array of [player,location] pairs"
-			}
-			return f, fieldErrors[f]
+	// KataGo needs the board's size, each way present and then each from 2 to 19, and then
+	// the moves, before anything else; a size it is not given is no default.
+	sizes := []struct {
+		field string
+		size  int
+	}{{"boardXSize", q.BoardXSize}, {"boardYSize", q.BoardYSize}}
+	for _, b := range sizes {
+		if _, ok := raw[b.field]; !ok {
+			return b.field, fieldErrors[b.field]
 		}
+	}
+	for _, b := range sizes {
+		if b.size < 2 || b.size > game.MaxBoardSize {
+			return b.field, fieldErrors[b.field]
+		}
+	}
+	if _, ok := raw["moves"]; !ok {
+		return "moves", "Must specify an array of [player,location] pairs"
 	}
 	// A move decodes into a pair whatever its length.
 	for _, f := range []string{"initialStones", "moves"} {

@@ -682,6 +682,9 @@ var refusedQueries = []struct {
 	{"maxVisits a string", map[string]any{"maxVisits": "100"}, "maxVisits", "Must be an integer from 1 to 2^50"},
 	// A boolean field of the wrong type.
 	{"includeOwnership a string", map[string]any{"includeOwnership": "yes"}, "includeOwnership", "Must be a boolean"},
+	// A board size out of KataGo's range is refused, not taken for the default.
+	{"board of 0", map[string]any{"boardXSize": 0}, "boardXSize", "Must provide an integer from 2 to 19"},
+	{"board of 20", map[string]any{"boardYSize": 20}, "boardYSize", "Must provide an integer from 2 to 19"},
 	// A move that is not a pair of strings.
 	{"move of a number", map[string]any{"moves": []any{[]any{"B", 1}}}, "moves", `Must be an array of pairs of the form: ["b" or "w", GTP board vertex]`},
 	// A priority beyond what an integer holds.
