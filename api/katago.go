@@ -457,9 +457,12 @@ func (s *session) handle(line []byte) {
 	s.submit(id, &q)
 }
 
+// action answers an action line. query_version and query_models run beside the reader
+// (handle) and wait for an engine that can answer as long as the connection lasts, as a
+// query's turns do while an engine restarts; a terminate waits at most 30 s for the
+// engines to stop what it ends.
 func (s *session) action(id, action string, raw map[string]json.RawMessage) {
-	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
-	defer cancel()
+	ctx := s.ctx
 	switch action {
 	case "query_version":
 		v, err := s.backend.version(ctx)
@@ -493,6 +496,8 @@ func (s *session) action(id, action string, raw map[string]json.RawMessage) {
 				return
 			}
 		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
 		s.terminate(ctx, id, action, target, turns)
 	default:
 		s.sendAnonymous(unknownActionText)

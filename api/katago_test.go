@@ -818,8 +818,8 @@ func TestKataGoRequestIDs(t *testing.T) {
 
 // TestKataGoActionsDoNotHoldTheReader: a query_version or query_models that no engine can
 // answer yet (a KataGo that stopped answering, as one restarting does) does not hold up the
-// lines after it: a terminate_all sent after them is acknowledged first, as KataGo answers
-// each line as it reads it.
+// lines after it: a terminate_all sent after them is acknowledged, as KataGo answers each
+// line as it reads it, while the two actions still wait for an answer.
 func TestKataGoActionsDoNotHoldTheReader(t *testing.T) {
 	t.Parallel()
 	// KataGo answers one search, then nothing more.
