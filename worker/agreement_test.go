@@ -50,7 +50,11 @@ func (a *agreement) plus(o agreement) {
 }
 
 func (a *agreement) add(g *game.Game, ref, x []game.Turn) {
-	rl, xl := losses(g, ref), losses(g, x)
+	a.addLosses(losses(g, ref), losses(g, x))
+}
+
+// addLosses is add for the point losses of the two reviews, as losses gives them.
+func (a *agreement) addLosses(rl, xl map[int]float64) {
 	for m, r := range rl {
 		v, ok := xl[m]
 		if !ok {

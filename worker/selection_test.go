@@ -180,6 +180,13 @@ func recordedRuns(t *testing.T) (games []*game.Game, runs [][]recording) {
 			if len(rec.Quick) == 0 || (rec.A == nil) != (rec.B == nil) {
 				t.Fatalf("%s: want a quick pass, and both uniform reviews or neither", f)
 			}
+			for _, review := range [][]game.Turn{rec.Quick, rec.A, rec.B} {
+				for k := range review { // the replay finds turn k at index k
+					if review[k].Turn != k {
+						t.Fatalf("%s: turn %d recorded at %d", f, review[k].Turn, k)
+					}
+				}
+			}
 			run = append(run, rec)
 			if len(runs) > 0 {
 				if i >= len(runs[0]) || runs[0][i].Game != rec.Game {
@@ -295,6 +302,14 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 			told[r] = append(told[r], byGame)
 		}
 	}
+	// uniformLoss[u][i]: the point losses of uniform review u in game i, the reference's
+	// side of every pairing.
+	uniformLoss := make([][]map[int]float64, len(uniform))
+	for u := range uniform {
+		for i, g := range games {
+			uniformLoss[u] = append(uniformLoss[u], losses(g, uniform[u][i]))
+		}
+	}
 	var vsB, vsTold mean
 	vs := make([]mean, len(selectors)) // adaptive, quick pass alone, every fourth turn
 	for r, quick := range quicks {
@@ -306,23 +321,22 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 				var b, o agreement
 				x := make([]agreement, len(selectors))
 				for i, g := range games {
-					want, d := uniform[ref][i], uniform[deep][i]
-					if r == 0 {
-						b.add(g, want, d)
-					}
-					sim := slices.Clone(quick[i])
-					for _, n := range told[r][deep][i] {
-						sim[n] = d[n]
-					}
-					o.add(g, want, sim)
-					for s := range selectors {
+					want := uniformLoss[ref][i]
+					// deepened is the point losses of quick pass r in game i with the given
+					// turns taken from uniform review deep.
+					deepened := func(turns []int) map[int]float64 {
 						sim := slices.Clone(quick[i])
-						for k := range sim {
-							if slices.Contains(chosen[s][r][i], sim[k].Turn) {
-								sim[k] = d[k]
-							}
+						for _, n := range turns {
+							sim[n] = uniform[deep][i][n]
 						}
-						x[s].add(g, want, sim)
+						return losses(g, sim)
+					}
+					if r == 0 {
+						b.addLosses(want, uniformLoss[deep][i])
+					}
+					o.addLosses(want, deepened(told[r][deep][i]))
+					for s := range selectors {
+						x[s].addLosses(want, deepened(chosen[s][r][i]))
 					}
 				}
 				if r == 0 {
@@ -382,7 +396,7 @@ func TestSelectDeepOnRecordedGames(t *testing.T) {
 // the deep results of every turn in advance, it deepens the moves whose quick and deep
 // point losses fall on different sides of 2 or 3 points (the benchmark's bounds), those
 // that differ most first, both positions of each, within the budget. Turns are numbered
-// from 0, as the recorded reviews hold every turn of the game in order.
+// from 0, as the recorded reviews hold every turn of the game in order (recordedRuns checks).
 func toldDeep(g *game.Game, quick, deep []game.Turn, maxVisits int) []int {
 	ql, dl := losses(g, quick), losses(g, deep)
 	type move struct {
